@@ -1,0 +1,38 @@
+# Builds credit_ledger.so from src/core (pure C++) and src/pg (the glue) with
+# PGXS, and runs the pg_regress and isolation suites with `make installcheck`.
+# The core's unit tests are built by CMake (see CMakeLists.txt); the whole
+# suite, from a fresh machine, is scripts/test.sh.
+
+EXTENSION = credit_ledger
+MODULE_big = credit_ledger
+OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
+DATA = $(sort $(wildcard sql/credit_ledger--*.sql))
+
+# One regression file per topic in sql/ (the install scripts excluded), and
+# one isolation spec per race in test/isolation/specs.
+REGRESS = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/credit_ledger--%,$(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --outputdir=build/regress
+ISOLATION = $(sort $(patsubst test/isolation/specs/%.spec,%,$(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=build/isolation
+
+PG_CONFIG ?= pg_config
+
+# PostgreSQL's headers are treated as system headers so that -Wextra reports
+# only our own code; C++17 needs -Wno-register for them.
+PG_CPPFLAGS = -Isrc/core -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CXXFLAGS = -std=c++17 -Wextra -Wno-register $(EXTRA_CXXFLAGS)
+SHLIB_LINK += -lstdc++ $(EXTRA_LDFLAGS)
+
+# Debian's PostgreSQL is built with LLVM: PGXS would then compile every object
+# to bitcode with clang and without PG_CXXFLAGS, which fails for C++17.
+override with_llvm := no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(OBJS): $(wildcard src/core/*.hpp src/pg/*.hpp)
+
+installcheck: | build-dirs
+.PHONY: build-dirs
+build-dirs:
+	@mkdir -p build/regress build/isolation

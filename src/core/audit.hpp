@@ -1,0 +1,69 @@
+// Recomputes a wallet's invariants from its ledger entries alone and reports
+// every disagreement with what the tables cache (credit_verify's engine).
+#pragma once
+
+#include "entry.hpp"
+#include "sha256.hpp"
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace credit_ledger {
+
+// A grant as stored in credit_ledger.grants (amounts in units).
+struct AuditGrant {
+  std::int64_t grant_id = 0;
+  std::int64_t amount = 0;
+  std::int64_t remaining = 0;
+};
+
+// A wallet's cached totals as stored in credit_ledger.wallets.
+struct AuditWallet {
+  std::int64_t balance = 0;
+  std::int64_t debt = 0;
+  std::int64_t last_seq = 0;
+  Digest last_hash = kGenesisHash;
+};
+
+struct Problem {
+  std::string problem;  // a stable snake_case code
+  std::string detail;   // a sentence for people
+};
+
+class WalletAuditor {
+ public:
+  WalletAuditor(int scale, const std::vector<AuditGrant>& grants);
+
+  // Feeds the wallet's entries in seq order, each with the hash stored on it.
+  void Add(const EntryRecord& entry, const Digest& stored_hash);
+
+  // Compares the recomputed state with the cached one; empty means healthy.
+  std::vector<Problem> Finish(const AuditWallet& wallet);
+
+ private:
+  struct Tally {
+    AuditGrant grant;
+    std::int64_t sum = 0;
+    int grant_entries = 0;
+    std::int64_t granted = 0;
+    std::set<std::int64_t> reversal_operations;
+    std::vector<std::int64_t> expiration_operations;
+    std::vector<std::int64_t> void_operations;
+  };
+
+  void Report(std::string problem, std::string detail);
+  std::string Units(std::int64_t units) const;
+
+  int scale_;
+  std::map<std::int64_t, Tally> grants_;
+  std::vector<Problem> problems_;
+  std::int64_t last_seq_ = 0;
+  std::int64_t balance_ = 0;
+  std::int64_t debt_entries_ = 0;  // sum of entries without a grant
+  Digest last_hash_ = kGenesisHash;
+};
+
+}  // namespace credit_ledger

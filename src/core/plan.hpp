@@ -1,0 +1,43 @@
+// Plans for the operations that move credits out of grants: what each grant
+// gives, what becomes debt and what the wallet holds afterwards. Pure
+// functions of the wallet's state; the glue writes exactly what they return.
+#pragma once
+
+#include "drawdown.hpp"
+#include "time.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace credit_ledger {
+
+// A wallet as the planner needs it: its open grants and its debt.
+struct WalletState {
+  std::vector<GrantState> grants;
+  std::int64_t debt = 0;
+  OverdraftPolicy policy;
+  int scale = 0;
+};
+
+struct ConsumePlan {
+  // Overdraft debt repaid first from grants that became spendable since the
+  // debt arose (e.g. a scheduled grant that started); usually empty.
+  std::vector<Draw> repayments;
+  std::vector<Draw> draws;           // the consume itself, in drawdown order
+  std::int64_t uncovered = 0;        // what the consume adds to the debt
+  std::int64_t spendable_before = 0; // spendable balance (remaining - debt)
+  std::int64_t spendable_after = 0;
+  std::int64_t debt_after = 0;
+  std::vector<std::int64_t> remaining_after;  // per input grant
+};
+
+// Repays outstanding debt from the grants spendable at `now` (drawdown
+// order), then draws `amount`; throws LG001 when the overdraft policy does not
+// admit what remains uncovered. `amount` may be 0 to settle only.
+ConsumePlan PlanConsume(const WalletState& wallet, Micros now,
+                        std::int64_t amount);
+
+// The spendable balance at `now`: spendable remaining credits minus debt.
+std::int64_t SpendableBalance(const WalletState& wallet, Micros now);
+
+}  // namespace credit_ledger

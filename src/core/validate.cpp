@@ -1,0 +1,55 @@
+#include "validate.hpp"
+
+#include "error.hpp"
+
+#include <string>
+#include "cpp_only.hpp"  // last: fails if a PostgreSQL header came before
+
+namespace credit_ledger {
+
+std::size_t Utf8Length(std::string_view text) {
+  std::size_t n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+void CheckText(std::string_view what, std::string_view text,
+               std::size_t max_chars) {
+  if (text.empty()) {
+    throw LedgerError(ErrorCode::kInvalidParameter,
+                      std::string(what) + " must not be empty");
+  }
+  const std::size_t chars = Utf8Length(text);
+  if (chars > max_chars) {
+    throw LedgerError(ErrorCode::kInvalidParameter,
+                      std::string(what) + " is too long",
+                      "It has " + std::to_string(chars) +
+                          " characters; the limit is " +
+                          std::to_string(max_chars) + ".");
+  }
+}
+
+void CheckCreditTypeName(std::string_view name) {
+  CheckText("credit_type", name, kMaxCreditTypeChars);
+  bool ok = name[0] >= 'a' && name[0] <= 'z';
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  if (!ok) {
+    throw LedgerError(ErrorCode::kInvalidParameter,
+                      "credit_type \"" + std::string(name) + "\" is not a valid name",
+                      "A credit type name starts with a lower-case letter and "
+                      "holds only lower-case letters, digits and underscores.");
+  }
+}
+
+void CheckPriority(std::int64_t priority) {
+  if (priority < 0) {
+    throw LedgerError(ErrorCode::kInvalidParameter,
+                      "priority must not be negative",
+                      "The priority given was " + std::to_string(priority) +
+                          "; 0 is drawn first.");
+  }
+}
+
+}  // namespace credit_ledger

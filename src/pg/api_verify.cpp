@@ -1,0 +1,188 @@
+// credit_verify: recomputes every wallet invariant from the ledger entries
+// and returns one row per problem; no rows means the ledger is healthy.
+#include "amount.hpp"
+#include "args.hpp"
+#include "audit.hpp"
+#include "error.hpp"
+#include "guard.hpp"
+#include "spi.hpp"
+
+#include <vector>
+
+namespace credit_ledger::pg {
+namespace {
+
+Statement wallets_to_check(
+    "SELECT w.wallet_id, w.customer_id, w.credit_type, t.scale, w.balance,"
+    "       w.debt, w.last_seq, w.last_hash"
+    "  FROM credit_ledger.wallets w"
+    "  LEFT JOIN credit_ledger.credit_types t ON t.credit_type = w.credit_type"
+    " WHERE $1::text IS NULL OR w.customer_id = $1"
+    " ORDER BY w.customer_id, w.credit_type",
+    {TEXTOID});
+
+Statement wallet_grants(
+    "SELECT grant_id, amount, remaining FROM credit_ledger.grants"
+    " WHERE wallet_id = $1 AND customer_id = $2",
+    {INT8OID, TEXTOID});
+
+Statement wallet_entries(
+    "SELECT seq, entry_type, amount, value, balance_after, grant_id,"
+    "       operation_id, promotional, customer_id, credit_type, feature,"
+    "       source_id, reason, actor, metadata, occurred_at, created_at, hash"
+    "  FROM credit_ledger.entries"
+    " WHERE wallet_id = $1 AND customer_id = $2"
+    " ORDER BY seq",
+    {INT8OID, TEXTOID});
+
+// Rows that belong to no wallet: the per-wallet audit cannot see them.
+Statement orphans(
+    "SELECT customer_id, credit_type, 'orphan_grant',"
+    "       'Grant ' || grant_id || ' belongs to no wallet.'"
+    "  FROM credit_ledger.grants g"
+    " WHERE ($1::text IS NULL OR g.customer_id = $1)"
+    "   AND NOT EXISTS (SELECT 1 FROM credit_ledger.wallets w"
+    "                    WHERE w.wallet_id = g.wallet_id"
+    "                      AND w.customer_id = g.customer_id)"
+    " UNION ALL "
+    "SELECT customer_id, credit_type, 'orphan_entry',"
+    "       'Entry ' || entry_id || ' belongs to no wallet.'"
+    "  FROM credit_ledger.entries e"
+    " WHERE ($1::text IS NULL OR e.customer_id = $1)"
+    "   AND NOT EXISTS (SELECT 1 FROM credit_ledger.wallets w"
+    "                    WHERE w.wallet_id = e.wallet_id"
+    "                      AND w.customer_id = e.customer_id)",
+    {TEXTOID});
+
+struct Finding {
+  std::string customer_id;
+  std::string credit_type;
+  std::string problem;
+  std::string detail;
+};
+
+constexpr long kChunk = 1000;
+
+std::vector<Problem> AuditWalletRow(const Row& w) {
+  const std::int64_t wallet_id = w.Int64(1);
+  const std::string customer_id = w.Text(2);
+  const auto scale = w.OptInt64(4);
+  if (!scale) {
+    return {Problem{"unknown_credit_type",
+                    "The wallet's credit type \"" + w.Text(3) +
+                        "\" does not exist."}};
+  }
+  const int s = static_cast<int>(*scale);
+  AuditWallet cached;
+  cached.balance = w.Units(5, s);
+  cached.debt = w.Units(6, s);
+  cached.last_seq = w.Int64(7);
+  cached.last_hash = w.Bytes(8).value_or(kGenesisHash);
+
+  Params key;
+  key.Int64(wallet_id).Text(customer_id);
+  Rows grant_rows = Execute(wallet_grants, key);
+  std::vector<AuditGrant> grants;
+  for (std::uint64_t i = 0; i < grant_rows.size(); ++i) {
+    Row g = grant_rows[i];
+    grants.push_back(AuditGrant{g.Int64(1), g.Units(2, s), g.Units(3, s)});
+  }
+  FreeRows(grant_rows);
+
+  WalletAuditor auditor(s, grants);
+  Cursor cursor(wallet_entries, key);
+  for (;;) {
+    Rows chunk = cursor.Fetch(kChunk);
+    if (chunk.empty()) break;
+    for (std::uint64_t i = 0; i < chunk.size(); ++i) {
+      CheckForInterrupts();
+      Row r = chunk[i];
+      EntryRecord e;
+      e.wallet_id = wallet_id;
+      e.seq = r.Int64(1);
+      e.type = ParseEntryType(r.Text(2));
+      e.amount = r.Units(3, s);
+      e.value = r.NumericText(4);
+      e.balance_after = r.Units(5, s);
+      e.grant_id = r.OptInt64(6);
+      e.operation_id = r.Int64(7);
+      if (!r.IsNull(8)) e.promotional = r.Bool(8);
+      e.customer_id = r.Text(9);
+      e.credit_type = r.Text(10);
+      e.feature = r.OptText(11);
+      e.source_id = r.OptText(12);
+      e.reason = r.OptText(13);
+      e.actor = r.OptText(14);
+      e.metadata = r.JsonbText(15);
+      e.occurred_at = r.Timestamp(16);
+      e.created_at = r.Timestamp(17);
+      auditor.Add(e, r.Bytes(18).value_or(kGenesisHash));
+    }
+    FreeRows(chunk);
+  }
+  cursor.Close();
+  return auditor.Finish(cached);
+}
+
+std::vector<Finding> Verify(const std::optional<std::string>& customer_id) {
+  std::vector<Finding> findings;
+  Params p;
+  p.Text(customer_id);
+  Cursor wallets(wallets_to_check, p);
+  for (;;) {
+    Rows chunk = wallets.Fetch(100);
+    if (chunk.empty()) break;
+    for (std::uint64_t i = 0; i < chunk.size(); ++i) {
+      Row w = chunk[i];
+      std::vector<Problem> problems;
+      try {
+        problems = AuditWalletRow(w);
+      } catch (const LedgerError& e) {
+        // A stored value the ledger cannot read (e.g. more decimals than the
+        // scale) is itself a finding, not a reason to stop checking.
+        problems.push_back(Problem{"unreadable_row", e.message()});
+      }
+      for (Problem& pr : problems) {
+        findings.push_back(Finding{w.Text(2), w.Text(3), std::move(pr.problem),
+                                   std::move(pr.detail)});
+      }
+    }
+    FreeRows(chunk);
+  }
+  wallets.Close();
+
+  Rows lost = Execute(orphans, p);
+  for (std::uint64_t i = 0; i < lost.size(); ++i) {
+    Row r = lost[i];
+    findings.push_back(Finding{r.Text(1), r.Text(2), r.Text(3), r.Text(4)});
+  }
+  return findings;
+}
+
+}  // namespace
+}  // namespace credit_ledger::pg
+
+CL_FUNCTION(credit_verify) {
+  using namespace credit_ledger::pg;
+  Args args(fcinfo);
+  const auto customer_id = args.OptText(0);
+  SpiConnect();
+  const std::vector<Finding> findings = Verify(customer_id);
+  SpiFinish();
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  Guard([&] { InitMaterializedSRF(fcinfo, 0); });
+  for (const Finding& f : findings) {
+    const std::string* texts[4] = {&f.customer_id, &f.credit_type, &f.problem,
+                                   &f.detail};
+    Guard([&] {
+      Datum values[4];
+      bool nulls[4] = {false, false, false, false};
+      for (int c = 0; c < 4; ++c) {
+        values[c] = PointerGetDatum(cstring_to_text_with_len(
+            texts[c]->data(), static_cast<int>(texts[c]->size())));
+      }
+      tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    });
+  }
+  return 0;
+}

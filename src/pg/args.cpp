@@ -1,0 +1,134 @@
+#include "args.hpp"
+
+#include "error.hpp"
+#include "guard.hpp"
+#include "spi.hpp"
+
+namespace credit_ledger::pg {
+namespace {
+
+[[noreturn]] void NullArgument(const char* name) {
+  throw LedgerError(ErrorCode::kNullValue,
+                    std::string(name) + " must not be NULL");
+}
+
+}  // namespace
+
+bool Args::IsNull(int n) const { return PG_ARGISNULL(n); }
+
+std::string Args::Text(int n, const char* name) const {
+  if (IsNull(n)) NullArgument(name);
+  return TextDatumString(PG_GETARG_DATUM(n));
+}
+
+std::optional<std::string> Args::OptText(int n) const {
+  if (IsNull(n)) return std::nullopt;
+  return TextDatumString(PG_GETARG_DATUM(n));
+}
+
+bool Args::Bool(int n, const char* name) const {
+  if (IsNull(n)) NullArgument(name);
+  return PG_GETARG_BOOL(n);
+}
+
+std::int32_t Args::Int32(int n, const char* name) const {
+  if (IsNull(n)) NullArgument(name);
+  return PG_GETARG_INT32(n);
+}
+
+std::int64_t Args::Int64(int n, const char* name) const {
+  if (IsNull(n)) NullArgument(name);
+  return PG_GETARG_INT64(n);
+}
+
+std::string Args::Decimal(int n, const char* name) const {
+  if (IsNull(n)) NullArgument(name);
+  auto text = OptDecimal(n, name);
+  return *text;
+}
+
+std::optional<std::string> Args::OptDecimal(int n, const char* name) const {
+  if (IsNull(n)) return std::nullopt;
+  Datum d = PG_GETARG_DATUM(n);
+  bool finite = Guard([&] {
+    ::Numeric num = DatumGetNumeric(d);
+    return !numeric_is_nan(num) && !numeric_is_inf(num);
+  });
+  std::string text = NumericDatumText(d);
+  if (!finite) {
+    throw LedgerError(ErrorCode::kInvalidParameter,
+                      std::string(name) + " must be a finite number",
+                      "The value given was " + text + ".");
+  }
+  return text;
+}
+
+std::vector<std::string> Args::DecimalArray(int n, const char* name) const {
+  if (IsNull(n)) NullArgument(name);
+  Datum* elems = nullptr;
+  bool* nulls = nullptr;
+  int count = 0;
+  Guard([&] {
+    ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
+    if (ARR_NDIM(array) > 1) {
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                      errmsg("%s must be a one-dimensional array", name)));
+    }
+    deconstruct_array(array, NUMERICOID, -1, false, TYPALIGN_INT, &elems,
+                      &nulls, &count);
+  });
+  std::vector<std::string> out;
+  for (int i = 0; i < count; ++i) {
+    if (nulls[i]) {
+      throw LedgerError(ErrorCode::kNullValue,
+                        std::string(name) + " must not contain NULL");
+    }
+    bool finite = Guard([&] {
+      ::Numeric num = DatumGetNumeric(elems[i]);
+      return !numeric_is_nan(num) && !numeric_is_inf(num);
+    });
+    std::string text = NumericDatumText(elems[i]);
+    if (!finite) {
+      throw LedgerError(ErrorCode::kInvalidParameter,
+                        std::string(name) + " must hold finite numbers",
+                        "The value given was " + text + ".");
+    }
+    out.push_back(std::move(text));
+  }
+  return out;
+}
+
+std::optional<Micros> Args::OptTimestamp(int n, const char* name) const {
+  if (IsNull(n)) return std::nullopt;
+  TimestampTz t = PG_GETARG_TIMESTAMPTZ(n);
+  if (TIMESTAMP_NOT_FINITE(t)) {
+    throw LedgerError(ErrorCode::kInvalidParameter,
+                      std::string(name) + " must be a finite timestamp");
+  }
+  return t;
+}
+
+std::optional<Micros> Args::OptExpiry(int n, const char* name) const {
+  if (!IsNull(n) && PG_GETARG_TIMESTAMPTZ(n) == DT_NOEND) return std::nullopt;
+  return OptTimestamp(n, name);
+}
+
+Args::Json Args::OptJsonObject(int n, const char* name) const {
+  Json out;
+  if (IsNull(n)) return out;
+  out.datum = PG_GETARG_DATUM(n);
+  bool is_object = Guard([&] {
+    Jsonb* j = DatumGetJsonbP(out.datum);
+    return JB_ROOT_IS_OBJECT(j) != 0;
+  });
+  if (!is_object) {
+    throw LedgerError(ErrorCode::kInvalidParameter,
+                      std::string(name) + " must be a JSON object");
+  }
+  // The detoasted value is what is stored and hashed.
+  out.datum = Guard([&] { return PointerGetDatum(DatumGetJsonbP(out.datum)); });
+  out.text = JsonbDatumText(out.datum);
+  return out;
+}
+
+}  // namespace credit_ledger::pg

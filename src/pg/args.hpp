@@ -1,0 +1,45 @@
+// Reading SQL arguments into C++ values. A NULL where a value is required
+// raises 22004 naming the argument; malformed values raise 22023.
+#pragma once
+
+#include "postgres.hpp"
+#include "time.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace credit_ledger::pg {
+
+class Args {
+ public:
+  explicit Args(FunctionCallInfo fcinfo) : fcinfo(fcinfo) {}
+
+  bool IsNull(int n) const;
+  std::string Text(int n, const char* name) const;
+  std::optional<std::string> OptText(int n) const;
+  bool Bool(int n, const char* name) const;
+  std::int32_t Int32(int n, const char* name) const;
+  std::int64_t Int64(int n, const char* name) const;
+  // A numeric's exact text; NaN and infinities raise 22023.
+  std::string Decimal(int n, const char* name) const;
+  std::optional<std::string> OptDecimal(int n, const char* name) const;
+  // A numeric[] without NULL elements, each as exact text.
+  std::vector<std::string> DecimalArray(int n, const char* name) const;
+  // A finite timestamptz (infinities raise 22023).
+  std::optional<Micros> OptTimestamp(int n, const char* name) const;
+  // An expiry: finite, or +infinity meaning never (nullopt).
+  std::optional<Micros> OptExpiry(int n, const char* name) const;
+  // A jsonb object (anything else raises 22023): the datum and its text.
+  struct Json {
+    Datum datum = 0;
+    std::optional<std::string> text;
+  };
+  Json OptJsonObject(int n, const char* name) const;
+
+ private:
+  FunctionCallInfo fcinfo;
+};
+
+}  // namespace credit_ledger::pg

@@ -1,0 +1,181 @@
+// Reading and writing the ledger's tables: wallets (locked per operation),
+// grants, operations (idempotency) and entries (appended with seq,
+// balance_after and the hash chain). The functions here do not decide
+// anything; src/core does.
+#pragma once
+
+#include "drawdown.hpp"
+#include "plan.hpp"
+#include "entry.hpp"
+#include "postgres.hpp"
+#include "sha256.hpp"
+#include "time.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace credit_ledger::pg {
+
+struct Wallet {
+  std::int64_t wallet_id = 0;
+  std::string customer_id;
+  std::string credit_type;
+  int scale = 0;
+  std::int64_t balance = 0;  // ledger balance: the sum of all entries
+  std::int64_t debt = 0;     // overdraft debt, >= 0
+  OverdraftPolicy policy;
+  std::int64_t last_seq = 0;
+  Digest last_hash = kGenesisHash;
+};
+
+// A grant that still holds credits (open), as the planner and writer need it.
+struct OpenGrant {
+  GrantState state;
+  std::optional<std::string> cost_basis;  // exact numeric text
+};
+
+// The scale of a credit type, or LG003.
+int RequireCreditType(const std::string& credit_type);
+
+// Locks the wallet row (FOR UPDATE); nullopt when the wallet does not exist.
+std::optional<Wallet> LockWallet(const std::string& customer_id,
+                                 const std::string& credit_type);
+
+// Reads the wallet without locking it (for balances).
+std::optional<Wallet> ReadWallet(const std::string& customer_id,
+                                 const std::string& credit_type);
+
+// Locks the wallet unless another transaction holds it (SKIP LOCKED).
+std::optional<Wallet> TryLockWallet(const std::string& customer_id,
+                                    const std::string& credit_type);
+
+// Locks the wallet, creating it (hard limit, no thresholds) if it is new.
+// Throws LG003 for an unknown credit type.
+Wallet LockOrCreateWallet(const std::string& customer_id,
+                          const std::string& credit_type, Micros now);
+
+// The wallet's open grants (remaining > 0, neither voided nor expired by the
+// sweep), in no particular order.
+std::vector<OpenGrant> ReadOpenGrants(const Wallet& wallet);
+
+// Sets a grant's remaining credits (and closes it at zero).
+void SetGrantRemaining(const Wallet& wallet, std::int64_t grant_id,
+                       std::int64_t remaining);
+
+// Writes the remaining credits a plan left in each grant that changed.
+void SaveRemaining(const Wallet& wallet, const std::vector<OpenGrant>& before,
+                   const std::vector<std::int64_t>& remaining_after);
+
+// The core's view of a wallet and its open grants.
+WalletState PlannerState(const Wallet& wallet,
+                         const std::vector<OpenGrant>& grants);
+
+// A new credit block as stored in credit_ledger.grants.
+struct NewGrant {
+  std::int64_t grant_id = 0;
+  std::int64_t amount = 0;
+  std::int64_t remaining = 0;
+  bool promotional = false;
+  std::int32_t priority = 50;
+  std::optional<std::string> cost_basis;
+  Micros effective_at = 0;
+  std::optional<Micros> expires_at;
+  std::optional<std::string> reason;
+  std::optional<std::string> source_id;
+  Datum metadata = 0;
+  bool metadata_null = true;
+  std::string kind = "grant";  // or "adjustment"
+  std::int64_t operation_id = 0;
+};
+
+void InsertGrant(const Wallet& wallet, const NewGrant& grant, Micros now);
+
+// What one operation asks for, for idempotency.
+struct OperationRequest {
+  std::string operation_type;  // grant, consume, adjust, void, reverse, expire
+  std::string customer_id;
+  std::optional<std::string> idempotency_key;
+  Digest request_hash{};
+};
+
+// An operation as stored; its result is what a replay returns.
+struct StoredOperation {
+  std::int64_t operation_id = 0;
+  std::string operation_type;
+  std::optional<Digest> request_hash;
+  std::optional<std::string> amount;   // numeric text
+  std::optional<std::string> balance;  // numeric text
+  std::optional<std::int64_t> grant_id;
+  Micros created_at = 0;
+};
+
+// The stored operation for the request's key if there is one: the original
+// when its parameters match, LG002 when they differ. nullopt without a key.
+std::optional<StoredOperation> FindReplay(const OperationRequest& request);
+
+// The result columns of a new operation.
+struct OperationResult {
+  std::int64_t wallet_id = 0;
+  std::string credit_type;
+  int scale = 0;
+  std::optional<std::int64_t> amount;
+  std::optional<std::int64_t> balance;
+  std::optional<std::int64_t> grant_id;
+  std::optional<std::int64_t> reverses_operation_id;
+  std::int64_t first_seq = 0;
+  std::int64_t last_seq = 0;
+  Micros created_at = 0;
+};
+
+// Inserts the operation. Returns its id, or nullopt when a concurrent call
+// with the same key committed first (the caller then replays).
+std::optional<std::int64_t> InsertOperation(const OperationRequest& request,
+                                            const OperationResult& result);
+
+// A new id from a ledger sequence ("grant_id_seq").
+std::int64_t NextGrantId();
+
+// One entry to append; seq, balance_after, value and hash are derived.
+struct EntryDraft {
+  EntryType type = EntryType::kUsage;
+  std::int64_t amount = 0;
+  std::optional<std::int64_t> grant_id;
+  std::optional<bool> promotional;
+  std::optional<std::string> cost_basis;
+  std::optional<Micros> occurred_at;  // overrides the operation's
+};
+
+// What every entry of one operation shares.
+struct EntryContext {
+  std::int64_t operation_id = 0;
+  Micros now = 0;
+  Micros occurred_at = 0;
+  std::optional<std::string> feature;
+  std::optional<std::string> source_id;
+  std::optional<std::string> reason;
+  std::string actor;
+  Datum metadata = 0;  // jsonb, passed through
+  bool metadata_null = true;
+  std::optional<std::string> metadata_text;
+};
+
+// Entries for draws from grants (usage, adjustment...), negative amounts.
+void AddDrawEntries(std::vector<EntryDraft>& drafts,
+                    const std::vector<OpenGrant>& grants,
+                    const std::vector<Draw>& draws, EntryType type);
+
+// A repayment pair per draw: credits leave the grant and settle debt.
+void AddRepaymentEntries(std::vector<EntryDraft>& drafts,
+                         const std::vector<OpenGrant>& grants,
+                         const std::vector<Draw>& draws);
+
+// Appends entries in order, advancing the wallet's seq, balance, debt and
+// hash chain in memory. SaveWallet writes the wallet row afterwards.
+void AppendEntries(Wallet& wallet, const EntryContext& context,
+                   const std::vector<EntryDraft>& drafts);
+
+void SaveWallet(const Wallet& wallet, Micros now);
+
+}  // namespace credit_ledger::pg

@@ -1,0 +1,45 @@
+#include "result.hpp"
+
+#include "error.hpp"
+#include "guard.hpp"
+
+namespace credit_ledger::pg {
+
+OperationOutcome ReplayOutcome(const StoredOperation& op) {
+  OperationOutcome out;
+  out.operation_id = op.operation_id;
+  out.amount = op.amount.value_or("0");
+  out.balance = op.balance.value_or("0");
+  out.replayed = true;
+  return out;
+}
+
+Datum NumericFromText(const std::string& text) {
+  const char* s = text.c_str();
+  return Guard([&] {
+    return DirectFunctionCall3(numeric_in, CStringGetDatum(s),
+                               ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+  });
+}
+
+Datum OperationResultDatum(FunctionCallInfo fcinfo,
+                           const OperationOutcome& outcome) {
+  Datum values[4];
+  bool nulls[4] = {false, false, false, false};
+  values[0] = Int64GetDatum(outcome.operation_id);
+  values[1] = NumericFromText(outcome.amount);
+  values[2] = NumericFromText(outcome.balance);
+  values[3] = BoolGetDatum(outcome.replayed);
+  return Guard([&] {
+    TupleDesc desc;
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE) {
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("function returning a record called in a "
+                             "context that cannot accept it")));
+    }
+    desc = BlessTupleDesc(desc);
+    return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+  });
+}
+
+}  // namespace credit_ledger::pg

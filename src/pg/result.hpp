@@ -1,0 +1,31 @@
+// Building the composite values the API returns.
+#pragma once
+
+#include "ledger.hpp"
+#include "postgres.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace credit_ledger::pg {
+
+// credit_ledger.operation_result: what consume, adjust and reverse return.
+struct OperationOutcome {
+  std::int64_t operation_id = 0;
+  std::string amount;   // exact numeric text
+  std::string balance;  // exact numeric text
+  bool replayed = false;
+};
+
+// The outcome a replayed operation returns: its original result.
+OperationOutcome ReplayOutcome(const StoredOperation& op);
+
+// Forms the function's composite result. Call after SpiFinish so the tuple
+// lives in the caller's memory.
+Datum OperationResultDatum(FunctionCallInfo fcinfo,
+                           const OperationOutcome& outcome);
+
+// A numeric datum from exact text.
+Datum NumericFromText(const std::string& text);
+
+}  // namespace credit_ledger::pg

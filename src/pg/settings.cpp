@@ -1,0 +1,89 @@
+#include "settings.hpp"
+
+#include "error.hpp"
+#include "guard.hpp"
+#include "postgres.hpp"
+
+namespace credit_ledger::pg {
+namespace {
+
+char* clock_setting = nullptr;
+char* actor_setting = nullptr;
+
+}  // namespace
+
+Micros LedgerNow() {
+  if (clock_setting == nullptr || clock_setting[0] == '\0') {
+    return Guard([] { return GetCurrentTransactionStartTimestamp(); });
+  }
+  Micros now = Guard([] {
+    return DatumGetTimestampTz(DirectFunctionCall3(
+        timestamptz_in, CStringGetDatum(clock_setting),
+        ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+  });
+  if (now == DT_NOBEGIN || now == DT_NOEND) {
+    throw LedgerError(ErrorCode::kInvalidParameter,
+                      "credit_ledger.clock must be a finite timestamp");
+  }
+  return now;
+}
+
+std::string CurrentActor() {
+  if (actor_setting != nullptr && actor_setting[0] != '\0') {
+    return actor_setting;
+  }
+  const char* name = Guard([] {
+    return GetUserNameFromId(GetOuterUserId(), false);
+  });
+  return name;
+}
+
+}  // namespace credit_ledger::pg
+
+namespace {
+
+// Rejects a clock value that is not a timestamp when it is set, not at use.
+bool CheckClock(char** newval, void**, GucSource) {
+  if (*newval == nullptr || (*newval)[0] == '\0') return true;
+  // timestamptz_in reports malformed input by ereport; a GUC check hook must
+  // not, so validate with the non-throwing parser.
+  fsec_t fsec;
+  struct pg_tm tm;
+  int tz = 0, dtype = 0, nf = 0;
+  char workbuf[MAXDATELEN + MAXDATEFIELDS];
+  char* field[MAXDATEFIELDS];
+  int ftype[MAXDATEFIELDS];
+  int rc = ParseDateTime(*newval, workbuf, sizeof(workbuf), field, ftype,
+                         MAXDATEFIELDS, &nf);
+  if (rc == 0) rc = DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz);
+  if (rc != 0 || dtype != DTK_DATE) {
+    GUC_check_errdetail("credit_ledger.clock must be a finite timestamp such as "
+                        "'2026-01-01 00:00:00+00', or empty for the real clock.");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+extern "C" {
+PG_MODULE_MAGIC;
+
+PGDLLEXPORT void _PG_init(void);
+
+void _PG_init(void) {
+  DefineCustomStringVariable(
+      "credit_ledger.clock",
+      "Overrides the ledger's notion of now (for tests).",
+      "Empty means the transaction timestamp. Superuser only.",
+      &credit_ledger::pg::clock_setting, "", PGC_SUSET, 0, CheckClock, nullptr,
+      nullptr);
+  DefineCustomStringVariable(
+      "credit_ledger.actor",
+      "Who ledger entries are recorded as made by.",
+      "Empty means the calling role. Applications set it to their own user id.",
+      &credit_ledger::pg::actor_setting, "", PGC_USERSET, 0, nullptr, nullptr,
+      nullptr);
+  MarkGUCPrefixReserved("credit_ledger");
+}
+}
