@@ -36,3 +36,11 @@ installcheck: | build-dirs
 .PHONY: build-dirs
 build-dirs:
 	@mkdir -p build/regress build/isolation
+
+# The two halves of installcheck, runnable on their own (scripts/test.sh runs
+# both even when the first fails).
+check-regress: | build-dirs
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+check-isolation: | build-dirs
+	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
+.PHONY: check-regress check-isolation

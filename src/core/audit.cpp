@@ -73,6 +73,7 @@ void WalletAuditor::Add(const EntryRecord& e, const Digest& stored_hash) {
                               Units(e.amount) + ".");
   }
 
+  SaturatingAdd(sum_, e.amount);
   SaturatingAdd(balance_, e.amount);
   if (e.balance_after != balance_) {
     Report("balance_after_mismatch",
@@ -128,9 +129,9 @@ std::vector<Problem> WalletAuditor::Finish(const AuditWallet& w) {
     Report("hash_mismatch",
            "The wallet's last hash does not match its newest entry.");
   }
-  if (w.balance != balance_) {
+  if (w.balance != sum_) {
     Report("balance_mismatch", "The wallet's balance is " + Units(w.balance) +
-                                   " but its entries sum to " + Units(balance_) +
+                                   " but its entries sum to " + Units(sum_) +
                                    ".");
   }
   if (w.debt != -debt_entries_) {

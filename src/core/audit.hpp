@@ -61,7 +61,8 @@ class WalletAuditor {
   std::map<std::int64_t, Tally> grants_;
   std::vector<Problem> problems_;
   std::int64_t last_seq_ = 0;
-  std::int64_t balance_ = 0;
+  std::int64_t sum_ = 0;      // the true sum of the entries
+  std::int64_t balance_ = 0;  // the running balance_after, resynchronised
   std::int64_t debt_entries_ = 0;  // sum of entries without a grant
   Digest last_hash_ = kGenesisHash;
 };

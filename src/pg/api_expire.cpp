@@ -35,9 +35,9 @@ Statement locked_grant(
 
 Statement mark_expired(
     "UPDATE credit_ledger.grants"
-    "   SET remaining = 0, expired_at = $3, open = false"
+    "   SET remaining = $4, expired_at = $3, open = false"
     " WHERE grant_id = $1 AND customer_id = $2",
-    {INT8OID, TEXTOID, TIMESTAMPTZOID});
+    {INT8OID, TEXTOID, TIMESTAMPTZOID, NUMERICOID});
 
 constexpr long kBatch = 500;
 
@@ -71,7 +71,7 @@ bool ExpireGrant(Wallet& wallet, std::int64_t grant_id, Micros as_of,
   const std::int64_t operation_id = InsertOperation(request, result).value();
 
   Params mark;
-  mark.Int64(grant_id).Text(wallet.customer_id).Timestamp(now);
+  mark.Int64(grant_id).Text(wallet.customer_id).Timestamp(now).Units(0, wallet.scale);
   Execute(mark_expired, mark);
 
   EntryContext ctx;

@@ -91,7 +91,7 @@ std::int64_t Grant(const GrantArgs& a) {
 
   const Micros now = LedgerNow();
   const Micros effective_at = a.effective_at.value_or(now);
-  if (a.expires_at && *a.expires_at <= effective_at) {
+  if (a.expires_at && a.effective_at && *a.expires_at <= effective_at) {
     throw LedgerError(ErrorCode::kInvalidParameter,
                       "expires_at must be after effective_at",
                       "A grant is spendable while effective_at <= now < "

@@ -51,10 +51,11 @@ Statement insert_grant(
 
 Statement create_wallet(
     "INSERT INTO credit_ledger.wallets"
-    "       (customer_id, credit_type, created_at, updated_at)"
-    "VALUES ($1, $2, $3, $3)"
+    "       (customer_id, credit_type, balance, overdraft_limit, debt,"
+    "        created_at, updated_at)"
+    "VALUES ($1, $2, $4, $4, $4, $3, $3)"
     "    ON CONFLICT (customer_id, credit_type) DO NOTHING",
-    {TEXTOID, TEXTOID, TIMESTAMPTZOID});
+    {TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICOID});
 
 Statement open_grants(
     "SELECT grant_id, priority, effective_at, expires_at, promotional,"
@@ -189,9 +190,10 @@ std::optional<Wallet> TryLockWallet(const std::string& customer_id,
 Wallet LockOrCreateWallet(const std::string& customer_id,
                           const std::string& credit_type, Micros now) {
   if (auto w = LockWallet(customer_id, credit_type)) return *w;
-  RequireCreditType(credit_type);
+  const int scale = RequireCreditType(credit_type);
   Params p;
-  p.Text(customer_id).Text(credit_type).Timestamp(now);
+  // Zero at the type's scale, so a new wallet reads 0.00 rather than 0.
+  p.Text(customer_id).Text(credit_type).Timestamp(now).Units(0, scale);
   Execute(create_wallet, p);
   // Either our insert or a concurrent one that committed first.
   if (auto w = LockWallet(customer_id, credit_type)) return *w;

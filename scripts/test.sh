@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine (as root): installs what
+# it needs, builds, then runs the core's unit tests (GoogleTest), the
+# regression topics (pg_regress, pgTAP among them) and the isolation specs
+# against a throwaway cluster, and the TAP tests, each with its own cluster.
+# Ends with the line "N passed, N failed"; exits non-zero on any failure.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+mkdir -p build
+log=build/test-logs
+rm -rf "$log" && mkdir -p "$log"
+
+passed=0
+failed=0
+note_failure() { echo "FAILED: $1"; failed=$((failed + 1)); }
+
+bash scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+# 1. The core's unit tests.
+if cmake -S . -B build/core -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$log/cmake.log" &&
+   cmake --build build/core -j"$(nproc)" >>"$log/cmake.log" 2>&1; then
+  ctest --test-dir build/core --output-on-failure 2>&1 | tee "$log/ctest.log" | grep -E "tests passed|Failed|FAILED" || true
+  summary=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "$log/ctest.log" | tail -1)
+  if [ -n "$summary" ]; then
+    total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$summary")
+    bad=$(sed -E 's/.*passed, ([0-9]+) tests failed.*/\1/' <<<"$summary")
+    passed=$((passed + total - bad))
+    failed=$((failed + bad))
+  else
+    note_failure "unit tests did not run"
+  fi
+else
+  cat "$log/cmake.log"; note_failure "core build"
+fi
+
+# 2. The extension.
+if ! { make -j"$(nproc)" >"$log/make.log" 2>&1 && make install >>"$log/make.log" 2>&1; }; then
+  cat "$log/make.log"; note_failure "extension build"
+  echo "$passed passed, $failed failed"; exit 1
+fi
+
+# Counts pg_regress-style result lines ("name ... ok" / "... FAILED").
+count_regress() {
+  local ok bad
+  ok=$(grep -cE '\.\.\. ok' "$1" || true)
+  bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$1" || true)
+  passed=$((passed + ok)); failed=$((failed + bad))
+  if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then note_failure "$2 did not run"; fi
+}
+
+# 3. Regression topics and isolation specs in one throwaway cluster.
+pg_virtualenv -t -v 15 -o 'jit=off' -o 'max_prepared_transactions=10' \
+  bash -c 'make -s check-regress; r=$?; make -s check-isolation; i=$?; exit $((r | i))' \
+  >"$log/installcheck.log" 2>&1
+grep -E '\.\.\. ' "$log/installcheck.log" || true
+regress_part=$(sed -n '/regress install-check/,/isolation install-check/p' "$log/installcheck.log")
+isolation_part=$(sed -n '/isolation install-check/,$p' "$log/installcheck.log")
+printf '%s\n' "$regress_part" >"$log/regress.log"
+printf '%s\n' "$isolation_part" >"$log/isolation.log"
+count_regress "$log/regress.log" "pg_regress"
+count_regress "$log/isolation.log" "isolation"
+for d in build/regress build/isolation; do
+  if [ -s "$d/regression.diffs" ]; then
+    echo "---- $d/regression.diffs (first 200 lines)"; head -200 "$d/regression.diffs"
+  fi
+done
+
+# 4. TAP tests (PostgreSQL::Test::Cluster), run as postgres: initdb refuses root.
+if compgen -G "test/tap/*.pl" >/dev/null; then
+  tapdir=$(mktemp -d /tmp/credit_ledger_tap.XXXXXX)
+  cp -r test/tap "$tapdir/" && chown -R postgres: "$tapdir"
+  pgbin=$(pg_config --bindir)
+  pgxs=$(dirname "$(pg_config --pgxs)")/..
+  (cd "$tapdir" && runuser -u postgres -- env \
+      PATH="$pgbin:$PATH" PERL5LIB="$pgxs/test/perl" TESTDIR="$tapdir" \
+      PG_REGRESS="$pgxs/test/regress/pg_regress" \
+      prove -v tap/ ) >"$log/tap.log" 2>&1
+  grep -E '^(ok|not ok) |^tap/|^Result' "$log/tap.log" || true
+  ok=$(grep -cE '^ok ' "$log/tap.log" || true)
+  bad=$(grep -cE '^not ok ' "$log/tap.log" || true)
+  passed=$((passed + ok)); failed=$((failed + bad))
+  if ! grep -q '^Result: PASS' "$log/tap.log"; then
+    tail -50 "$log/tap.log"; [ "$bad" -gt 0 ] || note_failure "TAP tests"
+  fi
+  rm -rf "$tapdir"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
