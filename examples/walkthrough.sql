@@ -1,0 +1,79 @@
+-- A five-minute tour of credit_ledger, modelled on the Monk and Stigg credit
+-- docs: prepaid credits with a cost basis plus promotional bonus credits,
+-- usage drawn down in order, a hard limit, expiry, and reading the ledger.
+-- scripts/walkthrough.sh runs it in a fresh database; so can you, as a
+-- superuser (it moves the ledger's clock to show expiry).
+
+-- 1. A credit type: credits worth dollars, with two decimal places.
+SELECT credit_type_create('usd', 2, 'credit', 'credits', 'Prepaid usage credits');
+
+-- 2. A contract: 1,000 prepaid credits at $0.50 each (billed $500) and 200
+--    free bonus credits at the same rate, both expiring on 2027-02-27.
+SET credit_ledger.clock = '2026-02-27 06:41:00+00';
+SELECT credit_grant('acme', 'usd', 1000, cost_basis => 0.50,
+                    expires_at => '2027-02-27 00:00+00',
+                    reason => 'Initial prepaid credit grant', source_id => 'contract-42',
+                    idempotency_key => 'contract-42/prepaid') AS prepaid_grant;
+SELECT credit_grant('acme', 'usd', 200, promotional => true, cost_basis => 0.50,
+                    expires_at => '2027-02-27 00:00+00',
+                    reason => 'Bonus credit grant', source_id => 'contract-42',
+                    idempotency_key => 'contract-42/bonus') AS bonus_grant;
+SELECT credit_balance('acme', 'usd');
+
+-- 3. Usage, deducted as it happens, in the caller's own transaction: the
+--    order row and the deduction commit (or roll back) together.
+CREATE TABLE orders (order_id text PRIMARY KEY, customer_id text, credits numeric);
+BEGIN;
+INSERT INTO orders VALUES ('ord-1', 'acme', 250);
+SELECT * FROM credit_consume('acme', 'usd', 250, idempotency_key => 'ord-1',
+                             feature => 'llm_tokens', source_id => 'ord-1');
+COMMIT;
+
+-- A retry with the same idempotency key (say, after a dropped connection)
+-- returns the original result and charges nothing.
+SELECT * FROM credit_consume('acme', 'usd', 250, idempotency_key => 'ord-1',
+                             feature => 'llm_tokens', source_id => 'ord-1');
+
+-- 4. The bonus credits went first (promotional before paid); the usage is
+--    linked to the blocks it drew from, with its money value.
+SELECT seq, entry_type, amount, value, balance_after, grant_id, promotional, feature
+  FROM credit_ledger.entries WHERE customer_id = 'acme' ORDER BY seq;
+
+-- 5. Hard limit: a deduction the balance cannot cover fails whole (LG001)
+--    and writes nothing.
+SELECT * FROM credit_consume('acme', 'usd', 5000, feature => 'llm_tokens');
+
+-- 6. A soft limit instead: allow up to 100 credits of debt.
+SELECT credit_wallet_configure('acme', 'usd', overdraft_limit => 100);
+
+-- 7. Time passes. On 2027-02-27 the remaining credits lapse: they are never
+--    spent again, even before the sweep runs; the sweep (run by pg_cron in
+--    production) writes one expiration entry per lapsed block.
+SET credit_ledger.clock = '2027-03-01 00:00:00+00';
+SELECT credit_balance('acme', 'usd') AS balance_after_lapse;
+SELECT credit_expire() AS blocks_expired;
+SELECT seq, entry_type, amount, value, promotional, occurred_at, created_at
+  FROM credit_ledger.entries WHERE entry_type = 'expiration';
+
+-- Breakage revenue: the value of paid credits that expired unused.
+SELECT sum(-value) AS breakage_revenue
+  FROM credit_ledger.entries
+ WHERE entry_type = 'expiration' AND NOT promotional;
+
+-- Under the soft limit, usage can run into debt, recorded in the ledger as
+-- usage without a block; the next grant repays the debt first.
+SELECT * FROM credit_consume('acme', 'usd', 30, feature => 'llm_tokens');
+SELECT credit_grant('acme', 'usd', 500, cost_basis => 0.50, reason => 'Top-up',
+                    idempotency_key => 'topup-1') AS top_up;
+SELECT credit_balance('acme', 'usd');
+
+-- 8. The credit blocks and the wallet as a finance reader sees them.
+SELECT grant_id, amount, remaining, promotional, cost_basis, expires_at, open
+  FROM credit_ledger.grants WHERE customer_id = 'acme' ORDER BY grant_id;
+SELECT customer_id, credit_type, balance, overdraft_limit, debt
+  FROM credit_ledger.wallets;
+
+-- 9. The ledger checks itself: every balance, remaining and hash is
+--    recomputed from the entries. No rows means healthy.
+SELECT * FROM credit_verify();
+RESET credit_ledger.clock;

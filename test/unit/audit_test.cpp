@@ -1,0 +1,136 @@
+#include "audit.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace credit_ledger {
+namespace {
+
+// Builds a healthy wallet history the way the writer does: grant 100 (g1),
+// grant 50 promotional (g2), a consume drawing 50 from g2 and 20 from g1, and
+// an overdraft usage of 5 without a grant.
+struct Ledger {
+  std::vector<EntryRecord> entries;
+  std::vector<Digest> hashes;
+  std::vector<AuditGrant> grants{{1, 100, 80}, {2, 50, 0}};
+  AuditWallet wallet;
+
+  void Append(EntryType type, std::int64_t amount, std::optional<std::int64_t> grant,
+              std::int64_t op) {
+    EntryRecord e;
+    e.wallet_id = 1;
+    e.seq = static_cast<std::int64_t>(entries.size()) + 1;
+    e.type = type;
+    e.amount = amount;
+    e.balance_after = (entries.empty() ? 0 : entries.back().balance_after) + amount;
+    e.grant_id = grant;
+    e.operation_id = op;
+    e.customer_id = "c";
+    e.credit_type = "usd";
+    const Digest prev = hashes.empty() ? kGenesisHash : hashes.back();
+    hashes.push_back(ChainHash(prev, e));
+    entries.push_back(e);
+  }
+
+  Ledger() {
+    Append(EntryType::kGrant, 100, 1, 1);
+    Append(EntryType::kGrant, 50, 2, 2);
+    Append(EntryType::kUsage, -50, 2, 3);
+    Append(EntryType::kUsage, -20, 1, 3);
+    Append(EntryType::kUsage, -5, std::nullopt, 4);
+    wallet.balance = 75;
+    wallet.debt = 5;
+    wallet.last_seq = 5;
+    wallet.last_hash = hashes.back();
+  }
+
+  std::vector<std::string> Problems() const {
+    WalletAuditor auditor(2, grants);
+    for (std::size_t i = 0; i < entries.size(); ++i) auditor.Add(entries[i], hashes[i]);
+    std::vector<std::string> codes;
+    for (const Problem& p : auditor.Finish(wallet)) codes.push_back(p.problem);
+    std::sort(codes.begin(), codes.end());
+    return codes;
+  }
+};
+
+using Codes = std::vector<std::string>;
+
+TEST(WalletAuditor, HealthyLedgerHasNoProblems) { EXPECT_EQ(Ledger().Problems(), Codes{}); }
+
+TEST(WalletAuditor, AlteredAmountBreaksSumsAndHash) {
+  Ledger l;
+  l.entries[2].amount = -40;
+  EXPECT_EQ(l.Problems(), (Codes{"balance_after_mismatch", "balance_mismatch",
+                                 "hash_mismatch", "remaining_mismatch"}));
+}
+
+TEST(WalletAuditor, RehashedForgeryIsCaughtByTheNextLink) {
+  Ledger l;
+  l.entries[2].feature = "free";
+  l.hashes[2] = ChainHash(l.hashes[1], l.entries[2]);  // attacker re-hashes
+  EXPECT_EQ(l.Problems(), Codes{"hash_mismatch"});
+}
+
+TEST(WalletAuditor, MissingMiddleEntry) {
+  Ledger l;
+  l.entries.erase(l.entries.begin() + 3);
+  l.hashes.erase(l.hashes.begin() + 3);
+  const Codes codes = l.Problems();
+  EXPECT_TRUE(std::count(codes.begin(), codes.end(), "seq_gap") == 1);
+  EXPECT_TRUE(std::count(codes.begin(), codes.end(), "remaining_mismatch") == 1);
+}
+
+TEST(WalletAuditor, CachedWalletAndGrantValues) {
+  Ledger l;
+  l.wallet.balance = 76;
+  l.wallet.debt = 0;
+  l.wallet.last_seq = 6;
+  l.grants[0].remaining = 81;
+  EXPECT_EQ(l.Problems(), (Codes{"balance_mismatch", "debt_mismatch",
+                                 "remaining_mismatch", "seq_mismatch"}));
+}
+
+TEST(WalletAuditor, RemainingOutsideItsBlock) {
+  Ledger l;
+  l.grants[1].remaining = 60;  // more than the grant's 50
+  l.grants[1].amount = 50;
+  const Codes codes = l.Problems();
+  EXPECT_TRUE(std::count(codes.begin(), codes.end(), "remaining_out_of_range") == 1);
+}
+
+TEST(WalletAuditor, WrongSignAndUnknownGrant) {
+  Ledger l;
+  l.Append(EntryType::kExpiration, 5, 1, 5);  // an expiration must be negative
+  l.Append(EntryType::kUsage, -1, 99, 6);      // no such grant
+  l.wallet.balance = 79;
+  l.wallet.last_seq = 7;
+  l.wallet.last_hash = l.hashes.back();
+  l.grants[0].remaining = 85;
+  EXPECT_EQ(l.Problems(), (Codes{"amount_sign", "unknown_grant"}));
+}
+
+TEST(WalletAuditor, ExpiredTwiceButRestoredCreditMayLapseAgain) {
+  Ledger l;
+  l.Append(EntryType::kExpiration, -40, 1, 7);
+  l.Append(EntryType::kExpiration, -40, 1, 8);  // the sweep ran twice
+  l.wallet.balance = -5;
+  l.wallet.last_seq = 7;
+  l.wallet.last_hash = l.hashes.back();
+  l.grants[0].remaining = 0;
+  EXPECT_EQ(l.Problems(), Codes{"expired_twice"});
+
+  Ledger r;
+  r.Append(EntryType::kExpiration, -80, 1, 7);
+  r.Append(EntryType::kReversal, 20, 1, 8);    // a reversal restores 20 ...
+  r.Append(EntryType::kExpiration, -20, 1, 8);  // ... which lapses at once
+  r.wallet.balance = -5;
+  r.wallet.last_seq = 8;
+  r.wallet.last_hash = r.hashes.back();
+  r.grants[0].remaining = 0;
+  EXPECT_EQ(r.Problems(), Codes{});
+}
+
+}  // namespace
+}  // namespace credit_ledger
