@@ -52,7 +52,10 @@ COMMENT ON TABLE credit_ledger.wallets IS
 
 -- Credit blocks. open = remaining > 0 and neither voided nor expired by the
 -- sweep; it changes rarely, so the partial indexes on it stay small and the
--- frequent updates of remaining stay HOT.
+-- frequent updates of remaining stay HOT. kind says what created the block: a
+-- grant, a positive adjustment, or a reversal restoring overdraft usage that
+-- later grants had already repaid. expired_amount and voided_amount are the
+-- credits its expiration and void entries removed.
 CREATE TABLE credit_ledger.grants (
     grant_id     bigint NOT NULL,
     wallet_id    bigint NOT NULL,
@@ -67,10 +70,12 @@ CREATE TABLE credit_ledger.grants (
     expires_at   timestamptz,
     voided_at    timestamptz,
     expired_at   timestamptz,
+    expired_amount numeric NOT NULL,
+    voided_amount  numeric NOT NULL,
     reason       text,
     source_id    text,
     metadata     jsonb,
-    kind         text NOT NULL CHECK (kind IN ('grant', 'adjustment')),
+    kind         text NOT NULL CHECK (kind IN ('grant', 'adjustment', 'reversal')),
     operation_id bigint NOT NULL,
     created_at   timestamptz NOT NULL,
     open         boolean NOT NULL,
@@ -111,6 +116,8 @@ CREATE TABLE credit_ledger.operations (
 );
 CREATE UNIQUE INDEX operations_key_idx ON credit_ledger.operations (customer_id, key_hash)
     WHERE key_hash IS NOT NULL;
+CREATE INDEX operations_reverses_idx ON credit_ledger.operations (customer_id, reverses_operation_id)
+    WHERE reverses_operation_id IS NOT NULL;
 COMMENT ON TABLE credit_ledger.operations IS
     'one row per operation; entries first_seq..last_seq of the wallet belong to it';
 
@@ -266,5 +273,32 @@ RETURNS integer
 CREATE FUNCTION @extschema@.credit_verify(customer_id text DEFAULT NULL)
 RETURNS SETOF credit_ledger.verify_result
     AS 'MODULE_PATHNAME', 'credit_verify'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+CREATE FUNCTION @extschema@.credit_void(grant_id bigint, reason text DEFAULT NULL)
+RETURNS numeric
+    AS 'MODULE_PATHNAME', 'credit_void'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+CREATE FUNCTION @extschema@.credit_adjust(
+    customer_id text,
+    credit_type text,
+    amount numeric,
+    reason text,
+    idempotency_key text DEFAULT NULL)
+RETURNS credit_ledger.operation_result
+    AS 'MODULE_PATHNAME', 'credit_adjust'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+CREATE FUNCTION @extschema@.credit_reverse(
+    operation_id bigint,
+    amount numeric DEFAULT NULL,
+    reason text DEFAULT NULL,
+    idempotency_key text DEFAULT NULL)
+RETURNS credit_ledger.operation_result
+    AS 'MODULE_PATHNAME', 'credit_reverse'
     LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, credit_ledger, pg_temp;

@@ -8,20 +8,39 @@
 namespace credit_ledger {
 namespace {
 
-// The sign each entry type must carry; 0 means either sign but not zero.
-int ExpectedSign(EntryType type, bool has_grant) {
+// Whether `type` may move credits of a grant (opening it or not) or of the
+// debt, and with which sign (+1 or -1).
+int ExpectedSign(EntryType type, bool on_grant, bool opening) {
+  if (!on_grant) {
+    switch (type) {
+      case EntryType::kUsage:
+      case EntryType::kAdjustment:
+        return -1;  // usage or a negative adjustment no grant covered
+      case EntryType::kRepayment:
+      case EntryType::kReversal:
+        return 1;  // debt repaid, or a reversed debt portion
+      default:
+        return 0;  // never without a grant
+    }
+  }
+  if (opening) {
+    // A block opens with its grant, adjustment or reversal entry.
+    return type == EntryType::kGrant || type == EntryType::kAdjustment ||
+                   type == EntryType::kReversal
+               ? 1
+               : 0;
+  }
   switch (type) {
-    case EntryType::kGrant:
     case EntryType::kReversal:
       return 1;
     case EntryType::kUsage:
+    case EntryType::kAdjustment:
     case EntryType::kExpiration:
     case EntryType::kVoid:
-      return -1;
     case EntryType::kRepayment:
-      return has_grant ? -1 : 1;
-    case EntryType::kAdjustment:
-      return 0;
+      return -1;
+    case EntryType::kGrant:
+      return 0;  // a block has one grant entry, its first
   }
   return 0;
 }
@@ -66,13 +85,6 @@ void WalletAuditor::Add(const EntryRecord& e, const Digest& stored_hash) {
   }
   last_hash_ = stored_hash;
 
-  const int sign = ExpectedSign(e.type, e.grant_id.has_value());
-  if (e.amount == 0 || (sign > 0 && e.amount < 0) || (sign < 0 && e.amount > 0)) {
-    Report("amount_sign", "The " + std::string(EntryTypeName(e.type)) +
-                              " amount of " + Seq(e.seq) + " is " +
-                              Units(e.amount) + ".");
-  }
-
   SaturatingAdd(sum_, e.amount);
   SaturatingAdd(balance_, e.amount);
   if (e.balance_after != balance_) {
@@ -83,6 +95,25 @@ void WalletAuditor::Add(const EntryRecord& e, const Digest& stored_hash) {
     balance_ = e.balance_after;  // resynchronise: report each break once
   }
 
+  auto it = e.grant_id ? grants_.find(*e.grant_id) : grants_.end();
+  if (e.grant_id && it == grants_.end()) {
+    Report("unknown_grant", Seq(e.seq) + " refers to grant " +
+                                std::to_string(*e.grant_id) +
+                                ", which is not in this wallet.");
+    return;
+  }
+  const bool opening = e.grant_id && !it->second.opened;
+  const int sign = ExpectedSign(e.type, e.grant_id.has_value(), opening);
+  if (sign == 0 || e.amount == 0 || (sign > 0) != (e.amount > 0)) {
+    Report("amount_sign",
+           "The " + std::string(EntryTypeName(e.type)) + " amount of " +
+               Seq(e.seq) + " is " + Units(e.amount) +
+               (e.grant_id ? (opening ? ", opening grant " : " on grant ") +
+                                 std::to_string(*e.grant_id)
+                           : std::string(" on the debt")) +
+               ".");
+  }
+
   if (!e.grant_id) {
     SaturatingAdd(debt_entries_, e.amount);
     if (debt_entries_ > 0) {
@@ -91,24 +122,25 @@ void WalletAuditor::Add(const EntryRecord& e, const Digest& stored_hash) {
     }
     return;
   }
-  auto it = grants_.find(*e.grant_id);
-  if (it == grants_.end()) {
-    Report("unknown_grant", Seq(e.seq) + " refers to grant " +
-                                std::to_string(*e.grant_id) +
-                                ", which is not in this wallet.");
-    return;
+  AddToGrant(e, it->second);
+}
+
+void WalletAuditor::AddToGrant(const EntryRecord& e, Tally& t) {
+  if (!t.opened) {
+    t.opened = true;
+    t.opening_amount = e.amount;
+  } else if (e.type == EntryType::kGrant) {
+    ++t.extra_grant_entries;
   }
-  Tally& t = it->second;
   SaturatingAdd(t.sum, e.amount);
-  if (e.type == EntryType::kGrant) {
-    ++t.grant_entries;
-    SaturatingAdd(t.granted, e.amount);
-  } else if (e.type == EntryType::kReversal) {
+  if (e.type == EntryType::kReversal) {
     t.reversal_operations.insert(e.operation_id);
   } else if (e.type == EntryType::kExpiration) {
     t.expiration_operations.push_back(e.operation_id);
+    SaturatingAdd(t.expired, -e.amount);
   } else if (e.type == EntryType::kVoid) {
     t.void_operations.push_back(e.operation_id);
+    SaturatingAdd(t.voided, -e.amount);
   }
   if (t.sum < 0 || t.sum > t.grant.amount) {
     Report("remaining_out_of_range",
@@ -141,11 +173,25 @@ std::vector<Problem> WalletAuditor::Finish(const AuditWallet& w) {
   }
   for (const auto& [id, t] : grants_) {
     const std::string grant = "Grant " + std::to_string(id);
-    if (t.grant_entries != 1 || t.granted != t.grant.amount) {
+    if (!t.opened) {
+      Report("grant_entry_mismatch", grant + " has no entries.");
+    } else if (t.opening_amount != t.grant.amount) {
+      Report("grant_entry_mismatch", grant + " opens with " +
+                                         Units(t.opening_amount) +
+                                         " but its amount is " +
+                                         Units(t.grant.amount) + ".");
+    }
+    if (t.extra_grant_entries > 0) {
       Report("grant_entry_mismatch",
-             grant + " has " + std::to_string(t.grant_entries) +
-                 " grant entries for " + Units(t.granted) + " but an amount of " +
-                 Units(t.grant.amount) + ".");
+             grant + " has " + std::to_string(t.extra_grant_entries + 1) +
+                 " grant entries; a block has exactly one.");
+    }
+    if (t.expired != t.grant.expired_amount || t.voided != t.grant.voided_amount) {
+      Report("lapsed_mismatch",
+             grant + " records " + Units(t.grant.expired_amount) +
+                 " expired and " + Units(t.grant.voided_amount) +
+                 " voided, but its entries say " + Units(t.expired) + " and " +
+                 Units(t.voided) + ".");
     }
     if (t.grant.remaining != t.sum) {
       Report("remaining_mismatch", grant + " has " + Units(t.grant.remaining) +

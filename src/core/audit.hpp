@@ -18,6 +18,8 @@ struct AuditGrant {
   std::int64_t grant_id = 0;
   std::int64_t amount = 0;
   std::int64_t remaining = 0;
+  std::int64_t expired_amount = 0;  // credits its expiration entries removed
+  std::int64_t voided_amount = 0;   // credits its void entries removed
 };
 
 // A wallet's cached totals as stored in credit_ledger.wallets.
@@ -47,14 +49,18 @@ class WalletAuditor {
   struct Tally {
     AuditGrant grant;
     std::int64_t sum = 0;
-    int grant_entries = 0;
-    std::int64_t granted = 0;
+    bool opened = false;             // its first entry was seen
+    std::int64_t opening_amount = 0;
+    int extra_grant_entries = 0;     // `grant` entries after the first
+    std::int64_t expired = 0;
+    std::int64_t voided = 0;
     std::set<std::int64_t> reversal_operations;
     std::vector<std::int64_t> expiration_operations;
     std::vector<std::int64_t> void_operations;
   };
 
   void Report(std::string problem, std::string detail);
+  void AddToGrant(const EntryRecord& entry, Tally& tally);
   std::string Units(std::int64_t units) const;
 
   int scale_;

@@ -2,6 +2,8 @@
 
 #include "amount.hpp"
 #include "error.hpp"
+
+#include <algorithm>
 #include "cpp_only.hpp"  // last: fails if a PostgreSQL header came before
 
 namespace credit_ledger {
@@ -47,6 +49,49 @@ ConsumePlan PlanConsume(const WalletState& wallet, Micros now,
   plan.remaining_after.reserve(grants.size());
   for (const GrantState& g : grants) plan.remaining_after.push_back(g.remaining);
   return plan;
+}
+
+std::vector<Restoration> PlanReversal(const std::vector<UsagePortion>& portions,
+                                      std::int64_t already_reversed,
+                                      std::optional<std::int64_t> amount,
+                                      int scale) {
+  std::int64_t consumed = 0;
+  for (const UsagePortion& p : portions) consumed = AddUnits(consumed, p.amount);
+  const std::int64_t left = consumed - already_reversed;
+  if (left <= 0) {
+    throw LedgerError(ErrorCode::kInvalidState,
+                      "operation has already been fully reversed",
+                      "All " + FormatAmount(consumed, scale) +
+                          " credits it consumed were restored.");
+  }
+  const std::int64_t wanted = amount.value_or(left);
+  if (wanted <= 0) {
+    throw LedgerError(ErrorCode::kInvalidParameter, "amount must be positive");
+  }
+  if (wanted > left) {
+    throw LedgerError(
+        ErrorCode::kInvalidState,
+        "reversal exceeds what is left of the operation",
+        "It consumed " + FormatAmount(consumed, scale) + ", of which " +
+            FormatAmount(left, scale) + " can still be reversed; " +
+            FormatAmount(wanted, scale) + " was asked.");
+  }
+  // Walk back from the last portion: earlier reversals took the first
+  // `already_reversed` credits of this walk, this one takes the next `wanted`.
+  std::vector<Restoration> out;
+  std::int64_t skip = already_reversed;
+  std::int64_t take = wanted;
+  for (auto it = portions.rbegin(); it != portions.rend() && take > 0; ++it) {
+    std::int64_t available = it->amount;
+    const std::int64_t skipped = std::min(skip, available);
+    skip -= skipped;
+    available -= skipped;
+    if (available == 0) continue;
+    const std::int64_t now_taken = std::min(take, available);
+    out.push_back(Restoration{it->grant_id, now_taken});
+    take -= now_taken;
+  }
+  return out;
 }
 
 }  // namespace credit_ledger

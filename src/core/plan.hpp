@@ -7,6 +7,7 @@
 #include "time.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace credit_ledger {
@@ -36,6 +37,28 @@ struct ConsumePlan {
 // admit what remains uncovered. `amount` may be 0 to settle only.
 ConsumePlan PlanConsume(const WalletState& wallet, Micros now,
                         std::int64_t amount);
+
+// One usage entry of a consume being reversed: the grant it drew from
+// (nullopt for the part that became debt) and the credits it took (> 0).
+struct UsagePortion {
+  std::optional<std::int64_t> grant_id;
+  std::int64_t amount = 0;
+};
+
+// Credits a reversal puts back where they came from.
+struct Restoration {
+  std::optional<std::int64_t> grant_id;  // nullopt: the debt
+  std::int64_t amount = 0;
+};
+
+// Splits a reversal across the portions of a consume (given in seq order),
+// last drawn first, after the `already_reversed` credits earlier reversals
+// restored the same way. `amount` nullopt reverses everything left. Throws
+// LG006 when nothing is left or more is asked than is left.
+std::vector<Restoration> PlanReversal(const std::vector<UsagePortion>& portions,
+                                      std::int64_t already_reversed,
+                                      std::optional<std::int64_t> amount,
+                                      int scale);
 
 // The spendable balance at `now`: spendable remaining credits minus debt.
 std::int64_t SpendableBalance(const WalletState& wallet, Micros now);

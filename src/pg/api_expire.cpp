@@ -35,7 +35,8 @@ Statement locked_grant(
 
 Statement mark_expired(
     "UPDATE credit_ledger.grants"
-    "   SET remaining = $4, expired_at = $3, open = false"
+    "   SET remaining = $4, expired_amount = expired_amount + remaining,"
+    "       expired_at = $3, open = false"
     " WHERE grant_id = $1 AND customer_id = $2",
     {INT8OID, TEXTOID, TIMESTAMPTZOID, NUMERICOID});
 

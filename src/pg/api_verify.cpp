@@ -22,7 +22,8 @@ Statement wallets_to_check(
     {TEXTOID});
 
 Statement wallet_grants(
-    "SELECT grant_id, amount, remaining FROM credit_ledger.grants"
+    "SELECT grant_id, amount, remaining, expired_amount, voided_amount"
+    "  FROM credit_ledger.grants"
     " WHERE wallet_id = $1 AND customer_id = $2",
     {INT8OID, TEXTOID});
 
@@ -85,7 +86,8 @@ std::vector<Problem> AuditWalletRow(const Row& w) {
   std::vector<AuditGrant> grants;
   for (std::uint64_t i = 0; i < grant_rows.size(); ++i) {
     Row g = grant_rows[i];
-    grants.push_back(AuditGrant{g.Int64(1), g.Units(2, s), g.Units(3, s)});
+    grants.push_back(AuditGrant{g.Int64(1), g.Units(2, s), g.Units(3, s),
+                                g.Units(4, s), g.Units(5, s)});
   }
   FreeRows(grant_rows);
 

@@ -42,12 +42,52 @@ Statement insert_grant(
     "INSERT INTO credit_ledger.grants"
     "       (grant_id, wallet_id, customer_id, credit_type, amount, remaining,"
     "        promotional, priority, cost_basis, effective_at, expires_at,"
-    "        reason, source_id, metadata, kind, operation_id, created_at, open)"
+    "        reason, source_id, metadata, kind, operation_id, created_at, open,"
+    "        expired_amount, voided_amount)"
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-    "        $15, $16, $17, $6 > 0)",
+    "        $15, $16, $17, $6 > 0, $18, $18)",
     {INT8OID, INT8OID, TEXTOID, TEXTOID, NUMERICOID, NUMERICOID, BOOLOID,
      INT4OID, NUMERICOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
-     JSONBOID, TEXTOID, INT8OID, TIMESTAMPTZOID});
+     JSONBOID, TEXTOID, INT8OID, TIMESTAMPTZOID, NUMERICOID});
+
+Statement grant_owner(
+    "SELECT customer_id, credit_type FROM credit_ledger.grants"
+    " WHERE grant_id = $1",
+    {INT8OID});
+
+Statement read_grant(
+    "SELECT amount, remaining, promotional, cost_basis, expires_at, voided_at,"
+    "       expired_at, expired_amount, voided_amount, priority, effective_at"
+    "  FROM credit_ledger.grants"
+    " WHERE grant_id = $1 AND customer_id = $2",
+    {INT8OID, TEXTOID});
+
+Statement save_grant(
+    "UPDATE credit_ledger.grants"
+    "   SET remaining = $3, expired_amount = $4, voided_amount = $5,"
+    "       voided_at = $6, expired_at = $7,"
+    "       open = ($3 > 0 AND $6 IS NULL AND $7 IS NULL)"
+    " WHERE grant_id = $1 AND customer_id = $2",
+    {INT8OID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID, TIMESTAMPTZOID,
+     TIMESTAMPTZOID});
+
+Statement find_operation_by_id(
+    "SELECT customer_id, credit_type, operation_type, first_seq, last_seq"
+    "  FROM credit_ledger.operations WHERE operation_id = $1",
+    {INT8OID});
+
+Statement usage_entries(
+    "SELECT grant_id, amount, feature, source_id"
+    "  FROM credit_ledger.entries"
+    " WHERE wallet_id = $1 AND customer_id = $2 AND seq BETWEEN $3 AND $4"
+    "   AND entry_type = 'usage'"
+    " ORDER BY seq",
+    {INT8OID, TEXTOID, INT8OID, INT8OID});
+
+Statement reversed_so_far(
+    "SELECT coalesce(sum(amount), 0) FROM credit_ledger.operations"
+    " WHERE customer_id = $1 AND reverses_operation_id = $2",
+    {TEXTOID, INT8OID});
 
 Statement create_wallet(
     "INSERT INTO credit_ledger.wallets"
@@ -266,8 +306,104 @@ void InsertGrant(const Wallet& wallet, const NewGrant& g, Micros now) {
       .Raw(g.metadata, g.metadata_null)
       .Text(g.kind)
       .Int64(g.operation_id)
-      .Timestamp(now);
+      .Timestamp(now)
+      .Units(0, wallet.scale);
   Execute(insert_grant, p);
+}
+
+std::pair<std::string, std::string> GrantOwner(std::int64_t grant_id) {
+  Params p;
+  p.Int64(grant_id);
+  Rows rows = Execute(grant_owner, p, 1);
+  if (rows.empty()) {
+    throw LedgerError(ErrorCode::kNotFound,
+                      "grant " + std::to_string(grant_id) + " does not exist");
+  }
+  return {rows[0].Text(1), rows[0].Text(2)};
+}
+
+GrantRow ReadGrant(const Wallet& wallet, std::int64_t grant_id) {
+  Params p;
+  p.Int64(grant_id).Text(wallet.customer_id);
+  Rows rows = Execute(read_grant, p, 1);
+  if (rows.empty()) {
+    throw LedgerError(ErrorCode::kNotFound,
+                      "grant " + std::to_string(grant_id) + " does not exist");
+  }
+  Row r = rows[0];
+  GrantRow g;
+  g.grant_id = grant_id;
+  g.amount = r.Units(1, wallet.scale);
+  g.remaining = r.Units(2, wallet.scale);
+  g.promotional = r.Bool(3);
+  g.cost_basis = r.NumericText(4);
+  g.expires_at = r.OptTimestamp(5).value_or(kNever);
+  g.voided_at = r.OptTimestamp(6);
+  g.expired_at = r.OptTimestamp(7);
+  g.expired_amount = r.Units(8, wallet.scale);
+  g.voided_amount = r.Units(9, wallet.scale);
+  g.priority = r.Int32(10);
+  g.effective_at = r.Timestamp(11);
+  return g;
+}
+
+void SaveGrant(const Wallet& wallet, const GrantRow& g) {
+  Params p;
+  p.Int64(g.grant_id)
+      .Text(wallet.customer_id)
+      .Units(g.remaining, wallet.scale)
+      .Units(g.expired_amount, wallet.scale)
+      .Units(g.voided_amount, wallet.scale)
+      .Timestamp(g.voided_at)
+      .Timestamp(g.expired_at);
+  Execute(save_grant, p);
+}
+
+OperationRef FindOperation(std::int64_t operation_id) {
+  Params p;
+  p.Int64(operation_id);
+  Rows rows = Execute(find_operation_by_id, p, 1);
+  if (rows.empty()) {
+    throw LedgerError(ErrorCode::kNotFound, "operation " +
+                                                std::to_string(operation_id) +
+                                                " does not exist");
+  }
+  Row r = rows[0];
+  OperationRef op;
+  op.operation_id = operation_id;
+  op.customer_id = r.Text(1);
+  op.credit_type = r.Text(2);
+  op.operation_type = r.Text(3);
+  op.first_seq = r.Int64(4);
+  op.last_seq = r.Int64(5);
+  return op;
+}
+
+UsageEntries ReadUsage(const Wallet& wallet, const OperationRef& operation) {
+  Params p;
+  p.Int64(wallet.wallet_id)
+      .Text(wallet.customer_id)
+      .Int64(operation.first_seq)
+      .Int64(operation.last_seq);
+  Rows rows = Execute(usage_entries, p);
+  UsageEntries out;
+  for (std::uint64_t i = 0; i < rows.size(); ++i) {
+    Row r = rows[i];
+    out.portions.push_back(
+        UsagePortion{r.OptInt64(1), -r.Units(2, wallet.scale)});
+    if (i == 0) {
+      out.feature = r.OptText(3);
+      out.source_id = r.OptText(4);
+    }
+  }
+  return out;
+}
+
+std::int64_t ReversedSoFar(const Wallet& wallet, std::int64_t operation_id) {
+  Params p;
+  p.Text(wallet.customer_id).Int64(operation_id);
+  Rows rows = Execute(reversed_so_far, p, 1);
+  return rows[0].Units(1, wallet.scale);
 }
 
 void AddDrawEntries(std::vector<EntryDraft>& drafts,

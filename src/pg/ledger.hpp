@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace credit_ledger::pg {
@@ -71,6 +72,50 @@ void SaveRemaining(const Wallet& wallet, const std::vector<OpenGrant>& before,
 // The core's view of a wallet and its open grants.
 WalletState PlannerState(const Wallet& wallet,
                          const std::vector<OpenGrant>& grants);
+
+// A grant's full state, for lifecycle changes (void, expiry, reversal).
+struct GrantRow {
+  std::int64_t grant_id = 0;
+  std::int64_t amount = 0;
+  std::int64_t remaining = 0;
+  bool promotional = false;
+  std::int32_t priority = 50;
+  std::optional<std::string> cost_basis;
+  Micros effective_at = 0;
+  Micros expires_at = kNever;
+  std::optional<Micros> voided_at;
+  std::optional<Micros> expired_at;
+  std::int64_t expired_amount = 0;
+  std::int64_t voided_amount = 0;
+
+  // Credits put back onto a voided or lapsed grant cannot be spent: they
+  // leave again at once.
+  bool Lapsed(Micros now) const {
+    return voided_at || expired_at || expires_at <= now;
+  }
+
+  // The grant as the planner sees it.
+  OpenGrant AsOpen() const {
+    OpenGrant g;
+    g.state.grant_id = grant_id;
+    g.state.priority = priority;
+    g.state.effective_at = effective_at;
+    g.state.expires_at = expires_at;
+    g.state.promotional = promotional;
+    g.state.remaining = (voided_at || expired_at) ? 0 : remaining;
+    g.cost_basis = cost_basis;
+    return g;
+  }
+};
+
+// Who owns a grant: (customer_id, credit_type), or LG004.
+std::pair<std::string, std::string> GrantOwner(std::int64_t grant_id);
+
+// A grant of a wallet this transaction holds.
+GrantRow ReadGrant(const Wallet& wallet, std::int64_t grant_id);
+
+// Writes a grant's remaining, lapsed totals and lifecycle timestamps.
+void SaveGrant(const Wallet& wallet, const GrantRow& grant);
 
 // A new credit block as stored in credit_ledger.grants.
 struct NewGrant {
@@ -133,6 +178,28 @@ struct OperationResult {
 // with the same key committed first (the caller then replays).
 std::optional<std::int64_t> InsertOperation(const OperationRequest& request,
                                             const OperationResult& result);
+
+// An operation found by id, or LG004.
+struct OperationRef {
+  std::int64_t operation_id = 0;
+  std::string customer_id;
+  std::string credit_type;
+  std::string operation_type;
+  std::int64_t first_seq = 0;
+  std::int64_t last_seq = 0;
+};
+OperationRef FindOperation(std::int64_t operation_id);
+
+// The usage entries of an operation in seq order, with the labels they carry.
+struct UsageEntries {
+  std::vector<UsagePortion> portions;
+  std::optional<std::string> feature;
+  std::optional<std::string> source_id;
+};
+UsageEntries ReadUsage(const Wallet& wallet, const OperationRef& operation);
+
+// Credits earlier reversals of an operation restored.
+std::int64_t ReversedSoFar(const Wallet& wallet, std::int64_t operation_id);
 
 // A new id from a ledger sequence ("grant_id_seq").
 std::int64_t NextGrantId();

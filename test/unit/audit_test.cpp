@@ -108,6 +108,7 @@ TEST(WalletAuditor, WrongSignAndUnknownGrant) {
   l.wallet.last_seq = 7;
   l.wallet.last_hash = l.hashes.back();
   l.grants[0].remaining = 85;
+  l.grants[0].expired_amount = -5;  // consistent with the (wrong) entry
   EXPECT_EQ(l.Problems(), (Codes{"amount_sign", "unknown_grant"}));
 }
 
@@ -119,6 +120,7 @@ TEST(WalletAuditor, ExpiredTwiceButRestoredCreditMayLapseAgain) {
   l.wallet.last_seq = 7;
   l.wallet.last_hash = l.hashes.back();
   l.grants[0].remaining = 0;
+  l.grants[0].expired_amount = 80;
   EXPECT_EQ(l.Problems(), Codes{"expired_twice"});
 
   Ledger r;
@@ -129,7 +131,44 @@ TEST(WalletAuditor, ExpiredTwiceButRestoredCreditMayLapseAgain) {
   r.wallet.last_seq = 8;
   r.wallet.last_hash = r.hashes.back();
   r.grants[0].remaining = 0;
+  r.grants[0].expired_amount = 100;
   EXPECT_EQ(r.Problems(), Codes{});
+  r.grants[0].expired_amount = 80;  // the stored total must match the entries
+  EXPECT_EQ(r.Problems(), Codes{"lapsed_mismatch"});
+}
+
+TEST(WalletAuditor, BlocksOpenWithAGrantAdjustmentOrReversalEntry) {
+  Ledger l;
+  l.grants.push_back({3, 10, 10});
+  l.grants.push_back({4, 7, 7});
+  l.Append(EntryType::kAdjustment, 10, 3, 5);  // a positive adjustment block
+  l.Append(EntryType::kReversal, 7, 4, 6);     // a block restoring repaid debt
+  l.wallet.balance = 92;
+  l.wallet.last_seq = 7;
+  l.wallet.last_hash = l.hashes.back();
+  EXPECT_EQ(l.Problems(), Codes{});
+
+  l.Append(EntryType::kGrant, 1, 3, 7);  // a second grant entry on block 3
+  l.grants[2] = {3, 10, 11};
+  l.wallet.balance = 93;
+  l.wallet.last_seq = 8;
+  l.wallet.last_hash = l.hashes.back();
+  const Codes codes = l.Problems();
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), "grant_entry_mismatch"), 1);
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), "amount_sign"), 1);
+}
+
+TEST(WalletAuditor, OnlyDebtMovementsGoWithoutAGrant) {
+  Ledger l;
+  l.Append(EntryType::kRepayment, 5, std::nullopt, 5);  // debt repaid ...
+  l.Append(EntryType::kRepayment, -5, 1, 5);            // ... by grant 1
+  l.Append(EntryType::kExpiration, -1, std::nullopt, 6);  // never valid
+  l.wallet.balance = 74;
+  l.wallet.debt = 1;
+  l.wallet.last_seq = 8;
+  l.wallet.last_hash = l.hashes.back();
+  l.grants[0].remaining = 75;
+  EXPECT_EQ(l.Problems(), Codes{"amount_sign"});
 }
 
 }  // namespace

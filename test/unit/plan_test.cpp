@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace credit_ledger {
 namespace {
 
@@ -77,6 +79,65 @@ TEST(PlanConsume, NothingSpendableWithHardLimit) {
   EXPECT_THROW(PlanConsume(w, kNow, 1), LedgerError);
   EXPECT_EQ(SpendableBalance(w, kNow), 0);
   EXPECT_EQ(SpendableBalance(w, kNow + 1), 10);
+}
+
+}  // namespace
+}  // namespace credit_ledger
+
+namespace credit_ledger {
+namespace {
+
+// A consume that drew 50 from grant 2, then 20 from grant 1, and left 5 as debt.
+const std::vector<UsagePortion> kConsume = {{2, 50}, {1, 20}, {std::nullopt, 5}};
+
+std::vector<std::pair<std::optional<std::int64_t>, std::int64_t>> Flat(
+    const std::vector<Restoration>& r) {
+  std::vector<std::pair<std::optional<std::int64_t>, std::int64_t>> out;
+  for (const auto& x : r) out.emplace_back(x.grant_id, x.amount);
+  return out;
+}
+
+TEST(PlanReversal, LastDrawnFirstRestored) {
+  using V = std::vector<std::pair<std::optional<std::int64_t>, std::int64_t>>;
+  EXPECT_EQ(Flat(PlanReversal(kConsume, 0, std::nullopt, 0)),
+            (V{{std::nullopt, 5}, {1, 20}, {2, 50}}));
+  EXPECT_EQ(Flat(PlanReversal(kConsume, 0, 12, 0)), (V{{std::nullopt, 5}, {1, 7}}));
+  // A second partial reversal continues where the first stopped.
+  EXPECT_EQ(Flat(PlanReversal(kConsume, 12, 20, 0)), (V{{1, 13}, {2, 7}}));
+  EXPECT_EQ(Flat(PlanReversal(kConsume, 32, std::nullopt, 0)), (V{{2, 43}}));
+}
+
+TEST(PlanReversal, NeverMoreThanWhatIsLeft) {
+  try {
+    PlanReversal(kConsume, 70, 6, 2);
+    ADD_FAILURE();
+  } catch (const LedgerError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidState);
+    EXPECT_EQ(e.detail(),
+              "It consumed 0.75, of which 0.05 can still be reversed; 0.06 was asked.");
+  }
+  try {
+    PlanReversal(kConsume, 75, std::nullopt, 0);
+    ADD_FAILURE();
+  } catch (const LedgerError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidState);
+    EXPECT_EQ(e.message(), "operation has already been fully reversed");
+  }
+}
+
+TEST(PlanReversal, RepeatedPartialReversalsAddUpToTheConsume) {
+  std::int64_t done = 0;
+  std::map<std::optional<std::int64_t>, std::int64_t> restored;
+  for (std::int64_t step : {1, 4, 9, 16, 25, 20}) {
+    for (const Restoration& r : PlanReversal(kConsume, done, step, 0)) {
+      restored[r.grant_id] += r.amount;
+    }
+    done += step;
+  }
+  EXPECT_EQ(done, 75);
+  EXPECT_EQ(restored[std::nullopt], 5);
+  EXPECT_EQ(restored[1], 20);
+  EXPECT_EQ(restored[2], 50);
 }
 
 }  // namespace

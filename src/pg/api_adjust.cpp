@@ -1,0 +1,51 @@
+// credit_adjust: a signed manual correction. A positive amount adds a block
+// tagged as an adjustment; a negative one draws down in the usual order and
+// respects the wallet's limit.
+#include "amount.hpp"
+#include "args.hpp"
+#include "canonical.hpp"
+#include "error.hpp"
+#include "guard.hpp"
+#include "operations.hpp"
+#include "spi.hpp"
+#include "validate.hpp"
+
+CL_FUNCTION(credit_adjust) {
+  using namespace credit_ledger;
+  using namespace credit_ledger::pg;
+  Args args(fcinfo);
+  const std::string customer_id = args.Text(0, "customer_id");
+  const std::string credit_type = args.Text(1, "credit_type");
+  const std::string amount = args.Decimal(2, "amount");
+  EntryLabels labels;
+  labels.reason = args.Text(3, "reason");
+  const auto key = args.OptText(4);
+  CheckText("customer_id", customer_id, kMaxCustomerIdChars);
+  CheckText("reason", *labels.reason, kMaxReasonChars);
+  if (key) CheckText("idempotency_key", *key, kMaxIdempotencyKeyChars);
+  const int sign = DecimalSign(amount);
+  if (sign == 0) {
+    throw LedgerError(ErrorCode::kInvalidParameter, "amount must not be zero");
+  }
+  const OperationRequest request{
+      "adjust", customer_id, key,
+      Canonical("adjust")
+          .Text(credit_type)
+          .Text(NormalizeDecimal(amount))
+          .Text(labels.reason)
+          .Hash()};
+
+  SpiConnect();
+  OperationOutcome outcome;
+  if (sign > 0) {
+    BlockSpec spec;
+    spec.kind = "adjustment";
+    spec.opening = EntryType::kAdjustment;
+    outcome = AddBlock(request, credit_type, amount, spec, labels).operation;
+  } else {
+    outcome = DrawDown(request, credit_type, amount.substr(1),
+                       EntryType::kAdjustment, labels);
+  }
+  SpiFinish();
+  return OperationResultDatum(fcinfo, outcome);
+}

@@ -1,0 +1,179 @@
+#include "operations.hpp"
+
+#include "amount.hpp"
+#include "error.hpp"
+#include "plan.hpp"
+#include "settings.hpp"
+
+namespace credit_ledger::pg {
+
+EntryContext MakeContext(std::int64_t operation_id, Micros now,
+                         const EntryLabels& labels) {
+  EntryContext ctx;
+  ctx.operation_id = operation_id;
+  ctx.now = now;
+  ctx.occurred_at = labels.occurred_at.value_or(now);
+  ctx.feature = labels.feature;
+  ctx.source_id = labels.source_id;
+  ctx.reason = labels.reason;
+  ctx.actor = CurrentActor();
+  ctx.metadata = labels.metadata.datum;
+  ctx.metadata_null = !labels.metadata.text.has_value();
+  ctx.metadata_text = labels.metadata.text;
+  return ctx;
+}
+
+OperationResult MakeResult(const Wallet& wallet, Micros now,
+                           std::size_t entry_count) {
+  OperationResult result;
+  result.wallet_id = wallet.wallet_id;
+  result.credit_type = wallet.credit_type;
+  result.scale = wallet.scale;
+  result.first_seq = wallet.last_seq + 1;
+  result.last_seq = wallet.last_seq + static_cast<std::int64_t>(entry_count);
+  result.created_at = now;
+  return result;
+}
+
+OperationOutcome DrawDown(const OperationRequest& request,
+                          const std::string& credit_type,
+                          const std::string& amount_text, EntryType entry_type,
+                          const EntryLabels& labels) {
+  if (auto op = FindReplay(request)) return ReplayOutcome(*op);
+
+  const Micros now = LedgerNow();
+  std::optional<Wallet> found = LockWallet(request.customer_id, credit_type);
+  if (!found) {
+    // Validate the amount against the type before saying there is nothing.
+    ParseAmount(amount_text, RequireCreditType(credit_type));
+    throw LedgerError(ErrorCode::kInsufficientCredits, "insufficient credits",
+                      "Customer \"" + request.customer_id + "\" has no " +
+                          credit_type + " wallet.");
+  }
+  Wallet& wallet = *found;
+  const std::int64_t units = ParseAmount(amount_text, wallet.scale);
+
+  const std::vector<OpenGrant> grants = ReadOpenGrants(wallet);
+  const ConsumePlan plan = PlanConsume(PlannerState(wallet, grants), now, units);
+
+  std::vector<EntryDraft> drafts;
+  AddRepaymentEntries(drafts, grants, plan.repayments);
+  AddDrawEntries(drafts, grants, plan.draws, entry_type);
+  if (plan.uncovered > 0) {
+    EntryDraft debt;
+    debt.type = entry_type;
+    debt.amount = -plan.uncovered;
+    drafts.push_back(debt);
+  }
+
+  OperationResult result = MakeResult(wallet, now, drafts.size());
+  result.amount = entry_type == EntryType::kUsage ? units : -units;
+  result.balance = plan.spendable_after;
+  auto operation_id = InsertOperation(request, result);
+  if (!operation_id) return ReplayOutcome(FindReplay(request).value());
+
+  SaveRemaining(wallet, grants, plan.remaining_after);
+  AppendEntries(wallet, MakeContext(*operation_id, now, labels), drafts);
+  SaveWallet(wallet, now);
+
+  OperationOutcome out;
+  out.operation_id = *operation_id;
+  out.amount = FormatAmount(*result.amount, wallet.scale);
+  out.balance = FormatAmount(plan.spendable_after, wallet.scale);
+  return out;
+}
+
+BlockOutcome AddBlock(const OperationRequest& request,
+                      const std::string& credit_type,
+                      const std::string& amount_text, const BlockSpec& spec,
+                      const EntryLabels& labels) {
+  if (auto op = FindReplay(request)) {
+    return BlockOutcome{op->grant_id.value_or(0), ReplayOutcome(*op)};
+  }
+
+  const Micros now = LedgerNow();
+  const Micros effective_at = spec.effective_at.value_or(now);
+  if (spec.expires_at && spec.effective_at && *spec.expires_at <= effective_at) {
+    throw LedgerError(ErrorCode::kInvalidParameter,
+                      "expires_at must be after effective_at",
+                      "A grant is spendable while effective_at <= now < "
+                      "expires_at, so this one could never be spent.");
+  }
+  if (spec.expires_at && *spec.expires_at <= now) {
+    throw LedgerError(ErrorCode::kInvalidParameter,
+                      "expires_at is already past",
+                      "A grant that has expired when it is granted could "
+                      "never be spent.");
+  }
+
+  Wallet wallet = LockOrCreateWallet(request.customer_id, credit_type, now);
+  const std::int64_t units = ParseAmount(amount_text, wallet.scale);
+
+  OpenGrant block;
+  block.state.grant_id = NextGrantId();
+  block.state.priority = spec.priority;
+  block.state.effective_at = effective_at;
+  block.state.expires_at = spec.expires_at.value_or(kNever);
+  block.state.promotional = spec.promotional;
+  block.state.remaining = units;
+  block.cost_basis = spec.cost_basis;
+
+  // Debt is repaid from what is spendable now, the new block included.
+  std::vector<OpenGrant> grants = ReadOpenGrants(wallet);
+  grants.push_back(block);
+  const ConsumePlan plan = PlanConsume(PlannerState(wallet, grants), now, 0);
+
+  std::vector<EntryDraft> drafts;
+  EntryDraft opening;
+  opening.type = spec.opening;
+  opening.amount = units;
+  opening.grant_id = block.state.grant_id;
+  opening.promotional = spec.promotional;
+  opening.cost_basis = spec.cost_basis;
+  opening.occurred_at = effective_at;
+  drafts.push_back(opening);
+  AddRepaymentEntries(drafts, grants, plan.repayments);
+
+  OperationResult result = MakeResult(wallet, now, drafts.size());
+  result.amount = units;
+  result.balance = plan.spendable_after;
+  result.grant_id = block.state.grant_id;
+  auto operation_id = InsertOperation(request, result);
+  if (!operation_id) {
+    const StoredOperation op = FindReplay(request).value();
+    return BlockOutcome{op.grant_id.value_or(0), ReplayOutcome(op)};
+  }
+
+  NewGrant row;
+  row.grant_id = block.state.grant_id;
+  row.amount = units;
+  row.remaining = plan.remaining_after.back();
+  row.promotional = spec.promotional;
+  row.priority = spec.priority;
+  row.cost_basis = spec.cost_basis;
+  row.effective_at = effective_at;
+  row.expires_at = spec.expires_at;
+  row.reason = labels.reason;
+  row.source_id = labels.source_id;
+  row.metadata = labels.metadata.datum;
+  row.metadata_null = !labels.metadata.text.has_value();
+  row.kind = spec.kind;
+  row.operation_id = *operation_id;
+  InsertGrant(wallet, row, now);
+  grants.pop_back();
+  std::vector<std::int64_t> others(plan.remaining_after.begin(),
+                                   plan.remaining_after.end() - 1);
+  SaveRemaining(wallet, grants, others);
+
+  AppendEntries(wallet, MakeContext(*operation_id, now, labels), drafts);
+  SaveWallet(wallet, now);
+
+  BlockOutcome out;
+  out.grant_id = block.state.grant_id;
+  out.operation.operation_id = *operation_id;
+  out.operation.amount = FormatAmount(units, wallet.scale);
+  out.operation.balance = FormatAmount(plan.spendable_after, wallet.scale);
+  return out;
+}
+
+}  // namespace credit_ledger::pg

@@ -1,0 +1,66 @@
+// The write paths operations share. Drawing credits down (consume, negative
+// adjustment) and adding a block (grant, positive adjustment) each run the
+// same steps: replay check, wallet lock, plan in the core, operation row,
+// then the rows the plan implies.
+#pragma once
+
+#include "args.hpp"
+#include "ledger.hpp"
+#include "result.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace credit_ledger::pg {
+
+// What the entries of one operation carry besides amounts.
+struct EntryLabels {
+  std::optional<std::string> feature;
+  std::optional<std::string> source_id;
+  std::optional<std::string> reason;
+  std::optional<Micros> occurred_at;  // default: now
+  Args::Json metadata;
+};
+
+// Draws `amount_text` (a positive decimal) from the wallet in drawdown order,
+// repaying outstanding debt first; entries are of `entry_type` (usage for a
+// consume, adjustment for a negative adjustment); the uncovered part becomes
+// debt if the wallet's policy admits it, else LG001.
+OperationOutcome DrawDown(const OperationRequest& request,
+                          const std::string& credit_type,
+                          const std::string& amount_text, EntryType entry_type,
+                          const EntryLabels& labels);
+
+// A new credit block; ids, remaining and entries are derived.
+struct BlockSpec {
+  std::string kind = "grant";  // grant or adjustment
+  EntryType opening = EntryType::kGrant;
+  bool promotional = false;
+  std::int32_t priority = 50;
+  std::optional<std::string> cost_basis;
+  std::optional<Micros> effective_at;  // default: now
+  std::optional<Micros> expires_at;
+};
+
+struct BlockOutcome {
+  std::int64_t grant_id = 0;
+  OperationOutcome operation;
+};
+
+// Adds a block to the wallet (creating the wallet if needed); a block
+// spendable now repays outstanding debt first.
+BlockOutcome AddBlock(const OperationRequest& request,
+                      const std::string& credit_type,
+                      const std::string& amount_text, const BlockSpec& spec,
+                      const EntryLabels& labels);
+
+// The EntryContext of a new operation.
+EntryContext MakeContext(std::int64_t operation_id, Micros now,
+                         const EntryLabels& labels);
+
+// Fills an operation result row for `wallet`.
+OperationResult MakeResult(const Wallet& wallet, Micros now,
+                           std::size_t entry_count);
+
+}  // namespace credit_ledger::pg
