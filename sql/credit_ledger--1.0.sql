@@ -302,3 +302,228 @@ RETURNS credit_ledger.operation_result
     AS 'MODULE_PATHNAME', 'credit_reverse'
     LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+-- Views for people. Both judge time by credit_ledger.ledger_now().
+
+-- Each credit block with its status, what is left of it, how much of it was
+-- used, and how many days it has left (Monk's "105D LEFT").
+CREATE VIEW credit_ledger.grant_status AS
+SELECT g.grant_id, g.customer_id, g.credit_type, g.wallet_id, g.kind,
+       CASE WHEN g.voided_at IS NOT NULL THEN 'voided'
+            WHEN g.expired_at IS NOT NULL
+              OR (g.expires_at <= n.now AND g.remaining > 0) THEN 'expired'
+            WHEN g.remaining = 0 THEN 'depleted'
+            WHEN g.effective_at > n.now THEN 'scheduled'
+            ELSE 'active' END AS status,
+       g.amount, g.remaining,
+       g.amount - g.remaining - g.expired_amount - g.voided_amount AS used,
+       round(100 * (g.amount - g.remaining - g.expired_amount - g.voided_amount)
+             / g.amount, 1) AS usage_percent,
+       g.expired_amount, g.voided_amount,
+       g.promotional, g.priority, g.cost_basis,
+       g.remaining * g.cost_basis AS remaining_value,
+       g.effective_at, g.expires_at,
+       CASE WHEN g.open AND g.expires_at > n.now
+            THEN ceil(extract(epoch FROM g.expires_at - n.now) / 86400)::integer
+       END AS days_left,
+       g.reason, g.source_id, g.metadata, g.created_at
+  FROM credit_ledger.grants g
+ CROSS JOIN (SELECT credit_ledger.ledger_now() AS now) n;
+COMMENT ON VIEW credit_ledger.grant_status IS
+    'credit blocks with status (scheduled, active, depleted, expired, voided), usage and days left';
+
+-- Per wallet: what can be spent now, what is scheduled, what expires within
+-- 30 days, and the overdraft debt.
+CREATE VIEW credit_ledger.wallet_summary AS
+SELECT w.wallet_id, w.customer_id, w.credit_type,
+       coalesce(sum(g.remaining) FILTER (WHERE g.effective_at <= n.now
+                 AND (g.expires_at IS NULL OR g.expires_at > n.now)), z.zero) - w.debt
+           AS available,
+       coalesce(sum(g.remaining) FILTER (WHERE g.effective_at > n.now), z.zero) AS scheduled,
+       coalesce(sum(g.remaining) FILTER (WHERE g.effective_at <= n.now
+                 AND g.expires_at > n.now
+                 AND g.expires_at <= n.now + interval '30 days'), z.zero) AS expiring_30d,
+       w.debt, w.overdraft_limit, w.balance AS ledger_balance,
+       w.low_balance_thresholds, w.last_seq AS entries, w.updated_at
+  FROM credit_ledger.wallets w
+ CROSS JOIN (SELECT credit_ledger.ledger_now() AS now) n
+  LEFT JOIN LATERAL (SELECT round(0::numeric, t.scale) AS zero
+                       FROM credit_ledger.credit_types t
+                      WHERE t.credit_type = w.credit_type) z ON true
+  LEFT JOIN credit_ledger.grants g
+    ON g.wallet_id = w.wallet_id AND g.customer_id = w.customer_id AND g.open
+ GROUP BY w.wallet_id, w.customer_id, n.now, z.zero;
+COMMENT ON VIEW credit_ledger.wallet_summary IS
+    'per wallet: available now, scheduled, expiring within 30 days, overdraft debt';
+
+-- What the expiration sweep has still to do: lapsed blocks not yet expired.
+-- An empty view means the sweep is keeping up.
+CREATE VIEW credit_ledger.expiration_backlog AS
+SELECT count(*) AS lapsed_grants,
+       coalesce(sum(g.remaining), 0) AS lapsed_credits,
+       min(g.expires_at) AS oldest_expires_at,
+       credit_ledger.ledger_now() - min(g.expires_at) AS oldest_lag
+  FROM credit_ledger.grants g
+ WHERE g.open AND g.expires_at <= credit_ledger.ledger_now()
+HAVING count(*) > 0;
+COMMENT ON VIEW credit_ledger.expiration_backlog IS
+    'lapsed grants the sweep has not expired yet (no row = none)';
+
+-- History.
+
+-- A wallet's entries, newest first, one page at a time: pass the smallest seq
+-- of the previous page as before_seq. Served by the (wallet_id, seq) key.
+CREATE FUNCTION @extschema@.credit_entries(
+    customer_id text,
+    credit_type text,
+    before_seq bigint DEFAULT NULL,
+    page_size integer DEFAULT 50)
+RETURNS SETOF credit_ledger.entries
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, credit_ledger, pg_temp
+AS $$
+DECLARE
+    wallet bigint;
+BEGIN
+    IF credit_entries.customer_id IS NULL OR credit_entries.credit_type IS NULL
+       OR page_size IS NULL THEN
+        RAISE EXCEPTION 'customer_id, credit_type and page_size must not be NULL'
+            USING ERRCODE = '22004';
+    END IF;
+    IF page_size < 1 OR page_size > 1000 THEN
+        RAISE EXCEPTION 'page_size must be between 1 and 1000'
+            USING ERRCODE = '22023', DETAIL = format('The page size given was %s.', page_size);
+    END IF;
+    SELECT w.wallet_id INTO wallet FROM credit_ledger.wallets w
+     WHERE w.customer_id = credit_entries.customer_id
+       AND w.credit_type = credit_entries.credit_type;
+    RETURN QUERY
+    SELECT e.* FROM credit_ledger.entries e
+     WHERE e.wallet_id = wallet
+       AND e.customer_id = credit_entries.customer_id
+       AND e.seq < coalesce(before_seq, 9223372036854775807)
+     ORDER BY e.seq DESC
+     LIMIT page_size;
+END
+$$;
+
+-- Credits used per feature per day, week or month over [start_at, end_at):
+-- usage entries net of reversals (a reversal carries the feature of the
+-- consume it undoes and counts when it happened), bucketed in time_zone.
+CREATE FUNCTION @extschema@.credit_usage(
+    customer_id text,
+    credit_type text,
+    start_at timestamptz,
+    end_at timestamptz,
+    granularity text DEFAULT 'day',
+    time_zone text DEFAULT 'UTC')
+RETURNS TABLE (period_start timestamptz, feature text, credits numeric, value numeric)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, credit_ledger, pg_temp
+AS $$
+BEGIN
+    IF credit_usage.customer_id IS NULL OR credit_usage.credit_type IS NULL
+       OR start_at IS NULL OR end_at IS NULL OR granularity IS NULL
+       OR time_zone IS NULL THEN
+        RAISE EXCEPTION 'customer_id, credit_type, start_at, end_at, granularity and time_zone must not be NULL'
+            USING ERRCODE = '22004';
+    END IF;
+    IF granularity NOT IN ('day', 'week', 'month') THEN
+        RAISE EXCEPTION 'granularity must be day, week or month'
+            USING ERRCODE = '22023', DETAIL = format('The granularity given was "%s".', granularity);
+    END IF;
+    IF end_at <= start_at THEN
+        RAISE EXCEPTION 'end_at must be after start_at' USING ERRCODE = '22023';
+    END IF;
+    PERFORM now() AT TIME ZONE time_zone;  -- rejects an unknown zone (22023)
+    RETURN QUERY
+    SELECT date_trunc(granularity, e.occurred_at AT TIME ZONE time_zone) AT TIME ZONE time_zone,
+           e.feature, -sum(e.amount), -sum(e.value)
+      FROM credit_ledger.entries e
+      JOIN credit_ledger.wallets w
+        ON w.wallet_id = e.wallet_id AND w.customer_id = e.customer_id
+     WHERE w.customer_id = credit_usage.customer_id
+       AND w.credit_type = credit_usage.credit_type
+       AND e.entry_type IN ('usage', 'reversal')
+       AND e.occurred_at >= start_at AND e.occurred_at < end_at
+     GROUP BY 1, 2
+     ORDER BY 1, 2;
+END
+$$;
+
+-- Expiration with pg_cron.
+
+-- Runs the sweep in batches of batch_size grants, committing after each so
+-- that no wallet stays locked for long, until nothing more is due (or only
+-- wallets other transactions hold are left, for the next run). Call it at
+-- top level: CALL credit_expire_due(); pg_cron does.
+CREATE PROCEDURE @extschema@.credit_expire_due(batch_size integer DEFAULT 500)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    expired integer;
+BEGIN
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION 'batch_size must be a positive integer' USING ERRCODE = '22023';
+    END IF;
+    LOOP
+        expired := @extschema@.credit_expire(NULL, batch_size);
+        COMMIT;
+        EXIT WHEN expired < batch_size;
+    END LOOP;
+END
+$$;
+
+-- Schedules the sweep with pg_cron in this database (job
+-- 'credit_ledger_expire'; scheduling again replaces it). Needs pg_cron
+-- installed in this database, i.e. the one named by cron.database_name.
+CREATE FUNCTION @extschema@.credit_schedule_expiration(
+    schedule text DEFAULT '* * * * *',
+    batch_size integer DEFAULT 500)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+BEGIN
+    IF schedule IS NULL OR batch_size IS NULL THEN
+        RAISE EXCEPTION 'schedule and batch_size must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF batch_size < 1 THEN
+        RAISE EXCEPTION 'batch_size must be a positive integer' USING ERRCODE = '22023';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database'
+            USING ERRCODE = '55000',
+                  DETAIL = 'The expiration sweep is scheduled with pg_cron.',
+                  HINT = format('Add pg_cron to shared_preload_libraries and run CREATE EXTENSION pg_cron; if pg_cron lives in another database, run there: SELECT cron.schedule_in_database(''credit_ledger_expire'', %L, %L, %L);',
+                                schedule,
+                                format('CALL %I.credit_expire_due(%s)', '@extschema@', batch_size),
+                                current_database());
+    END IF;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)'
+       INTO job
+      USING 'credit_ledger_expire', schedule,
+            format('CALL %I.credit_expire_due(%s)', '@extschema@', batch_size);
+    RETURN job;
+END
+$$;
+
+-- Removes the job credit_schedule_expiration created; false if there was none.
+CREATE FUNCTION @extschema@.credit_unschedule_expiration()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database' USING ERRCODE = '55000';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM cron.job WHERE jobname = 'credit_ledger_expire') THEN
+        RETURN false;
+    END IF;
+    PERFORM cron.unschedule('credit_ledger_expire');
+    RETURN true;
+END
+$$;
