@@ -39,6 +39,18 @@ SELECT * FROM credit_consume('acme', 'usd', 250, idempotency_key => 'ord-1',
 SELECT seq, entry_type, amount, value, balance_after, grant_id, promotional, feature
   FROM credit_ledger.entries WHERE customer_id = 'acme' ORDER BY seq;
 
+-- Corrections never rewrite history. A refund reverses (part of) a consume
+-- back onto the exact blocks it drew from, last drawn first:
+SELECT * FROM credit_consume('acme', 'usd', 40, idempotency_key => 'ord-2',
+                             feature => 'llm_tokens') \gset refund_
+SELECT * FROM credit_reverse(:refund_operation_id, 15, 'customer complaint');
+-- ...and a signed adjustment corrects a balance by hand.
+SELECT * FROM credit_adjust('acme', 'usd', 25, 'goodwill credit for incident 7');
+
+-- The blocks as the customer's wallet page shows them (Monk's badges):
+SELECT grant_id, status, remaining, amount, usage_percent, days_left, promotional
+  FROM credit_ledger.grant_status WHERE customer_id = 'acme' ORDER BY grant_id;
+
 -- 5. Hard limit: a deduction the balance cannot cover fails whole (LG001)
 --    and writes nothing.
 SELECT * FROM credit_consume('acme', 'usd', 5000, feature => 'llm_tokens');

@@ -19,21 +19,23 @@ if pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "15 $cluster"; then
 fi
 pg_createcluster 15 "$cluster" -p "$port" \
   -o "shared_preload_libraries=pg_cron" -o "cron.database_name=$db" \
-  -o "cron.use_background_workers=on" -o "max_worker_processes=16" >/dev/null
+  -o "cron.host=/var/run/postgresql" >/dev/null
 pg_ctlcluster 15 "$cluster" start
 
 as_postgres() { runuser -u postgres -- "$@"; }
 as_postgres createdb -p "$port" "$db"
 as_postgres psql -X -q -p "$port" -d "$db" -v ON_ERROR_STOP=1 \
-  -c "CREATE EXTENSION pg_cron" -c "CREATE EXTENSION credit_ledger"
+  -c "CREATE EXTENSION pg_cron" -c "CREATE EXTENSION credit_ledger" \
+  -c "SELECT credit_schedule_expiration()" >/dev/null
 
 echo "== walkthrough: examples/walkthrough.sql"
 as_postgres psql -X -p "$port" -d "$db" -e < examples/walkthrough.sql
 
 cat <<MSG
 
-The demo server is running (PostgreSQL 15, pg_cron preloaded, credit_ledger
-installed in database $db). Connect with:
+The demo server is running (PostgreSQL 15, pg_cron preloaded and running the
+expiration sweep every minute, credit_ledger installed in database $db).
+Connect with:
 
     runuser -u postgres -- psql -p $port $db
 
