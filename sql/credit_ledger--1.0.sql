@@ -27,10 +27,12 @@ CREATE SEQUENCE credit_ledger.wallet_id_seq;
 CREATE SEQUENCE credit_ledger.grant_id_seq;
 CREATE SEQUENCE credit_ledger.operation_id_seq;
 CREATE SEQUENCE credit_ledger.entry_id_seq;
+CREATE SEQUENCE credit_ledger.event_id_seq;
 
 -- One pool per (customer_id, credit_type). balance is the ledger balance (the
 -- sum of all entries); debt is the overdraft debt; last_seq and last_hash are
--- the head of the wallet's entry chain. Updated under the row lock by every
+-- the head of the wallet's entry chain; low_balance_alerted and
+-- depleted_alerted record which balance alerts were sent and not yet re-armed. Updated under the row lock by every
 -- operation, so nothing in it is indexed except its keys (HOT updates).
 CREATE TABLE credit_ledger.wallets (
     wallet_id              bigint NOT NULL DEFAULT nextval('credit_ledger.wallet_id_seq'),
@@ -40,6 +42,8 @@ CREATE TABLE credit_ledger.wallets (
     overdraft_limit        numeric DEFAULT 0 CHECK (overdraft_limit >= 0),
     low_balance_thresholds numeric[] NOT NULL DEFAULT '{}',
     debt                   numeric NOT NULL DEFAULT 0 CHECK (debt >= 0),
+    low_balance_alerted    numeric[] NOT NULL DEFAULT '{}',
+    depleted_alerted       boolean NOT NULL DEFAULT false,
     last_seq               bigint NOT NULL DEFAULT 0,
     last_hash              bytea NOT NULL DEFAULT '\x0000000000000000000000000000000000000000000000000000000000000000',
     created_at             timestamptz NOT NULL,
@@ -152,6 +156,33 @@ CREATE TABLE credit_ledger.entries (
 COMMENT ON TABLE credit_ledger.entries IS
     'append-only ledger: amount is signed, value = amount x the grant''s cost basis';
 
+-- The transactional outbox. Each event is written in the transaction of the
+-- change that caused it and announced with NOTIFY credit_ledger_events
+-- (payload: event_id) at its commit. Relays claim events with
+-- credit_events_claim (a lease: unacknowledged claims come back when it runs
+-- out) and acknowledge them with credit_events_ack.
+CREATE TABLE credit_ledger.events (
+    event_id     bigint NOT NULL,
+    event_type   text NOT NULL,
+    customer_id  text NOT NULL,
+    credit_type  text NOT NULL,
+    wallet_id    bigint NOT NULL,
+    operation_id bigint,
+    payload      jsonb NOT NULL,
+    created_at   timestamptz NOT NULL,
+    claimed_by   text,
+    claimed_until timestamptz,
+    attempts     integer NOT NULL DEFAULT 0,
+    processed_at timestamptz,
+    PRIMARY KEY (event_id, customer_id)
+);
+CREATE INDEX events_pending_idx ON credit_ledger.events (event_id)
+    WHERE processed_at IS NULL;
+CREATE INDEX events_processed_idx ON credit_ledger.events (processed_at)
+    WHERE processed_at IS NOT NULL;
+COMMENT ON TABLE credit_ledger.events IS
+    'outbox: one row per event, written with the change that caused it';
+
 -- Append-only guards: they fire for every role, the owner included. COPY
 -- (pg_restore) inserts, which they allow.
 CREATE FUNCTION credit_ledger.append_only() RETURNS trigger
@@ -190,6 +221,8 @@ SELECT pg_catalog.pg_extension_config_dump('credit_ledger.wallet_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.grant_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.operation_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.entry_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.events', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.event_id_seq', '');
 
 -- The API. Functions that write run with the extension owner's rights, with
 -- search_path pinned; every statement they run is schema-qualified.
@@ -525,5 +558,92 @@ BEGIN
     END IF;
     PERFORM cron.unschedule('credit_ledger_expire');
     RETURN true;
+END
+$$;
+
+-- Event delivery.
+
+-- Hands out up to max_events events nobody holds, oldest first, to consumer,
+-- for lease: concurrent relays never get the same event while a lease runs
+-- (FOR UPDATE SKIP LOCKED); an event not acknowledged in time is handed out
+-- again (attempts counts the hand-outs), so delivery is at least once and
+-- receivers deduplicate by event_id.
+CREATE FUNCTION @extschema@.credit_events_claim(
+    max_events integer,
+    consumer text,
+    lease interval DEFAULT '30 seconds')
+RETURNS SETOF credit_ledger.events
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, credit_ledger, pg_temp
+AS $$
+BEGIN
+    IF max_events IS NULL OR consumer IS NULL OR lease IS NULL THEN
+        RAISE EXCEPTION 'max_events, consumer and lease must not be NULL'
+            USING ERRCODE = '22004';
+    END IF;
+    IF max_events < 1 OR max_events > 10000 THEN
+        RAISE EXCEPTION 'max_events must be between 1 and 10000' USING ERRCODE = '22023';
+    END IF;
+    IF lease <= interval '0' THEN
+        RAISE EXCEPTION 'lease must be positive' USING ERRCODE = '22023';
+    END IF;
+    IF consumer = '' THEN
+        RAISE EXCEPTION 'consumer must not be empty' USING ERRCODE = '22023';
+    END IF;
+    RETURN QUERY
+    WITH claimed AS (
+        UPDATE credit_ledger.events e
+           SET claimed_by = consumer,
+               claimed_until = clock_timestamp() + lease,
+               attempts = e.attempts + 1
+          FROM (SELECT p.event_id, p.customer_id FROM credit_ledger.events p
+                 WHERE p.processed_at IS NULL
+                   AND (p.claimed_until IS NULL OR p.claimed_until < clock_timestamp())
+                 ORDER BY p.event_id
+                 LIMIT max_events
+                   FOR UPDATE SKIP LOCKED) picked
+         WHERE e.event_id = picked.event_id AND e.customer_id = picked.customer_id
+        RETURNING e.*)
+    SELECT * FROM claimed ORDER BY event_id;
+END
+$$;
+
+-- Marks events delivered; returns how many were pending. Acknowledging an
+-- event twice, or one that does not exist, is harmless.
+CREATE FUNCTION @extschema@.credit_events_ack(event_ids bigint[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, credit_ledger, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF event_ids IS NULL THEN
+        RAISE EXCEPTION 'event_ids must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    UPDATE credit_ledger.events
+       SET processed_at = clock_timestamp(), claimed_until = NULL
+     WHERE event_id = ANY (event_ids) AND processed_at IS NULL;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- Deletes events delivered before now - older_than; returns how many.
+CREATE FUNCTION @extschema@.credit_events_prune(older_than interval DEFAULT '7 days')
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, credit_ledger, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF older_than IS NULL OR older_than < interval '0' THEN
+        RAISE EXCEPTION 'older_than must be a non-negative interval' USING ERRCODE = '22023';
+    END IF;
+    DELETE FROM credit_ledger.events
+     WHERE processed_at IS NOT NULL AND processed_at < clock_timestamp() - older_than;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
 END
 $$;

@@ -17,3 +17,13 @@ constexpr Micros kMicrosPerSecond = 1000000;
 constexpr Micros kMicrosPerDay = 86400 * kMicrosPerSecond;
 
 }  // namespace credit_ledger
+
+#include <string>
+
+namespace credit_ledger {
+
+// An instant as ISO 8601 in UTC with microseconds ("2026-03-01T12:00:00.5Z"
+// drops trailing zeros; whole seconds print no fraction), for JSON payloads.
+std::string FormatTimestampUtc(Micros t);
+
+}  // namespace credit_ledger

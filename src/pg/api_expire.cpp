@@ -7,6 +7,7 @@
 #include "error.hpp"
 #include "guard.hpp"
 #include "ledger.hpp"
+#include "operations.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
 
@@ -75,14 +76,19 @@ bool ExpireGrant(Wallet& wallet, std::int64_t grant_id, Micros as_of,
   mark.Int64(grant_id).Text(wallet.customer_id).Timestamp(now).Units(0, wallet.scale);
   Execute(mark_expired, mark);
 
-  EntryContext ctx;
-  ctx.operation_id = operation_id;
-  ctx.now = now;
-  ctx.occurred_at = *draft.occurred_at;
-  ctx.reason = "expired";
-  ctx.actor = CurrentActor();
-  AppendEntries(wallet, ctx, {draft});
-  SaveWallet(wallet, now);
+  EntryLabels labels;
+  labels.reason = "expired";
+  labels.occurred_at = draft.occurred_at;
+  const std::int64_t balance =
+      SpendableBalance(PlannerState(wallet, ReadOpenGrants(wallet)), now);
+  std::optional<std::string> value;
+  if (draft.cost_basis) value = MoneyValue(remaining, wallet.scale, *draft.cost_basis);
+  std::vector<PendingEvent> events{ExpiredEvent(wallet, operation_id, grant_id,
+                                                remaining, value,
+                                                *draft.promotional,
+                                                *draft.occurred_at, balance)};
+  Conclude(wallet, MakeContext(operation_id, now, labels), {draft}, balance,
+           std::move(events));
   return true;
 }
 

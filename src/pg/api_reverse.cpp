@@ -175,8 +175,11 @@ OperationOutcome Reverse(const ReverseArgs& a) {
   EntryLabels labels = a.labels;
   labels.feature = usage.feature;
   labels.source_id = usage.source_id;
-  AppendEntries(wallet, MakeContext(*operation_id, now, labels), drafts);
-  SaveWallet(wallet, now);
+  std::vector<PendingEvent> events;
+  AddDepletedGrants(events, wallet, *operation_id, grants,
+                    settle.remaining_after, settle.spendable_after);
+  Conclude(wallet, MakeContext(*operation_id, now, labels), drafts,
+           settle.spendable_after, std::move(events));
 
   OperationOutcome out;
   out.operation_id = *operation_id;

@@ -24,9 +24,10 @@ Statement insert_credit_type(
 Statement configure_wallet(
     "UPDATE credit_ledger.wallets"
     "   SET overdraft_limit = $3, low_balance_thresholds = $4::numeric[],"
-    "       updated_at = $5"
+    "       updated_at = $5, low_balance_alerted = $6::numeric[],"
+    "       depleted_alerted = $7"
     " WHERE wallet_id = $1 AND customer_id = $2",
-    {INT8OID, TEXTOID, NUMERICOID, TEXTOID, TIMESTAMPTZOID});
+    {INT8OID, TEXTOID, NUMERICOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, BOOLOID});
 
 void CheckOptionalText(const char* what, const std::optional<std::string>& v,
                        std::size_t max_chars) {
@@ -103,19 +104,23 @@ CL_FUNCTION(credit_wallet_configure) {
   std::sort(thresholds.rbegin(), thresholds.rend());
   thresholds.erase(std::unique(thresholds.begin(), thresholds.end()),
                    thresholds.end());
-  std::string array = "{";
-  for (std::size_t i = 0; i < thresholds.size(); ++i) {
-    if (i > 0) array += ',';
-    array += FormatAmount(thresholds[i], wallet.scale);
-  }
-  array += '}';
+  // Thresholds the balance is already below count as crossed: alerts fire
+  // on the next crossing, not retroactively for the configuration itself.
+  const std::int64_t balance =
+      SpendableBalance(PlannerState(wallet, ReadOpenGrants(wallet)), now);
+  AlertState all_sent;
+  all_sent.fired = thresholds;
+  all_sent.depleted = true;
+  const AlertState alerts = EvaluateAlerts(thresholds, all_sent, balance).next;
 
   Params p;
   p.Int64(wallet.wallet_id)
       .Text(customer_id)
       .Units(limit, wallet.scale)
-      .Text(array)
-      .Timestamp(now);
+      .Text(UnitsArrayText(thresholds, wallet.scale))
+      .Timestamp(now)
+      .Text(UnitsArrayText(alerts.fired, wallet.scale))
+      .Bool(alerts.depleted);
   Execute(configure_wallet, p);
   SpiFinish();
   return Int64GetDatum(wallet.wallet_id);

@@ -52,8 +52,11 @@ std::string Void(std::int64_t grant_id, const EntryLabels& labels) {
   grant.voided_amount = AddUnits(grant.voided_amount, voided);
   grant.remaining = 0;
   SaveGrant(wallet, grant);
-  AppendEntries(wallet, MakeContext(operation_id, now, labels), drafts);
-  SaveWallet(wallet, now);
+  const std::int64_t balance =
+      SpendableBalance(PlannerState(wallet, ReadOpenGrants(wallet)), now);
+  Conclude(wallet, MakeContext(operation_id, now, labels), drafts, balance,
+           {VoidedEvent(wallet, operation_id, grant_id, voided, labels.reason,
+                        balance)});
   return FormatAmount(voided, wallet.scale);
 }
 

@@ -14,7 +14,8 @@ Statement credit_type_scale(
 
 Statement lock_wallet(
     "SELECT w.wallet_id, w.balance, w.debt, w.overdraft_limit, w.last_seq,"
-    "       w.last_hash, t.scale"
+    "       w.last_hash, t.scale, w.low_balance_thresholds,"
+    "       w.low_balance_alerted, w.depleted_alerted"
     "  FROM credit_ledger.wallets w"
     "  JOIN credit_ledger.credit_types t ON t.credit_type = w.credit_type"
     " WHERE w.customer_id = $1 AND w.credit_type = $2"
@@ -23,7 +24,8 @@ Statement lock_wallet(
 
 Statement read_wallet(
     "SELECT w.wallet_id, w.balance, w.debt, w.overdraft_limit, w.last_seq,"
-    "       w.last_hash, t.scale"
+    "       w.last_hash, t.scale, w.low_balance_thresholds,"
+    "       w.low_balance_alerted, w.depleted_alerted"
     "  FROM credit_ledger.wallets w"
     "  JOIN credit_ledger.credit_types t ON t.credit_type = w.credit_type"
     " WHERE w.customer_id = $1 AND w.credit_type = $2",
@@ -31,7 +33,8 @@ Statement read_wallet(
 
 Statement try_lock_wallet(
     "SELECT w.wallet_id, w.balance, w.debt, w.overdraft_limit, w.last_seq,"
-    "       w.last_hash, t.scale"
+    "       w.last_hash, t.scale, w.low_balance_thresholds,"
+    "       w.low_balance_alerted, w.depleted_alerted"
     "  FROM credit_ledger.wallets w"
     "  JOIN credit_ledger.credit_types t ON t.credit_type = w.credit_type"
     " WHERE w.customer_id = $1 AND w.credit_type = $2"
@@ -149,13 +152,15 @@ Statement insert_entry(
 Statement save_wallet(
     "UPDATE credit_ledger.wallets"
     "   SET balance = $3, debt = $4, last_seq = $5, last_hash = $6,"
-    "       updated_at = $7"
+    "       updated_at = $7, low_balance_alerted = $8::numeric[],"
+    "       depleted_alerted = $9"
     " WHERE wallet_id = $1 AND customer_id = $2",
     {INT8OID, TEXTOID, NUMERICOID, NUMERICOID, INT8OID, BYTEAOID,
-     TIMESTAMPTZOID});
+     TIMESTAMPTZOID, TEXTOID, BOOLOID});
 
-// amount x cost basis, exactly, as numeric text.
-std::string EntryValue(std::int64_t units, int scale,
+}  // namespace
+
+std::string MoneyValue(std::int64_t units, int scale,
                        const std::string& cost_basis) {
   const char* basis = cost_basis.c_str();
   const char* text = Guard([&] {
@@ -169,6 +174,8 @@ std::string EntryValue(std::int64_t units, int scale,
   return text;
 }
 
+namespace {
+
 Wallet WalletFromRow(const Row& row, const std::string& customer_id,
                   const std::string& credit_type) {
   Wallet w;
@@ -181,6 +188,9 @@ Wallet WalletFromRow(const Row& row, const std::string& customer_id,
   w.policy.limit = row.OptUnits(4, w.scale);
   w.last_seq = row.Int64(5);
   w.last_hash = row.Bytes(6).value_or(kGenesisHash);
+  w.thresholds = row.UnitsArray(8, w.scale);
+  w.alerts.fired = row.UnitsArray(9, w.scale);
+  w.alerts.depleted = row.Bool(10);
   return w;
 }
 
@@ -501,7 +511,7 @@ void AppendEntries(Wallet& wallet, const EntryContext& ctx,
     e.seq = wallet.last_seq + 1;
     e.type = d.type;
     e.amount = d.amount;
-    if (d.cost_basis) e.value = EntryValue(d.amount, wallet.scale, *d.cost_basis);
+    if (d.cost_basis) e.value = MoneyValue(d.amount, wallet.scale, *d.cost_basis);
     e.balance_after = AddUnits(wallet.balance, d.amount);
     e.grant_id = d.grant_id;
     e.operation_id = ctx.operation_id;
@@ -558,8 +568,19 @@ void SaveWallet(const Wallet& wallet, Micros now) {
       .Units(wallet.debt, wallet.scale)
       .Int64(wallet.last_seq)
       .Bytes(wallet.last_hash)
-      .Timestamp(now);
+      .Timestamp(now)
+      .Text(UnitsArrayText(wallet.alerts.fired, wallet.scale))
+      .Bool(wallet.alerts.depleted);
   Execute(save_wallet, p);
+}
+
+std::string UnitsArrayText(const std::vector<std::int64_t>& units, int scale) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < units.size(); ++i) {
+    if (i > 0) out += ',';
+    out += FormatAmount(units[i], scale);
+  }
+  return out + "}";
 }
 
 }  // namespace credit_ledger::pg

@@ -4,6 +4,7 @@
 // anything; src/core does.
 #pragma once
 
+#include "alerts.hpp"
 #include "drawdown.hpp"
 #include "plan.hpp"
 #include "entry.hpp"
@@ -29,6 +30,8 @@ struct Wallet {
   OverdraftPolicy policy;
   std::int64_t last_seq = 0;
   Digest last_hash = kGenesisHash;
+  std::vector<std::int64_t> thresholds;  // low_balance_thresholds
+  AlertState alerts;                     // which balance alerts were sent
 };
 
 // A grant that still holds credits (open), as the planner and writer need it.
@@ -244,5 +247,12 @@ void AppendEntries(Wallet& wallet, const EntryContext& context,
                    const std::vector<EntryDraft>& drafts);
 
 void SaveWallet(const Wallet& wallet, Micros now);
+
+// units x cost_basis, exactly, as numeric text (an entry's value).
+std::string MoneyValue(std::int64_t units, int scale,
+                       const std::string& cost_basis);
+
+// A numeric[] literal ("{1.00,2.50}") of units at `scale`.
+std::string UnitsArrayText(const std::vector<std::int64_t>& units, int scale);
 
 }  // namespace credit_ledger::pg

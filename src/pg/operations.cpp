@@ -35,6 +35,38 @@ OperationResult MakeResult(const Wallet& wallet, Micros now,
   return result;
 }
 
+void Conclude(Wallet& wallet, const EntryContext& context,
+              const std::vector<EntryDraft>& drafts, std::int64_t spendable_after,
+              std::vector<PendingEvent> events) {
+  AppendEntries(wallet, context, drafts);
+  const AlertOutcome alerts =
+      EvaluateAlerts(wallet.thresholds, wallet.alerts, spendable_after);
+  for (std::int64_t t : alerts.usage_low) {
+    events.push_back(
+        UsageLowEvent(wallet, context.operation_id, t, spendable_after));
+  }
+  if (alerts.depleted) {
+    events.push_back(
+        BalanceDepletedEvent(wallet, context.operation_id, spendable_after));
+  }
+  wallet.alerts = alerts.next;
+  SaveWallet(wallet, context.now);
+  EmitEvents(wallet, context.operation_id, context.now, events);
+}
+
+void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
+                       std::int64_t operation_id,
+                       const std::vector<OpenGrant>& grants,
+                       const std::vector<std::int64_t>& remaining_after,
+                       std::int64_t balance) {
+  for (std::size_t i = 0; i < grants.size(); ++i) {
+    if (grants[i].state.remaining > 0 && remaining_after[i] == 0) {
+      events.push_back(GrantDepletedEvent(wallet, operation_id,
+                                          grants[i].state.grant_id, balance));
+    }
+  }
+}
+
 OperationOutcome DrawDown(const OperationRequest& request,
                           const std::string& credit_type,
                           const std::string& amount_text, EntryType entry_type,
@@ -73,8 +105,11 @@ OperationOutcome DrawDown(const OperationRequest& request,
   if (!operation_id) return ReplayOutcome(FindReplay(request).value());
 
   SaveRemaining(wallet, grants, plan.remaining_after);
-  AppendEntries(wallet, MakeContext(*operation_id, now, labels), drafts);
-  SaveWallet(wallet, now);
+  std::vector<PendingEvent> events;
+  AddDepletedGrants(events, wallet, *operation_id, grants, plan.remaining_after,
+                    plan.spendable_after);
+  Conclude(wallet, MakeContext(*operation_id, now, labels), drafts,
+           plan.spendable_after, std::move(events));
 
   OperationOutcome out;
   out.operation_id = *operation_id;
@@ -160,13 +195,16 @@ BlockOutcome AddBlock(const OperationRequest& request,
   row.kind = spec.kind;
   row.operation_id = *operation_id;
   InsertGrant(wallet, row, now);
+  std::vector<PendingEvent> events{
+      GrantedEvent(wallet, *operation_id, row, plan.spendable_after)};
+  AddDepletedGrants(events, wallet, *operation_id, grants, plan.remaining_after,
+                    plan.spendable_after);
   grants.pop_back();
   std::vector<std::int64_t> others(plan.remaining_after.begin(),
                                    plan.remaining_after.end() - 1);
   SaveRemaining(wallet, grants, others);
-
-  AppendEntries(wallet, MakeContext(*operation_id, now, labels), drafts);
-  SaveWallet(wallet, now);
+  Conclude(wallet, MakeContext(*operation_id, now, labels), drafts,
+           plan.spendable_after, std::move(events));
 
   BlockOutcome out;
   out.grant_id = block.state.grant_id;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "args.hpp"
+#include "events.hpp"
 #include "ledger.hpp"
 #include "result.hpp"
 
@@ -54,6 +55,20 @@ BlockOutcome AddBlock(const OperationRequest& request,
                       const std::string& credit_type,
                       const std::string& amount_text, const BlockSpec& spec,
                       const EntryLabels& labels);
+
+// Ends every operation the same way: appends its entries, evaluates the
+// wallet's balance alerts against `spendable_after`, saves the wallet and
+// writes the operation's events (and theirs).
+void Conclude(Wallet& wallet, const EntryContext& context,
+              const std::vector<EntryDraft>& drafts, std::int64_t spendable_after,
+              std::vector<PendingEvent> events);
+
+// credits.grant.depleted for each grant a plan emptied.
+void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
+                       std::int64_t operation_id,
+                       const std::vector<OpenGrant>& grants,
+                       const std::vector<std::int64_t>& remaining_after,
+                       std::int64_t balance);
 
 // The EntryContext of a new operation.
 EntryContext MakeContext(std::int64_t operation_id, Micros now,

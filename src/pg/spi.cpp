@@ -193,6 +193,26 @@ std::optional<std::int64_t> Row::OptUnits(int col, int scale) const {
   return ParseAmount(*text, scale, "stored amount");
 }
 
+std::vector<std::int64_t> Row::UnitsArray(int col, int scale) const {
+  bool is_null = false;
+  ::Datum d = Raw(col, &is_null);
+  std::vector<std::int64_t> out;
+  if (is_null) return out;
+  ::Datum* elems = nullptr;
+  bool* nulls = nullptr;
+  int count = 0;
+  Guard([&] {
+    deconstruct_array(DatumGetArrayTypeP(d), NUMERICOID, -1, false,
+                      TYPALIGN_INT, &elems, &nulls, &count);
+  });
+  for (int i = 0; i < count; ++i) {
+    if (!nulls[i]) {
+      out.push_back(ParseAmount(NumericDatumText(elems[i]), scale, "stored amount"));
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> Row::NumericText(int col) const {
   bool is_null = false;
   ::Datum d = Raw(col, &is_null);

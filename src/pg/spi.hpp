@@ -84,6 +84,8 @@ class Row {
   // A numeric column as units at `scale` (exact, or an error).
   std::int64_t Units(int col, int scale) const;
   std::optional<std::int64_t> OptUnits(int col, int scale) const;
+  // A numeric[] column (NULL or empty: no elements) as units at `scale`.
+  std::vector<std::int64_t> UnitsArray(int col, int scale) const;
   // A numeric column's exact text (numeric_out).
   std::optional<std::string> NumericText(int col) const;
   std::optional<Digest> Bytes(int col) const;

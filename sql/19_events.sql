@@ -1,0 +1,93 @@
+-- Events: each type fires exactly when it should, in the transaction of the
+-- change (a rollback leaves none); thresholds fire once per crossing and
+-- re-arm when the balance is lifted again; relays claim, acknowledge and
+-- prune.
+\i test/sql/setup.sql
+SELECT credit_type_create('usd', 2);
+CREATE VIEW ev AS
+SELECT event_id, event_type, customer_id, payload->>'grant_id' AS grant_id,
+       payload->>'amount' AS amount, payload->>'threshold' AS threshold,
+       payload->>'balance' AS balance
+  FROM credit_ledger.events ORDER BY event_id;
+
+-- credits.granted, with the block's terms.
+SELECT credit_wallet_configure('c', 'usd', overdraft_limit => 20,
+                               low_balance_thresholds => '{50, 20, 80}');
+SELECT credit_grant('c', 'usd', 100, cost_basis => 0.5, source_id => 'inv-1');
+SELECT jsonb_pretty(payload) FROM credit_ledger.events;
+
+-- 100 -> 70 crosses 80: one usage_low. 70 -> 60 crosses nothing.
+SELECT amount FROM credit_consume('c', 'usd', 30);
+SELECT amount FROM credit_consume('c', 'usd', 10);
+-- 60 -> 10 crosses 50 and 20 at once.
+SELECT amount FROM credit_consume('c', 'usd', 50);
+-- 10 -> 0: the grant is used up (grant.depleted) and so is the balance.
+SELECT amount FROM credit_consume('c', 'usd', 10);
+-- Into debt: no second depleted event.
+SELECT amount FROM credit_consume('c', 'usd', 5);
+SELECT * FROM ev;
+
+-- A grant lifts the balance to 55 (after repaying 5): 50 and 20 re-armed,
+-- depletion re-armed; dropping below 50 again fires again.
+SELECT credit_grant('c', 'usd', 60);
+SELECT amount FROM credit_consume('c', 'usd', 6);
+SELECT * FROM ev WHERE event_id >= 7;
+SELECT low_balance_alerted, depleted_alerted FROM credit_ledger.wallets;
+
+-- A rolled-back change leaves no event (and no notification: see the
+-- isolation spec events_notify).
+BEGIN;
+SELECT amount FROM credit_consume('c', 'usd', 40);
+SELECT count(*) AS events_inside FROM credit_ledger.events;
+ROLLBACK;
+SELECT count(*) AS events_after FROM credit_ledger.events;
+
+-- credits.voided and credits.expired; a lapse crossing a threshold fires at
+-- the sweep, which is the next operation on the wallet.
+SELECT credit_grant('c', 'usd', 100, expires_at => '2026-03-05', promotional => true, cost_basis => 0.5) AS expiring \gset
+SELECT credit_grant('c', 'usd', 7) AS to_void \gset
+SELECT credit_void(:to_void, 'refund');
+SET credit_ledger.clock = '2026-03-06 00:00+00';
+SELECT credit_expire();
+SELECT event_type, payload->>'amount' AS amount, payload->>'value' AS value,
+       payload->>'promotional' AS promotional, payload->>'expires_at' AS expires_at,
+       payload->>'reason' AS reason, payload->>'threshold' AS threshold,
+       payload->>'balance' AS balance
+  FROM credit_ledger.events WHERE event_id > 10 ORDER BY event_id;
+
+-- Configuring thresholds the balance is already below does not fire.
+SELECT credit_wallet_configure('c', 'usd', 20, '{1000}');
+SELECT amount FROM credit_consume('c', 'usd', 1);
+SELECT count(*) FILTER (WHERE payload->>'threshold' = '1000.00') AS fired_for_1000
+  FROM credit_ledger.events;
+
+-- Delivery: two relays never get the same event while a lease runs; what
+-- is not acknowledged comes back when the lease runs out.
+SELECT count(*) AS pending FROM credit_ledger.events WHERE processed_at IS NULL;
+SELECT array_agg(event_id) AS relay_a FROM credit_events_claim(5, 'relay-a') \gset
+SELECT array_agg(event_id) AS relay_b FROM credit_events_claim(5, 'relay-b') \gset
+SELECT :'relay_a'::bigint[] && :'relay_b'::bigint[] AS overlap,
+       cardinality(:'relay_a'::bigint[]) AS a, cardinality(:'relay_b'::bigint[]) AS b;
+SELECT credit_events_ack(:'relay_a');
+SELECT credit_events_ack(:'relay_a');
+-- relay-c takes the rest with a short lease and never acknowledges them.
+SELECT count(*) AS left_for_c FROM credit_events_claim(100, 'relay-c', lease => '500 milliseconds');
+SELECT count(*) AS nothing_while_leased FROM credit_events_claim(100, 'relay-d');
+SELECT pg_sleep(0.6);
+SELECT count(*) AS back_after_lease, min(attempts) AS attempts
+  FROM credit_events_claim(100, 'relay-d');
+SELECT credit_events_ack(array_agg(event_id)) FROM credit_ledger.events;
+SELECT count(*) AS pending FROM credit_ledger.events WHERE processed_at IS NULL;
+SELECT credit_events_prune('1 hour') AS pruned_recent, credit_events_prune('0') AS pruned_all;
+SELECT count(*) FROM credit_ledger.events;
+
+-- Bad input.
+SELECT * FROM credit_events_claim(0, 'x');
+SELECT * FROM credit_events_claim(1, NULL);
+SELECT * FROM credit_events_claim(1, 'x', '-1 second');
+SELECT credit_events_ack(NULL);
+SELECT credit_events_prune('-1 day');
+
+DROP VIEW ev;
+SELECT * FROM credit_verify();
+DROP EXTENSION credit_ledger;

@@ -1,0 +1,46 @@
+// The transactional outbox: events are rows of credit_ledger.events written
+// in the operation's own transaction, each announced with
+// NOTIFY credit_ledger_events (payload: the event id). PostgreSQL delivers a
+// notification only at commit, so an event exists, and is announced, if and
+// only if the change that caused it committed.
+#pragma once
+
+#include "ledger.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace credit_ledger::pg {
+
+struct PendingEvent {
+  std::string type;     // e.g. credits.granted
+  std::string payload;  // a JSON object
+};
+
+// Payloads carry the customer, credit type, wallet and operation, the amounts
+// as exact decimal strings, and the spendable balance after the change.
+PendingEvent GrantedEvent(const Wallet& wallet, std::int64_t operation_id,
+                          const NewGrant& grant, std::int64_t balance);
+PendingEvent GrantDepletedEvent(const Wallet& wallet, std::int64_t operation_id,
+                                std::int64_t grant_id, std::int64_t balance);
+PendingEvent ExpiredEvent(const Wallet& wallet, std::int64_t operation_id,
+                          std::int64_t grant_id, std::int64_t amount,
+                          const std::optional<std::string>& value,
+                          bool promotional, Micros expires_at,
+                          std::int64_t balance);
+PendingEvent VoidedEvent(const Wallet& wallet, std::int64_t operation_id,
+                         std::int64_t grant_id, std::int64_t amount,
+                         const std::optional<std::string>& reason,
+                         std::int64_t balance);
+PendingEvent UsageLowEvent(const Wallet& wallet, std::int64_t operation_id,
+                           std::int64_t threshold, std::int64_t balance);
+PendingEvent BalanceDepletedEvent(const Wallet& wallet, std::int64_t operation_id,
+                                  std::int64_t balance);
+
+// Writes the events and queues their notifications.
+void EmitEvents(const Wallet& wallet, std::int64_t operation_id, Micros now,
+                const std::vector<PendingEvent>& events);
+
+}  // namespace credit_ledger::pg
