@@ -13,7 +13,7 @@ CREATE SCHEMA credit_ledger;
 COMMENT ON SCHEMA credit_ledger IS 'credit_ledger tables: read them, write through the functions';
 
 CREATE TABLE credit_ledger.credit_types (
-    credit_type   text PRIMARY KEY,
+    credit_type   text CONSTRAINT credit_types_pkey PRIMARY KEY,
     scale         integer NOT NULL CHECK (scale BETWEEN 0 AND 9),
     unit_singular text,
     unit_plural   text,
@@ -48,8 +48,8 @@ CREATE TABLE credit_ledger.wallets (
     last_hash              bytea NOT NULL DEFAULT '\x0000000000000000000000000000000000000000000000000000000000000000',
     created_at             timestamptz NOT NULL,
     updated_at             timestamptz NOT NULL,
-    PRIMARY KEY (wallet_id, customer_id),
-    UNIQUE (customer_id, credit_type)
+    CONSTRAINT wallets_pkey PRIMARY KEY (wallet_id, customer_id),
+    CONSTRAINT wallets_customer_key UNIQUE (customer_id, credit_type)
 ) WITH (fillfactor = 70);
 COMMENT ON TABLE credit_ledger.wallets IS
     'one credit pool per customer and credit type; overdraft_limit NULL = unlimited, 0 = hard limit';
@@ -83,8 +83,8 @@ CREATE TABLE credit_ledger.grants (
     operation_id bigint NOT NULL,
     created_at   timestamptz NOT NULL,
     open         boolean NOT NULL,
-    PRIMARY KEY (grant_id, customer_id),
-    FOREIGN KEY (wallet_id, customer_id)
+    CONSTRAINT grants_pkey PRIMARY KEY (grant_id, customer_id),
+    CONSTRAINT grants_wallet_fkey FOREIGN KEY (wallet_id, customer_id)
         REFERENCES credit_ledger.wallets (wallet_id, customer_id),
     CHECK (remaining >= 0 AND remaining <= amount),
     CHECK (expires_at > effective_at),
@@ -116,7 +116,7 @@ CREATE TABLE credit_ledger.operations (
     first_seq             bigint NOT NULL,
     last_seq              bigint NOT NULL,
     created_at            timestamptz NOT NULL,
-    PRIMARY KEY (operation_id, customer_id)
+    CONSTRAINT operations_pkey PRIMARY KEY (operation_id, customer_id)
 );
 CREATE UNIQUE INDEX operations_key_idx ON credit_ledger.operations (customer_id, key_hash)
     WHERE key_hash IS NOT NULL;
@@ -150,8 +150,8 @@ CREATE TABLE credit_ledger.entries (
     occurred_at   timestamptz NOT NULL,
     created_at    timestamptz NOT NULL,
     hash          bytea NOT NULL,
-    PRIMARY KEY (entry_id, customer_id),
-    UNIQUE (wallet_id, seq, customer_id)
+    CONSTRAINT entries_pkey PRIMARY KEY (entry_id, customer_id),
+    CONSTRAINT entries_wallet_seq_key UNIQUE (wallet_id, seq, customer_id)
 );
 COMMENT ON TABLE credit_ledger.entries IS
     'append-only ledger: amount is signed, value = amount x the grant''s cost basis';
@@ -174,7 +174,7 @@ CREATE TABLE credit_ledger.events (
     claimed_until timestamptz,
     attempts     integer NOT NULL DEFAULT 0,
     processed_at timestamptz,
-    PRIMARY KEY (event_id, customer_id)
+    CONSTRAINT events_pkey PRIMARY KEY (event_id, customer_id)
 );
 CREATE INDEX events_pending_idx ON credit_ledger.events (event_id)
     WHERE processed_at IS NULL;

@@ -35,17 +35,17 @@ CL_FUNCTION(credit_adjust) {
           .Text(labels.reason)
           .Hash()};
 
-  SpiConnect();
+  Ledger ledger;
   OperationOutcome outcome;
   if (sign > 0) {
     BlockSpec spec;
     spec.kind = "adjustment";
     spec.opening = EntryType::kAdjustment;
-    outcome = AddBlock(request, credit_type, amount, spec, labels).operation;
+    outcome = AddBlock(ledger, request, credit_type, amount, spec, labels).operation;
   } else {
-    outcome = DrawDown(request, credit_type, amount.substr(1),
+    outcome = DrawDown(ledger, request, credit_type, amount.substr(1),
                        EntryType::kAdjustment, labels);
   }
-  SpiFinish();
+  ledger.Finish();
   return OperationResultDatum(fcinfo, outcome);
 }

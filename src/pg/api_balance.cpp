@@ -27,7 +27,7 @@ Statement balance_as_of(
     "                      AND g.expires_at <= $3)",
     {INT8OID, TEXTOID, TIMESTAMPTZOID});
 
-std::string Balance(const std::string& customer_id,
+std::string Balance(Ledger& ledger, const std::string& customer_id,
                     const std::string& credit_type,
                     const std::optional<Micros>& as_of) {
   const Micros now = LedgerNow();
@@ -35,15 +35,16 @@ std::string Balance(const std::string& customer_id,
     throw LedgerError(ErrorCode::kInvalidParameter, "as_of is in the future",
                       "The ledger can tell past balances, not future ones.");
   }
-  std::optional<Wallet> wallet = ReadWallet(customer_id, credit_type);
+  std::optional<Wallet> wallet = ledger.ReadWallet(customer_id, credit_type);
   if (!wallet) {
-    return FormatAmount(0, RequireCreditType(credit_type));
+    return FormatAmount(0, ledger.RequireCreditType(credit_type));
   }
   if (!as_of) {
-    const std::vector<OpenGrant> grants = ReadOpenGrants(*wallet);
+    const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(*wallet);
     return FormatAmount(SpendableBalance(PlannerState(*wallet, grants), now),
                         wallet->scale);
   }
+  ledger.UseSpi();
   Params p;
   p.Int64(wallet->wallet_id).Text(customer_id).Timestamp(*as_of);
   Rows rows = Execute(balance_as_of, p);
@@ -59,10 +60,10 @@ CL_FUNCTION(credit_balance) {
   const std::string customer_id = args.Text(0, "customer_id");
   const std::string credit_type = args.Text(1, "credit_type");
   const auto as_of = args.OptTimestamp(2, "as_of");
-  SpiConnect();
-  const std::string balance = Balance(customer_id, credit_type, as_of);
-  SpiFinish();
-  return NumericFromText(balance);
+  Ledger ledger(ReadMode::kReadOnly);
+  const std::string balance = Balance(ledger, customer_id, credit_type, as_of);
+  ledger.Finish();
+  return NumericTextDatum(balance);
 }
 
 CL_FUNCTION(credit_ledger_now) {

@@ -66,10 +66,10 @@ CL_FUNCTION(credit_consume) {
   const ConsumeArgs a = ReadConsumeArgs(fcinfo);
   const OperationRequest request{"consume", a.customer_id, a.idempotency_key,
                                  Fingerprint(a)};
-  SpiConnect();
+  Ledger ledger;
   const OperationOutcome outcome =
-      DrawDown(request, a.credit_type, a.amount, credit_ledger::EntryType::kUsage,
-               a.labels);
-  SpiFinish();
+      DrawDown(ledger, request, a.credit_type, a.amount,
+               credit_ledger::EntryType::kUsage, a.labels);
+  ledger.Finish();
   return OperationResultDatum(fcinfo, outcome);
 }

@@ -45,8 +45,9 @@ constexpr long kBatch = 500;
 
 // Expires one grant whose wallet this transaction holds; false if another
 // transaction expired or closed it first.
-bool ExpireGrant(Wallet& wallet, std::int64_t grant_id, Micros as_of,
-                 Micros now) {
+bool ExpireGrant(Ledger& ledger, Wallet& wallet, std::int64_t grant_id,
+                 Micros as_of, Micros now) {
+  ledger.UseSpi();
   Params p;
   p.Int64(grant_id).Text(wallet.customer_id).Timestamp(as_of);
   Rows rows = Execute(locked_grant, p, 1);
@@ -70,7 +71,7 @@ bool ExpireGrant(Wallet& wallet, std::int64_t grant_id, Micros as_of,
   result.first_seq = wallet.last_seq + 1;
   result.last_seq = wallet.last_seq + 1;
   result.created_at = now;
-  const std::int64_t operation_id = InsertOperation(request, result).value();
+  const std::int64_t operation_id = ledger.InsertOperation(request, result).value();
 
   Params mark;
   mark.Int64(grant_id).Text(wallet.customer_id).Timestamp(now).Units(0, wallet.scale);
@@ -80,19 +81,19 @@ bool ExpireGrant(Wallet& wallet, std::int64_t grant_id, Micros as_of,
   labels.reason = "expired";
   labels.occurred_at = draft.occurred_at;
   const std::int64_t balance =
-      SpendableBalance(PlannerState(wallet, ReadOpenGrants(wallet)), now);
+      SpendableBalance(PlannerState(wallet, ledger.ReadOpenGrants(wallet)), now);
   std::optional<std::string> value;
   if (draft.cost_basis) value = MoneyValue(remaining, wallet.scale, *draft.cost_basis);
   std::vector<PendingEvent> events{ExpiredEvent(wallet, operation_id, grant_id,
                                                 remaining, value,
                                                 *draft.promotional,
                                                 *draft.occurred_at, balance)};
-  Conclude(wallet, MakeContext(operation_id, now, labels), {draft}, balance,
+  Conclude(ledger, wallet, MakeContext(operation_id, now, labels), {draft}, balance,
            std::move(events));
   return true;
 }
 
-std::int32_t Expire(const std::optional<Micros>& as_of_arg,
+std::int32_t Expire(Ledger& ledger, const std::optional<Micros>& as_of_arg,
                     std::int32_t max_grants) {
   const Micros now = LedgerNow();
   const Micros as_of = as_of_arg.value_or(now);
@@ -111,6 +112,7 @@ std::int32_t Expire(const std::optional<Micros>& as_of_arg,
   Micros after_expiry = DT_NOBEGIN;
   std::int64_t after_id = 0;
   while (expired < max_grants) {
+    ledger.UseSpi();
     Params p;
     p.Timestamp(as_of).Timestamp(after_expiry).Int64(after_id).Int64(
         std::min<long>(kBatch, max_grants - expired));
@@ -124,12 +126,12 @@ std::int32_t Expire(const std::optional<Micros>& as_of_arg,
       after_expiry = r.Timestamp(5);
       after_id = grant_id;
       if (skipped_wallets.count(wallet_id) != 0) continue;
-      std::optional<Wallet> wallet = TryLockWallet(r.Text(3), r.Text(4));
+      std::optional<Wallet> wallet = ledger.TryLockWallet(r.Text(3), r.Text(4));
       if (!wallet) {
         skipped_wallets.insert(wallet_id);
         continue;
       }
-      if (ExpireGrant(*wallet, grant_id, as_of, now)) ++expired;
+      if (ExpireGrant(ledger, *wallet, grant_id, as_of, now)) ++expired;
     }
     FreeRows(batch);
   }
@@ -144,8 +146,8 @@ CL_FUNCTION(credit_expire) {
   Args args(fcinfo);
   const auto as_of = args.OptTimestamp(0, "as_of");
   const std::int32_t max_grants = args.Int32(1, "max_grants");
-  SpiConnect();
-  const std::int32_t expired = Expire(as_of, max_grants);
-  SpiFinish();
+  Ledger ledger;
+  const std::int32_t expired = Expire(ledger, as_of, max_grants);
+  ledger.Finish();
   return Int32GetDatum(expired);
 }

@@ -85,9 +85,9 @@ CL_FUNCTION(credit_grant) {
   const GrantArgs a = ReadGrantArgs(fcinfo);
   const OperationRequest request{"grant", a.customer_id, a.idempotency_key,
                                  Fingerprint(a)};
-  SpiConnect();
+  Ledger ledger;
   const BlockOutcome out =
-      AddBlock(request, a.credit_type, a.amount, a.spec, a.labels);
-  SpiFinish();
+      AddBlock(ledger, request, a.credit_type, a.amount, a.spec, a.labels);
+  ledger.Finish();
   return Int64GetDatum(out.grant_id);
 }

@@ -28,7 +28,7 @@ struct ReverseArgs {
 // Restores each portion: onto its grant (and out again if the grant has
 // lapsed), onto the debt, or - for debt that later grants already repaid -
 // into a new block of its own. Fills drafts and the grants it touched.
-void Restore(Wallet& wallet, const std::vector<Restoration>& restorations,
+void Restore(Ledger& ledger, Wallet& wallet, const std::vector<Restoration>& restorations,
              Micros now, std::vector<EntryDraft>& drafts,
              std::map<std::int64_t, GrantRow>& touched,
              std::optional<NewGrant>& new_block) {
@@ -45,7 +45,7 @@ void Restore(Wallet& wallet, const std::vector<Restoration>& restorations,
       }
       if (r.amount > onto_debt) {
         NewGrant block;
-        block.grant_id = NextGrantId();
+        block.grant_id = ledger.NextGrantId();
         block.amount = r.amount - onto_debt;
         block.remaining = block.amount;
         block.effective_at = now;
@@ -60,7 +60,7 @@ void Restore(Wallet& wallet, const std::vector<Restoration>& restorations,
       }
       continue;
     }
-    GrantRow& g = touched.try_emplace(*r.grant_id, ReadGrant(wallet, *r.grant_id))
+    GrantRow& g = touched.try_emplace(*r.grant_id, ledger.ReadGrant(wallet, *r.grant_id))
                       .first->second;
     EntryDraft back;
     back.type = EntryType::kReversal;
@@ -86,8 +86,8 @@ void Restore(Wallet& wallet, const std::vector<Restoration>& restorations,
   }
 }
 
-OperationOutcome Reverse(const ReverseArgs& a) {
-  const OperationRef target = FindOperation(a.operation_id);
+OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
+  const OperationRef target = ledger.FindOperation(a.operation_id);
   const std::string id = std::to_string(a.operation_id);
   if (target.operation_type != "consume") {
     throw LedgerError(ErrorCode::kInvalidState,
@@ -106,27 +106,27 @@ OperationOutcome Reverse(const ReverseArgs& a) {
   const OperationRequest request{"reverse", target.customer_id,
                                  a.idempotency_key,
                                  fingerprint.Text(a.labels.reason).Hash()};
-  if (auto op = FindReplay(request)) return ReplayOutcome(*op);
+  if (auto op = ledger.FindReplay(request)) return ReplayOutcome(*op);
 
   const Micros now = LedgerNow();
-  Wallet wallet = LockWallet(target.customer_id, target.credit_type).value();
+  Wallet wallet = ledger.LockWallet(target.customer_id, target.credit_type).value();
   std::optional<std::int64_t> units;
   if (a.amount) units = ParseAmount(*a.amount, wallet.scale);
-  const UsageEntries usage = ReadUsage(wallet, target);
+  const UsageEntries usage = ledger.ReadUsage(wallet, target);
   const std::vector<Restoration> restorations = PlanReversal(
-      usage.portions, ReversedSoFar(wallet, a.operation_id), units, wallet.scale);
+      usage.portions, ledger.ReversedSoFar(wallet, a.operation_id), units, wallet.scale);
   std::int64_t total = 0;
   for (const Restoration& r : restorations) total = AddUnits(total, r.amount);
 
   std::vector<EntryDraft> drafts;
   std::map<std::int64_t, GrantRow> touched;
   std::optional<NewGrant> new_block;
-  Restore(wallet, restorations, now, drafts, touched, new_block);
+  Restore(ledger, wallet, restorations, now, drafts, touched, new_block);
 
   // Restored credit repays outstanding debt first, like any new credit: plan
   // over the open grants with the restored ones (and the new block) updated.
   std::map<std::int64_t, OpenGrant> by_id;
-  for (OpenGrant& g : ReadOpenGrants(wallet)) by_id[g.state.grant_id] = g;
+  for (OpenGrant& g : ledger.ReadOpenGrants(wallet)) by_id[g.state.grant_id] = g;
   for (const auto& [grant_id, row] : touched) by_id[grant_id] = row.AsOpen();
   if (new_block) {
     OpenGrant g;
@@ -149,11 +149,13 @@ OperationOutcome Reverse(const ReverseArgs& a) {
   result.amount = total;
   result.balance = settle.spendable_after;
   result.reverses_operation_id = a.operation_id;
-  auto operation_id = InsertOperation(request, result);
-  if (!operation_id) return ReplayOutcome(FindReplay(request).value());
+  auto operation_id = ledger.InsertOperation(request, result);
+  if (!operation_id) return ReplayOutcome(ledger.FindReplay(request).value());
 
   // Write the grants: the new block, the restored ones, then any other grant
   // the debt settlement drew from.
+  std::vector<OpenGrant> others;
+  std::vector<std::int64_t> others_after;
   for (std::size_t i = 0; i < grants.size(); ++i) {
     const std::int64_t grant_id = grants[i].state.grant_id;
     const std::int64_t remaining = settle.remaining_after[i];
@@ -161,16 +163,18 @@ OperationOutcome Reverse(const ReverseArgs& a) {
       new_block->remaining = remaining;
     } else if (auto t = touched.find(grant_id); t != touched.end()) {
       if (!t->second.Lapsed(now)) t->second.remaining = remaining;
-    } else if (remaining != grants[i].state.remaining) {
-      SetGrantRemaining(wallet, grant_id, remaining);
+    } else {
+      others.push_back(grants[i]);
+      others_after.push_back(remaining);
     }
   }
+  ledger.SaveRemaining(wallet, others, others_after);
   if (new_block) {
     new_block->reason = a.labels.reason;
     new_block->operation_id = *operation_id;
-    InsertGrant(wallet, *new_block, now);
+    ledger.InsertGrant(wallet, *new_block, now);
   }
-  for (const auto& [grant_id, row] : touched) SaveGrant(wallet, row);
+  for (const auto& [grant_id, row] : touched) ledger.SaveGrant(wallet, row);
 
   EntryLabels labels = a.labels;
   labels.feature = usage.feature;
@@ -178,7 +182,7 @@ OperationOutcome Reverse(const ReverseArgs& a) {
   std::vector<PendingEvent> events;
   AddDepletedGrants(events, wallet, *operation_id, grants,
                     settle.remaining_after, settle.spendable_after);
-  Conclude(wallet, MakeContext(*operation_id, now, labels), drafts,
+  Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), drafts,
            settle.spendable_after, std::move(events));
 
   OperationOutcome out;
@@ -208,8 +212,8 @@ CL_FUNCTION(credit_reverse) {
   if (a.idempotency_key) {
     CheckText("idempotency_key", *a.idempotency_key, kMaxIdempotencyKeyChars);
   }
-  SpiConnect();
-  const OperationOutcome outcome = Reverse(a);
-  SpiFinish();
+  Ledger ledger;
+  const OperationOutcome outcome = Reverse(ledger, a);
+  ledger.Finish();
   return OperationResultDatum(fcinfo, outcome);
 }

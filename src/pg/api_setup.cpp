@@ -78,9 +78,9 @@ CL_FUNCTION(credit_wallet_configure) {
   const auto threshold_texts = args.DecimalArray(3, "low_balance_thresholds");
   CheckText("customer_id", customer_id, kMaxCustomerIdChars);
 
-  SpiConnect();
+  Ledger ledger;
   const Micros now = LedgerNow();
-  Wallet wallet = LockOrCreateWallet(customer_id, credit_type, now);
+  Wallet wallet = ledger.LockOrCreateWallet(customer_id, credit_type, now);
   std::optional<std::int64_t> limit;
   if (limit_text) {
     limit = ParseAmount(*limit_text, wallet.scale, "overdraft_limit");
@@ -107,7 +107,7 @@ CL_FUNCTION(credit_wallet_configure) {
   // Thresholds the balance is already below count as crossed: alerts fire
   // on the next crossing, not retroactively for the configuration itself.
   const std::int64_t balance =
-      SpendableBalance(PlannerState(wallet, ReadOpenGrants(wallet)), now);
+      SpendableBalance(PlannerState(wallet, ledger.ReadOpenGrants(wallet)), now);
   AlertState all_sent;
   all_sent.fired = thresholds;
   all_sent.depleted = true;
@@ -121,7 +121,8 @@ CL_FUNCTION(credit_wallet_configure) {
       .Timestamp(now)
       .Text(UnitsArrayText(alerts.fired, wallet.scale))
       .Bool(alerts.depleted);
+  ledger.UseSpi();
   Execute(configure_wallet, p);
-  SpiFinish();
+  ledger.Finish();
   return Int64GetDatum(wallet.wallet_id);
 }

@@ -13,11 +13,11 @@
 namespace credit_ledger::pg {
 namespace {
 
-std::string Void(std::int64_t grant_id, const EntryLabels& labels) {
-  const auto [customer_id, credit_type] = GrantOwner(grant_id);
+std::string Void(Ledger& ledger, std::int64_t grant_id, const EntryLabels& labels) {
+  const auto [customer_id, credit_type] = ledger.GrantOwner(grant_id);
   const Micros now = LedgerNow();
-  Wallet wallet = LockWallet(customer_id, credit_type).value();
-  GrantRow grant = ReadGrant(wallet, grant_id);
+  Wallet wallet = ledger.LockWallet(customer_id, credit_type).value();
+  GrantRow grant = ledger.ReadGrant(wallet, grant_id);
   const std::string id = std::to_string(grant_id);
   if (grant.voided_at) {
     throw LedgerError(ErrorCode::kInvalidState,
@@ -44,17 +44,17 @@ std::string Void(std::int64_t grant_id, const EntryLabels& labels) {
   result.amount = voided;
   result.grant_id = grant_id;
   const std::int64_t operation_id =
-      InsertOperation(OperationRequest{"void", customer_id, std::nullopt, {}},
+      ledger.InsertOperation(OperationRequest{"void", customer_id, std::nullopt, {}},
                       result)
           .value();
 
   grant.voided_at = now;
   grant.voided_amount = AddUnits(grant.voided_amount, voided);
   grant.remaining = 0;
-  SaveGrant(wallet, grant);
+  ledger.SaveGrant(wallet, grant);
   const std::int64_t balance =
-      SpendableBalance(PlannerState(wallet, ReadOpenGrants(wallet)), now);
-  Conclude(wallet, MakeContext(operation_id, now, labels), drafts, balance,
+      SpendableBalance(PlannerState(wallet, ledger.ReadOpenGrants(wallet)), now);
+  Conclude(ledger, wallet, MakeContext(operation_id, now, labels), drafts, balance,
            {VoidedEvent(wallet, operation_id, grant_id, voided, labels.reason,
                         balance)});
   return FormatAmount(voided, wallet.scale);
@@ -71,8 +71,8 @@ CL_FUNCTION(credit_void) {
   EntryLabels labels;
   labels.reason = args.OptText(1);
   if (labels.reason) CheckText("reason", *labels.reason, kMaxReasonChars);
-  SpiConnect();
-  const std::string voided = Void(grant_id, labels);
-  SpiFinish();
-  return NumericFromText(voided);
+  Ledger ledger;
+  const std::string voided = Void(ledger, grant_id, labels);
+  ledger.Finish();
+  return NumericTextDatum(voided);
 }

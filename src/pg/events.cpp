@@ -1,21 +1,10 @@
 #include "events.hpp"
 
 #include "amount.hpp"
-#include "guard.hpp"
 #include "json.hpp"
-#include "spi.hpp"
 
 namespace credit_ledger::pg {
 namespace {
-
-Statement insert_event(
-    "INSERT INTO credit_ledger.events"
-    "       (event_id, event_type, customer_id, credit_type, wallet_id,"
-    "        operation_id, payload, created_at)"
-    "VALUES (nextval('credit_ledger.event_id_seq'), $1, $2, $3, $4, $5,"
-    "        $6::jsonb, $7)"
-    " RETURNING event_id",
-    {TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID});
 
 // The fields every payload starts with.
 JsonObject Base(const Wallet& wallet, std::int64_t operation_id) {
@@ -101,24 +90,6 @@ PendingEvent BalanceDepletedEvent(const Wallet& wallet, std::int64_t operation_i
   JsonObject o = Base(wallet, operation_id);
   o.String("balance", Units(wallet, balance));
   return {"credits.balance.depleted", o.str()};
-}
-
-void EmitEvents(const Wallet& wallet, std::int64_t operation_id, Micros now,
-                const std::vector<PendingEvent>& events) {
-  for (const PendingEvent& e : events) {
-    Params p;
-    p.Text(e.type)
-        .Text(wallet.customer_id)
-        .Text(wallet.credit_type)
-        .Int64(wallet.wallet_id)
-        .Int64(operation_id)
-        .Text(e.payload)
-        .Timestamp(now);
-    Rows rows = Execute(insert_event, p);
-    const std::string id = std::to_string(rows[0].Int64(1));
-    const char* text = id.c_str();
-    Guard([&] { Async_Notify("credit_ledger_events", text); });
-  }
 }
 
 }  // namespace credit_ledger::pg

@@ -1,6 +1,6 @@
-// The transactional outbox: events are rows of credit_ledger.events written
-// in the operation's own transaction, each announced with
-// NOTIFY credit_ledger_events (payload: the event id). PostgreSQL delivers a
+// The payloads of the transactional outbox's events. Ledger::InsertEvents
+// writes them in the operation's own transaction, each announced with
+// NOTIFY credit_ledger_events (payload: the event id); PostgreSQL delivers a
 // notification only at commit, so an event exists, and is announced, if and
 // only if the change that caused it committed.
 #pragma once
@@ -13,11 +13,6 @@
 #include <vector>
 
 namespace credit_ledger::pg {
-
-struct PendingEvent {
-  std::string type;     // e.g. credits.granted
-  std::string payload;  // a JSON object
-};
 
 // Payloads carry the customer, credit type, wallet and operation, the amounts
 // as exact decimal strings, and the spendable balance after the change.
@@ -38,9 +33,5 @@ PendingEvent UsageLowEvent(const Wallet& wallet, std::int64_t operation_id,
                            std::int64_t threshold, std::int64_t balance);
 PendingEvent BalanceDepletedEvent(const Wallet& wallet, std::int64_t operation_id,
                                   std::int64_t balance);
-
-// Writes the events and queues their notifications.
-void EmitEvents(const Wallet& wallet, std::int64_t operation_id, Micros now,
-                const std::vector<PendingEvent>& events);
 
 }  // namespace credit_ledger::pg

@@ -5,53 +5,183 @@
 #include "guard.hpp"
 #include "spi.hpp"
 
+extern "C" {
+#include "utils/fmgroids.h"
+}
+
 namespace credit_ledger::pg {
 namespace {
 
-Statement credit_type_scale(
-    "SELECT scale FROM credit_ledger.credit_types WHERE credit_type = $1",
-    {TEXTOID});
+// Columns the direct paths read or write, by table.
+namespace wallets {
+ColumnRef wallet_id{"wallet_id"}, balance{"balance"}, debt{"debt"},
+    overdraft_limit{"overdraft_limit"}, last_seq{"last_seq"},
+    last_hash{"last_hash"}, thresholds{"low_balance_thresholds"},
+    alerted{"low_balance_alerted"}, depleted{"depleted_alerted"},
+    updated_at{"updated_at"};
+}  // namespace wallets
 
-Statement lock_wallet(
-    "SELECT w.wallet_id, w.balance, w.debt, w.overdraft_limit, w.last_seq,"
-    "       w.last_hash, t.scale, w.low_balance_thresholds,"
-    "       w.low_balance_alerted, w.depleted_alerted"
-    "  FROM credit_ledger.wallets w"
-    "  JOIN credit_ledger.credit_types t ON t.credit_type = w.credit_type"
-    " WHERE w.customer_id = $1 AND w.credit_type = $2"
-    "   FOR UPDATE OF w",
-    {TEXTOID, TEXTOID});
+namespace grants {
+ColumnRef grant_id{"grant_id"}, wallet_id{"wallet_id"},
+    customer_id{"customer_id"}, credit_type{"credit_type"}, amount{"amount"},
+    remaining{"remaining"}, promotional{"promotional"}, priority{"priority"},
+    cost_basis{"cost_basis"}, effective_at{"effective_at"},
+    expires_at{"expires_at"}, expired_amount{"expired_amount"},
+    voided_amount{"voided_amount"}, reason{"reason"}, source_id{"source_id"},
+    metadata{"metadata"}, kind{"kind"}, operation_id{"operation_id"},
+    created_at{"created_at"}, open{"open"};
+}  // namespace grants
 
-Statement read_wallet(
-    "SELECT w.wallet_id, w.balance, w.debt, w.overdraft_limit, w.last_seq,"
-    "       w.last_hash, t.scale, w.low_balance_thresholds,"
-    "       w.low_balance_alerted, w.depleted_alerted"
-    "  FROM credit_ledger.wallets w"
-    "  JOIN credit_ledger.credit_types t ON t.credit_type = w.credit_type"
-    " WHERE w.customer_id = $1 AND w.credit_type = $2",
-    {TEXTOID, TEXTOID});
+namespace operations {
+ColumnRef operation_id{"operation_id"}, customer_id{"customer_id"},
+    wallet_id{"wallet_id"}, credit_type{"credit_type"},
+    operation_type{"operation_type"}, idempotency_key{"idempotency_key"},
+    key_hash{"key_hash"}, request_hash{"request_hash"}, amount{"amount"},
+    balance{"balance"}, grant_id{"grant_id"},
+    reverses_operation_id{"reverses_operation_id"}, first_seq{"first_seq"},
+    last_seq{"last_seq"}, created_at{"created_at"};
+}  // namespace operations
 
-Statement try_lock_wallet(
-    "SELECT w.wallet_id, w.balance, w.debt, w.overdraft_limit, w.last_seq,"
-    "       w.last_hash, t.scale, w.low_balance_thresholds,"
-    "       w.low_balance_alerted, w.depleted_alerted"
-    "  FROM credit_ledger.wallets w"
-    "  JOIN credit_ledger.credit_types t ON t.credit_type = w.credit_type"
-    " WHERE w.customer_id = $1 AND w.credit_type = $2"
-    "   FOR UPDATE OF w SKIP LOCKED",
-    {TEXTOID, TEXTOID});
+namespace entries {
+ColumnRef entry_id{"entry_id"}, wallet_id{"wallet_id"},
+    customer_id{"customer_id"}, credit_type{"credit_type"}, seq{"seq"},
+    entry_type{"entry_type"}, amount{"amount"}, value{"value"},
+    balance_after{"balance_after"}, grant_id{"grant_id"},
+    operation_id{"operation_id"}, promotional{"promotional"},
+    feature{"feature"}, source_id{"source_id"}, reason{"reason"},
+    actor{"actor"}, metadata{"metadata"}, occurred_at{"occurred_at"},
+    created_at{"created_at"}, hash{"hash"};
+}  // namespace entries
 
-Statement insert_grant(
-    "INSERT INTO credit_ledger.grants"
-    "       (grant_id, wallet_id, customer_id, credit_type, amount, remaining,"
-    "        promotional, priority, cost_basis, effective_at, expires_at,"
-    "        reason, source_id, metadata, kind, operation_id, created_at, open,"
-    "        expired_amount, voided_amount)"
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-    "        $15, $16, $17, $6 > 0, $18, $18)",
-    {INT8OID, INT8OID, TEXTOID, TEXTOID, NUMERICOID, NUMERICOID, BOOLOID,
-     INT4OID, NUMERICOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
-     JSONBOID, TEXTOID, INT8OID, TIMESTAMPTZOID, NUMERICOID});
+namespace events {
+ColumnRef event_id{"event_id"}, event_type{"event_type"},
+    customer_id{"customer_id"}, credit_type{"credit_type"},
+    wallet_id{"wallet_id"}, operation_id{"operation_id"}, payload{"payload"},
+    created_at{"created_at"}, attempts{"attempts"};
+}  // namespace events
+
+ColumnRef credit_type_scale{"scale"};
+
+// A row to insert, or the columns of a row to replace, by attribute.
+class RowWriter {
+ public:
+  explicit RowWriter(OpenTable* table) : table_(table) {
+    Guard([&] {
+      natts_ = RelationGetDescr(table_->rel)->natts;
+      values_ = static_cast<Datum*>(palloc0(natts_ * sizeof(Datum)));
+      nulls_ = static_cast<bool*>(palloc(natts_ * sizeof(bool)));
+      replace_ = static_cast<bool*>(palloc0(natts_ * sizeof(bool)));
+      memset(nulls_, true, natts_ * sizeof(bool));
+    });
+  }
+
+  RowWriter& Set(ColumnRef& column, Datum value) {
+    const AttrNumber n = Guard([&] { return Col(table_->rel, column); });
+    values_[n - 1] = value;
+    nulls_[n - 1] = false;
+    replace_[n - 1] = true;
+    return *this;
+  }
+  RowWriter& Null(ColumnRef& column) {
+    const AttrNumber n = Guard([&] { return Col(table_->rel, column); });
+    nulls_[n - 1] = true;
+    replace_[n - 1] = true;
+    return *this;
+  }
+  RowWriter& Int64(ColumnRef& c, std::int64_t v) { return Set(c, Int64GetDatum(v)); }
+  RowWriter& Int64(ColumnRef& c, const std::optional<std::int64_t>& v) {
+    return v ? Int64(c, *v) : Null(c);
+  }
+  RowWriter& Int32(ColumnRef& c, std::int32_t v) { return Set(c, Int32GetDatum(v)); }
+  RowWriter& Bool(ColumnRef& c, bool v) { return Set(c, BoolGetDatum(v)); }
+  RowWriter& Bool(ColumnRef& c, const std::optional<bool>& v) {
+    return v ? Bool(c, *v) : Null(c);
+  }
+  RowWriter& Text(ColumnRef& c, std::string_view v) { return Set(c, TextDatum(v)); }
+  RowWriter& Text(ColumnRef& c, const std::string& v) {
+    return Text(c, std::string_view(v));
+  }
+  RowWriter& Text(ColumnRef& c, const char* v) { return Text(c, std::string_view(v)); }
+  RowWriter& Text(ColumnRef& c, const std::optional<std::string>& v) {
+    return v ? Text(c, std::string_view(*v)) : Null(c);
+  }
+  RowWriter& Timestamp(ColumnRef& c, Micros v) {
+    return Set(c, TimestampTzGetDatum(v));
+  }
+  RowWriter& Timestamp(ColumnRef& c, const std::optional<Micros>& v) {
+    return v ? Timestamp(c, *v) : Null(c);
+  }
+  RowWriter& Units(ColumnRef& c, std::int64_t units, int scale) {
+    return Set(c, UnitsToNumeric(units, scale));
+  }
+  RowWriter& Units(ColumnRef& c, const std::optional<std::int64_t>& units,
+                   int scale) {
+    return units ? Units(c, *units, scale) : Null(c);
+  }
+  RowWriter& Numeric(ColumnRef& c, const std::optional<std::string>& text) {
+    return text ? Set(c, NumericTextDatum(*text)) : Null(c);
+  }
+  RowWriter& Bytes(ColumnRef& c, const Digest& v) { return Set(c, BytesDatum(v)); }
+  RowWriter& Bytes(ColumnRef& c, const std::optional<Digest>& v) {
+    return v ? Bytes(c, *v) : Null(c);
+  }
+  RowWriter& Jsonb(ColumnRef& c, Datum jsonb, bool is_null) {
+    return is_null ? Null(c) : Set(c, jsonb);
+  }
+  RowWriter& UnitsArray(ColumnRef& c, const std::vector<std::int64_t>& units,
+                        int scale) {
+    std::vector<Datum> elems;
+    for (std::int64_t u : units) elems.push_back(UnitsToNumeric(u, scale));
+    Datum array = Guard([&] {
+      return PointerGetDatum(construct_array(elems.data(),
+                                             static_cast<int>(elems.size()),
+                                             NUMERICOID, -1, false, TYPALIGN_INT));
+    });
+    return Set(c, array);
+  }
+
+  void Insert(OpenTables* open) {
+    Guard([&] { RawInsert(open, table_, values_, nulls_); });
+  }
+  void Update(OpenTables* open, HeapTuple old) {
+    Guard([&] { RawUpdate(open, table_, old, values_, nulls_, replace_); });
+  }
+
+ private:
+  OpenTable* table_;
+  int natts_ = 0;
+  Datum* values_ = nullptr;
+  bool* nulls_ = nullptr;
+  bool* replace_ = nullptr;
+};
+
+// Reads a tuple of `table` column by column.
+Row Read(OpenTable* table, HeapTuple tuple) {
+  return Row(tuple, RelationGetDescr(table->rel));
+}
+
+AttrNumber At(OpenTable* table, ColumnRef& column) {
+  return Guard([&] { return Col(table->rel, column); });
+}
+
+// A digest of (customer, key) for the key's transaction lock.
+Digest KeyLockDigest(const std::string& customer_id, const Digest& key_hash) {
+  Sha256 h;
+  h.Update(customer_id);
+  h.Update("\0", 1);
+  h.Update(key_hash.data(), key_hash.size());
+  return h.Finish();
+}
+
+// Statements of the paths that stay on SPI: rare operations, where a plan's
+// flexibility is worth more than its cost.
+Statement create_wallet(
+    "INSERT INTO credit_ledger.wallets"
+    "       (customer_id, credit_type, balance, overdraft_limit, debt,"
+    "        created_at, updated_at)"
+    "VALUES ($1, $2, $4, $4, $4, $3, $3)"
+    "    ON CONFLICT (customer_id, credit_type) DO NOTHING",
+    {TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICOID});
 
 Statement grant_owner(
     "SELECT customer_id, credit_type FROM credit_ledger.grants"
@@ -92,155 +222,96 @@ Statement reversed_so_far(
     " WHERE customer_id = $1 AND reverses_operation_id = $2",
     {TEXTOID, INT8OID});
 
-Statement create_wallet(
-    "INSERT INTO credit_ledger.wallets"
-    "       (customer_id, credit_type, balance, overdraft_limit, debt,"
-    "        created_at, updated_at)"
-    "VALUES ($1, $2, $4, $4, $4, $3, $3)"
-    "    ON CONFLICT (customer_id, credit_type) DO NOTHING",
-    {TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICOID});
-
-Statement open_grants(
-    "SELECT grant_id, priority, effective_at, expires_at, promotional,"
-    "       remaining, cost_basis"
-    "  FROM credit_ledger.grants"
-    " WHERE wallet_id = $1 AND customer_id = $2 AND open",
-    {INT8OID, TEXTOID});
-
-Statement set_remaining(
-    "UPDATE credit_ledger.grants"
-    "   SET remaining = $3,"
-    "       open = ($3 > 0 AND voided_at IS NULL AND expired_at IS NULL)"
-    " WHERE grant_id = $1 AND customer_id = $2",
-    {INT8OID, TEXTOID, NUMERICOID});
-
-Statement find_operation(
-    "SELECT operation_id, operation_type, request_hash, amount, balance,"
-    "       grant_id, created_at"
-    "  FROM credit_ledger.operations"
-    " WHERE customer_id = $1 AND key_hash = $2",
-    {TEXTOID, BYTEAOID});
-
-Statement insert_operation(
-    "INSERT INTO credit_ledger.operations"
-    "       (operation_id, customer_id, wallet_id, credit_type, operation_type,"
-    "        idempotency_key, key_hash, request_hash, amount, balance,"
-    "        grant_id, reverses_operation_id, first_seq, last_seq, created_at)"
-    "VALUES (nextval('credit_ledger.operation_id_seq'), $1, $2, $3, $4, $5,"
-    "        $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-    "    ON CONFLICT (customer_id, key_hash) WHERE key_hash IS NOT NULL"
-    "    DO NOTHING"
-    " RETURNING operation_id",
-    {TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID, BYTEAOID,
-     NUMERICOID, NUMERICOID, INT8OID, INT8OID, INT8OID, INT8OID,
-     TIMESTAMPTZOID});
-
-Statement next_grant_id("SELECT nextval('credit_ledger.grant_id_seq')", {});
-
-Statement insert_entry(
-    "INSERT INTO credit_ledger.entries"
-    "       (entry_id, wallet_id, customer_id, credit_type, seq, entry_type,"
-    "        amount, value, balance_after, grant_id, operation_id, promotional,"
-    "        feature, source_id, reason, actor, metadata, occurred_at,"
-    "        created_at, hash)"
-    "VALUES (nextval('credit_ledger.entry_id_seq'), $1, $2, $3, $4, $5, $6,"
-    "        $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-    {INT8OID, TEXTOID, TEXTOID, INT8OID, TEXTOID, NUMERICOID, NUMERICOID,
-     NUMERICOID, INT8OID, INT8OID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-     JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, BYTEAOID});
-
-Statement save_wallet(
-    "UPDATE credit_ledger.wallets"
-    "   SET balance = $3, debt = $4, last_seq = $5, last_hash = $6,"
-    "       updated_at = $7, low_balance_alerted = $8::numeric[],"
-    "       depleted_alerted = $9"
-    " WHERE wallet_id = $1 AND customer_id = $2",
-    {INT8OID, TEXTOID, NUMERICOID, NUMERICOID, INT8OID, BYTEAOID,
-     TIMESTAMPTZOID, TEXTOID, BOOLOID});
-
 }  // namespace
 
-std::string MoneyValue(std::int64_t units, int scale,
-                       const std::string& cost_basis) {
-  const char* basis = cost_basis.c_str();
-  const char* text = Guard([&] {
-    Datum amount = NumericGetDatum(int64_div_fast_to_numeric(units, scale));
-    Datum rate = DirectFunctionCall3(numeric_in, CStringGetDatum(basis),
-                                     ObjectIdGetDatum(InvalidOid),
-                                     Int32GetDatum(-1));
-    Datum product = DirectFunctionCall2(numeric_mul, amount, rate);
-    return DatumGetCString(DirectFunctionCall1(numeric_out, product));
-  });
-  return text;
+OpenTable* Ledger::Table(TableId id) {
+  return Guard([&] { return RawTable(&tables_, id); });
 }
 
-namespace {
+void Ledger::UseSpi() {
+  if (!spi_) {
+    SpiConnect();
+    spi_ = true;
+  }
+}
 
-Wallet WalletFromRow(const Row& row, const std::string& customer_id,
-                  const std::string& credit_type) {
+void Ledger::Finish() {
+  Guard([&] { RawClose(&tables_); });
+  if (spi_) {
+    spi_ = false;
+    SpiFinish();
+  }
+}
+
+int Ledger::RequireCreditType(const std::string& credit_type) {
+  OpenTable* t = Table(TableId::kCreditTypes);
+  const Oid index = Guard([] { return RawIndex("credit_types_pkey"); });
+  const RawKeySpec key{1, F_TEXTEQ, TextDatum(credit_type)};
+  const bool found = Guard([&] { return RawFetch(t, index, &key, 1, mode_); });
+  if (!found) {
+    throw LedgerError(ErrorCode::kUnknownCreditType,
+                      "credit type \"" + credit_type + "\" does not exist", "",
+                      "Create it first with credit_type_create().");
+  }
+  HeapTuple tuple = Guard([&] { return ExecCopySlotHeapTuple(t->slot); });
+  return Read(t, tuple).Int32(At(t, credit_type_scale));
+}
+
+std::optional<Wallet> Ledger::FindWallet(const std::string& customer_id,
+                                         const std::string& credit_type,
+                                         bool lock, bool skip_locked) {
+  OpenTable* t = Table(TableId::kWallets);
+  const Oid index = Guard([] { return RawIndex("wallets_customer_key"); });
+  const RawKeySpec keys[2] = {{1, F_TEXTEQ, TextDatum(customer_id)},
+                              {2, F_TEXTEQ, TextDatum(credit_type)}};
+  if (lock && mode_ == ReadMode::kReadOnly) {
+    throw LedgerError(ErrorCode::kInternal, "a read-only ledger cannot lock");
+  }
+  if (!Guard([&] { return RawFetch(t, index, keys, 2, mode_); })) {
+    return std::nullopt;
+  }
+  if (lock) {
+    const RawLockResult r = Guard([&] { return RawLock(t, skip_locked); });
+    if (r != kLocked) return std::nullopt;
+  }
   Wallet w;
-  w.wallet_id = row.Int64(1);
+  w.tuple = Guard([&] { return ExecCopySlotHeapTuple(t->slot); });
   w.customer_id = customer_id;
   w.credit_type = credit_type;
-  w.scale = row.Int32(7);
-  w.balance = row.Units(2, w.scale);
-  w.debt = row.Units(3, w.scale);
-  w.policy.limit = row.OptUnits(4, w.scale);
-  w.last_seq = row.Int64(5);
-  w.last_hash = row.Bytes(6).value_or(kGenesisHash);
-  w.thresholds = row.UnitsArray(8, w.scale);
-  w.alerts.fired = row.UnitsArray(9, w.scale);
-  w.alerts.depleted = row.Bool(10);
+  w.scale = RequireCreditType(credit_type);
+  Row row = Read(t, w.tuple);
+  w.wallet_id = row.Int64(At(t, wallets::wallet_id));
+  w.balance = row.Units(At(t, wallets::balance), w.scale);
+  w.debt = row.Units(At(t, wallets::debt), w.scale);
+  w.policy.limit = row.OptUnits(At(t, wallets::overdraft_limit), w.scale);
+  w.last_seq = row.Int64(At(t, wallets::last_seq));
+  w.last_hash = row.Bytes(At(t, wallets::last_hash)).value_or(kGenesisHash);
+  w.thresholds = row.UnitsArray(At(t, wallets::thresholds), w.scale);
+  w.alerts.fired = row.UnitsArray(At(t, wallets::alerted), w.scale);
+  w.alerts.depleted = row.Bool(At(t, wallets::depleted));
   return w;
 }
 
-}  // namespace
-
-int RequireCreditType(const std::string& credit_type) {
-  Params p;
-  p.Text(credit_type);
-  Rows rows = Execute(credit_type_scale, p, 1);
-  if (rows.empty()) {
-    throw LedgerError(ErrorCode::kUnknownCreditType,
-                      "credit type \"" + credit_type + "\" does not exist",
-                      "", "Create it first with credit_type_create().");
-  }
-  return rows[0].Int32(1);
+std::optional<Wallet> Ledger::LockWallet(const std::string& customer_id,
+                                         const std::string& credit_type) {
+  return FindWallet(customer_id, credit_type, true, false);
 }
 
-namespace {
-
-std::optional<Wallet> FetchWallet(Statement& statement,
-                                  const std::string& customer_id,
-                                  const std::string& credit_type) {
-  Params p;
-  p.Text(customer_id).Text(credit_type);
-  Rows rows = Execute(statement, p, 1);
-  if (rows.empty()) return std::nullopt;
-  return WalletFromRow(rows[0], customer_id, credit_type);
+std::optional<Wallet> Ledger::TryLockWallet(const std::string& customer_id,
+                                            const std::string& credit_type) {
+  return FindWallet(customer_id, credit_type, true, true);
 }
 
-}  // namespace
-
-std::optional<Wallet> LockWallet(const std::string& customer_id,
-                                 const std::string& credit_type) {
-  return FetchWallet(lock_wallet, customer_id, credit_type);
+std::optional<Wallet> Ledger::ReadWallet(const std::string& customer_id,
+                                         const std::string& credit_type) {
+  return FindWallet(customer_id, credit_type, false, false);
 }
 
-std::optional<Wallet> ReadWallet(const std::string& customer_id,
-                                 const std::string& credit_type) {
-  return FetchWallet(read_wallet, customer_id, credit_type);
-}
-
-std::optional<Wallet> TryLockWallet(const std::string& customer_id,
-                                    const std::string& credit_type) {
-  return FetchWallet(try_lock_wallet, customer_id, credit_type);
-}
-
-Wallet LockOrCreateWallet(const std::string& customer_id,
-                          const std::string& credit_type, Micros now) {
+Wallet Ledger::LockOrCreateWallet(const std::string& customer_id,
+                                  const std::string& credit_type, Micros now) {
   if (auto w = LockWallet(customer_id, credit_type)) return *w;
   const int scale = RequireCreditType(credit_type);
+  UseSpi();
   Params p;
   // Zero at the type's scale, so a new wallet reads 0.00 rather than 0.
   p.Text(customer_id).Text(credit_type).Timestamp(now).Units(0, scale);
@@ -250,78 +321,82 @@ Wallet LockOrCreateWallet(const std::string& customer_id,
   throw LedgerError(ErrorCode::kInternal, "wallet vanished after creation");
 }
 
-std::vector<OpenGrant> ReadOpenGrants(const Wallet& wallet) {
-  Params p;
-  p.Int64(wallet.wallet_id).Text(wallet.customer_id);
-  Rows rows = Execute(open_grants, p);
-  std::vector<OpenGrant> grants;
-  grants.reserve(rows.size());
-  for (std::uint64_t i = 0; i < rows.size(); ++i) {
-    Row r = rows[i];
+std::vector<OpenGrant> Ledger::ReadOpenGrants(const Wallet& wallet) {
+  OpenTable* t = Table(TableId::kGrants);
+  const Oid index = Guard([] { return RawIndex("grants_open_idx"); });
+  const RawKeySpec key{1, F_INT8EQ, Int64GetDatum(wallet.wallet_id)};
+  HeapTuple* tuples = nullptr;
+  const int count = Guard([&] {
+    return RawFetchAll(t, index, &key, 1, mode_, &tuples);
+  });
+  std::vector<OpenGrant> out;
+  out.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    Row r = Read(t, tuples[i]);
+    if (r.Text(At(t, grants::customer_id)) != wallet.customer_id) continue;
     OpenGrant g;
-    g.state.grant_id = r.Int64(1);
-    g.state.priority = r.Int32(2);
-    g.state.effective_at = r.Timestamp(3);
-    g.state.expires_at = r.OptTimestamp(4).value_or(kNever);
-    g.state.promotional = r.Bool(5);
-    g.state.remaining = r.Units(6, wallet.scale);
-    g.cost_basis = r.NumericText(7);
-    grants.push_back(std::move(g));
+    g.tuple = tuples[i];
+    g.state.grant_id = r.Int64(At(t, grants::grant_id));
+    g.state.priority = r.Int32(At(t, grants::priority));
+    g.state.effective_at = r.Timestamp(At(t, grants::effective_at));
+    g.state.expires_at = r.OptTimestamp(At(t, grants::expires_at)).value_or(kNever);
+    g.state.promotional = r.Bool(At(t, grants::promotional));
+    g.state.remaining = r.Units(At(t, grants::remaining), wallet.scale);
+    g.cost_basis = r.NumericText(At(t, grants::cost_basis));
+    out.push_back(std::move(g));
   }
-  return grants;
+  return out;
 }
 
-void SetGrantRemaining(const Wallet& wallet, std::int64_t grant_id,
-                       std::int64_t remaining) {
-  Params p;
-  p.Int64(grant_id).Text(wallet.customer_id).Units(remaining, wallet.scale);
-  Execute(set_remaining, p);
-}
-
-void SaveRemaining(const Wallet& wallet, const std::vector<OpenGrant>& before,
-                   const std::vector<std::int64_t>& remaining_after) {
+void Ledger::SaveRemaining(const Wallet& wallet,
+                           const std::vector<OpenGrant>& before,
+                           const std::vector<std::int64_t>& remaining_after) {
+  OpenTable* t = Table(TableId::kGrants);
   for (std::size_t i = 0; i < before.size(); ++i) {
-    if (remaining_after[i] != before[i].state.remaining) {
-      SetGrantRemaining(wallet, before[i].state.grant_id, remaining_after[i]);
+    if (remaining_after[i] == before[i].state.remaining) continue;
+    if (before[i].tuple == nullptr) {
+      throw LedgerError(ErrorCode::kInternal,
+                        "a grant to update was not read from the table");
     }
+    RowWriter(t)
+        .Units(grants::remaining, remaining_after[i], wallet.scale)
+        .Bool(grants::open, remaining_after[i] > 0)
+        .Update(&tables_, before[i].tuple);
   }
 }
 
-WalletState PlannerState(const Wallet& wallet,
-                         const std::vector<OpenGrant>& grants) {
-  WalletState state;
-  state.grants.reserve(grants.size());
-  for (const OpenGrant& g : grants) state.grants.push_back(g.state);
-  state.debt = wallet.debt;
-  state.policy = wallet.policy;
-  state.scale = wallet.scale;
-  return state;
+void Ledger::InsertGrant(const Wallet& wallet, const NewGrant& g, Micros now) {
+  OpenTable* t = Table(TableId::kGrants);
+  RowWriter(t)
+      .Int64(grants::grant_id, g.grant_id)
+      .Int64(grants::wallet_id, wallet.wallet_id)
+      .Text(grants::customer_id, wallet.customer_id)
+      .Text(grants::credit_type, wallet.credit_type)
+      .Units(grants::amount, g.amount, wallet.scale)
+      .Units(grants::remaining, g.remaining, wallet.scale)
+      .Bool(grants::promotional, g.promotional)
+      .Int32(grants::priority, g.priority)
+      .Numeric(grants::cost_basis, g.cost_basis)
+      .Timestamp(grants::effective_at, g.effective_at)
+      .Timestamp(grants::expires_at, g.expires_at)
+      .Units(grants::expired_amount, 0, wallet.scale)
+      .Units(grants::voided_amount, 0, wallet.scale)
+      .Text(grants::reason, g.reason)
+      .Text(grants::source_id, g.source_id)
+      .Jsonb(grants::metadata, g.metadata, g.metadata_null)
+      .Text(grants::kind, g.kind)
+      .Int64(grants::operation_id, g.operation_id)
+      .Timestamp(grants::created_at, now)
+      .Bool(grants::open, g.remaining > 0)
+      .Insert(&tables_);
 }
 
-void InsertGrant(const Wallet& wallet, const NewGrant& g, Micros now) {
-  Params p;
-  p.Int64(g.grant_id)
-      .Int64(wallet.wallet_id)
-      .Text(wallet.customer_id)
-      .Text(wallet.credit_type)
-      .Units(g.amount, wallet.scale)
-      .Units(g.remaining, wallet.scale)
-      .Bool(g.promotional)
-      .Int32(g.priority)
-      .NumericText(g.cost_basis)
-      .Timestamp(g.effective_at)
-      .Timestamp(g.expires_at)
-      .Text(g.reason)
-      .Text(g.source_id)
-      .Raw(g.metadata, g.metadata_null)
-      .Text(g.kind)
-      .Int64(g.operation_id)
-      .Timestamp(now)
-      .Units(0, wallet.scale);
-  Execute(insert_grant, p);
+std::int64_t Ledger::NextGrantId() {
+  return Guard([] { return RawNextval("grant_id_seq"); });
 }
 
-std::pair<std::string, std::string> GrantOwner(std::int64_t grant_id) {
+std::pair<std::string, std::string> Ledger::GrantOwner(std::int64_t grant_id) {
+  UseSpi();
   Params p;
   p.Int64(grant_id);
   Rows rows = Execute(grant_owner, p, 1);
@@ -332,7 +407,8 @@ std::pair<std::string, std::string> GrantOwner(std::int64_t grant_id) {
   return {rows[0].Text(1), rows[0].Text(2)};
 }
 
-GrantRow ReadGrant(const Wallet& wallet, std::int64_t grant_id) {
+GrantRow Ledger::ReadGrant(const Wallet& wallet, std::int64_t grant_id) {
+  UseSpi();
   Params p;
   p.Int64(grant_id).Text(wallet.customer_id);
   Rows rows = Execute(read_grant, p, 1);
@@ -357,7 +433,8 @@ GrantRow ReadGrant(const Wallet& wallet, std::int64_t grant_id) {
   return g;
 }
 
-void SaveGrant(const Wallet& wallet, const GrantRow& g) {
+void Ledger::SaveGrant(const Wallet& wallet, const GrantRow& g) {
+  UseSpi();
   Params p;
   p.Int64(g.grant_id)
       .Text(wallet.customer_id)
@@ -369,7 +446,77 @@ void SaveGrant(const Wallet& wallet, const GrantRow& g) {
   Execute(save_grant, p);
 }
 
-OperationRef FindOperation(std::int64_t operation_id) {
+std::optional<StoredOperation> Ledger::FindReplay(
+    const OperationRequest& request) {
+  if (!request.idempotency_key) return std::nullopt;
+  OpenTable* t = Table(TableId::kOperations);
+  const Oid index = Guard([] { return RawIndex("operations_key_idx"); });
+  const RawKeySpec keys[2] = {
+      {1, F_TEXTEQ, TextDatum(request.customer_id)},
+      {2, F_BYTEAEQ, BytesDatum(Sha256Of(*request.idempotency_key))}};
+  if (!Guard([&] { return RawFetch(t, index, keys, 2, mode_); })) {
+    return std::nullopt;
+  }
+  HeapTuple tuple = Guard([&] { return ExecCopySlotHeapTuple(t->slot); });
+  Row r = Read(t, tuple);
+  StoredOperation op;
+  op.operation_id = r.Int64(At(t, operations::operation_id));
+  op.operation_type = r.Text(At(t, operations::operation_type));
+  op.request_hash = r.Bytes(At(t, operations::request_hash));
+  op.amount = r.NumericText(At(t, operations::amount));
+  op.balance = r.NumericText(At(t, operations::balance));
+  op.grant_id = r.OptInt64(At(t, operations::grant_id));
+  if (op.operation_type != request.operation_type ||
+      op.request_hash != request.request_hash) {
+    throw LedgerError(
+        ErrorCode::kIdempotencyMismatch,
+        "idempotency key was already used with different parameters",
+        "The key was first used by " + op.operation_type + " operation " +
+            std::to_string(op.operation_id) + " of customer \"" +
+            request.customer_id + "\".",
+        "Use a new key for a new request; retry a request with exactly the "
+        "parameters it was first sent with.");
+  }
+  return op;
+}
+
+std::optional<std::int64_t> Ledger::InsertOperation(
+    const OperationRequest& request, const OperationResult& result) {
+  std::optional<Digest> key_hash;
+  if (request.idempotency_key) {
+    key_hash = Sha256Of(*request.idempotency_key);
+    // Calls with one key queue here; the second finds the first's row once
+    // it commits (and replays), or none if it rolled back (and applies).
+    const Digest lock = KeyLockDigest(request.customer_id, *key_hash);
+    Guard([&] { RawLockKey(lock.data()); });
+    if (FindReplay(request)) return std::nullopt;
+  }
+  OpenTable* t = Table(TableId::kOperations);
+  const std::int64_t id = Guard([] { return RawNextval("operation_id_seq"); });
+  RowWriter(t)
+      .Int64(operations::operation_id, id)
+      .Text(operations::customer_id, request.customer_id)
+      .Int64(operations::wallet_id, result.wallet_id)
+      .Text(operations::credit_type, result.credit_type)
+      .Text(operations::operation_type, request.operation_type)
+      .Text(operations::idempotency_key, request.idempotency_key)
+      .Bytes(operations::key_hash, key_hash)
+      .Bytes(operations::request_hash,
+             request.idempotency_key ? std::optional<Digest>(request.request_hash)
+                                     : std::nullopt)
+      .Units(operations::amount, result.amount, result.scale)
+      .Units(operations::balance, result.balance, result.scale)
+      .Int64(operations::grant_id, result.grant_id)
+      .Int64(operations::reverses_operation_id, result.reverses_operation_id)
+      .Int64(operations::first_seq, result.first_seq)
+      .Int64(operations::last_seq, result.last_seq)
+      .Timestamp(operations::created_at, result.created_at)
+      .Insert(&tables_);
+  return id;
+}
+
+OperationRef Ledger::FindOperation(std::int64_t operation_id) {
+  UseSpi();
   Params p;
   p.Int64(operation_id);
   Rows rows = Execute(find_operation_by_id, p, 1);
@@ -389,7 +536,9 @@ OperationRef FindOperation(std::int64_t operation_id) {
   return op;
 }
 
-UsageEntries ReadUsage(const Wallet& wallet, const OperationRef& operation) {
+UsageEntries Ledger::ReadUsage(const Wallet& wallet,
+                               const OperationRef& operation) {
+  UseSpi();
   Params p;
   p.Int64(wallet.wallet_id)
       .Text(wallet.customer_id)
@@ -409,11 +558,136 @@ UsageEntries ReadUsage(const Wallet& wallet, const OperationRef& operation) {
   return out;
 }
 
-std::int64_t ReversedSoFar(const Wallet& wallet, std::int64_t operation_id) {
+std::int64_t Ledger::ReversedSoFar(const Wallet& wallet,
+                                   std::int64_t operation_id) {
+  UseSpi();
   Params p;
   p.Text(wallet.customer_id).Int64(operation_id);
   Rows rows = Execute(reversed_so_far, p, 1);
   return rows[0].Units(1, wallet.scale);
+}
+
+void Ledger::AppendEntries(Wallet& wallet, const EntryContext& ctx,
+                           const std::vector<EntryDraft>& drafts) {
+  OpenTable* t = drafts.empty() ? nullptr : Table(TableId::kEntries);
+  for (const EntryDraft& d : drafts) {
+    EntryRecord e;
+    e.wallet_id = wallet.wallet_id;
+    e.seq = wallet.last_seq + 1;
+    e.type = d.type;
+    e.amount = d.amount;
+    if (d.cost_basis) e.value = MoneyValue(d.amount, wallet.scale, *d.cost_basis);
+    e.balance_after = AddUnits(wallet.balance, d.amount);
+    e.grant_id = d.grant_id;
+    e.operation_id = ctx.operation_id;
+    e.promotional = d.promotional;
+    e.customer_id = wallet.customer_id;
+    e.credit_type = wallet.credit_type;
+    e.feature = ctx.feature;
+    e.source_id = ctx.source_id;
+    e.reason = ctx.reason;
+    e.actor = ctx.actor;
+    e.metadata = ctx.metadata_text;
+    e.occurred_at = d.occurred_at.value_or(ctx.occurred_at);
+    e.created_at = ctx.now;
+    const Digest hash = ChainHash(wallet.last_hash, e);
+
+    RowWriter(t)
+        .Int64(entries::entry_id, Guard([] { return RawNextval("entry_id_seq"); }))
+        .Int64(entries::wallet_id, e.wallet_id)
+        .Text(entries::customer_id, e.customer_id)
+        .Text(entries::credit_type, e.credit_type)
+        .Int64(entries::seq, e.seq)
+        .Text(entries::entry_type, EntryTypeName(e.type))
+        .Units(entries::amount, e.amount, wallet.scale)
+        .Numeric(entries::value, e.value)
+        .Units(entries::balance_after, e.balance_after, wallet.scale)
+        .Int64(entries::grant_id, e.grant_id)
+        .Int64(entries::operation_id, e.operation_id)
+        .Bool(entries::promotional, e.promotional)
+        .Text(entries::feature, e.feature)
+        .Text(entries::source_id, e.source_id)
+        .Text(entries::reason, e.reason)
+        .Text(entries::actor, e.actor)
+        .Jsonb(entries::metadata, ctx.metadata, ctx.metadata_null)
+        .Timestamp(entries::occurred_at, e.occurred_at)
+        .Timestamp(entries::created_at, e.created_at)
+        .Bytes(entries::hash, hash)
+        .Insert(&tables_);
+
+    wallet.last_seq = e.seq;
+    wallet.balance = e.balance_after;
+    wallet.last_hash = hash;
+    if (!d.grant_id) wallet.debt = SubUnits(wallet.debt, d.amount, "debt");
+  }
+}
+
+void Ledger::SaveWallet(Wallet& wallet, Micros now) {
+  if (wallet.tuple == nullptr) {
+    throw LedgerError(ErrorCode::kInternal, "saving a wallet that was not locked");
+  }
+  OpenTable* t = Table(TableId::kWallets);
+  RowWriter(t)
+      .Units(wallets::balance, wallet.balance, wallet.scale)
+      .Units(wallets::debt, wallet.debt, wallet.scale)
+      .Int64(wallets::last_seq, wallet.last_seq)
+      .Bytes(wallets::last_hash, wallet.last_hash)
+      .Timestamp(wallets::updated_at, now)
+      .UnitsArray(wallets::alerted, wallet.alerts.fired, wallet.scale)
+      .Bool(wallets::depleted, wallet.alerts.depleted)
+      .Update(&tables_, wallet.tuple);
+}
+
+void Ledger::InsertEvents(const Wallet& wallet, std::int64_t operation_id,
+                          Micros now, const std::vector<PendingEvent>& events) {
+  if (events.empty()) return;
+  OpenTable* t = Table(TableId::kEvents);
+  for (const PendingEvent& e : events) {
+    const std::int64_t id = Guard([] { return RawNextval("event_id_seq"); });
+    const char* json = e.payload.c_str();
+    const Datum payload = Guard([&] {
+      return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+    });
+    RowWriter(t)
+        .Int64(events::event_id, id)
+        .Text(events::event_type, e.type)
+        .Text(events::customer_id, wallet.customer_id)
+        .Text(events::credit_type, wallet.credit_type)
+        .Int64(events::wallet_id, wallet.wallet_id)
+        .Int64(events::operation_id, operation_id)
+        .Set(events::payload, payload)
+        .Timestamp(events::created_at, now)
+        .Int32(events::attempts, 0)
+        .Insert(&tables_);
+    const std::string channel_payload = std::to_string(id);
+    const char* text = channel_payload.c_str();
+    Guard([&] { Async_Notify("credit_ledger_events", text); });
+  }
+}
+
+std::string MoneyValue(std::int64_t units, int scale,
+                       const std::string& cost_basis) {
+  const char* basis = cost_basis.c_str();
+  const char* text = Guard([&] {
+    Datum amount = NumericGetDatum(int64_div_fast_to_numeric(units, scale));
+    Datum rate = DirectFunctionCall3(numeric_in, CStringGetDatum(basis),
+                                     ObjectIdGetDatum(InvalidOid),
+                                     Int32GetDatum(-1));
+    Datum product = DirectFunctionCall2(numeric_mul, amount, rate);
+    return DatumGetCString(DirectFunctionCall1(numeric_out, product));
+  });
+  return text;
+}
+
+WalletState PlannerState(const Wallet& wallet,
+                         const std::vector<OpenGrant>& grants) {
+  WalletState state;
+  state.grants.reserve(grants.size());
+  for (const OpenGrant& g : grants) state.grants.push_back(g.state);
+  state.debt = wallet.debt;
+  state.policy = wallet.policy;
+  state.scale = wallet.scale;
+  return state;
 }
 
 void AddDrawEntries(std::vector<EntryDraft>& drafts,
@@ -443,135 +717,6 @@ void AddRepaymentEntries(std::vector<EntryDraft>& drafts,
     drafts.push_back(std::move(settle));
     AddDrawEntries(drafts, grants, {d}, EntryType::kRepayment);
   }
-}
-
-std::optional<StoredOperation> FindReplay(const OperationRequest& request) {
-  if (!request.idempotency_key) return std::nullopt;
-  Params p;
-  p.Text(request.customer_id).Bytes(Sha256Of(*request.idempotency_key));
-  Rows rows = Execute(find_operation, p, 1);
-  if (rows.empty()) return std::nullopt;
-  Row r = rows[0];
-  StoredOperation op;
-  op.operation_id = r.Int64(1);
-  op.operation_type = r.Text(2);
-  op.request_hash = r.Bytes(3);
-  op.amount = r.NumericText(4);
-  op.balance = r.NumericText(5);
-  op.grant_id = r.OptInt64(6);
-  op.created_at = r.Timestamp(7);
-  if (op.operation_type != request.operation_type ||
-      op.request_hash != request.request_hash) {
-    throw LedgerError(
-        ErrorCode::kIdempotencyMismatch,
-        "idempotency key was already used with different parameters",
-        "The key was first used by " + op.operation_type + " operation " +
-            std::to_string(op.operation_id) + " of customer \"" +
-            request.customer_id + "\".",
-        "Use a new key for a new request; retry a request with exactly the "
-        "parameters it was first sent with.");
-  }
-  return op;
-}
-
-std::optional<std::int64_t> InsertOperation(const OperationRequest& request,
-                                            const OperationResult& result) {
-  std::optional<Digest> key_hash;
-  if (request.idempotency_key) key_hash = Sha256Of(*request.idempotency_key);
-  Params p;
-  p.Text(request.customer_id)
-      .Int64(result.wallet_id)
-      .Text(result.credit_type)
-      .Text(request.operation_type)
-      .Text(request.idempotency_key)
-      .Bytes(key_hash)
-      .Bytes(request.request_hash)
-      .Units(result.amount, result.scale)
-      .Units(result.balance, result.scale)
-      .Int64(result.grant_id)
-      .Int64(result.reverses_operation_id)
-      .Int64(result.first_seq)
-      .Int64(result.last_seq)
-      .Timestamp(result.created_at);
-  Rows rows = Execute(insert_operation, p);
-  if (rows.empty()) return std::nullopt;
-  return rows[0].Int64(1);
-}
-
-std::int64_t NextGrantId() {
-  Rows rows = Execute(next_grant_id, 1);
-  return rows[0].Int64(1);
-}
-
-void AppendEntries(Wallet& wallet, const EntryContext& ctx,
-                   const std::vector<EntryDraft>& drafts) {
-  for (const EntryDraft& d : drafts) {
-    EntryRecord e;
-    e.wallet_id = wallet.wallet_id;
-    e.seq = wallet.last_seq + 1;
-    e.type = d.type;
-    e.amount = d.amount;
-    if (d.cost_basis) e.value = MoneyValue(d.amount, wallet.scale, *d.cost_basis);
-    e.balance_after = AddUnits(wallet.balance, d.amount);
-    e.grant_id = d.grant_id;
-    e.operation_id = ctx.operation_id;
-    e.promotional = d.promotional;
-    e.customer_id = wallet.customer_id;
-    e.credit_type = wallet.credit_type;
-    e.feature = ctx.feature;
-    e.source_id = ctx.source_id;
-    e.reason = ctx.reason;
-    e.actor = ctx.actor;
-    e.metadata = ctx.metadata_text;
-    e.occurred_at = d.occurred_at.value_or(ctx.occurred_at);
-    e.created_at = ctx.now;
-    const Digest hash = ChainHash(wallet.last_hash, e);
-
-    Params p;
-    p.Int64(e.wallet_id)
-        .Text(e.customer_id)
-        .Text(e.credit_type)
-        .Int64(e.seq)
-        .Text(EntryTypeName(e.type))
-        .Units(e.amount, wallet.scale)
-        .NumericText(e.value)
-        .Units(e.balance_after, wallet.scale)
-        .Int64(e.grant_id)
-        .Int64(e.operation_id);
-    if (e.promotional) {
-      p.Bool(*e.promotional);
-    } else {
-      p.Null();
-    }
-    p.Text(e.feature)
-        .Text(e.source_id)
-        .Text(e.reason)
-        .Text(e.actor)
-        .Raw(ctx.metadata, ctx.metadata_null)
-        .Timestamp(e.occurred_at)
-        .Timestamp(e.created_at)
-        .Bytes(hash);
-    Execute(insert_entry, p);
-
-    wallet.last_seq = e.seq;
-    wallet.balance = e.balance_after;
-    wallet.last_hash = hash;
-    if (!d.grant_id) wallet.debt = SubUnits(wallet.debt, d.amount, "debt");
-  }
-}
-
-void SaveWallet(const Wallet& wallet, Micros now) {
-  Params p;
-  p.Int64(wallet.wallet_id)
-      .Text(wallet.customer_id)
-      .Units(wallet.balance, wallet.scale)
-      .Units(wallet.debt, wallet.scale)
-      .Int64(wallet.last_seq)
-      .Bytes(wallet.last_hash)
-      .Timestamp(now)
-      .Text(UnitsArrayText(wallet.alerts.fired, wallet.scale))
-      .Bool(wallet.alerts.depleted);
-  Execute(save_wallet, p);
 }
 
 std::string UnitsArrayText(const std::vector<std::int64_t>& units, int scale) {

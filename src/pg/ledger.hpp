@@ -1,14 +1,17 @@
-// Reading and writing the ledger's tables: wallets (locked per operation),
-// grants, operations (idempotency) and entries (appended with seq,
-// balance_after and the hash chain). The functions here do not decide
-// anything; src/core does.
+// Reading and writing the ledger's tables for one operation: wallets (locked
+// per operation), grants, operations (idempotency), entries (appended with
+// seq, balance_after and the hash chain) and events. The hot path - locking
+// a wallet, reading its open grants, writing the operation, entries, grant
+// and wallet rows - uses direct relation access (relations.hpp); rarer paths
+// use SPI with kept plans. Nothing here decides anything: src/core does.
 #pragma once
 
 #include "alerts.hpp"
 #include "drawdown.hpp"
-#include "plan.hpp"
 #include "entry.hpp"
+#include "plan.hpp"
 #include "postgres.hpp"
+#include "relations.hpp"
 #include "sha256.hpp"
 #include "time.hpp"
 
@@ -32,49 +35,15 @@ struct Wallet {
   Digest last_hash = kGenesisHash;
   std::vector<std::int64_t> thresholds;  // low_balance_thresholds
   AlertState alerts;                     // which balance alerts were sent
+  HeapTuple tuple = nullptr;             // the locked row, for the update
 };
 
 // A grant that still holds credits (open), as the planner and writer need it.
 struct OpenGrant {
   GrantState state;
   std::optional<std::string> cost_basis;  // exact numeric text
+  HeapTuple tuple = nullptr;              // the row read, for an update
 };
-
-// The scale of a credit type, or LG003.
-int RequireCreditType(const std::string& credit_type);
-
-// Locks the wallet row (FOR UPDATE); nullopt when the wallet does not exist.
-std::optional<Wallet> LockWallet(const std::string& customer_id,
-                                 const std::string& credit_type);
-
-// Reads the wallet without locking it (for balances).
-std::optional<Wallet> ReadWallet(const std::string& customer_id,
-                                 const std::string& credit_type);
-
-// Locks the wallet unless another transaction holds it (SKIP LOCKED).
-std::optional<Wallet> TryLockWallet(const std::string& customer_id,
-                                    const std::string& credit_type);
-
-// Locks the wallet, creating it (hard limit, no thresholds) if it is new.
-// Throws LG003 for an unknown credit type.
-Wallet LockOrCreateWallet(const std::string& customer_id,
-                          const std::string& credit_type, Micros now);
-
-// The wallet's open grants (remaining > 0, neither voided nor expired by the
-// sweep), in no particular order.
-std::vector<OpenGrant> ReadOpenGrants(const Wallet& wallet);
-
-// Sets a grant's remaining credits (and closes it at zero).
-void SetGrantRemaining(const Wallet& wallet, std::int64_t grant_id,
-                       std::int64_t remaining);
-
-// Writes the remaining credits a plan left in each grant that changed.
-void SaveRemaining(const Wallet& wallet, const std::vector<OpenGrant>& before,
-                   const std::vector<std::int64_t>& remaining_after);
-
-// The core's view of a wallet and its open grants.
-WalletState PlannerState(const Wallet& wallet,
-                         const std::vector<OpenGrant>& grants);
 
 // A grant's full state, for lifecycle changes (void, expiry, reversal).
 struct GrantRow {
@@ -111,15 +80,6 @@ struct GrantRow {
   }
 };
 
-// Who owns a grant: (customer_id, credit_type), or LG004.
-std::pair<std::string, std::string> GrantOwner(std::int64_t grant_id);
-
-// A grant of a wallet this transaction holds.
-GrantRow ReadGrant(const Wallet& wallet, std::int64_t grant_id);
-
-// Writes a grant's remaining, lapsed totals and lifecycle timestamps.
-void SaveGrant(const Wallet& wallet, const GrantRow& grant);
-
 // A new credit block as stored in credit_ledger.grants.
 struct NewGrant {
   std::int64_t grant_id = 0;
@@ -134,11 +94,9 @@ struct NewGrant {
   std::optional<std::string> source_id;
   Datum metadata = 0;
   bool metadata_null = true;
-  std::string kind = "grant";  // or "adjustment"
+  std::string kind = "grant";  // grant, adjustment or reversal
   std::int64_t operation_id = 0;
 };
-
-void InsertGrant(const Wallet& wallet, const NewGrant& grant, Micros now);
 
 // What one operation asks for, for idempotency.
 struct OperationRequest {
@@ -156,12 +114,7 @@ struct StoredOperation {
   std::optional<std::string> amount;   // numeric text
   std::optional<std::string> balance;  // numeric text
   std::optional<std::int64_t> grant_id;
-  Micros created_at = 0;
 };
-
-// The stored operation for the request's key if there is one: the original
-// when its parameters match, LG002 when they differ. nullopt without a key.
-std::optional<StoredOperation> FindReplay(const OperationRequest& request);
 
 // The result columns of a new operation.
 struct OperationResult {
@@ -177,12 +130,7 @@ struct OperationResult {
   Micros created_at = 0;
 };
 
-// Inserts the operation. Returns its id, or nullopt when a concurrent call
-// with the same key committed first (the caller then replays).
-std::optional<std::int64_t> InsertOperation(const OperationRequest& request,
-                                            const OperationResult& result);
-
-// An operation found by id, or LG004.
+// An operation found by id.
 struct OperationRef {
   std::int64_t operation_id = 0;
   std::string customer_id;
@@ -191,7 +139,6 @@ struct OperationRef {
   std::int64_t first_seq = 0;
   std::int64_t last_seq = 0;
 };
-OperationRef FindOperation(std::int64_t operation_id);
 
 // The usage entries of an operation in seq order, with the labels they carry.
 struct UsageEntries {
@@ -199,13 +146,6 @@ struct UsageEntries {
   std::optional<std::string> feature;
   std::optional<std::string> source_id;
 };
-UsageEntries ReadUsage(const Wallet& wallet, const OperationRef& operation);
-
-// Credits earlier reversals of an operation restored.
-std::int64_t ReversedSoFar(const Wallet& wallet, std::int64_t operation_id);
-
-// A new id from a ledger sequence ("grant_id_seq").
-std::int64_t NextGrantId();
 
 // One entry to append; seq, balance_after, value and hash are derived.
 struct EntryDraft {
@@ -231,6 +171,98 @@ struct EntryContext {
   std::optional<std::string> metadata_text;
 };
 
+// One event of the outbox, as written.
+struct PendingEvent {
+  std::string type;     // e.g. credits.granted
+  std::string payload;  // a JSON object
+};
+
+// The ledger's tables as one SQL-callable operation sees them. Create one per
+// call and call Finish() before building the result; an error instead leaves
+// the clean-up to the transaction abort.
+class Ledger {
+ public:
+  // A read-only ledger (for STABLE functions) reads with the statement's
+  // snapshot and never advances the command counter; it cannot lock.
+  explicit Ledger(ReadMode mode = ReadMode::kWriting) : mode_(mode) {}
+
+  // Closes the tables and SPI.
+  void Finish();
+
+  // The scale of a credit type, or LG003.
+  int RequireCreditType(const std::string& credit_type);
+
+  // Locks the wallet row (FOR UPDATE semantics); nullopt if there is none.
+  std::optional<Wallet> LockWallet(const std::string& customer_id,
+                                   const std::string& credit_type);
+  // Locks the wallet unless another transaction holds it (SKIP LOCKED).
+  std::optional<Wallet> TryLockWallet(const std::string& customer_id,
+                                      const std::string& credit_type);
+  // Reads the wallet without locking it (for balances).
+  std::optional<Wallet> ReadWallet(const std::string& customer_id,
+                                   const std::string& credit_type);
+  // Locks the wallet, creating it (hard limit, no thresholds) if it is new.
+  // Throws LG003 for an unknown credit type.
+  Wallet LockOrCreateWallet(const std::string& customer_id,
+                            const std::string& credit_type, Micros now);
+
+  // The wallet's open grants (remaining > 0, neither voided nor expired by
+  // the sweep), in no particular order.
+  std::vector<OpenGrant> ReadOpenGrants(const Wallet& wallet);
+
+  // Writes the remaining credits a plan left in each grant that changed
+  // (closing a grant at zero).
+  void SaveRemaining(const Wallet& wallet, const std::vector<OpenGrant>& before,
+                     const std::vector<std::int64_t>& remaining_after);
+
+  void InsertGrant(const Wallet& wallet, const NewGrant& grant, Micros now);
+  std::int64_t NextGrantId();
+
+  // Who owns a grant: (customer_id, credit_type), or LG004.
+  std::pair<std::string, std::string> GrantOwner(std::int64_t grant_id);
+  // A grant of a wallet this transaction holds, or LG004.
+  GrantRow ReadGrant(const Wallet& wallet, std::int64_t grant_id);
+  // Writes a grant's remaining, lapsed totals and lifecycle timestamps.
+  void SaveGrant(const Wallet& wallet, const GrantRow& grant);
+
+  // The stored operation for the request's key if there is one: the
+  // original when its parameters match, LG002 when they differ.
+  std::optional<StoredOperation> FindReplay(const OperationRequest& request);
+  // Inserts the operation; nullopt when a concurrent call with the same key
+  // committed first (the caller then replays).
+  std::optional<std::int64_t> InsertOperation(const OperationRequest& request,
+                                              const OperationResult& result);
+  // An operation by id, or LG004.
+  OperationRef FindOperation(std::int64_t operation_id);
+  UsageEntries ReadUsage(const Wallet& wallet, const OperationRef& operation);
+  // Credits earlier reversals of an operation restored.
+  std::int64_t ReversedSoFar(const Wallet& wallet, std::int64_t operation_id);
+
+  // Appends entries in order, advancing the wallet's seq, balance, debt and
+  // hash chain in memory; SaveWallet writes the wallet row afterwards.
+  void AppendEntries(Wallet& wallet, const EntryContext& context,
+                     const std::vector<EntryDraft>& drafts);
+  void SaveWallet(Wallet& wallet, Micros now);
+
+  // Writes events and queues their notifications (NOTIFY
+  // credit_ledger_events, delivered at commit).
+  void InsertEvents(const Wallet& wallet, std::int64_t operation_id, Micros now,
+                    const std::vector<PendingEvent>& events);
+
+  // Runs SQL through SPI (connecting on first use).
+  void UseSpi();
+
+ private:
+  std::optional<Wallet> FindWallet(const std::string& customer_id,
+                                   const std::string& credit_type, bool lock,
+                                   bool skip_locked);
+  OpenTable* Table(TableId id);
+
+  ReadMode mode_;
+  OpenTables tables_;
+  bool spi_ = false;
+};
+
 // Entries for draws from grants (usage, adjustment...), negative amounts.
 void AddDrawEntries(std::vector<EntryDraft>& drafts,
                     const std::vector<OpenGrant>& grants,
@@ -241,12 +273,9 @@ void AddRepaymentEntries(std::vector<EntryDraft>& drafts,
                          const std::vector<OpenGrant>& grants,
                          const std::vector<Draw>& draws);
 
-// Appends entries in order, advancing the wallet's seq, balance, debt and
-// hash chain in memory. SaveWallet writes the wallet row afterwards.
-void AppendEntries(Wallet& wallet, const EntryContext& context,
-                   const std::vector<EntryDraft>& drafts);
-
-void SaveWallet(const Wallet& wallet, Micros now);
+// The core's view of a wallet and its open grants.
+WalletState PlannerState(const Wallet& wallet,
+                         const std::vector<OpenGrant>& grants);
 
 // units x cost_basis, exactly, as numeric text (an entry's value).
 std::string MoneyValue(std::int64_t units, int scale,

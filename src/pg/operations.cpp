@@ -35,10 +35,10 @@ OperationResult MakeResult(const Wallet& wallet, Micros now,
   return result;
 }
 
-void Conclude(Wallet& wallet, const EntryContext& context,
+void Conclude(Ledger& ledger, Wallet& wallet, const EntryContext& context,
               const std::vector<EntryDraft>& drafts, std::int64_t spendable_after,
               std::vector<PendingEvent> events) {
-  AppendEntries(wallet, context, drafts);
+  ledger.AppendEntries(wallet, context, drafts);
   const AlertOutcome alerts =
       EvaluateAlerts(wallet.thresholds, wallet.alerts, spendable_after);
   for (std::int64_t t : alerts.usage_low) {
@@ -50,8 +50,8 @@ void Conclude(Wallet& wallet, const EntryContext& context,
         BalanceDepletedEvent(wallet, context.operation_id, spendable_after));
   }
   wallet.alerts = alerts.next;
-  SaveWallet(wallet, context.now);
-  EmitEvents(wallet, context.operation_id, context.now, events);
+  ledger.SaveWallet(wallet, context.now);
+  ledger.InsertEvents(wallet, context.operation_id, context.now, events);
 }
 
 void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
@@ -67,17 +67,17 @@ void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
   }
 }
 
-OperationOutcome DrawDown(const OperationRequest& request,
+OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
                           const std::string& credit_type,
                           const std::string& amount_text, EntryType entry_type,
                           const EntryLabels& labels) {
-  if (auto op = FindReplay(request)) return ReplayOutcome(*op);
+  if (auto op = ledger.FindReplay(request)) return ReplayOutcome(*op);
 
   const Micros now = LedgerNow();
-  std::optional<Wallet> found = LockWallet(request.customer_id, credit_type);
+  std::optional<Wallet> found = ledger.LockWallet(request.customer_id, credit_type);
   if (!found) {
     // Validate the amount against the type before saying there is nothing.
-    ParseAmount(amount_text, RequireCreditType(credit_type));
+    ParseAmount(amount_text, ledger.RequireCreditType(credit_type));
     throw LedgerError(ErrorCode::kInsufficientCredits, "insufficient credits",
                       "Customer \"" + request.customer_id + "\" has no " +
                           credit_type + " wallet.");
@@ -85,7 +85,7 @@ OperationOutcome DrawDown(const OperationRequest& request,
   Wallet& wallet = *found;
   const std::int64_t units = ParseAmount(amount_text, wallet.scale);
 
-  const std::vector<OpenGrant> grants = ReadOpenGrants(wallet);
+  const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet);
   const ConsumePlan plan = PlanConsume(PlannerState(wallet, grants), now, units);
 
   std::vector<EntryDraft> drafts;
@@ -101,14 +101,14 @@ OperationOutcome DrawDown(const OperationRequest& request,
   OperationResult result = MakeResult(wallet, now, drafts.size());
   result.amount = entry_type == EntryType::kUsage ? units : -units;
   result.balance = plan.spendable_after;
-  auto operation_id = InsertOperation(request, result);
-  if (!operation_id) return ReplayOutcome(FindReplay(request).value());
+  auto operation_id = ledger.InsertOperation(request, result);
+  if (!operation_id) return ReplayOutcome(ledger.FindReplay(request).value());
 
-  SaveRemaining(wallet, grants, plan.remaining_after);
+  ledger.SaveRemaining(wallet, grants, plan.remaining_after);
   std::vector<PendingEvent> events;
   AddDepletedGrants(events, wallet, *operation_id, grants, plan.remaining_after,
                     plan.spendable_after);
-  Conclude(wallet, MakeContext(*operation_id, now, labels), drafts,
+  Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), drafts,
            plan.spendable_after, std::move(events));
 
   OperationOutcome out;
@@ -118,11 +118,11 @@ OperationOutcome DrawDown(const OperationRequest& request,
   return out;
 }
 
-BlockOutcome AddBlock(const OperationRequest& request,
+BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
                       const std::string& credit_type,
                       const std::string& amount_text, const BlockSpec& spec,
                       const EntryLabels& labels) {
-  if (auto op = FindReplay(request)) {
+  if (auto op = ledger.FindReplay(request)) {
     return BlockOutcome{op->grant_id.value_or(0), ReplayOutcome(*op)};
   }
 
@@ -141,11 +141,11 @@ BlockOutcome AddBlock(const OperationRequest& request,
                       "never be spent.");
   }
 
-  Wallet wallet = LockOrCreateWallet(request.customer_id, credit_type, now);
+  Wallet wallet = ledger.LockOrCreateWallet(request.customer_id, credit_type, now);
   const std::int64_t units = ParseAmount(amount_text, wallet.scale);
 
   OpenGrant block;
-  block.state.grant_id = NextGrantId();
+  block.state.grant_id = ledger.NextGrantId();
   block.state.priority = spec.priority;
   block.state.effective_at = effective_at;
   block.state.expires_at = spec.expires_at.value_or(kNever);
@@ -154,7 +154,7 @@ BlockOutcome AddBlock(const OperationRequest& request,
   block.cost_basis = spec.cost_basis;
 
   // Debt is repaid from what is spendable now, the new block included.
-  std::vector<OpenGrant> grants = ReadOpenGrants(wallet);
+  std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet);
   grants.push_back(block);
   const ConsumePlan plan = PlanConsume(PlannerState(wallet, grants), now, 0);
 
@@ -173,9 +173,9 @@ BlockOutcome AddBlock(const OperationRequest& request,
   result.amount = units;
   result.balance = plan.spendable_after;
   result.grant_id = block.state.grant_id;
-  auto operation_id = InsertOperation(request, result);
+  auto operation_id = ledger.InsertOperation(request, result);
   if (!operation_id) {
-    const StoredOperation op = FindReplay(request).value();
+    const StoredOperation op = ledger.FindReplay(request).value();
     return BlockOutcome{op.grant_id.value_or(0), ReplayOutcome(op)};
   }
 
@@ -194,7 +194,7 @@ BlockOutcome AddBlock(const OperationRequest& request,
   row.metadata_null = !labels.metadata.text.has_value();
   row.kind = spec.kind;
   row.operation_id = *operation_id;
-  InsertGrant(wallet, row, now);
+  ledger.InsertGrant(wallet, row, now);
   std::vector<PendingEvent> events{
       GrantedEvent(wallet, *operation_id, row, plan.spendable_after)};
   AddDepletedGrants(events, wallet, *operation_id, grants, plan.remaining_after,
@@ -202,8 +202,8 @@ BlockOutcome AddBlock(const OperationRequest& request,
   grants.pop_back();
   std::vector<std::int64_t> others(plan.remaining_after.begin(),
                                    plan.remaining_after.end() - 1);
-  SaveRemaining(wallet, grants, others);
-  Conclude(wallet, MakeContext(*operation_id, now, labels), drafts,
+  ledger.SaveRemaining(wallet, grants, others);
+  Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), drafts,
            plan.spendable_after, std::move(events));
 
   BlockOutcome out;

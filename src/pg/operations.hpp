@@ -28,7 +28,7 @@ struct EntryLabels {
 // repaying outstanding debt first; entries are of `entry_type` (usage for a
 // consume, adjustment for a negative adjustment); the uncovered part becomes
 // debt if the wallet's policy admits it, else LG001.
-OperationOutcome DrawDown(const OperationRequest& request,
+OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
                           const std::string& credit_type,
                           const std::string& amount_text, EntryType entry_type,
                           const EntryLabels& labels);
@@ -51,7 +51,7 @@ struct BlockOutcome {
 
 // Adds a block to the wallet (creating the wallet if needed); a block
 // spendable now repays outstanding debt first.
-BlockOutcome AddBlock(const OperationRequest& request,
+BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
                       const std::string& credit_type,
                       const std::string& amount_text, const BlockSpec& spec,
                       const EntryLabels& labels);
@@ -59,7 +59,7 @@ BlockOutcome AddBlock(const OperationRequest& request,
 // Ends every operation the same way: appends its entries, evaluates the
 // wallet's balance alerts against `spendable_after`, saves the wallet and
 // writes the operation's events (and theirs).
-void Conclude(Wallet& wallet, const EntryContext& context,
+void Conclude(Ledger& ledger, Wallet& wallet, const EntryContext& context,
               const std::vector<EntryDraft>& drafts, std::int64_t spendable_after,
               std::vector<PendingEvent> events);
 

@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 #include "guard.hpp"
+#include "spi.hpp"
 
 namespace credit_ledger::pg {
 
@@ -14,21 +15,13 @@ OperationOutcome ReplayOutcome(const StoredOperation& op) {
   return out;
 }
 
-Datum NumericFromText(const std::string& text) {
-  const char* s = text.c_str();
-  return Guard([&] {
-    return DirectFunctionCall3(numeric_in, CStringGetDatum(s),
-                               ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
-  });
-}
-
 Datum OperationResultDatum(FunctionCallInfo fcinfo,
                            const OperationOutcome& outcome) {
   Datum values[4];
   bool nulls[4] = {false, false, false, false};
   values[0] = Int64GetDatum(outcome.operation_id);
-  values[1] = NumericFromText(outcome.amount);
-  values[2] = NumericFromText(outcome.balance);
+  values[1] = NumericTextDatum(outcome.amount);
+  values[2] = NumericTextDatum(outcome.balance);
   values[3] = BoolGetDatum(outcome.replayed);
   return Guard([&] {
     TupleDesc desc;

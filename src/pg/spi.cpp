@@ -55,13 +55,7 @@ Params& Params::Int64(const std::optional<std::int64_t>& v) {
 Params& Params::Int32(std::int32_t v) { return Push(Int32GetDatum(v), false); }
 Params& Params::Bool(bool v) { return Push(BoolGetDatum(v), false); }
 
-Params& Params::Text(std::string_view v) {
-  ::Datum d = Guard([&] {
-    return PointerGetDatum(
-        cstring_to_text_with_len(v.data(), static_cast<int>(v.size())));
-  });
-  return Push(d, false);
-}
+Params& Params::Text(std::string_view v) { return Push(TextDatum(v), false); }
 
 Params& Params::Text(const std::optional<std::string>& v) {
   return v ? Text(std::string_view(*v)) : Null();
@@ -84,24 +78,10 @@ Params& Params::Units(const std::optional<std::int64_t>& units, int scale) {
 }
 
 Params& Params::NumericText(const std::optional<std::string>& v) {
-  if (!v) return Null();
-  const char* text = v->c_str();
-  ::Datum d = Guard([&] {
-    return DirectFunctionCall3(numeric_in, CStringGetDatum(text),
-                               ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
-  });
-  return Push(d, false);
+  return v ? Push(NumericTextDatum(*v), false) : Null();
 }
 
-Params& Params::Bytes(const Digest& v) {
-  ::Datum d = Guard([&] {
-    bytea* b = static_cast<bytea*>(palloc(VARHDRSZ + v.size()));
-    SET_VARSIZE(b, VARHDRSZ + v.size());
-    std::memcpy(VARDATA(b), v.data(), v.size());
-    return PointerGetDatum(b);
-  });
-  return Push(d, false);
-}
+Params& Params::Bytes(const Digest& v) { return Push(BytesDatum(v), false); }
 
 Params& Params::Bytes(const std::optional<Digest>& v) {
   return v ? Bytes(*v) : Null();
@@ -299,6 +279,30 @@ std::string NumericDatumText(::Datum numeric) {
 ::Datum UnitsToNumeric(std::int64_t units, int scale) {
   return Guard([&] {
     return NumericGetDatum(int64_div_fast_to_numeric(units, scale));
+  });
+}
+
+::Datum TextDatum(std::string_view v) {
+  return Guard([&] {
+    return PointerGetDatum(
+        cstring_to_text_with_len(v.data(), static_cast<int>(v.size())));
+  });
+}
+
+::Datum BytesDatum(const Digest& v) {
+  return Guard([&] {
+    bytea* b = static_cast<bytea*>(palloc(VARHDRSZ + v.size()));
+    SET_VARSIZE(b, VARHDRSZ + v.size());
+    std::memcpy(VARDATA(b), v.data(), v.size());
+    return PointerGetDatum(b);
+  });
+}
+
+::Datum NumericTextDatum(const std::string& v) {
+  const char* text = v.c_str();
+  return Guard([&] {
+    return DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+                               ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
   });
 }
 

@@ -131,9 +131,12 @@ class Cursor {
 Rows Execute(Statement& statement, Params& params, long limit = 0);
 Rows Execute(Statement& statement, long limit = 0);
 
-// Value conversions shared with argument reading.
+// Value conversions shared with argument reading and direct access.
 std::string NumericDatumText(::Datum numeric);
 ::Datum UnitsToNumeric(std::int64_t units, int scale);
+::Datum TextDatum(std::string_view text);
+::Datum BytesDatum(const Digest& digest);
+::Datum NumericTextDatum(const std::string& text);  // numeric_in, exact
 std::string JsonbDatumText(::Datum jsonb);
 std::string TextDatumString(::Datum value);
 

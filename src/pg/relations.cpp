@@ -1,0 +1,268 @@
+#include "relations.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "storage/lock.h"
+#include "utils/fmgroids.h"
+}
+
+namespace credit_ledger::pg {
+namespace {
+
+const char* const kTableNames[kTableCount] = {"credit_types", "wallets",
+                                              "grants",       "operations",
+                                              "entries",      "events"};
+
+Oid LedgerNamespace() {
+  Oid nsp = get_namespace_oid("credit_ledger", true);
+  if (!OidIsValid(nsp)) {
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_SCHEMA),
+                    errmsg("schema \"credit_ledger\" does not exist"),
+                    errhint("Create the extension with CREATE EXTENSION credit_ledger.")));
+  }
+  return nsp;
+}
+
+Oid LedgerRelid(const char* name) {
+  Oid relid = get_relname_relid(name, LedgerNamespace());
+  if (!OidIsValid(relid)) {
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                    errmsg("relation \"credit_ledger.%s\" does not exist", name)));
+  }
+  return relid;
+}
+
+// Opens the table's indexes and executor state for writing, once.
+void EnsureWriter(OpenTables* open, OpenTable* t) {
+  if (t->rri != nullptr) return;
+  LockRelationOid(RelationGetRelid(t->rel), RowExclusiveLock);
+  if (open->estate == nullptr) open->estate = CreateExecutorState();
+  ResultRelInfo* rri = makeNode(ResultRelInfo);
+  InitResultRelInfo(rri, t->rel, 0, nullptr, 0);
+  ExecOpenIndices(rri, false);
+  t->rri = rri;
+  t->wslot = MakeSingleTupleTableSlot(RelationGetDescr(t->rel), &TTSOpsHeapTuple);
+}
+
+// Refuses a NULL in a NOT NULL column, as the executor would (23502): direct
+// writes skip defaults, so a column left unset must fail, not slip in.
+void CheckNotNull(Relation rel, const bool* nulls) {
+  TupleDesc desc = RelationGetDescr(rel);
+  for (int i = 0; i < desc->natts; ++i) {
+    Form_pg_attribute att = TupleDescAttr(desc, i);
+    if (att->attnotnull && !att->attisdropped && nulls[i]) {
+      ereport(ERROR,
+              (errcode(ERRCODE_NOT_NULL_VIOLATION),
+               errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+                      NameStr(att->attname), RelationGetRelationName(rel)),
+               errtablecol(rel, att->attnum)));
+    }
+  }
+}
+
+// Inserts the index entries of the tuple in the write slot.
+void InsertIndexEntries(OpenTables* open, OpenTable* t) {
+  if (t->rri->ri_NumIndices > 0) {
+    ExecInsertIndexTuples(t->rri, t->wslot, open->estate, false, false, nullptr,
+                          NIL);
+  }
+  ResetPerTupleExprContext(open->estate);
+}
+
+}  // namespace
+
+OpenTable* RawTable(OpenTables* open, TableId id) {
+  OpenTable* t = &open->tables[static_cast<int>(id)];
+  if (t->rel == nullptr) {
+    t->rel = table_open(LedgerRelid(kTableNames[static_cast<int>(id)]),
+                        AccessShareLock);
+    t->slot = table_slot_create(t->rel, nullptr);
+  }
+  return t;
+}
+
+Oid RawIndex(const char* name) { return LedgerRelid(name); }
+
+AttrNumber RawColumn(Relation rel, const char* name) {
+  TupleDesc desc = RelationGetDescr(rel);
+  for (int i = 0; i < desc->natts; ++i) {
+    Form_pg_attribute att = TupleDescAttr(desc, i);
+    if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0) {
+      return att->attnum;
+    }
+  }
+  ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                  errmsg("column \"%s\" of relation \"%s\" does not exist", name,
+                         RelationGetRelationName(rel))));
+  return InvalidAttrNumber;
+}
+
+AttrNumber Col(Relation rel, ColumnRef& c) {
+  TupleDesc desc = RelationGetDescr(rel);
+  if (c.attnum > 0 && c.attnum <= desc->natts) {
+    Form_pg_attribute att = TupleDescAttr(desc, c.attnum - 1);
+    if (!att->attisdropped && strcmp(NameStr(att->attname), c.name) == 0) {
+      return c.attnum;
+    }
+  }
+  c.attnum = RawColumn(rel, c.name);
+  return c.attnum;
+}
+
+namespace {
+
+// Opens the index, builds its scan keys and starts a scan with the snapshot
+// the mode calls for (registered; the caller ends the scan with EndScan).
+IndexScanDesc BeginScan(OpenTable* t, Oid index_oid, const RawKeySpec* keys,
+                        int nkeys, ReadMode mode, Snapshot* snapshot) {
+  if (mode == ReadMode::kWriting) {
+    // Earlier writes of this transaction (this call's or a previous one's)
+    // must be visible, as they would be to the next SQL statement.
+    CommandCounterIncrement();
+    *snapshot = RegisterSnapshot(GetTransactionSnapshot());
+  } else {
+    *snapshot = RegisterSnapshot(GetActiveSnapshot());
+  }
+  Relation index = index_open(index_oid, AccessShareLock);
+  ScanKeyData scankeys[INDEX_MAX_KEYS];
+  for (int i = 0; i < nkeys; ++i) {
+    ScanKeyEntryInitialize(&scankeys[i], 0, keys[i].column,
+                           BTEqualStrategyNumber, InvalidOid,
+                           index->rd_indcollation[keys[i].column - 1],
+                           keys[i].eq_proc, keys[i].value);
+  }
+  IndexScanDesc scan = index_beginscan(t->rel, index, *snapshot, nkeys, 0);
+  index_rescan(scan, scankeys, nkeys, nullptr, 0);
+  return scan;
+}
+
+void EndScan(IndexScanDesc scan, Snapshot snapshot) {
+  Relation index = scan->indexRelation;
+  index_endscan(scan);
+  index_close(index, NoLock);
+  UnregisterSnapshot(snapshot);
+}
+
+}  // namespace
+
+bool RawFetch(OpenTable* t, Oid index_oid, const RawKeySpec* keys, int nkeys,
+              ReadMode mode) {
+  Snapshot snapshot;
+  IndexScanDesc scan = BeginScan(t, index_oid, keys, nkeys, mode, &snapshot);
+  bool found = index_getnext_slot(scan, ForwardScanDirection, t->slot);
+  EndScan(scan, snapshot);
+  return found;
+}
+
+int RawFetchAll(OpenTable* t, Oid index_oid, const RawKeySpec* keys, int nkeys,
+                ReadMode mode, HeapTuple** tuples) {
+  Snapshot snapshot;
+  IndexScanDesc scan = BeginScan(t, index_oid, keys, nkeys, mode, &snapshot);
+  int capacity = 8;
+  int count = 0;
+  HeapTuple* out = static_cast<HeapTuple*>(palloc(capacity * sizeof(HeapTuple)));
+  while (index_getnext_slot(scan, ForwardScanDirection, t->slot)) {
+    if (count == capacity) {
+      capacity *= 2;
+      out = static_cast<HeapTuple*>(repalloc(out, capacity * sizeof(HeapTuple)));
+    }
+    out[count++] = ExecCopySlotHeapTuple(t->slot);
+    CHECK_FOR_INTERRUPTS();
+  }
+  EndScan(scan, snapshot);
+  ExecClearTuple(t->slot);
+  *tuples = out;
+  return count;
+}
+
+RawLockResult RawLock(OpenTable* t, bool skip_locked) {
+  // As ExecLockRows: in READ COMMITTED follow the update chain and lock the
+  // newest version; with a transaction snapshot a concurrent update is a
+  // serialization failure.
+  const bool xact_snapshot = IsolationUsesXactSnapshot();
+  Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
+  ItemPointerData tid = t->slot->tts_tid;
+  TM_FailureData tmfd;
+  TM_Result result = table_tuple_lock(
+      t->rel, &tid, snapshot, t->slot, GetCurrentCommandId(true),
+      LockTupleExclusive, skip_locked ? LockWaitSkip : LockWaitBlock,
+      xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+  UnregisterSnapshot(snapshot);
+  switch (result) {
+    case TM_Ok:
+      return kLocked;
+    case TM_WouldBlock:
+      return kSkipped;
+    case TM_Updated:
+    case TM_Deleted:
+      if (xact_snapshot) {
+        ereport(ERROR,
+                (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                 errmsg("could not serialize access due to concurrent update")));
+      }
+      return kGone;
+    default:
+      elog(ERROR, "unexpected table_tuple_lock status: %d",
+           static_cast<int>(result));
+  }
+  return kGone;
+}
+
+void RawInsert(OpenTables* open, OpenTable* t, Datum* values, bool* nulls) {
+  EnsureWriter(open, t);
+  CheckNotNull(t->rel, nulls);
+  HeapTuple tuple = heap_form_tuple(RelationGetDescr(t->rel), values, nulls);
+  ExecStoreHeapTuple(tuple, t->wslot, true);
+  simple_table_tuple_insert(t->rel, t->wslot);
+  InsertIndexEntries(open, t);
+  ExecClearTuple(t->wslot);
+}
+
+void RawUpdate(OpenTables* open, OpenTable* t, HeapTuple old, Datum* values,
+               bool* nulls, bool* replace) {
+  EnsureWriter(open, t);
+  for (int i = 0; i < RelationGetDescr(t->rel)->natts; ++i) {
+    if (!replace[i]) nulls[i] = heap_attisnull(old, i + 1, RelationGetDescr(t->rel));
+  }
+  CheckNotNull(t->rel, nulls);
+  HeapTuple tuple =
+      heap_modify_tuple(old, RelationGetDescr(t->rel), values, nulls, replace);
+  ExecStoreHeapTuple(tuple, t->wslot, true);
+  bool update_indexes = false;
+  simple_table_tuple_update(t->rel, &old->t_self, t->wslot,
+                            GetActiveSnapshot(), &update_indexes);
+  // HOT kept the old index entries valid; otherwise the new version needs
+  // its own (partial indexes included, whose predicates are evaluated).
+  if (update_indexes) InsertIndexEntries(open, t);
+  old->t_self = t->wslot->tts_tid;
+  ExecClearTuple(t->wslot);
+}
+
+void RawClose(OpenTables* open) {
+  for (OpenTable& t : open->tables) {
+    if (t.rel == nullptr) continue;
+    if (t.rri != nullptr) ExecCloseIndices(t.rri);
+    if (t.wslot != nullptr) ExecDropSingleTupleTableSlot(t.wslot);
+    ExecDropSingleTupleTableSlot(t.slot);
+    table_close(t.rel, NoLock);
+    t = OpenTable{};
+  }
+  if (open->estate != nullptr) FreeExecutorState(open->estate);
+  open->estate = nullptr;
+}
+
+int64 RawNextval(const char* sequence) {
+  return nextval_internal(LedgerRelid(sequence), false);
+}
+
+void RawLockKey(const uint8* digest) {
+  LOCKTAG tag;
+  uint32 a, b;
+  memcpy(&a, digest, sizeof(a));
+  memcpy(&b, digest + sizeof(a), sizeof(b));
+  // field4 distinguishes these from SQL advisory locks (which use 1 and 2).
+  SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, a, b, 0x4c47);
+  (void)LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+}  // namespace credit_ledger::pg

@@ -1,0 +1,117 @@
+// Direct access to the ledger's tables for the hot path: index lookups, row
+// locks with SELECT ... FOR UPDATE semantics, and inserts and updates that
+// maintain indexes (HOT where possible), without building a plan or an
+// executor per statement.
+//
+// Everything declared here calls PostgreSQL and may ereport: call it only
+// under Guard. The types are plain data, so a longjmp through them skips
+// nothing; relations and scans left open by an error are released by the
+// transaction's abort.
+#pragma once
+
+#include "postgres.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "commands/sequence.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "storage/lmgr.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+}
+
+namespace credit_ledger::pg {
+
+enum class TableId { kCreditTypes, kWallets, kGrants, kOperations, kEntries, kEvents };
+constexpr int kTableCount = 6;
+
+// One table opened for the current operation.
+struct OpenTable {
+  Relation rel = nullptr;
+  ResultRelInfo* rri = nullptr;     // indexes opened for writing, on first write
+  TupleTableSlot* slot = nullptr;   // for scans
+  TupleTableSlot* wslot = nullptr;  // for tuples being written
+};
+
+// The tables one operation has opened, and the executor state index
+// maintenance needs. Close() releases them; an error leaves that to the
+// transaction abort.
+struct OpenTables {
+  OpenTable tables[kTableCount];
+  EState* estate = nullptr;
+};
+
+// Opens (once per operation) a ledger table by id.
+OpenTable* RawTable(OpenTables* open, TableId id);
+
+// The OID of an index of the credit_ledger schema, by name.
+Oid RawIndex(const char* name);
+
+// The attribute number of a column, by name (errors if it is missing).
+AttrNumber RawColumn(Relation rel, const char* name);
+
+// A column looked up by name once per backend and revalidated by name on
+// every use (an upgrade can change a table's layout under a live backend).
+struct ColumnRef {
+  const char* name;
+  AttrNumber attnum = InvalidAttrNumber;
+};
+AttrNumber Col(Relation rel, ColumnRef& column);
+
+// "Index column `column` equals `value`", compared with `eq_proc` (F_TEXTEQ,
+// F_INT8EQ, F_BYTEAEQ).
+struct RawKeySpec {
+  AttrNumber column;
+  RegProcedure eq_proc;
+  Datum value;
+};
+
+// How a read sees the data. A writing operation first makes its own earlier
+// writes visible (CommandCounterIncrement) and reads with a fresh snapshot,
+// as its next SQL statement would; a read-only one uses the active snapshot.
+enum class ReadMode { kWriting, kReadOnly };
+
+// Fetches the first visible tuple matching `keys` in index `index_oid` into
+// the table's slot; false if there is none.
+bool RawFetch(OpenTable* table, Oid index_oid, const RawKeySpec* keys,
+              int nkeys, ReadMode mode);
+
+// Fetches every visible match into a palloc'd array of tuple copies.
+int RawFetchAll(OpenTable* table, Oid index_oid, const RawKeySpec* keys,
+                int nkeys, ReadMode mode, HeapTuple** tuples);
+
+// Outcome of RawLock.
+enum RawLockResult { kLocked = 0, kSkipped = 1, kGone = 2 };
+
+// Locks the tuple in the slot as SELECT ... FOR UPDATE would: waits for (or,
+// with skip_locked, skips) a concurrent holder; in READ COMMITTED follows an
+// update chain to the newest version and leaves it in the slot; under
+// REPEATABLE READ or SERIALIZABLE a concurrent update raises 40001.
+RawLockResult RawLock(OpenTable* table, bool skip_locked);
+
+// Inserts a row (values by attribute, 0-based) and its index entries.
+void RawInsert(OpenTables* open, OpenTable* table, Datum* values, bool* nulls);
+
+// Replaces columns of `old` (replace[i] marks which) and maintains indexes
+// if the update could not be HOT.
+void RawUpdate(OpenTables* open, OpenTable* table, HeapTuple old, Datum* values,
+               bool* nulls, bool* replace);
+
+// Closes everything RawTable opened.
+void RawClose(OpenTables* open);
+
+// nextval() of a sequence of the credit_ledger schema.
+int64 RawNextval(const char* sequence);
+
+// Takes a transaction-scoped lock on an idempotency key (a digest), so
+// concurrent calls with one key queue up and the second sees the first's
+// outcome. Uses advisory-lock tags of a class no SQL advisory lock uses.
+void RawLockKey(const uint8* digest);
+
+}  // namespace credit_ledger::pg
