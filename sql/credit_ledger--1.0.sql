@@ -127,7 +127,10 @@ COMMENT ON TABLE credit_ledger.operations IS
 
 -- The ledger. Append-only: every movement of credits is one row linked to the
 -- grant it touched, with a per-wallet gapless seq, the wallet's balance after
--- it, and a SHA-256 hash chained to the previous entry of the wallet.
+-- it, and a SHA-256 hash chained to the previous entry of the wallet. Its key
+-- is (wallet_id, seq): the order of a wallet's history. entry_id is unique
+-- (from a sequence) but not indexed - nothing looks entries up by it, and
+-- every byte here is paid once per usage event.
 CREATE TABLE credit_ledger.entries (
     entry_id      bigint NOT NULL,
     wallet_id     bigint NOT NULL,
@@ -150,8 +153,7 @@ CREATE TABLE credit_ledger.entries (
     occurred_at   timestamptz NOT NULL,
     created_at    timestamptz NOT NULL,
     hash          bytea NOT NULL,
-    CONSTRAINT entries_pkey PRIMARY KEY (entry_id, customer_id),
-    CONSTRAINT entries_wallet_seq_key UNIQUE (wallet_id, seq, customer_id)
+    CONSTRAINT entries_pkey PRIMARY KEY (wallet_id, seq, customer_id)
 );
 COMMENT ON TABLE credit_ledger.entries IS
     'append-only ledger: amount is signed, value = amount x the grant''s cost basis';

@@ -150,7 +150,7 @@ OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
   result.balance = settle.spendable_after;
   result.reverses_operation_id = a.operation_id;
   auto operation_id = ledger.InsertOperation(request, result);
-  if (!operation_id) return ReplayOutcome(ledger.FindReplay(request).value());
+  if (!operation_id) return ReplayOutcome(ledger.ReplayAfterConflict(request));
 
   // Write the grants: the new block, the restored ones, then any other grant
   // the debt settlement drew from.

@@ -143,6 +143,11 @@ class RowWriter {
   void Insert(OpenTables* open) {
     Guard([&] { RawInsert(open, table_, values_, nulls_); });
   }
+  bool InsertUnlessConflict(OpenTables* open, Oid arbiter) {
+    return Guard([&] {
+      return RawInsertUnlessConflict(open, table_, values_, nulls_, arbiter);
+    });
+  }
   void Update(OpenTables* open, HeapTuple old) {
     Guard([&] { RawUpdate(open, table_, old, values_, nulls_, replace_); });
   }
@@ -162,15 +167,6 @@ Row Read(OpenTable* table, HeapTuple tuple) {
 
 AttrNumber At(OpenTable* table, ColumnRef& column) {
   return Guard([&] { return Col(table->rel, column); });
-}
-
-// A digest of (customer, key) for the key's transaction lock.
-Digest KeyLockDigest(const std::string& customer_id, const Digest& key_hash) {
-  Sha256 h;
-  h.Update(customer_id);
-  h.Update("\0", 1);
-  h.Update(key_hash.data(), key_hash.size());
-  return h.Finish();
 }
 
 // Statements of the paths that stay on SPI: rare operations, where a plan's
@@ -483,18 +479,11 @@ std::optional<StoredOperation> Ledger::FindReplay(
 std::optional<std::int64_t> Ledger::InsertOperation(
     const OperationRequest& request, const OperationResult& result) {
   std::optional<Digest> key_hash;
-  if (request.idempotency_key) {
-    key_hash = Sha256Of(*request.idempotency_key);
-    // Calls with one key queue here; the second finds the first's row once
-    // it commits (and replays), or none if it rolled back (and applies).
-    const Digest lock = KeyLockDigest(request.customer_id, *key_hash);
-    Guard([&] { RawLockKey(lock.data()); });
-    if (FindReplay(request)) return std::nullopt;
-  }
+  if (request.idempotency_key) key_hash = Sha256Of(*request.idempotency_key);
   OpenTable* t = Table(TableId::kOperations);
   const std::int64_t id = Guard([] { return RawNextval("operation_id_seq"); });
-  RowWriter(t)
-      .Int64(operations::operation_id, id)
+  RowWriter row(t);
+  row.Int64(operations::operation_id, id)
       .Text(operations::customer_id, request.customer_id)
       .Int64(operations::wallet_id, result.wallet_id)
       .Text(operations::credit_type, result.credit_type)
@@ -502,17 +491,34 @@ std::optional<std::int64_t> Ledger::InsertOperation(
       .Text(operations::idempotency_key, request.idempotency_key)
       .Bytes(operations::key_hash, key_hash)
       .Bytes(operations::request_hash,
-             request.idempotency_key ? std::optional<Digest>(request.request_hash)
-                                     : std::nullopt)
+             key_hash ? std::optional<Digest>(request.request_hash) : std::nullopt)
       .Units(operations::amount, result.amount, result.scale)
       .Units(operations::balance, result.balance, result.scale)
       .Int64(operations::grant_id, result.grant_id)
       .Int64(operations::reverses_operation_id, result.reverses_operation_id)
       .Int64(operations::first_seq, result.first_seq)
       .Int64(operations::last_seq, result.last_seq)
-      .Timestamp(operations::created_at, result.created_at)
-      .Insert(&tables_);
-  return id;
+      .Timestamp(operations::created_at, result.created_at);
+  if (!key_hash) {
+    row.Insert(&tables_);
+    return id;
+  }
+  // A concurrent call with the same key is waited for; if it committed, this
+  // call replays it instead of applying again.
+  const Oid arbiter = Guard([] { return RawIndex("operations_key_idx"); });
+  if (row.InsertUnlessConflict(&tables_, arbiter)) return id;
+  return std::nullopt;
+}
+
+StoredOperation Ledger::ReplayAfterConflict(const OperationRequest& request) {
+  if (auto op = FindReplay(request)) return *op;
+  Guard([] {
+    ereport(ERROR,
+            (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+             errmsg("could not serialize access due to a concurrent use of the "
+                    "same idempotency key")));
+  });
+  throw LedgerError(ErrorCode::kInternal, "unreachable");
 }
 
 OperationRef Ledger::FindOperation(std::int64_t operation_id) {

@@ -229,9 +229,13 @@ class Ledger {
   // original when its parameters match, LG002 when they differ.
   std::optional<StoredOperation> FindReplay(const OperationRequest& request);
   // Inserts the operation; nullopt when a concurrent call with the same key
-  // committed first (the caller then replays).
+  // committed first (the caller then replays it with ReplayAfterConflict).
   std::optional<std::int64_t> InsertOperation(const OperationRequest& request,
                                               const OperationResult& result);
+  // The operation that won a key conflict. Under REPEATABLE READ or
+  // SERIALIZABLE it may be invisible to this transaction: then 40001, as
+  // INSERT ... ON CONFLICT would raise.
+  StoredOperation ReplayAfterConflict(const OperationRequest& request);
   // An operation by id, or LG004.
   OperationRef FindOperation(std::int64_t operation_id);
   UsageEntries ReadUsage(const Wallet& wallet, const OperationRef& operation);

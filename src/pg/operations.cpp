@@ -102,7 +102,7 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
   result.amount = entry_type == EntryType::kUsage ? units : -units;
   result.balance = plan.spendable_after;
   auto operation_id = ledger.InsertOperation(request, result);
-  if (!operation_id) return ReplayOutcome(ledger.FindReplay(request).value());
+  if (!operation_id) return ReplayOutcome(ledger.ReplayAfterConflict(request));
 
   ledger.SaveRemaining(wallet, grants, plan.remaining_after);
   std::vector<PendingEvent> events;
@@ -175,7 +175,7 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   result.grant_id = block.state.grant_id;
   auto operation_id = ledger.InsertOperation(request, result);
   if (!operation_id) {
-    const StoredOperation op = ledger.FindReplay(request).value();
+    const StoredOperation op = ledger.ReplayAfterConflict(request);
     return BlockOutcome{op.grant_id.value_or(0), ReplayOutcome(op)};
   }
 

@@ -39,7 +39,8 @@ void EnsureWriter(OpenTables* open, OpenTable* t) {
   if (open->estate == nullptr) open->estate = CreateExecutorState();
   ResultRelInfo* rri = makeNode(ResultRelInfo);
   InitResultRelInfo(rri, t->rel, 0, nullptr, 0);
-  ExecOpenIndices(rri, false);
+  // Speculative: unique indexes can also serve as ON CONFLICT arbiters.
+  ExecOpenIndices(rri, true);
   t->rri = rri;
   t->wslot = MakeSingleTupleTableSlot(RelationGetDescr(t->rel), &TTSOpsHeapTuple);
 }
@@ -255,14 +256,39 @@ int64 RawNextval(const char* sequence) {
   return nextval_internal(LedgerRelid(sequence), false);
 }
 
-void RawLockKey(const uint8* digest) {
-  LOCKTAG tag;
-  uint32 a, b;
-  memcpy(&a, digest, sizeof(a));
-  memcpy(&b, digest + sizeof(a), sizeof(b));
-  // field4 distinguishes these from SQL advisory locks (which use 1 and 2).
-  SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, a, b, 0x4c47);
-  (void)LockAcquire(&tag, ExclusiveLock, false, false);
+bool RawInsertUnlessConflict(OpenTables* open, OpenTable* t, Datum* values,
+                             bool* nulls, Oid arbiter_index) {
+  EnsureWriter(open, t);
+  CheckNotNull(t->rel, nulls);
+  HeapTuple tuple = heap_form_tuple(RelationGetDescr(t->rel), values, nulls);
+  ExecStoreHeapTuple(tuple, t->wslot, true);
+  List* arbiters = list_make1_oid(arbiter_index);
+  for (;;) {
+    // The pre-check waits for a concurrent inserter of the key to finish.
+    ItemPointerData conflict;
+    if (!ExecCheckIndexConstraints(t->rri, t->wslot, open->estate, &conflict,
+                                   arbiters)) {
+      ResetPerTupleExprContext(open->estate);
+      ExecClearTuple(t->wslot);
+      return false;
+    }
+    // Insert speculatively; a racing inserter that got past its pre-check
+    // too makes one of us back out and look again.
+    const uint32 token = SpeculativeInsertionLockAcquire(GetCurrentTransactionId());
+    table_tuple_insert_speculative(t->rel, t->wslot, GetCurrentCommandId(true),
+                                   0, nullptr, token);
+    bool spec_conflict = false;
+    List* recheck = ExecInsertIndexTuples(t->rri, t->wslot, open->estate, false,
+                                          true, &spec_conflict, arbiters);
+    table_tuple_complete_speculative(t->rel, t->wslot, token, !spec_conflict);
+    SpeculativeInsertionLockRelease(GetCurrentTransactionId());
+    list_free(recheck);
+    ResetPerTupleExprContext(open->estate);
+    if (!spec_conflict) {
+      ExecClearTuple(t->wslot);
+      return true;
+    }
+  }
 }
 
 }  // namespace credit_ledger::pg

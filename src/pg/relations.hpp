@@ -109,9 +109,11 @@ void RawClose(OpenTables* open);
 // nextval() of a sequence of the credit_ledger schema.
 int64 RawNextval(const char* sequence);
 
-// Takes a transaction-scoped lock on an idempotency key (a digest), so
-// concurrent calls with one key queue up and the second sees the first's
-// outcome. Uses advisory-lock tags of a class no SQL advisory lock uses.
-void RawLockKey(const uint8* digest);
+// Inserts a row unless it conflicts on the unique index `arbiter_index`, as
+// INSERT ... ON CONFLICT DO NOTHING does: waits for an in-progress inserter
+// of the same key, then inserts speculatively. False if a committed row
+// holds the key.
+bool RawInsertUnlessConflict(OpenTables* open, OpenTable* table, Datum* values,
+                             bool* nulls, Oid arbiter_index);
 
 }  // namespace credit_ledger::pg
