@@ -649,3 +649,27 @@ BEGIN
     RETURN n;
 END
 $$;
+
+-- Batch consumption.
+
+-- One row per event of credit_consume_batch, in the order given: applied,
+-- replayed (its idempotency key was seen before), insufficient (LG001), or
+-- error with the SQLSTATE and message credit_consume would have raised.
+CREATE TYPE credit_ledger.batch_result AS (
+    ordinal      integer,
+    status       text,
+    operation_id bigint,
+    amount       numeric,
+    balance      numeric,
+    sqlstate     text,
+    message      text
+);
+
+-- Applies a JSON array of usage events - objects with customer_id,
+-- credit_type, amount and optionally idempotency_key, feature, source_id,
+-- occurred_at and metadata - each with exactly credit_consume's semantics.
+CREATE FUNCTION @extschema@.credit_consume_batch(events jsonb)
+RETURNS SETOF credit_ledger.batch_result
+    AS 'MODULE_PATHNAME', 'credit_consume_batch'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;

@@ -12,6 +12,10 @@
 
 namespace credit_ledger::pg {
 
+// A timestamptz from text in the session's time zone, parsed without raising
+// a PostgreSQL error (22023 for anything but a finite date and time).
+Micros ParseTimestampText(const std::string& text, const char* name);
+
 class Args {
  public:
   explicit Args(FunctionCallInfo fcinfo) : fcinfo(fcinfo) {}

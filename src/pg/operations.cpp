@@ -1,6 +1,8 @@
 #include "operations.hpp"
 
 #include "amount.hpp"
+#include "canonical.hpp"
+#include "validate.hpp"
 #include "error.hpp"
 #include "plan.hpp"
 #include "settings.hpp"
@@ -35,9 +37,9 @@ OperationResult MakeResult(const Wallet& wallet, Micros now,
   return result;
 }
 
-void Conclude(Ledger& ledger, Wallet& wallet, const EntryContext& context,
-              const std::vector<EntryDraft>& drafts, std::int64_t spendable_after,
-              std::vector<PendingEvent> events) {
+void Record(Ledger& ledger, Wallet& wallet, const EntryContext& context,
+            const std::vector<EntryDraft>& drafts, std::int64_t spendable_after,
+            std::vector<PendingEvent> events) {
   ledger.AppendEntries(wallet, context, drafts);
   const AlertOutcome alerts =
       EvaluateAlerts(wallet.thresholds, wallet.alerts, spendable_after);
@@ -50,8 +52,41 @@ void Conclude(Ledger& ledger, Wallet& wallet, const EntryContext& context,
         BalanceDepletedEvent(wallet, context.operation_id, spendable_after));
   }
   wallet.alerts = alerts.next;
-  ledger.SaveWallet(wallet, context.now);
   ledger.InsertEvents(wallet, context.operation_id, context.now, events);
+}
+
+void Conclude(Ledger& ledger, Wallet& wallet, const EntryContext& context,
+              const std::vector<EntryDraft>& drafts, std::int64_t spendable_after,
+              std::vector<PendingEvent> events) {
+  Record(ledger, wallet, context, drafts, spendable_after, std::move(events));
+  ledger.SaveWallet(wallet, context.now);
+}
+
+void ValidateConsume(const ConsumeRequest& r) {
+  CheckText("customer_id", r.customer_id, kMaxCustomerIdChars);
+  if (DecimalSign(r.amount) <= 0) {
+    throw LedgerError(ErrorCode::kInvalidParameter, "amount must be positive",
+                      "The amount given was " + r.amount + ".");
+  }
+  if (r.idempotency_key) {
+    CheckText("idempotency_key", *r.idempotency_key, kMaxIdempotencyKeyChars);
+  }
+  if (r.labels.feature) CheckText("feature", *r.labels.feature, kMaxLabelChars);
+  if (r.labels.source_id) {
+    CheckText("source_id", *r.labels.source_id, kMaxLabelChars);
+  }
+}
+
+OperationRequest ConsumeOperation(const ConsumeRequest& r) {
+  return OperationRequest{"consume", r.customer_id, r.idempotency_key,
+                          Canonical("consume")
+                              .Text(r.credit_type)
+                              .Text(NormalizeDecimal(r.amount))
+                              .Text(r.labels.feature)
+                              .Text(r.labels.source_id)
+                              .Int(r.labels.occurred_at)
+                              .Text(r.labels.metadata.text)
+                              .Hash()};
 }
 
 void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,

@@ -56,12 +56,34 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
                       const std::string& amount_text, const BlockSpec& spec,
                       const EntryLabels& labels);
 
-// Ends every operation the same way: appends its entries, evaluates the
-// wallet's balance alerts against `spendable_after`, saves the wallet and
-// writes the operation's events (and theirs).
+// Records an operation: appends its entries, evaluates the wallet's balance
+// alerts against `spendable_after` and writes the operation's events (and
+// theirs). The wallet row is written by SaveWallet - once per operation, or
+// once per wallet for a batch.
+void Record(Ledger& ledger, Wallet& wallet, const EntryContext& context,
+            const std::vector<EntryDraft>& drafts, std::int64_t spendable_after,
+            std::vector<PendingEvent> events);
+
+// Ends a single operation: Record, then save the wallet.
 void Conclude(Ledger& ledger, Wallet& wallet, const EntryContext& context,
               const std::vector<EntryDraft>& drafts, std::int64_t spendable_after,
               std::vector<PendingEvent> events);
+
+// One usage event, as credit_consume and credit_consume_batch take it.
+struct ConsumeRequest {
+  std::string customer_id;
+  std::string credit_type;
+  std::string amount;  // exact decimal text
+  std::optional<std::string> idempotency_key;
+  EntryLabels labels;
+};
+
+// Checks what can be checked before the credit type's scale is known
+// (22023 for an empty customer, a non-positive amount, overlong labels).
+void ValidateConsume(const ConsumeRequest& request);
+
+// The idempotency request of a consume: its key and parameter fingerprint.
+OperationRequest ConsumeOperation(const ConsumeRequest& request);
 
 // credits.grant.depleted for each grant a plan emptied.
 void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
