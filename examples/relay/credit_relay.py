@@ -403,53 +403,60 @@ class Relay:
             delay = max(delay, min(retry_after, self.cfg.backoff_max))
         return delay
 
-    def deliver(self, event: dict, max_attempts: int, lease_end: float) -> bool:
-        """POSTs one event, retrying with backoff; True when it was delivered.
-        Never starts a try that could outlive the lease."""
+    # deliver() results
+    DELIVERED, FAILED, OUT_OF_TIME = "delivered", "failed", "out of time"
+
+    def deliver(self, event: dict, max_attempts: int, lease_end: float) -> str:
+        """POSTs one event, retrying with backoff. Never starts a try that
+        could outlive the lease (returns OUT_OF_TIME instead), so a relay
+        never delivers an event another relay may hold by now."""
         event_id = event["event_id"]
         for attempt in range(1, max_attempts + 1):
             if self.stopper.stopping:
-                return False
+                return self.OUT_OF_TIME
             if lease_end - time.monotonic() < self.cfg.timeout:
-                log.info("event %d: lease running out, leaving it for the next claim", event_id)
-                return False
+                return self.OUT_OF_TIME
             outcome = self.webhook.post(event, attempt, self.cfg.timeout)
             if outcome.ok:
                 log.debug("delivered event %d (%s) on try %d (hand-out %d): %s",
-                         event_id, event["event_type"], attempt, event["attempts"],
-                         outcome.detail)
-                return True
+                          event_id, event["event_type"], attempt, event["attempts"],
+                          outcome.detail)
+                return self.DELIVERED
             if not outcome.retryable or attempt == max_attempts:
                 log.warning("event %d: try %d failed (%s); giving up until its lease "
                             "runs out", event_id, attempt, outcome.detail)
-                return False
+                return self.FAILED
             delay = self.backoff(attempt, outcome.retry_after)
             if time.monotonic() + delay + self.cfg.timeout > lease_end:
                 log.warning("event %d: try %d failed (%s); no time left in the lease",
                             event_id, attempt, outcome.detail)
-                return False
+                return self.FAILED
             log.warning("event %d: try %d failed (%s); retrying in %.2fs",
                         event_id, attempt, outcome.detail, delay)
             self.flush_acks()  # do not hold delivered events through the pause
             self.stopper.wait(delay)
-        return False
+        return self.FAILED
 
-    def process(self, events: List[dict], lease_end: float) -> Tuple[int, int]:
-        """Delivers a claimed batch; returns (delivered, not delivered)."""
-        delivered = 0
+    def process(self, events: List[dict], lease_end: float) -> Tuple[int, int, int]:
+        """Delivers a claimed batch in event_id order; returns how many were
+        delivered, failed, and left untried (lease running out, or stopping).
+        """
+        delivered = failed = 0
         degraded = False  # an event used up its tries: one try each until one succeeds
         for event in events:
-            if self.stopper.stopping:
+            result = self.deliver(event, 1 if degraded else self.cfg.max_attempts, lease_end)
+            if result == self.OUT_OF_TIME:
                 break
-            if self.deliver(event, 1 if degraded else self.cfg.max_attempts, lease_end):
+            if result == self.DELIVERED:
                 self.pending_acks.append(event["event_id"])
                 delivered += 1
                 degraded = False
             else:
+                failed += 1
                 degraded = True
         self.flush_acks()
         self.delivered_total += delivered
-        return delivered, len(events) - delivered
+        return delivered, failed, len(events) - delivered - failed
 
     # -- main loop
 
@@ -474,9 +481,12 @@ class Relay:
             if events:
                 log.debug("claimed %d event(s): %d..%d", len(events),
                           events[0]["event_id"], events[-1]["event_id"])
-                delivered, failed = self.process(events, lease_end)
-                log.info("events %d..%d: %d delivered, %d left for a later claim",
-                         events[0]["event_id"], events[-1]["event_id"], delivered, failed)
+                delivered, failed, untried = self.process(events, lease_end)
+                log.info("events %d..%d: %d delivered, %d failed, %d untried%s",
+                         events[0]["event_id"], events[-1]["event_id"],
+                         delivered, failed, untried,
+                         " (these come back when the lease runs out)"
+                         if failed or untried else "")
                 if failed:
                     # The endpoint is unwell: pause before the next claim,
                     # whatever notifications say.
