@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -346,6 +347,23 @@ def test_two_relays_never_deliver_the_same_event(db, receivers, relays):
     assert sum(r[1] for r in rows) == 150 and all(r[2] == 1 for r in rows)
 
 
+def test_a_slow_receiver_does_not_make_leases_overlap(db, receivers, relays):
+    # Each POST takes 0.3 s and a claim holds 8 events for 1.2 s: a relay
+    # must stop starting POSTs before its lease ends, or the other relay
+    # would claim the same events again and deliver them a second time.
+    rx = receivers(delay=0.3)
+    ids = grant(db, customer(), 8)
+    a = relays(rx.url, "relay-a", lease=1.2, timeout=0.4, poll_interval=0.1)
+    b = relays(rx.url, "relay-b", lease=1.2, timeout=0.4, poll_interval=0.1)
+    wait_until(lambda: pending(db) == 0, timeout=20, what="all events acknowledged")
+    assert a.stop() == 0 and b.stop() == 0
+    counts = collections.Counter(r["event_id"] for r in rx.snapshot())
+    assert counts == {i: 1 for i in ids}, counts
+    # Leases did run out on undelivered events (they were handed out again).
+    assert db.execute("SELECT max(attempts) FROM credit_ledger.events").fetchone()[0] >= 2
+    assert re.search(r"[1-9][0-9]* untried", a.log() + b.log())
+
+
 def test_events_of_a_rolled_back_transaction_never_appear(db, receivers, relays):
     rx = receivers()
     relay = relays(rx.url, poll_interval=0.2)
@@ -388,7 +406,7 @@ def test_reconnects_and_catches_up_after_connection_loss(db, receivers, relays):
     assert "reconnecting" in log and relay.connected(times=2)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_signal_stops_promptly_even_during_backoff(db, receivers, relays, sig):
     rx = receivers(fail_first=10**6)
     ids = grant(db, customer(), 2)
