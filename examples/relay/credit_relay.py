@@ -348,7 +348,7 @@ class Relay:
             " WHERE extname = 'credit_ledger'").fetchone()
         if row is None:
             conn.close()
-            raise SystemExit("credit_relay: the credit_ledger extension is not "
+            raise SystemExit("the credit_ledger extension is not "
                              "installed in this database")
         # regnamespace::text is already quoted where needed.
         self.functions = sql.SQL(row[0])
