@@ -62,6 +62,7 @@ import argparse
 import dataclasses
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import os
@@ -309,9 +310,11 @@ class Webhook:
             e.close()
             return Outcome(False, e.code in RETRYABLE_STATUS, f"HTTP {e.code}",
                            _retry_after(e.headers.get("Retry-After")))
-        except (urllib.error.URLError, OSError) as e:  # refused, reset, timeout, DNS
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+            # refused, reset, timeout, DNS, or not an HTTP answer at all
             reason = getattr(e, "reason", e)
-            return Outcome(False, True, f"{type(reason).__name__}: {reason}")
+            text = " ".join(str(reason).split())  # one log line
+            return Outcome(False, True, f"{type(reason).__name__}: {text}")
 
 
 def _retry_after(value: Optional[str]) -> Optional[float]:
