@@ -47,10 +47,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     fail "packages"; finish
   fi
   export DEBIAN_FRONTEND=noninteractive
-  if ! { apt-get update -q >/dev/null &&
-         apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }; then
+  apt_log="$(mktemp /tmp/credit_ledger_examples_apt.XXXXXX)"
+  if ! { apt-get update -q >"$apt_log" 2>&1 &&
+         apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$apt_log" 2>&1; }; then
+    tail -30 "$apt_log"; rm -f "$apt_log"
     fail "apt-get install ${missing[*]}"; finish
   fi
+  rm -f "$apt_log"
 fi
 
 # --- a fresh database -------------------------------------------------------
