@@ -24,13 +24,13 @@ commit. This relay moves those events to an HTTP endpoint:
    X-Credit-Ledger-Handout (how often the event was handed out), and, with
    --secret, X-Credit-Ledger-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
    "<t>.<body>">. Any 2xx answer is a delivery.
-4. A failed delivery (network error, timeout, HTTP 5xx, 408, 425, 429) is
-   retried with exponential backoff (--backoff-initial doubling up to
-   --backoff-max, with --jitter, honouring Retry-After) up to --max-attempts
-   tries, and never past the lease. Other answers (3xx, 4xx) are not retried
-   now. Once one event has used up its tries, the rest of the batch gets one
-   try each until a delivery succeeds again, so a dead endpoint is not
-   hammered.
+4. A failed delivery (network error, timeout, an answer that is not HTTP,
+   HTTP 500, 502, 503, 504, 408, 425, 429) is retried with exponential
+   backoff (--backoff-initial doubling up to --backoff-max, with --jitter,
+   honouring Retry-After) up to --max-attempts tries, and never past the
+   lease. Other answers (3xx, other 4xx and 5xx) are not retried now. Once
+   one event has used up its tries, the rest of the batch gets one try each
+   until a delivery succeeds again, so a dead endpoint is not hammered.
 5. It acknowledges what was delivered with credit_events_ack (before every
    backoff pause and at the end of the batch). What was not delivered stays
    unacknowledged: its lease runs out and it is handed out again, to this
