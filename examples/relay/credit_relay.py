@@ -1,0 +1,552 @@
+#!/usr/bin/env python3
+"""credit_relay: a reference relay from the credit_ledger outbox to a webhook.
+
+credit_ledger writes every event (credits.granted, credits.balance.usage_low,
+credits.balance.depleted, credits.grant.depleted, credits.expired,
+credits.voided) into the table credit_ledger.events in the transaction of the
+change that caused it, and announces it with NOTIFY credit_ledger_events at
+commit. This relay moves those events to an HTTP endpoint:
+
+1. It LISTENs on credit_ledger_events and wakes up on every notification, but
+   also polls every --poll-interval seconds, because notifications sent while
+   it was disconnected are lost (the outbox table is the truth, NOTIFY is only
+   a doorbell).
+2. It claims a batch with credit_events_claim(batch_size, consumer, lease).
+   A claim is a lease: no other relay gets these events until the lease runs
+   out, so several relays can run at once against one database.
+3. It POSTs each event as JSON:
+       {"event_id": 42, "event_type": "credits.granted",
+        "created_at": "2026-03-01T12:00:00Z", "customer_id": "acme",
+        "credit_type": "usd", "data": {...the event's payload...}}
+   with the headers Content-Type: application/json, Idempotency-Key and
+   X-Credit-Ledger-Event (both the event id), X-Credit-Ledger-Event-Type,
+   X-Credit-Ledger-Attempt (try number within this hand-out) and
+   X-Credit-Ledger-Handout (how often the event was handed out), and, with
+   --secret, X-Credit-Ledger-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
+   "<t>.<body>">. Any 2xx answer is a delivery.
+4. A failed delivery (network error, timeout, an answer that is not HTTP,
+   HTTP 500, 502, 503, 504, 408, 425, 429) is retried with exponential
+   backoff (--backoff-initial doubling up to --backoff-max, with --jitter,
+   honouring Retry-After) up to --max-attempts tries, and never past the
+   lease. Other answers (3xx, other 4xx and 5xx) are not retried now. Once
+   one event has used up its tries, the rest of the batch gets one try each
+   until a delivery succeeds again, so a dead endpoint is not hammered.
+5. It acknowledges what was delivered with credit_events_ack (before every
+   backoff pause and at the end of the batch). What was not delivered stays
+   unacknowledged: its lease runs out and it is handed out again, to this
+   relay or another one.
+
+Delivery is therefore at least once: an event can arrive twice (the relay died
+between the POST and the acknowledgement, or a lease ran out during a slow
+POST). Receivers deduplicate by event_id. Order is by event_id within a batch
+but is not guaranteed across retries or relays.
+
+On connection loss the relay reconnects with backoff, LISTENs again and claims
+at once. SIGTERM or SIGINT stops it cleanly: the POST in flight finishes, what
+was delivered is acknowledged, and it exits 0 (as it does after
+--max-runtime). Exit code 2 means bad configuration.
+
+Every option but --header can also be set in the environment
+(CREDIT_RELAY_<OPTION>, e.g. CREDIT_RELAY_WEBHOOK_URL, CREDIT_RELAY_SECRET); an
+empty --dsn uses libpq's PG* variables.
+
+Requires Python 3.9+ and psycopg 3 (Debian: python3-psycopg); HTTP is urllib
+from the standard library.
+
+    credit_relay.py --dsn 'dbname=app' --webhook-url https://example.test/hooks/credits
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import hmac
+import http.client
+import json
+import logging
+import os
+import random
+import select
+import signal
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta, timezone
+from typing import List, Optional, Tuple
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+CHANNEL = "credit_ledger_events"
+USER_AGENT = "credit-ledger-relay/1.0"
+RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
+RECONNECT_INITIAL = 0.5
+RECONNECT_MAX = 30.0
+
+log = logging.getLogger("credit_relay")
+
+
+# --------------------------------------------------------------------------
+# Configuration
+
+
+@dataclasses.dataclass
+class Config:
+    dsn: str
+    webhook_url: str
+    batch_size: int
+    lease: float
+    consumer: str
+    poll_interval: float
+    max_attempts: int
+    backoff_initial: float
+    backoff_max: float
+    jitter: float
+    timeout: float
+    max_runtime: float
+    secret: Optional[str]
+    headers: List[Tuple[str, str]]
+    drain: bool
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get("CREDIT_RELAY_" + name, default)
+
+
+def parse_args(argv: Optional[List[str]] = None) -> Config:
+    p = argparse.ArgumentParser(
+        description="Relay credit_ledger events to a webhook (at least once).",
+        epilog="Every option but --header also reads CREDIT_RELAY_<NAME> from the "
+               "environment (e.g. CREDIT_RELAY_SECRET, which keeps the secret out of ps).")
+    p.add_argument("--dsn", default=_env("DSN", ""),
+                   help="libpq connection string or URI; empty = PG* variables")
+    p.add_argument("--webhook-url", default=_env("WEBHOOK_URL", ""),
+                   help="where events are POSTed (required)")
+    p.add_argument("--batch-size", type=int, default=_env("BATCH_SIZE", "100"),
+                   help="events claimed at once (1..10000, default 100)")
+    p.add_argument("--lease", type=float, default=_env("LEASE", "60"),
+                   help="seconds a claim is held before unacknowledged events "
+                        "come back (default 60; must exceed --timeout)")
+    p.add_argument("--consumer",
+                   default=_env("CONSUMER", f"{socket.gethostname()}-{os.getpid()}"),
+                   help="this relay's name in claimed_by (default host-pid)")
+    p.add_argument("--poll-interval", type=float, default=_env("POLL_INTERVAL", "5"),
+                   help="seconds between polls when no notification arrives (default 5)")
+    p.add_argument("--max-attempts", type=int, default=_env("MAX_ATTEMPTS", "5"),
+                   help="HTTP tries per event per hand-out (default 5)")
+    p.add_argument("--backoff-initial", type=float,
+                   default=_env("BACKOFF_INITIAL", "0.5"),
+                   help="first retry delay in seconds, doubled each retry (default 0.5)")
+    p.add_argument("--backoff-max", type=float, default=_env("BACKOFF_MAX", "30"),
+                   help="longest retry delay in seconds (default 30)")
+    p.add_argument("--jitter", type=float, default=_env("JITTER", "0.5"),
+                   help="0..1: each delay is shortened by a random part up to "
+                        "this fraction (default 0.5; 0 = deterministic)")
+    p.add_argument("--timeout", type=float, default=_env("TIMEOUT", "10"),
+                   help="HTTP timeout in seconds (default 10)")
+    p.add_argument("--max-runtime", type=float, default=_env("MAX_RUNTIME", "0"),
+                   help="stop cleanly after this many seconds (0 = run until signalled)")
+    p.add_argument("--secret", default=_env("SECRET", "") or None,
+                   help="sign each body with HMAC-SHA256 (X-Credit-Ledger-Signature)")
+    p.add_argument("--header", action="append", default=[], metavar="NAME:VALUE",
+                   help="an extra HTTP header, e.g. 'Authorization: Bearer x' (repeatable)")
+    p.add_argument("--drain", action="store_true",
+                   default=_env("DRAIN", "") not in ("", "0", "false"),
+                   help="exit once a claim finds nothing to do (for cron jobs and tests)")
+    p.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"),
+                   help="DEBUG, INFO (default), WARNING or ERROR")
+    a = p.parse_args(argv)
+
+    logging.basicConfig(level=a.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s credit_relay %(levelname)s %(message)s")
+
+    headers = []
+    for h in a.header:
+        name, sep, value = h.partition(":")
+        if not sep or not name.strip():
+            p.error(f"--header {h!r} is not NAME:VALUE")
+        headers.append((name.strip(), value.strip()))
+    if not a.webhook_url:
+        p.error("--webhook-url (or CREDIT_RELAY_WEBHOOK_URL) is required")
+    if not a.webhook_url.startswith(("http://", "https://")):
+        p.error("--webhook-url must be an http:// or https:// URL")
+    if not 1 <= a.batch_size <= 10000:
+        p.error("--batch-size must be between 1 and 10000")
+    if a.max_attempts < 1:
+        p.error("--max-attempts must be at least 1")
+    if a.timeout <= 0 or a.poll_interval <= 0 or a.backoff_initial < 0 or a.backoff_max < 0:
+        p.error("--timeout and --poll-interval must be positive, backoffs not negative")
+    if a.lease <= a.timeout:
+        p.error("--lease must be longer than --timeout, or a delivery could outlive its lease")
+    if not 0 <= a.jitter <= 1:
+        p.error("--jitter must be between 0 and 1")
+    if not a.consumer:
+        p.error("--consumer must not be empty")
+    return Config(dsn=a.dsn, webhook_url=a.webhook_url, batch_size=a.batch_size,
+                  lease=a.lease, consumer=a.consumer, poll_interval=a.poll_interval,
+                  max_attempts=a.max_attempts, backoff_initial=a.backoff_initial,
+                  backoff_max=a.backoff_max, jitter=a.jitter, timeout=a.timeout,
+                  max_runtime=a.max_runtime, secret=a.secret, headers=headers,
+                  drain=a.drain)
+
+
+# --------------------------------------------------------------------------
+# Stopping and sleeping
+
+
+class Stopper:
+    """Turns SIGTERM/SIGINT and --max-runtime into a flag, and sleeps in a way
+    a stop request interrupts at once (the signal handler writes to a pipe
+    that every wait selects on)."""
+
+    def __init__(self, max_runtime: float):
+        self._read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self._write_fd, False)
+        self.deadline = time.monotonic() + max_runtime if max_runtime > 0 else None
+        self.reason: Optional[str] = None
+
+    def install_signal_handlers(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum, _frame) -> None:
+        self.stop(signal.Signals(signum).name)
+
+    def stop(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+            try:
+                os.write(self._write_fd, b"x")
+            except BlockingIOError:
+                pass
+
+    @property
+    def stopping(self) -> bool:
+        if self.reason is None and self.deadline is not None and time.monotonic() >= self.deadline:
+            self.stop("max runtime reached")
+        return self.reason is not None
+
+    def wait(self, seconds: float, fd: Optional[int] = None) -> bool:
+        """Sleeps up to `seconds`, less if asked to stop; returns True when
+        `fd` became readable."""
+        timeout = max(0.0, seconds)
+        if self.deadline is not None:
+            timeout = min(timeout, max(0.0, self.deadline - time.monotonic()))
+        fds = [self._read_fd] if fd is None else [self._read_fd, fd]
+        try:
+            readable, _, _ = select.select(fds, [], [], timeout)
+        except InterruptedError:  # pragma: no cover (PEP 475 retries select)
+            readable = []
+        self.stopping  # noqa: B018  (records a runtime deadline that passed)
+        return fd is not None and fd in readable
+
+
+# --------------------------------------------------------------------------
+# The webhook
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A webhook answers; it does not redirect. A 3xx is a failed delivery
+    (urllib would otherwise re-send a POST as a GET without its body)."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@dataclasses.dataclass
+class Outcome:
+    ok: bool
+    retryable: bool
+    detail: str
+    retry_after: Optional[float] = None
+
+
+def event_body(event: dict) -> bytes:
+    """The JSON document POSTed for one row of credit_ledger.events."""
+    created = event["created_at"].astimezone(timezone.utc)
+    return json.dumps({
+        "event_id": event["event_id"],
+        "event_type": event["event_type"],
+        "created_at": created.isoformat().replace("+00:00", "Z"),
+        "customer_id": event["customer_id"],
+        "credit_type": event["credit_type"],
+        "data": event["payload"],
+    }, separators=(",", ":")).encode("utf-8")
+
+
+class Webhook:
+    def __init__(self, cfg: Config):
+        self.cfg = cfg
+        self.opener = urllib.request.build_opener(_NoRedirect())
+
+    def post(self, event: dict, attempt: int, timeout: float) -> Outcome:
+        body = event_body(event)
+        event_id = str(event["event_id"])
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "Idempotency-Key": event_id,
+            "X-Credit-Ledger-Event": event_id,
+            "X-Credit-Ledger-Event-Type": event["event_type"],
+            "X-Credit-Ledger-Attempt": str(attempt),
+            "X-Credit-Ledger-Handout": str(event["attempts"]),
+        }
+        if self.cfg.secret:
+            t = str(int(time.time()))
+            mac = hmac.new(self.cfg.secret.encode(), t.encode() + b"." + body, hashlib.sha256)
+            headers["X-Credit-Ledger-Signature"] = f"t={t},v1={mac.hexdigest()}"
+        headers.update(self.cfg.headers)
+        request = urllib.request.Request(self.cfg.webhook_url, data=body,
+                                         headers=headers, method="POST")
+        try:
+            with self.opener.open(request, timeout=timeout) as response:
+                response.read()
+                return Outcome(True, False, f"HTTP {response.status}")
+        except urllib.error.HTTPError as e:
+            e.close()
+            return Outcome(False, e.code in RETRYABLE_STATUS, f"HTTP {e.code}",
+                           _retry_after(e.headers.get("Retry-After")))
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+            # refused, reset, timeout, DNS, or not an HTTP answer at all
+            reason = getattr(e, "reason", e)
+            text = " ".join(str(reason).split())  # one log line
+            return Outcome(False, True, f"{type(reason).__name__}: {text}")
+
+
+def _retry_after(value: Optional[str]) -> Optional[float]:
+    """Seconds from a Retry-After header in its delta-seconds form."""
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------
+# The relay
+
+
+class Relay:
+    def __init__(self, cfg: Config, stopper: Stopper):
+        self.cfg = cfg
+        self.stopper = stopper
+        self.webhook = Webhook(cfg)
+        self.conn: Optional[psycopg.Connection] = None
+        self.functions: Optional[sql.Composable] = None  # the extension's schema
+        self.notified = False
+        self.pending_acks: List[int] = []
+        self.delivered_total = 0
+
+    # -- database
+
+    def connect(self) -> None:
+        conn = psycopg.connect(self.cfg.dsn, autocommit=True,
+                               application_name=f"credit_relay {self.cfg.consumer}"[:63])
+        conn.add_notify_handler(self._on_notify)
+        row = conn.execute(
+            "SELECT extnamespace::regnamespace::text FROM pg_catalog.pg_extension"
+            " WHERE extname = 'credit_ledger'").fetchone()
+        if row is None:
+            conn.close()
+            raise SystemExit("the credit_ledger extension is not "
+                             "installed in this database")
+        # regnamespace::text is already quoted where needed.
+        self.functions = sql.SQL(row[0])
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+        self.conn = conn
+        log.info("connected (backend %d), listening on %s as consumer %r",
+                 conn.info.backend_pid, CHANNEL, self.cfg.consumer)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except psycopg.Error:
+                pass
+            self.conn = None
+
+    def _on_notify(self, _notify: psycopg.Notify) -> None:
+        self.notified = True
+
+    def claim(self) -> Tuple[List[dict], float]:
+        """Claims a batch; returns it with the monotonic time by which every
+        delivery must have finished (a safe margin inside the lease)."""
+        started = time.monotonic()
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(sql.SQL("SELECT * FROM {}.credit_events_claim(%s, %s, %s)")
+                        .format(self.functions),
+                        (self.cfg.batch_size, self.cfg.consumer,
+                         timedelta(seconds=self.cfg.lease)))
+            events = cur.fetchall()
+        # The server's lease starts after `started`: ending 10% early leaves
+        # room for clock rate differences and the acknowledgement itself.
+        return events, started + self.cfg.lease * 0.9
+
+    def flush_acks(self) -> None:
+        if not self.pending_acks:
+            return
+        ids, self.pending_acks = self.pending_acks, []
+        try:
+            n = self.conn.execute(sql.SQL("SELECT {}.credit_events_ack(%s::bigint[])")
+                                  .format(self.functions), (ids,)).fetchone()[0]
+        except psycopg.Error:
+            log.warning("could not acknowledge events %s: they will be delivered again", ids)
+            raise
+        log.debug("acknowledged %d event(s) (%d newly)", len(ids), n)
+
+    # -- delivery
+
+    def backoff(self, attempt: int, retry_after: Optional[float]) -> float:
+        delay = min(self.cfg.backoff_max, self.cfg.backoff_initial * 2 ** (attempt - 1))
+        delay *= 1.0 - self.cfg.jitter * random.random()
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.cfg.backoff_max))
+        return delay
+
+    # deliver() results
+    DELIVERED, FAILED, OUT_OF_TIME = "delivered", "failed", "out of time"
+
+    def deliver(self, event: dict, max_attempts: int, lease_end: float) -> str:
+        """POSTs one event, retrying with backoff. Never starts a try that
+        could outlive the lease (returns OUT_OF_TIME instead), so a relay
+        never delivers an event another relay may hold by now."""
+        event_id = event["event_id"]
+        for attempt in range(1, max_attempts + 1):
+            if self.stopper.stopping:
+                return self.OUT_OF_TIME
+            if lease_end - time.monotonic() < self.cfg.timeout:
+                return self.OUT_OF_TIME
+            outcome = self.webhook.post(event, attempt, self.cfg.timeout)
+            if outcome.ok:
+                log.debug("delivered event %d (%s) on try %d (hand-out %d): %s",
+                          event_id, event["event_type"], attempt, event["attempts"],
+                          outcome.detail)
+                return self.DELIVERED
+            if not outcome.retryable or attempt == max_attempts:
+                log.warning("event %d: try %d failed (%s); giving up until its lease "
+                            "runs out", event_id, attempt, outcome.detail)
+                return self.FAILED
+            delay = self.backoff(attempt, outcome.retry_after)
+            if time.monotonic() + delay + self.cfg.timeout > lease_end:
+                log.warning("event %d: try %d failed (%s); no time left in the lease",
+                            event_id, attempt, outcome.detail)
+                return self.FAILED
+            log.warning("event %d: try %d failed (%s); retrying in %.2fs",
+                        event_id, attempt, outcome.detail, delay)
+            self.flush_acks()  # do not hold delivered events through the pause
+            self.stopper.wait(delay)
+        return self.FAILED
+
+    def process(self, events: List[dict], lease_end: float) -> Tuple[int, int, int]:
+        """Delivers a claimed batch in event_id order; returns how many were
+        delivered, failed, and left untried (lease running out, or stopping).
+        """
+        delivered = failed = 0
+        degraded = False  # an event used up its tries: one try each until one succeeds
+        for event in events:
+            result = self.deliver(event, 1 if degraded else self.cfg.max_attempts, lease_end)
+            if result == self.OUT_OF_TIME:
+                break
+            if result == self.DELIVERED:
+                self.pending_acks.append(event["event_id"])
+                delivered += 1
+                degraded = False
+            else:
+                failed += 1
+                degraded = True
+        self.flush_acks()
+        self.delivered_total += delivered
+        return delivered, failed, len(events) - delivered - failed
+
+    # -- main loop
+
+    def wait_for_work(self, seconds: float) -> None:
+        """Returns on a notification, after `seconds`, or when stopping."""
+        end = time.monotonic() + seconds
+        while not self.notified and not self.stopper.stopping:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            if self.stopper.wait(left, self.conn.fileno()):
+                # Reads what arrived: notifications reach _on_notify, and a
+                # dead connection raises OperationalError.
+                self.conn.execute("SELECT 1")
+
+    def serve(self) -> None:
+        """Claims and delivers until asked to stop (or, with --drain, until
+        there is nothing left)."""
+        while not self.stopper.stopping:
+            self.notified = False
+            events, lease_end = self.claim()
+            if events:
+                log.debug("claimed %d event(s): %d..%d", len(events),
+                          events[0]["event_id"], events[-1]["event_id"])
+                delivered, failed, untried = self.process(events, lease_end)
+                log.info("events %d..%d: %d delivered, %d failed, %d untried%s",
+                         events[0]["event_id"], events[-1]["event_id"],
+                         delivered, failed, untried,
+                         " (these come back when the lease runs out)"
+                         if failed or untried else "")
+                if failed:
+                    # The endpoint is unwell: pause before the next claim,
+                    # whatever notifications say.
+                    self.stopper.wait(self.cfg.poll_interval)
+                    continue
+                if len(events) == self.cfg.batch_size:
+                    continue  # probably more waiting
+            elif self.cfg.drain:
+                self.stopper.stop("drained")
+                break
+            self.wait_for_work(self.cfg.poll_interval)
+
+    def run(self) -> int:
+        delay = RECONNECT_INITIAL
+        while not self.stopper.stopping:
+            try:
+                self.connect()
+                delay = RECONNECT_INITIAL
+                self.serve()
+            except (psycopg.OperationalError, psycopg.InterfaceError) as e:
+                log.warning("database connection lost or refused (%s); reconnecting in %.1fs",
+                            str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__,
+                            delay)
+                self.pending_acks.clear()  # unacknowledged: they come back after the lease
+                self.close()
+                self.stopper.wait(delay)
+                delay = min(delay * 2, RECONNECT_MAX)
+            except psycopg.Error as e:
+                log.error("database error (%s: %s); retrying in %.1fs",
+                          type(e).__name__, str(e).strip(), delay)
+                self.pending_acks.clear()
+                self.close()
+                self.stopper.wait(delay)
+                delay = min(delay * 2, RECONNECT_MAX)
+        if self.conn is not None and self.pending_acks:
+            try:
+                self.flush_acks()
+            except psycopg.Error:
+                pass
+        self.close()
+        log.info("stopped (%s) after delivering %d event(s)", self.stopper.reason,
+                 self.delivered_total)
+        return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    cfg = parse_args(argv)
+    stopper = Stopper(cfg.max_runtime)
+    stopper.install_signal_handlers()
+    try:
+        return Relay(cfg, stopper).run()
+    except SystemExit as e:  # fatal configuration problem found at connect
+        if isinstance(e.code, str):
+            log.error("%s", e.code)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
