@@ -7,7 +7,11 @@ packages=(
   build-essential cmake libgtest-dev
   postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap postgresql-15-cron
   libipc-run-perl
+  python3 python3-psycopg python3-pytest
 )
+# The Node.js client example needs node and npm; any recent node will do.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -66,7 +66,20 @@ for d in build/regress build/isolation; do
   fi
 done
 
-# 4. TAP tests (PostgreSQL::Test::Cluster), run as postgres: initdb refuses root.
+# 4. The event relay and the client examples (Python, Node.js) against a
+# throwaway cluster of their own.
+pg_virtualenv -t -v 15 -o 'jit=off' bash examples/run_tests.sh >"$log/examples.log" 2>&1
+grep -E '^(PASS|FAIL):' "$log/examples.log" || true
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log/examples.log" | tail -1)
+if [ -n "$summary" ]; then
+  passed=$((passed + ${summary%% *}))
+  rest=${summary#*, }
+  failed=$((failed + ${rest%% *}))
+else
+  tail -50 "$log/examples.log"; note_failure "examples did not run"
+fi
+
+# 5. TAP tests (PostgreSQL::Test::Cluster), run as postgres: initdb refuses root.
 if compgen -G "test/tap/*.pl" >/dev/null; then
   tapdir=$(mktemp -d /tmp/credit_ledger_tap.XXXXXX)
   cp -r test/tap "$tapdir/" && chown -R postgres: "$tapdir"
