@@ -145,7 +145,23 @@ as_owner "$PGBIN/pg_ctl" -D "$data" -l "$server_log" -w start >/dev/null ||
 pg_version="$(qv -d postgres -c 'SHOW server_version')"
 
 # ---------------------------------------------------------------- helpers
-# Runs pgbench; prints "tps latency_ms failed" or "error - -".
+# CPU time (clock ticks) used by the whole machine, and by this cluster (the
+# postmaster, its live children and the children it has reaped). The
+# difference during a run, less pgbench's own, is what other tenants of a
+# shared machine took: reported as "other CPU %" so that a disturbed run
+# shows. (Fields of /proc/PID/stat after the command name: 2 = ppid,
+# 12/13 = utime/stime, 14/15 = cutime/cstime.)
+machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+cluster_ticks() {
+  local pm
+  pm="$(head -1 "$data/postmaster.pid" 2>/dev/null || echo 0)"
+  # (processes may exit between the glob and the read: not an error)
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | sed 's/^\([0-9]*\) (.*) /\1 /' |
+    awk -v pm="$pm" '$1 == pm { t += $13 + $14 + $15 + $16 } $3 == pm { t += $13 + $14 } END { print t + 0 }'
+}
+clk_tck="$(getconf CLK_TCK)"
+
+# Runs pgbench; prints "tps latency_ms failed other_cpu_%" or "error - - -".
 pgb() {
   local log="$1" db="$2" script="$3" clients="$4"
   shift 4
@@ -157,17 +173,25 @@ pgb() {
     "$PGBIN/pgbench" -n -M prepared -h "$sock" -p "$BENCH_PORT" -U "$owner" -c "$clients" -j "$threads" \
       -f "$here/pgbench/$script.sql" "${@:3}" -T "$BENCH_WARMUP" "$db" >"$log.warmup" 2>&1 || true
   fi
-  if "$PGBIN/pgbench" -n -M prepared -h "$sock" -p "$BENCH_PORT" -U "$owner" \
-       -c "$clients" -j "$threads" -f "$here/pgbench/$script.sql" "$@" "$db" >"$log" 2>&1 &&
-     ! grep -q "aborted" "$log"; then
+  local m0 c0 w0 m1 c1 w1 rc=0 TIMEFORMAT='%U %S'
+  m0="$(machine_ticks)"; c0="$(cluster_ticks)"; w0="$(date +%s.%N)"
+  { time "$PGBIN/pgbench" -n -M prepared -h "$sock" -p "$BENCH_PORT" -U "$owner" \
+      -c "$clients" -j "$threads" -f "$here/pgbench/$script.sql" "$@" "$db" >"$log" 2>&1; } 2>"$log.time" || rc=$?
+  w1="$(date +%s.%N)"
+  sleep 0.2  # let the backends exit and be reaped into the postmaster's totals
+  m1="$(machine_ticks)"; c1="$(cluster_ticks)"
+  local other
+  other="$(awk -v m="$((m1 - m0))" -v c="$((c1 - c0))" -v w0="$w0" -v w1="$w1" -v n="$ncpu" -v hz="$clk_tck" \
+    '{ p = ($1 + $2) * hz } END { o = (m - c - p) / ((w1 - w0 + 0.2) * n * hz) * 100; if (o < 0) o = 0; printf "%.0f", o }' "$log.time")"
+  if [ "$rc" = 0 ] && ! grep -q "aborted" "$log"; then
     local tps lat failed
     tps="$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$log")"
     lat="$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$log")"
     failed="$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$log")"
-    echo "${tps:-error} ${lat:--} ${failed:-0}"
+    echo "${tps:-error} ${lat:--} ${failed:-0} $other"
   else
     say "pgbench failed, see $log"
-    echo "error - -"
+    echo "error - - -"
   fi
 }
 
@@ -208,7 +232,7 @@ workloads=(
   "base_batch|batch: baseline.consume_batch($BENCH_BATCH_SIZE)|baseline_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
   "ledger_batch|batch: credit_consume_batch($BENCH_BATCH_SIZE)|ledger_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
 )
-declare -A tps lat failed label clients_of wallets_of events_of
+declare -A tps lat failed other label clients_of wallets_of events_of
 has_batch="$(qv -d bench -c "SELECT count(*) > 0 FROM pg_proc WHERE proname = 'credit_consume_batch'")"
 
 # ---------------------------------------------------------------- throughput
@@ -216,21 +240,22 @@ if section_on throughput; then
   for w in "${workloads[@]}"; do
     IFS='|' read -r id lbl _ c wl ev <<<"$w"
     label[$id]="$lbl"; clients_of[$id]="$c"; wallets_of[$id]="$wl"; events_of[$id]="$ev"
-    tps[$id]=""; lat[$id]=""; failed[$id]=0
+    tps[$id]=""; lat[$id]=""; failed[$id]=0; other[$id]=0
   done
   for round in $(seq 1 "$BENCH_ROUNDS"); do
     for w in "${workloads[@]}"; do
       IFS='|' read -r id lbl script c wl ev <<<"$w"
       if [ "$id" = ledger_batch ] && [ "$has_batch" != t ]; then continue; fi
       say "round $round/$BENCH_ROUNDS: $lbl ($c clients, $wl wallets, ${BENCH_SECONDS}s)"
-      read -r t l f < <(pgb "$logs/$id.r$round.log" bench "$script" "$c" -T "$BENCH_SECONDS" \
+      read -r t l f o < <(pgb "$logs/$id.r$round.log" bench "$script" "$c" -T "$BENCH_SECONDS" \
         -D wallets="$wl" -D batch="$BENCH_BATCH_SIZE" -D batch_clients="$BENCH_BATCH_CLIENTS")
       tps[$id]+=" $t"; lat[$id]+=" $l"; failed[$id]=$(( failed[$id] + ${f/-/0} ))
+      if [ "${o/-/0}" -gt "${other[$id]}" ]; then other[$id]="$o"; fi
     done
   done
   for id in "${!tps[@]}"; do
     tps[$id]="$(echo "${tps[$id]}" | median)"
-    lat[$id]="$(echo "${lat[$id]}" | median)"
+    lat[$id]="$(echo "${lat[$id]}" | median | awk '{ if ($1 ~ /^[0-9.]+$/) printf "%.3f", $1; else print $1 }')"
   done
   q -d bench -c "VACUUM ANALYZE"
   verify_main="$(qv -d bench -c "SELECT count(*) FROM credit_verify()")"
@@ -278,16 +303,16 @@ if section_on bytes; then
 fi
 
 # ---------------------------------------------------------------- wallet depth
-declare -A depth_tps depth_lat
+declare -A depth_tps depth_lat depth_other
 if section_on depth; then
   say "depth: $BENCH_DEPLETED_GRANTS depleted and $BENCH_DEPLETED_GRANTS lapsed grants per wallet"
   (cd "$here" && q -d bench -v grants="$BENCH_DEPLETED_GRANTS" -f depleted.sql >"$logs/depleted.log")
   for kind in shallow deep lapsed; do
     for impl in ledger baseline; do
       say "depth: $kind-$impl (1 client, ${BENCH_COST_SECONDS}s)"
-      read -r t l _ < <(pgb "$logs/depth-$kind-$impl.log" bench "${impl}_wallet" 1 -T "$BENCH_COST_SECONDS" \
+      read -r t l _ o < <(pgb "$logs/depth-$kind-$impl.log" bench "${impl}_wallet" 1 -T "$BENCH_COST_SECONDS" \
         -D customer="$kind-$impl" -D usekey=1)
-      depth_tps[$kind$impl]="$t"; depth_lat[$kind$impl]="$l"
+      depth_tps[$kind$impl]="$t"; depth_lat[$kind$impl]="$l"; depth_other[$kind$impl]="$o"
     done
   done
   verify_depth="$(qv -d bench -c "SELECT count(*) FROM credit_verify('deep-ledger')")+$(qv -d bench -c "SELECT count(*) FROM credit_verify('lapsed-ledger')")"
@@ -305,7 +330,7 @@ if section_on ledger; then
   checkpoint
   small_entries="$(qv -d bench_ledger -c "SELECT count(*) FROM credit_ledger.entries")"
   say "ledger size: credit_consume on a $small_entries-entry ledger (${BENCH_SECONDS}s)"
-  read -r small_tps small_lat _ < <(pgb "$logs/ledger-small.log" bench_ledger ledger_consume "$BENCH_CLIENTS" \
+  read -r small_tps small_lat _ small_other < <(pgb "$logs/ledger-small.log" bench_ledger ledger_consume "$BENCH_CLIENTS" \
     -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")
   say "ledger size: filling $BENCH_LEDGER_ROWS entries of other customers"
   fill_start=$(date +%s)
@@ -320,7 +345,7 @@ if section_on ledger; then
   large_entries="$(qv -d bench_ledger -c "SELECT count(*) FROM credit_ledger.entries")"
   large_size="$(qv -d bench_ledger -c "SELECT pg_size_pretty(pg_total_relation_size('credit_ledger.entries') + pg_total_relation_size('credit_ledger.operations'))")"
   say "ledger size: credit_consume on a $large_entries-entry ledger (${BENCH_SECONDS}s)"
-  read -r large_tps large_lat _ < <(pgb "$logs/ledger-large.log" bench_ledger ledger_consume "$BENCH_CLIENTS" \
+  read -r large_tps large_lat _ large_other < <(pgb "$logs/ledger-large.log" bench_ledger ledger_consume "$BENCH_CLIENTS" \
     -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")
   verify_ledger="$(qv -d bench_ledger -c "SELECT count(*) FROM credit_verify('c1')")+$(qv -d bench_ledger -c "SELECT count(*) FROM credit_verify('c$BENCH_WALLETS')")"
   if [ "$BENCH_KEEP" != 1 ]; then q -d postgres -c "DROP DATABASE bench_ledger"; fi
@@ -381,14 +406,14 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 
   if section_on throughput; then
     echo
-    printf '%-48s %7s %7s %9s %9s %8s %8s %8s\n' workload clients wallets tps events/s "vs floor" "vs base" "lat ms"
-    printf '%-48s %7s %7s %9s %9s %8s %8s %8s\n' "$(printf '%.0s-' {1..48})" ------- ------- --------- --------- -------- -------- --------
+    printf '%-48s %7s %7s %9s %9s %8s %8s %8s %6s\n' workload clients wallets tps events/s "vs floor" "vs base" "lat ms" other%
+    printf '%-48s %7s %7s %9s %9s %8s %8s %8s %6s\n' "$(printf '%.0s-' {1..48})" ------- ------- --------- --------- -------- -------- -------- ------
     for w in "${workloads[@]}"; do
       IFS='|' read -r id _ <<<"$w"
       ev="${events_of[$id]}"
       if [ "$id" = ledger_batch ] && [ "$has_batch" != t ]; then
-        printf '%-48s %7s %7s %9s %9s %8s %8s %8s\n' "${label[$id]}" "${clients_of[$id]}" "${wallets_of[$id]}" \
-          "n/a" "n/a" "-" "-" "-"
+        printf '%-48s %7s %7s %9s %9s %8s %8s %8s %6s\n' "${label[$id]}" "${clients_of[$id]}" "${wallets_of[$id]}" \
+          "n/a" "n/a" "-" "-" "-" "-"
         continue
       fi
       t="${tps[$id]}"
@@ -407,11 +432,13 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
       fi
       fl=""
       if [ "${failed[$id]}" != 0 ]; then fl=" (${failed[$id]} failed)"; fi
-      printf '%-48s %7s %7s %9s %9s %8s %8s %8s%s\n' "${label[$id]}" "${clients_of[$id]}" "${wallets_of[$id]}" \
-        "$(fmt0 "$t")" "$evs" "$vf" "$vb" "${lat[$id]}" "$fl"
+      printf '%-48s %7s %7s %9s %9s %8s %8s %8s %6s%s\n' "${label[$id]}" "${clients_of[$id]}" "${wallets_of[$id]}" \
+        "$(fmt0 "$t")" "$evs" "$vf" "$vb" "${lat[$id]}" "${other[$id]}" "$fl"
     done
     echo "(vs floor: events/s over the floor's — the hot-wallet floor for hot rows; vs base: over the"
     echo " baseline's same workload. Batch tps counts calls of $BENCH_BATCH_SIZE events; latency is per call."
+    echo " other%: CPU taken by other processes of the machine during the run, in % of all CPUs"
+    echo " (the highest of the rounds) — on a shared machine, a row with a high value is disturbed."
     echo " credit_verify() after the runs: ${verify_main} problems.)"
   fi
 
@@ -459,7 +486,7 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
   if section_on depth; then
     echo
     echo "consume cost by wallet depth (1 client, one wallet, with key, ${BENCH_COST_SECONDS}s each)"
-    printf '  %-58s %9s %9s %9s\n' wallet tps "lat ms" "vs 1"
+    printf '  %-58s %9s %9s %9s %6s\n' wallet tps "lat ms" "vs 1" other%
     for impl in ledger baseline; do
       for kind in shallow deep lapsed; do
         case "$kind" in
@@ -467,8 +494,8 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
           deep) d="$BENCH_DEPLETED_GRANTS depleted grants + 1 active" ;;
           lapsed) d="$BENCH_DEPLETED_GRANTS lapsed, unswept grants + 1 active" ;;
         esac
-        printf '  %-58s %9s %9s %9s\n' "$impl: $d" "$(fmt0 "${depth_tps[$kind$impl]}")" "${depth_lat[$kind$impl]}" \
-          "$(ratio "${depth_lat[$kind$impl]}" "${depth_lat[shallow$impl]}")"
+        printf '  %-58s %9s %9s %9s %6s\n' "$impl: $d" "$(fmt0 "${depth_tps[$kind$impl]}")" "${depth_lat[$kind$impl]}" \
+          "$(ratio "${depth_lat[$kind$impl]}" "${depth_lat[shallow$impl]}")" "${depth_other[$kind$impl]}"
       done
     done
     echo "  (vs 1: latency over the single-grant wallet's; credit_verify of deep-ledger+lapsed-ledger: $verify_depth problems)"
@@ -477,9 +504,9 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
   if section_on ledger; then
     echo
     echo "consume cost by ledger size (credit_consume with key, $BENCH_CLIENTS clients, $BENCH_WALLETS wallets, ${BENCH_SECONDS}s)"
-    printf '  %-58s %9s %9s\n' ledger tps "lat ms"
-    printf '  %-58s %9s %9s\n' "$small_entries entries" "$(fmt0 "$small_tps")" "$small_lat"
-    printf '  %-58s %9s %9s\n' "$large_entries entries ($large_size entries+operations)" "$(fmt0 "$large_tps")" "$large_lat"
+    printf '  %-58s %9s %9s %6s\n' ledger tps "lat ms" other%
+    printf '  %-58s %9s %9s %6s\n' "$small_entries entries" "$(fmt0 "$small_tps")" "$small_lat" "$small_other"
+    printf '  %-58s %9s %9s %6s\n' "$large_entries entries ($large_size entries+operations)" "$(fmt0 "$large_tps")" "$large_lat" "$large_other"
     echo "  (filler of $BENCH_LEDGER_ROWS entries + as many operations written in ${fill_seconds}s by bench/ledger_fill.sql;"
     echo "   credit_verify of c1 and c$BENCH_WALLETS: $verify_ledger problems)"
   fi
