@@ -63,6 +63,8 @@ if [ -z "${BENCH_DIR:-}" ]; then
 fi
 mkdir -p "$BENCH_DIR"
 
+started="$(date -u '+%Y-%m-%d %H:%M UTC')"
+started_s="$(date +%s)"
 data="$BENCH_DIR/data"
 sock="$BENCH_DIR/sock"
 logs="$BENCH_DIR/logs"
@@ -398,7 +400,7 @@ cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 
 {
-  echo "credit_ledger benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit"
+  echo "credit_ledger benchmark — started $started, took $(( ($(date +%s) - started_s + 30) / 60 )) min, commit $commit"
   echo "PostgreSQL $pg_version ($PGBIN), $ncpu CPUs ($cpu), $mem RAM"
   echo "shared_buffers=$BENCH_SHARED_BUFFERS synchronous_commit=$BENCH_SYNC_COMMIT fsync=on jit=off" \
        "locale=C, pgbench -M prepared, ${BENCH_SECONDS}s per workload, rounds=$BENCH_ROUNDS (median)"
