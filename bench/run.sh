@@ -1,0 +1,526 @@
+#!/usr/bin/env bash
+# bench/run.sh: the benchmark, in one command (as root on Debian 12, or as a
+# user who may run initdb). Builds and installs the extension, starts a
+# throwaway PostgreSQL cluster, loads credit_ledger, the PL/pgSQL baseline
+# (bench/baseline.sql) and the floor (bench/floor.sql) side by side, checks
+# that the baseline draws down exactly as credit_ledger does
+# (bench/baseline_test.sql), runs every workload on that one server and
+# prints one report: a throughput table (workload, clients, tps, events/s,
+# relative to the floor and to the baseline), the issue's targets, bytes per
+# usage event, consume cost with 1 vs N depleted (and lapsed) grants in a
+# wallet, with 0 vs BENCH_LEDGER_ROWS ledger entries, and the expiration
+# sweep over BENCH_EXPIRE_GRANTS lapsed grants with its plan.
+#
+# The report goes to stdout (and $BENCH_DIR/report.txt); progress to stderr.
+# Settings (environment, defaults in brackets):
+#   PG_CONFIG [pg_config]   PGBIN [$(PG_CONFIG --bindir)]
+#   BENCH_INSTALL [1]       build and `make install` with PG_CONFIG first
+#   BENCH_SECONDS [20]      duration of each throughput workload
+#   BENCH_COST_SECONDS [BENCH_SECONDS/2]  duration of each single-wallet run
+#   BENCH_ROUNDS [1]        repeat the throughput table, report the median
+#   BENCH_WARMUP [2]        seconds of the same workload, unmeasured, before each timed run
+#   BENCH_CLIENTS [8]  BENCH_WALLETS [1000]
+#   BENCH_BATCH_SIZE [1000] events per batch call; BENCH_BATCH_CLIENTS [2]
+#   BENCH_BYTES_EVENTS [20000]  consumes measured for bytes per event
+#   BENCH_DEPLETED_GRANTS [10000]
+#   BENCH_LEDGER_ROWS [10000000]  ledger entries of the "large ledger"
+#   BENCH_EXPIRE_GRANTS [100000]  BENCH_EXPIRE_WALLETS [10000]
+#   BENCH_SHARED_BUFFERS [1GB]    BENCH_SYNC_COMMIT [off]
+#   BENCH_PORT [5488]  BENCH_DIR [a new /tmp/credit_ledger_bench.XXXXXX]
+#   BENCH_SECTIONS [throughput,bytes,depth,ledger,expire]
+#   BENCH_KEEP [0]          1 = leave the server running and its data
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+
+if [ -z "${PG_CONFIG:-}" ] && [ -n "${PGBIN:-}" ] && [ -x "$PGBIN/pg_config" ]; then
+  PG_CONFIG="$PGBIN/pg_config"
+fi
+PG_CONFIG="${PG_CONFIG:-pg_config}"
+PGBIN="${PGBIN:-$("$PG_CONFIG" --bindir)}"
+BENCH_INSTALL="${BENCH_INSTALL:-1}"
+BENCH_SECONDS="${BENCH_SECONDS:-20}"
+BENCH_COST_SECONDS="${BENCH_COST_SECONDS:-$(( BENCH_SECONDS / 2 > 5 ? BENCH_SECONDS / 2 : 5 ))}"
+BENCH_ROUNDS="${BENCH_ROUNDS:-1}"
+BENCH_WARMUP="${BENCH_WARMUP:-2}"
+BENCH_CLIENTS="${BENCH_CLIENTS:-8}"
+BENCH_WALLETS="${BENCH_WALLETS:-1000}"
+BENCH_BATCH_SIZE="${BENCH_BATCH_SIZE:-1000}"
+BENCH_BATCH_CLIENTS="${BENCH_BATCH_CLIENTS:-2}"
+BENCH_BYTES_EVENTS="${BENCH_BYTES_EVENTS:-20000}"
+BENCH_DEPLETED_GRANTS="${BENCH_DEPLETED_GRANTS:-10000}"
+BENCH_LEDGER_ROWS="${BENCH_LEDGER_ROWS:-10000000}"
+BENCH_EXPIRE_GRANTS="${BENCH_EXPIRE_GRANTS:-100000}"
+BENCH_EXPIRE_WALLETS="${BENCH_EXPIRE_WALLETS:-10000}"
+BENCH_SHARED_BUFFERS="${BENCH_SHARED_BUFFERS:-1GB}"
+BENCH_SYNC_COMMIT="${BENCH_SYNC_COMMIT:-off}"
+BENCH_PORT="${BENCH_PORT:-5488}"
+BENCH_SECTIONS="${BENCH_SECTIONS:-throughput,bytes,depth,ledger,expire}"
+BENCH_KEEP="${BENCH_KEEP:-0}"
+if [ -z "${BENCH_DIR:-}" ]; then
+  BENCH_DIR="$(mktemp -d /tmp/credit_ledger_bench.XXXXXX)"
+fi
+mkdir -p "$BENCH_DIR"
+
+started="$(date -u '+%Y-%m-%d %H:%M UTC')"
+started_s="$(date +%s)"
+data="$BENCH_DIR/data"
+sock="$BENCH_DIR/sock"
+logs="$BENCH_DIR/logs"
+report="$BENCH_DIR/report.txt"
+server_log="$logs/server.log"
+ncpu="$(nproc)"
+
+say() { echo "bench: $*" >&2; }
+die() { echo "bench: error: $*" >&2; exit 1; }
+section_on() { [[ ",$BENCH_SECTIONS," == *",$1,"* ]]; }
+
+# initdb refuses to run as root: the cluster belongs to postgres then.
+if [ "$(id -u)" -eq 0 ]; then
+  as_owner() { runuser -u postgres -- "$@"; }
+  owner=postgres
+else
+  as_owner() { "$@"; }
+  owner="$(id -un)"
+fi
+
+q() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$BENCH_PORT" -U "$owner" "$@"; }
+qv() { q -At "$@"; }
+
+# ---------------------------------------------------------------- build
+if [ "$BENCH_INSTALL" = 1 ]; then
+  say "building and installing with $PG_CONFIG"
+  make -C "$root" -j"$ncpu" PG_CONFIG="$PG_CONFIG" >"$BENCH_DIR/make.log" 2>&1 ||
+    { tail -30 "$BENCH_DIR/make.log" >&2; die "build failed (see $BENCH_DIR/make.log)"; }
+  make -C "$root" install PG_CONFIG="$PG_CONFIG" >>"$BENCH_DIR/make.log" 2>&1 ||
+    { tail -30 "$BENCH_DIR/make.log" >&2; die "install failed (see $BENCH_DIR/make.log)"; }
+fi
+[ -f "$("$PG_CONFIG" --sharedir)/extension/credit_ledger.control" ] ||
+  die "credit_ledger is not installed for $PG_CONFIG (set BENCH_INSTALL=1)"
+
+# ---------------------------------------------------------------- server
+rm -rf "$data" "$sock" "$logs"
+mkdir -p "$sock" "$logs"
+if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$BENCH_DIR"; fi
+
+stop_server() {
+  if [ -f "$data/postmaster.pid" ]; then
+    as_owner "$PGBIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+}
+cleanup() {
+  if [ "$BENCH_KEEP" = 1 ]; then
+    say "server left running: psql -h $sock -p $BENCH_PORT -U $owner bench"
+  else
+    stop_server
+    rm -rf "$data"
+  fi
+}
+trap cleanup EXIT
+
+say "initdb in $data (port $BENCH_PORT)"
+as_owner "$PGBIN/initdb" -D "$data" -A trust -U "$owner" -E UTF8 --locale=C --no-sync \
+  >"$logs/initdb.log" 2>&1 || { cat "$logs/initdb.log" >&2; die "initdb failed"; }
+cat >>"$data/postgresql.conf" <<EOF
+
+# bench/run.sh
+listen_addresses = ''
+port = $BENCH_PORT
+unix_socket_directories = '$sock'
+max_connections = 50
+shared_buffers = $BENCH_SHARED_BUFFERS
+synchronous_commit = $BENCH_SYNC_COMMIT
+fsync = on
+full_page_writes = on
+wal_level = replica
+max_wal_size = 8GB
+min_wal_size = 1GB
+checkpoint_timeout = 30min
+jit = off
+log_checkpoints = on
+log_autovacuum_min_duration = 1s
+EOF
+as_owner "$PGBIN/pg_ctl" -D "$data" -l "$server_log" -w start >/dev/null ||
+  { tail -20 "$server_log" >&2; die "the server did not start"; }
+
+pg_version="$(qv -d postgres -c 'SHOW server_version')"
+
+# ---------------------------------------------------------------- helpers
+# CPU time (clock ticks) used by the whole machine, and by this cluster (the
+# postmaster, its live children and the children it has reaped). The
+# difference during a run, less pgbench's own, is what other tenants of a
+# shared machine took: reported as "other CPU %" so that a disturbed run
+# shows. (Fields of /proc/PID/stat after the command name: 2 = ppid,
+# 12/13 = utime/stime, 14/15 = cutime/cstime.)
+machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+cluster_ticks() {
+  local pm
+  pm="$(head -1 "$data/postmaster.pid" 2>/dev/null || echo 0)"
+  # (processes may exit between the glob and the read: not an error)
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | sed 's/^\([0-9]*\) (.*) /\1 /' |
+    awk -v pm="$pm" '$1 == pm { t += $13 + $14 + $15 + $16 } $3 == pm { t += $13 + $14 } END { print t + 0 }'
+}
+clk_tck="$(getconf CLK_TCK)"
+
+# Runs pgbench; prints "tps latency_ms failed other_cpu_%" or "error - - -".
+pgb() {
+  local log="$1" db="$2" script="$3" clients="$4"
+  shift 4
+  local threads=$(( clients < ncpu ? clients : ncpu ))
+  checkpoint
+  # A short unmeasured run first (backends, caches, plans warm), unless the
+  # run counts transactions (-t) rather than seconds.
+  if [ "$BENCH_WARMUP" != 0 ] && [ "$1" = -T ]; then
+    "$PGBIN/pgbench" -n -M prepared -h "$sock" -p "$BENCH_PORT" -U "$owner" -c "$clients" -j "$threads" \
+      -f "$here/pgbench/$script.sql" "${@:3}" -T "$BENCH_WARMUP" "$db" >"$log.warmup" 2>&1 || true
+  fi
+  local m0 c0 w0 m1 c1 w1 rc=0 TIMEFORMAT='%U %S'
+  m0="$(machine_ticks)"; c0="$(cluster_ticks)"; w0="$(date +%s.%N)"
+  { time "$PGBIN/pgbench" -n -M prepared -h "$sock" -p "$BENCH_PORT" -U "$owner" \
+      -c "$clients" -j "$threads" -f "$here/pgbench/$script.sql" "$@" "$db" >"$log" 2>&1; } 2>"$log.time" || rc=$?
+  w1="$(date +%s.%N)"
+  sleep 0.2  # let the backends exit and be reaped into the postmaster's totals
+  m1="$(machine_ticks)"; c1="$(cluster_ticks)"
+  local other
+  other="$(awk -v m="$((m1 - m0))" -v c="$((c1 - c0))" -v w0="$w0" -v w1="$w1" -v n="$ncpu" -v hz="$clk_tck" \
+    '{ p = ($1 + $2) * hz } END { o = (m - c - p) / ((w1 - w0 + 0.2) * n * hz) * 100; if (o < 0) o = 0; printf "%.0f", o }' "$log.time")"
+  if [ "$rc" = 0 ] && ! grep -q "aborted" "$log"; then
+    local tps lat failed
+    tps="$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$log")"
+    lat="$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$log")"
+    failed="$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$log")"
+    echo "${tps:-error} ${lat:--} ${failed:-0} $other"
+  else
+    say "pgbench failed, see $log"
+    echo "error - - -"
+  fi
+}
+
+median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR]=$1} END {if (NR==0) print "error"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else print "-" }'; }
+fmt0() { awk -v a="$1" 'BEGIN { if (a ~ /^[0-9.]+$/) printf "%.0f", a; else print a }'; }
+checkpoint() { q -d postgres -c CHECKPOINT; }
+
+# ---------------------------------------------------------------- load
+say "loading the benchmark database (wallets: $BENCH_WALLETS)"
+q -d postgres -c "CREATE DATABASE bench" -c "CREATE DATABASE bench_test"
+(cd "$here" && q -d bench -v wallets="$BENCH_WALLETS" -f setup.sql >"$logs/setup.log")
+
+say "checking the baseline against credit_ledger (bench/baseline_test.sql)"
+(cd "$here" && q -d bench_test -c "CREATE EXTENSION credit_ledger" -f baseline.sql >/dev/null)
+if ! test_out="$(cd "$here" && q -At -d bench_test -f baseline_test.sql 2>&1)"; then
+  echo "$test_out" | grep -E 'ERROR|DETAIL' >&2 || true
+  die "the baseline does not match credit_ledger (bench/baseline_test.sql)"
+fi
+baseline_check="$(grep -o 'baseline_test: ok.*' <<<"$test_out")" || die "bench/baseline_test.sql did not report"
+q -d postgres -c "DROP DATABASE bench_test"
+say "$baseline_check"
+
+# Workloads of the throughput table:
+#   id | label | script | clients | wallets | events per transaction
+workloads=(
+  "floor|floor: UPDATE + INSERT, one statement (reference)|floor_cte|$BENCH_CLIENTS|$BENCH_WALLETS|1"
+  "ledger|credit_consume, with key|ledger_consume|$BENCH_CLIENTS|$BENCH_WALLETS|1"
+  "base|baseline.consume, with key|baseline_consume|$BENCH_CLIENTS|$BENCH_WALLETS|1"
+  "floor_txn|floor: BEGIN; UPDATE; INSERT; END|floor_txn|$BENCH_CLIENTS|$BENCH_WALLETS|1"
+  "floor_min|floor: minimal pair, one statement|floor_min|$BENCH_CLIENTS|$BENCH_WALLETS|1"
+  "floor_ws|floor: a consume's 4 writes, one statement|floor_writeset|$BENCH_CLIENTS|$BENCH_WALLETS|1"
+  "ledger_nk|credit_consume, no key|ledger_consume_nokey|$BENCH_CLIENTS|$BENCH_WALLETS|1"
+  "base_nk|baseline.consume, no key|baseline_consume_nokey|$BENCH_CLIENTS|$BENCH_WALLETS|1"
+  "floor_hot|hot wallet: floor (reference)|floor_cte|$BENCH_CLIENTS|1|1"
+  "ledger_hot|hot wallet: credit_consume, with key|ledger_consume|$BENCH_CLIENTS|1|1"
+  "base_hot|hot wallet: baseline.consume, with key|baseline_consume|$BENCH_CLIENTS|1|1"
+  "base_batch|batch: baseline.consume_batch($BENCH_BATCH_SIZE)|baseline_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
+  "ledger_batch|batch: credit_consume_batch($BENCH_BATCH_SIZE)|ledger_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
+)
+declare -A tps lat failed other label clients_of wallets_of events_of
+has_batch="$(qv -d bench -c "SELECT count(*) > 0 FROM pg_proc WHERE proname = 'credit_consume_batch'")"
+
+# ---------------------------------------------------------------- throughput
+if section_on throughput; then
+  for w in "${workloads[@]}"; do
+    IFS='|' read -r id lbl _ c wl ev <<<"$w"
+    label[$id]="$lbl"; clients_of[$id]="$c"; wallets_of[$id]="$wl"; events_of[$id]="$ev"
+    tps[$id]=""; lat[$id]=""; failed[$id]=0; other[$id]=0
+  done
+  for round in $(seq 1 "$BENCH_ROUNDS"); do
+    for w in "${workloads[@]}"; do
+      IFS='|' read -r id lbl script c wl ev <<<"$w"
+      if [ "$id" = ledger_batch ] && [ "$has_batch" != t ]; then continue; fi
+      say "round $round/$BENCH_ROUNDS: $lbl ($c clients, $wl wallets, ${BENCH_SECONDS}s)"
+      read -r t l f o < <(pgb "$logs/$id.r$round.log" bench "$script" "$c" -T "$BENCH_SECONDS" \
+        -D wallets="$wl" -D batch="$BENCH_BATCH_SIZE" -D batch_clients="$BENCH_BATCH_CLIENTS")
+      tps[$id]+=" $t"; lat[$id]+=" $l"; failed[$id]=$(( failed[$id] + ${f/-/0} ))
+      if [ "${o/-/0}" -gt "${other[$id]}" ]; then other[$id]="$o"; fi
+    done
+  done
+  for id in "${!tps[@]}"; do
+    tps[$id]="$(echo "${tps[$id]}" | median)"
+    lat[$id]="$(echo "${lat[$id]}" | median | awk '{ if ($1 ~ /^[0-9.]+$/) printf "%.3f", $1; else print $1 }')"
+  done
+  q -d bench -c "VACUUM ANALYZE"
+  verify_main="$(qv -d bench -c "SELECT count(*) FROM credit_verify()")"
+fi
+
+# ---------------------------------------------------------------- bytes per event
+# In a database of its own, written by one client only: concurrent inserters
+# pre-extend tables by many pages at once, which would hide later growth.
+# Sizes of a schema's ledger tables: entries (table, indexes), operations
+# (table, indexes), grants + wallets (all), in bytes.
+sizes() {
+  qv -d bench_bytes -F ' ' -c "
+    SELECT pg_table_size('$1.entries'), pg_indexes_size('$1.entries'),
+           pg_table_size('$1.operations'), pg_indexes_size('$1.operations'),
+           pg_total_relation_size('$1.grants') + pg_total_relation_size('$1.wallets')"
+}
+declare -A bytes_total bytes_detail bytes_rows
+if section_on bytes; then
+  q -d postgres -c "CREATE DATABASE bench_bytes"
+  (cd "$here" && q -d bench_bytes -v wallets=1 -f setup.sql >/dev/null)
+  for impl in ledger baseline; do
+    schema=credit_ledger; fn=credit_grant
+    if [ "$impl" = baseline ]; then schema=baseline; fn=baseline.grant; fi
+    for key in 1 0; do
+      cust="bytes-$impl-$key"
+      q -d bench_bytes -c "SELECT $fn('$cust', 'usd', 1000000000, cost_basis => 0.01,
+                                      expires_at => now() + interval '10 years')" >/dev/null
+      read -r e1 ei1 o1 oi1 g1 < <(sizes "$schema")
+      say "bytes per event: $impl, key=$key ($BENCH_BYTES_EVENTS consumes on one single-grant wallet)"
+      pgb "$logs/bytes-$impl-$key.log" bench_bytes "${impl}_wallet" 1 -t "$BENCH_BYTES_EVENTS" \
+        -D customer="$cust" -D usekey="$key" >/dev/null
+      read -r e2 ei2 o2 oi2 g2 < <(sizes "$schema")
+      n="$BENCH_BYTES_EVENTS"
+      bytes_total[$impl$key]="$(awk -v n="$n" -v d=$(( (e2-e1)+(ei2-ei1)+(o2-o1)+(oi2-oi1)+(g2-g1) )) 'BEGIN{printf "%.0f", d/n}')"
+      bytes_detail[$impl$key]="$(awk -v n="$n" -v a=$((e2-e1)) -v b=$((ei2-ei1)) -v c=$((o2-o1)) -v d=$((oi2-oi1)) -v e=$((g2-g1)) \
+        'BEGIN{printf "entries %.0f + %.0f idx, operations %.0f + %.0f idx, grants+wallets %.0f", a/n, b/n, c/n, d/n, e/n}')"
+      bytes_rows[$impl$key]="$(qv -d bench_bytes -F ' ' -c "
+        SELECT round(avg(pg_column_size(e.*))), round(avg(pg_column_size(o.*)))
+          FROM $schema.entries e JOIN $schema.operations o
+            ON o.operation_id = e.operation_id AND o.customer_id = e.customer_id
+         WHERE e.customer_id = '$cust' AND e.entry_type = 'usage'")"
+    done
+  done
+  if [ "$BENCH_KEEP" != 1 ]; then q -d postgres -c "DROP DATABASE bench_bytes"; fi
+fi
+
+# ---------------------------------------------------------------- wallet depth
+declare -A depth_tps depth_lat depth_other
+if section_on depth; then
+  say "depth: $BENCH_DEPLETED_GRANTS depleted and $BENCH_DEPLETED_GRANTS lapsed grants per wallet"
+  (cd "$here" && q -d bench -v grants="$BENCH_DEPLETED_GRANTS" -f depleted.sql >"$logs/depleted.log")
+  for kind in shallow deep lapsed; do
+    for impl in ledger baseline; do
+      say "depth: $kind-$impl (1 client, ${BENCH_COST_SECONDS}s)"
+      read -r t l _ o < <(pgb "$logs/depth-$kind-$impl.log" bench "${impl}_wallet" 1 -T "$BENCH_COST_SECONDS" \
+        -D customer="$kind-$impl" -D usekey=1)
+      depth_tps[$kind$impl]="$t"; depth_lat[$kind$impl]="$l"; depth_other[$kind$impl]="$o"
+    done
+  done
+  verify_depth="$(qv -d bench -c "SELECT count(*) FROM credit_verify('deep-ledger')")+$(qv -d bench -c "SELECT count(*) FROM credit_verify('lapsed-ledger')")"
+fi
+
+# ---------------------------------------------------------------- ledger size
+if section_on ledger; then
+  say "ledger size: a fresh database with $BENCH_WALLETS wallets"
+  q -d postgres -c "CREATE DATABASE bench_ledger"
+  q -d bench_ledger -c "SET client_min_messages = warning" -c "CREATE EXTENSION credit_ledger" \
+    -c "SELECT credit_type_create('usd', 2)" \
+    -c "SELECT count(credit_grant('c' || i, 'usd', 1000000000, cost_basis => 0.01,
+                                  expires_at => now() + interval '10 years'))
+          FROM generate_series(1, $BENCH_WALLETS) i" -c "VACUUM ANALYZE" >/dev/null
+  checkpoint
+  small_entries="$(qv -d bench_ledger -c "SELECT count(*) FROM credit_ledger.entries")"
+  say "ledger size: credit_consume on a $small_entries-entry ledger (${BENCH_SECONDS}s)"
+  read -r small_tps small_lat _ small_other < <(pgb "$logs/ledger-small.log" bench_ledger ledger_consume "$BENCH_CLIENTS" \
+    -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")
+  say "ledger size: filling $BENCH_LEDGER_ROWS entries of other customers"
+  fill_start=$(date +%s)
+  (cd "$here" && q -d bench_ledger -v rows="$BENCH_LEDGER_ROWS" -v part=setup -f ledger_fill.sql)
+  (cd "$here" && q -d bench_ledger -v rows="$BENCH_LEDGER_ROWS" -v part=entries -f ledger_fill.sql) &
+  fill_pid=$!
+  (cd "$here" && q -d bench_ledger -v rows="$BENCH_LEDGER_ROWS" -v part=operations -f ledger_fill.sql)
+  wait "$fill_pid"
+  (cd "$here" && q -d bench_ledger -v rows="$BENCH_LEDGER_ROWS" -v part=finish -f ledger_fill.sql)
+  fill_seconds=$(( $(date +%s) - fill_start ))
+  checkpoint
+  large_entries="$(qv -d bench_ledger -c "SELECT count(*) FROM credit_ledger.entries")"
+  large_size="$(qv -d bench_ledger -c "SELECT pg_size_pretty(pg_total_relation_size('credit_ledger.entries') + pg_total_relation_size('credit_ledger.operations'))")"
+  say "ledger size: credit_consume on a $large_entries-entry ledger (${BENCH_SECONDS}s)"
+  read -r large_tps large_lat _ large_other < <(pgb "$logs/ledger-large.log" bench_ledger ledger_consume "$BENCH_CLIENTS" \
+    -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")
+  verify_ledger="$(qv -d bench_ledger -c "SELECT count(*) FROM credit_verify('c1')")+$(qv -d bench_ledger -c "SELECT count(*) FROM credit_verify('c$BENCH_WALLETS')")"
+  if [ "$BENCH_KEEP" != 1 ]; then q -d postgres -c "DROP DATABASE bench_ledger"; fi
+fi
+
+# ---------------------------------------------------------------- expiration sweep
+if section_on expire; then
+  say "expire: $BENCH_EXPIRE_GRANTS lapsed grants over $BENCH_EXPIRE_WALLETS wallets"
+  q -d postgres -c "CREATE DATABASE bench_expire"
+  setup_start=$(date +%s)
+  (cd "$here" && q -d bench_expire -v grants="$BENCH_EXPIRE_GRANTS" -v wallets="$BENCH_EXPIRE_WALLETS" \
+     -f expire.sql >"$logs/expire-setup.log")
+  expire_setup_seconds=$(( $(date +%s) - setup_start ))
+  due="$(qv -d bench_expire -c "SELECT count(*) FROM credit_ledger.grants WHERE open AND expires_at <= now()")"
+  # The plan the sweep really uses, from auto_explain in a rolled-back
+  # transaction that expires enough grants for the query to run past
+  # PostgreSQL's five custom plans (500 grants per execution).
+  audit_n=$(( due < 5000 ? due : 5000 ))
+  log_start=$(wc -l <"$server_log")
+  q -d bench_expire >/dev/null <<EOF
+BEGIN;
+LOAD 'auto_explain';
+SET auto_explain.log_min_duration = 0;
+SET auto_explain.log_nested_statements = on;
+SELECT credit_expire(NULL, $audit_n);
+ROLLBACK;
+EOF
+  tail -n +"$log_start" "$server_log" >"$logs/expire-plans.log"
+  plans_total="$(grep -c 'Query Text: SELECT grant_id, wallet_id, customer_id, credit_type, expires_at' "$logs/expire-plans.log" || true)"
+  plans_index="$(grep -A3 'Query Text: SELECT grant_id, wallet_id, customer_id, credit_type, expires_at' "$logs/expire-plans.log" |
+                 grep -c 'Index Scan using grants_expiry_idx' || true)"
+  plan_text="$(grep -A4 'Query Text: SELECT grant_id, wallet_id, customer_id, credit_type, expires_at' "$logs/expire-plans.log" |
+               tail -5 | grep $'^\t' | sed 's/^\t/    /')"
+  q -d bench_expire -c "VACUUM ANALYZE credit_ledger.grants"
+  checkpoint
+  say "expire: SELECT credit_expire(NULL, $BENCH_EXPIRE_GRANTS)"
+  t0=$(date +%s.%N)
+  expired="$(qv -d bench_expire -c "SELECT credit_expire(NULL, $BENCH_EXPIRE_GRANTS)")"
+  t1=$(date +%s.%N)
+  expire_seconds="$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')"
+  left="$(qv -d bench_expire -c "SELECT count(*) FROM credit_ledger.grants WHERE open AND expires_at <= now()")"
+  verify_expire="$(qv -d bench_expire -c "SELECT count(*) FROM credit_verify()")"
+  if [ "$BENCH_KEEP" != 1 ]; then q -d postgres -c "DROP DATABASE bench_expire"; fi
+fi
+
+# ---------------------------------------------------------------- report
+commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [ -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit+dirty"; fi
+cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+
+{
+  echo "credit_ledger benchmark — started $started, took $(( ($(date +%s) - started_s + 30) / 60 )) min, commit $commit"
+  echo "PostgreSQL $pg_version ($PGBIN), $ncpu CPUs ($cpu), $mem RAM"
+  echo "shared_buffers=$BENCH_SHARED_BUFFERS synchronous_commit=$BENCH_SYNC_COMMIT fsync=on jit=off" \
+       "locale=C, pgbench -M prepared, ${BENCH_SECONDS}s per workload, rounds=$BENCH_ROUNDS (median)"
+  echo "baseline check: $baseline_check"
+
+  if section_on throughput; then
+    echo
+    printf '%-48s %7s %7s %9s %9s %8s %8s %8s %6s\n' workload clients wallets tps events/s "vs floor" "vs base" "lat ms" other%
+    printf '%-48s %7s %7s %9s %9s %8s %8s %8s %6s\n' "$(printf '%.0s-' {1..48})" ------- ------- --------- --------- -------- -------- -------- ------
+    for w in "${workloads[@]}"; do
+      IFS='|' read -r id _ <<<"$w"
+      ev="${events_of[$id]}"
+      if [ "$id" = ledger_batch ] && [ "$has_batch" != t ]; then
+        printf '%-48s %7s %7s %9s %9s %8s %8s %8s %6s\n' "${label[$id]}" "${clients_of[$id]}" "${wallets_of[$id]}" \
+          "n/a" "n/a" "-" "-" "-" "-"
+        continue
+      fi
+      t="${tps[$id]}"
+      evs="$(awk -v t="$t" -v e="$ev" 'BEGIN{ if (t ~ /^[0-9.]+$/) printf "%.0f", t*e; else print "error" }')"
+      ref_floor=floor; ref_base=""
+      case "$id" in
+        ledger) ref_base=base ;; ledger_nk) ref_base=base_nk ;; ledger_hot) ref_base=base_hot ;;
+        ledger_batch) ref_base=base_batch ;; base|base_nk|base_hot|base_batch) ref_base="$id" ;;
+      esac
+      case "$id" in *_hot) ref_floor=floor_hot ;; esac
+      floor_evs="$(awk -v t="${tps[$ref_floor]}" 'BEGIN{printf "%.3f", t}')"
+      vf="$(ratio "$evs" "$floor_evs")"
+      vb="-"
+      if [ -n "$ref_base" ]; then
+        vb="$(ratio "$evs" "$(awk -v t="${tps[$ref_base]}" -v e="${events_of[$ref_base]}" 'BEGIN{printf "%.3f", t*e}')")"
+      fi
+      fl=""
+      if [ "${failed[$id]}" != 0 ]; then fl=" (${failed[$id]} failed)"; fi
+      printf '%-48s %7s %7s %9s %9s %8s %8s %8s %6s%s\n' "${label[$id]}" "${clients_of[$id]}" "${wallets_of[$id]}" \
+        "$(fmt0 "$t")" "$evs" "$vf" "$vb" "${lat[$id]}" "${other[$id]}" "$fl"
+    done
+    echo "(vs floor: events/s over the floor's — the hot-wallet floor for hot rows; vs base: over the"
+    echo " baseline's same workload. Batch tps counts calls of $BENCH_BATCH_SIZE events; latency is per call."
+    echo " other%: CPU taken by other processes of the machine during the run, in % of all CPUs"
+    echo " (the highest of the rounds) — on a shared machine, a row with a high value is disturbed."
+    echo " credit_verify() after the runs: ${verify_main} problems.)"
+  fi
+
+  echo
+  echo "targets (issue 6)                                      measured   target"
+  if section_on throughput; then
+    printf '%-54s %8s   %s\n' "single-event consume (with key) vs floor" \
+      "$(ratio "${tps[ledger]}" "${tps[floor]}")" ">= 0.90"
+    if [ "$has_batch" = t ]; then
+      printf '%-54s %8s   %s\n' "batch consume per event vs baseline batch" \
+        "$(ratio "${tps[ledger_batch]}" "${tps[base_batch]}")" ">= 5.0"
+    else
+      printf '%-54s %8s   %s\n' "batch consume per event vs baseline batch" "n/a" ">= 5.0 (no credit_consume_batch yet)"
+    fi
+    printf '%-54s %8s   %s\n' "hot wallet vs baseline hot wallet" \
+      "$(ratio "${tps[ledger_hot]}" "${tps[base_hot]}")" ">= 1.5"
+  fi
+  if section_on bytes; then
+    printf '%-54s %8s   %s\n' "bytes per single-grant usage event (with key)" "${bytes_total[ledger1]}" "<= 400"
+  fi
+  if section_on depth; then
+    printf '%-54s %8s   %s\n' "consume cost, $BENCH_DEPLETED_GRANTS depleted grants vs 1" \
+      "$(ratio "${depth_lat[deepledger]}" "${depth_lat[shallowledger]}")" "<= 1.20"
+  fi
+  if section_on ledger; then
+    printf '%-54s %8s   %s\n' "consume cost, $large_entries vs $small_entries ledger entries" \
+      "$(ratio "$small_tps" "$large_tps")" "<= 1.20"
+  fi
+
+  if section_on bytes; then
+    echo
+    echo "bytes per usage event (growth of pg_table_size + pg_indexes_size over $BENCH_BYTES_EVENTS consumes"
+    echo "of 1 credit on a wallet with one grant, in a fresh database, one client; each event writes one"
+    echo "usage entry and one operation; rows = average pg_column_size of the entry and operation rows)"
+    for impl in ledger baseline; do
+      for key in 1 0; do
+        k="with key"; [ "$key" = 0 ] && k="no key"
+        read -r re ro <<<"${bytes_rows[$impl$key]}"
+        printf '  %-20s %5s  (%s; rows %s + %s bytes)\n' "$impl, $k" "${bytes_total[$impl$key]}" \
+          "${bytes_detail[$impl$key]}" "$re" "$ro"
+      done
+    done
+  fi
+
+  if section_on depth; then
+    echo
+    echo "consume cost by wallet depth (1 client, one wallet, with key, ${BENCH_COST_SECONDS}s each)"
+    printf '  %-58s %9s %9s %9s %6s\n' wallet tps "lat ms" "vs 1" other%
+    for impl in ledger baseline; do
+      for kind in shallow deep lapsed; do
+        case "$kind" in
+          shallow) d="1 active grant" ;;
+          deep) d="$BENCH_DEPLETED_GRANTS depleted grants + 1 active" ;;
+          lapsed) d="$BENCH_DEPLETED_GRANTS lapsed, unswept grants + 1 active" ;;
+        esac
+        printf '  %-58s %9s %9s %9s %6s\n' "$impl: $d" "$(fmt0 "${depth_tps[$kind$impl]}")" "${depth_lat[$kind$impl]}" \
+          "$(ratio "${depth_lat[$kind$impl]}" "${depth_lat[shallow$impl]}")" "${depth_other[$kind$impl]}"
+      done
+    done
+    echo "  (vs 1: latency over the single-grant wallet's; credit_verify of deep-ledger+lapsed-ledger: $verify_depth problems)"
+  fi
+
+  if section_on ledger; then
+    echo
+    echo "consume cost by ledger size (credit_consume with key, $BENCH_CLIENTS clients, $BENCH_WALLETS wallets, ${BENCH_SECONDS}s)"
+    printf '  %-58s %9s %9s %6s\n' ledger tps "lat ms" other%
+    printf '  %-58s %9s %9s %6s\n' "$small_entries entries" "$(fmt0 "$small_tps")" "$small_lat" "$small_other"
+    printf '  %-58s %9s %9s %6s\n' "$large_entries entries ($large_size entries+operations)" "$(fmt0 "$large_tps")" "$large_lat" "$large_other"
+    echo "  (filler of $BENCH_LEDGER_ROWS entries + as many operations written in ${fill_seconds}s by bench/ledger_fill.sql;"
+    echo "   credit_verify of c1 and c$BENCH_WALLETS: $verify_ledger problems)"
+  fi
+
+  if section_on expire; then
+    echo
+    echo "expiration sweep: SELECT credit_expire(NULL, $BENCH_EXPIRE_GRANTS) with $due grants due over $BENCH_EXPIRE_WALLETS wallets"
+    echo "  expired $expired grants in ${expire_seconds}s ($(awk -v n="$expired" -v s="$expire_seconds" 'BEGIN{ if (s > 0) printf "%.0f", n/s; else print "-" }') grants/s); $left still due; credit_verify(): $verify_expire problems"
+    echo "  (setup through credit_grant: ${expire_setup_seconds}s)"
+    echo "  lapsed-grants query: $plans_index of $plans_total executions used Index Scan using grants_expiry_idx"
+    echo "  (auto_explain over credit_expire(NULL, $audit_n) in a rolled-back transaction); last plan:"
+    echo "$plan_text"
+  fi
+} | tee "$report"
+say "report: $report; logs: $logs"
