@@ -90,7 +90,7 @@ CREATE TABLE credit_ledger.grants (
     CHECK (expires_at > effective_at),
     CHECK (open = (remaining > 0 AND voided_at IS NULL AND expired_at IS NULL))
 ) WITH (fillfactor = 80);
-CREATE INDEX grants_open_idx ON credit_ledger.grants (wallet_id) WHERE open;
+CREATE INDEX grants_open_idx ON credit_ledger.grants (wallet_id, expires_at) WHERE open;
 CREATE INDEX grants_expiry_idx ON credit_ledger.grants (expires_at, grant_id)
     WHERE open AND expires_at IS NOT NULL;
 COMMENT ON TABLE credit_ledger.grants IS

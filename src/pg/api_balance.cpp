@@ -40,7 +40,7 @@ std::string Balance(Ledger& ledger, const std::string& customer_id,
     return FormatAmount(0, ledger.RequireCreditType(credit_type));
   }
   if (!as_of) {
-    const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(*wallet);
+    const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(*wallet, now);
     return FormatAmount(SpendableBalance(PlannerState(*wallet, grants), now),
                         wallet->scale);
   }

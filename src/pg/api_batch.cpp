@@ -102,7 +102,7 @@ void ReadEvent(const Row& r, BatchEvent& e) {
 // memory; the wallet row and the grants are written once at the end.
 void ApplyWallet(Ledger& ledger, Wallet& wallet,
                  std::vector<BatchEvent*>& events, Micros now) {
-  const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet);
+  const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet, now);
   WalletState state = PlannerState(wallet, grants);
   for (BatchEvent* e : events) {
     CheckForInterrupts();

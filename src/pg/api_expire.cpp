@@ -81,7 +81,7 @@ bool ExpireGrant(Ledger& ledger, Wallet& wallet, std::int64_t grant_id,
   labels.reason = "expired";
   labels.occurred_at = draft.occurred_at;
   const std::int64_t balance =
-      SpendableBalance(PlannerState(wallet, ledger.ReadOpenGrants(wallet)), now);
+      SpendableBalance(PlannerState(wallet, ledger.ReadOpenGrants(wallet, now)), now);
   std::optional<std::string> value;
   if (draft.cost_basis) value = MoneyValue(remaining, wallet.scale, *draft.cost_basis);
   std::vector<PendingEvent> events{ExpiredEvent(wallet, operation_id, grant_id,

@@ -126,7 +126,7 @@ OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
   // Restored credit repays outstanding debt first, like any new credit: plan
   // over the open grants with the restored ones (and the new block) updated.
   std::map<std::int64_t, OpenGrant> by_id;
-  for (OpenGrant& g : ledger.ReadOpenGrants(wallet)) by_id[g.state.grant_id] = g;
+  for (OpenGrant& g : ledger.ReadOpenGrants(wallet, now)) by_id[g.state.grant_id] = g;
   for (const auto& [grant_id, row] : touched) by_id[grant_id] = row.AsOpen();
   if (new_block) {
     OpenGrant g;

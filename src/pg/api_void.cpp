@@ -53,7 +53,7 @@ std::string Void(Ledger& ledger, std::int64_t grant_id, const EntryLabels& label
   grant.remaining = 0;
   ledger.SaveGrant(wallet, grant);
   const std::int64_t balance =
-      SpendableBalance(PlannerState(wallet, ledger.ReadOpenGrants(wallet)), now);
+      SpendableBalance(PlannerState(wallet, ledger.ReadOpenGrants(wallet, now)), now);
   Conclude(ledger, wallet, MakeContext(operation_id, now, labels), drafts, balance,
            {VoidedEvent(wallet, operation_id, grant_id, voided, labels.reason,
                         balance)});

@@ -317,13 +317,27 @@ Wallet Ledger::LockOrCreateWallet(const std::string& customer_id,
   throw LedgerError(ErrorCode::kInternal, "wallet vanished after creation");
 }
 
-std::vector<OpenGrant> Ledger::ReadOpenGrants(const Wallet& wallet) {
+std::vector<OpenGrant> Ledger::ReadOpenGrants(const Wallet& wallet, Micros now) {
   OpenTable* t = Table(TableId::kGrants);
   const Oid index = Guard([] { return RawIndex("grants_open_idx"); });
-  const RawKeySpec key{1, F_INT8EQ, Int64GetDatum(wallet.wallet_id)};
+  // Two ranges of (wallet_id, expires_at): still to expire, and never.
+  const RawKeySpec later[2] = {
+      {1, F_INT8EQ, Int64GetDatum(wallet.wallet_id)},
+      {2, F_TIMESTAMPTZ_GT, TimestampTzGetDatum(now), BTGreaterStrategyNumber}};
+  const RawKeySpec never[2] = {{1, F_INT8EQ, Int64GetDatum(wallet.wallet_id)},
+                               {2, InvalidOid, 0, InvalidStrategy, true}};
   HeapTuple* tuples = nullptr;
-  const int count = Guard([&] {
-    return RawFetchAll(t, index, &key, 1, mode_, &tuples);
+  HeapTuple* more = nullptr;
+  int count = 0;
+  Guard([&] {
+    count = RawFetchAll(t, index, later, 2, mode_, &tuples);
+    const int n = RawFetchAll(t, index, never, 2, mode_, &more);
+    if (n > 0) {
+      tuples = static_cast<HeapTuple*>(
+          repalloc(tuples, (count + n) * sizeof(HeapTuple)));
+      memcpy(tuples + count, more, n * sizeof(HeapTuple));
+      count += n;
+    }
   });
   std::vector<OpenGrant> out;
   out.reserve(static_cast<std::size_t>(count));

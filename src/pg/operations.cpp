@@ -120,7 +120,7 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
   Wallet& wallet = *found;
   const std::int64_t units = ParseAmount(amount_text, wallet.scale);
 
-  const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet);
+  const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet, now);
   const ConsumePlan plan = PlanConsume(PlannerState(wallet, grants), now, units);
 
   std::vector<EntryDraft> drafts;
@@ -189,7 +189,7 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   block.cost_basis = spec.cost_basis;
 
   // Debt is repaid from what is spendable now, the new block included.
-  std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet);
+  std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet, now);
   grants.push_back(block);
   const ConsumePlan plan = PlanConsume(PlannerState(wallet, grants), now, 0);
 

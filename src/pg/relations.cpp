@@ -127,10 +127,16 @@ IndexScanDesc BeginScan(OpenTable* t, Oid index_oid, const RawKeySpec* keys,
   Relation index = index_open(index_oid, AccessShareLock);
   ScanKeyData scankeys[INDEX_MAX_KEYS];
   for (int i = 0; i < nkeys; ++i) {
-    ScanKeyEntryInitialize(&scankeys[i], 0, keys[i].column,
-                           BTEqualStrategyNumber, InvalidOid,
-                           index->rd_indcollation[keys[i].column - 1],
-                           keys[i].eq_proc, keys[i].value);
+    if (keys[i].is_null) {
+      ScanKeyEntryInitialize(&scankeys[i], SK_ISNULL | SK_SEARCHNULL,
+                             keys[i].column, InvalidStrategy, InvalidOid,
+                             InvalidOid, InvalidOid, 0);
+    } else {
+      ScanKeyEntryInitialize(&scankeys[i], 0, keys[i].column, keys[i].strategy,
+                             InvalidOid,
+                             index->rd_indcollation[keys[i].column - 1],
+                             keys[i].proc, keys[i].value);
+    }
   }
   IndexScanDesc scan = index_beginscan(t->rel, index, *snapshot, nkeys, 0);
   index_rescan(scan, scankeys, nkeys, nullptr, 0);

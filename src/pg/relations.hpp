@@ -64,12 +64,14 @@ struct ColumnRef {
 };
 AttrNumber Col(Relation rel, ColumnRef& column);
 
-// "Index column `column` equals `value`", compared with `eq_proc` (F_TEXTEQ,
-// F_INT8EQ, F_BYTEAEQ).
+// "Index column `column` <strategy> `value`", compared with `proc` (F_TEXTEQ,
+// F_INT8EQ, F_TIMESTAMPTZ_GT...); with is_null, "column IS NULL" instead.
 struct RawKeySpec {
   AttrNumber column;
-  RegProcedure eq_proc;
+  RegProcedure proc;
   Datum value;
+  StrategyNumber strategy = BTEqualStrategyNumber;
+  bool is_null = false;
 };
 
 // How a read sees the data. A writing operation first makes its own earlier
