@@ -49,9 +49,9 @@ CREATE FUNCTION floor.load(n integer) RETURNS void LANGUAGE sql AS $$
       FROM generate_series(1, n) i;
     INSERT INTO floor.grants (grant_id, wallet_id, customer_id, credit_type, amount, remaining,
                               promotional, priority, cost_basis, effective_at, expires_at,
-                              kind, operation_id, created_at, open)
+                              expired_amount, voided_amount, kind, operation_id, created_at, open)
     SELECT i, i, 'c' || i, 'usd', 1000000000.00, 1000000000.00, false, 50, 0.01, now(),
-           now() + interval '10 years', 'grant', 0, now(), true
+           now() + interval '10 years', 0.00, 0.00, 'grant', 0, now(), true
       FROM generate_series(1, n) i;
     INSERT INTO floor_min.wallets SELECT i, 100000000000 FROM generate_series(1, n) i;
     ANALYZE floor.wallets, floor.grants, floor_min.wallets;

@@ -5,7 +5,10 @@
 #include "guard.hpp"
 #include "spi.hpp"
 
+#include <map>
+
 extern "C" {
+#include "access/transam.h"
 #include "utils/fmgroids.h"
 }
 
@@ -240,7 +243,17 @@ void Ledger::Finish() {
 }
 
 int Ledger::RequireCreditType(const std::string& credit_type) {
+  // A credit type never changes once created, so its scale is kept for the
+  // backend's life - but only once its row is committed (a type created in
+  // a transaction that rolls back must not linger), and keyed by the table's
+  // OID (a reinstalled extension starts afresh).
+  static std::map<std::pair<Oid, std::string>, int> committed_scales;
   OpenTable* t = Table(TableId::kCreditTypes);
+  const Oid relid = RelationGetRelid(t->rel);
+  if (auto it = committed_scales.find({relid, credit_type});
+      it != committed_scales.end()) {
+    return it->second;
+  }
   const Oid index = Guard([] { return RawIndex("credit_types_pkey"); });
   const RawKeySpec key{1, F_TEXTEQ, TextDatum(credit_type)};
   const bool found = Guard([&] { return RawFetch(t, index, &key, 1, mode_); });
@@ -250,7 +263,15 @@ int Ledger::RequireCreditType(const std::string& credit_type) {
                       "Create it first with credit_type_create().");
   }
   HeapTuple tuple = Guard([&] { return ExecCopySlotHeapTuple(t->slot); });
-  return Read(t, tuple).Int32(At(t, credit_type_scale));
+  const int scale = Read(t, tuple).Int32(At(t, credit_type_scale));
+  const bool committed = Guard([&] {
+    const TransactionId xmin = HeapTupleHeaderGetXmin(tuple->t_data);
+    return HeapTupleHeaderXminFrozen(tuple->t_data) ||
+           (!TransactionIdIsCurrentTransactionId(xmin) &&
+            TransactionIdDidCommit(xmin));
+  });
+  if (committed) committed_scales[{relid, credit_type}] = scale;
+  return scale;
 }
 
 std::optional<Wallet> Ledger::FindWallet(const std::string& customer_id,
@@ -320,24 +341,14 @@ Wallet Ledger::LockOrCreateWallet(const std::string& customer_id,
 std::vector<OpenGrant> Ledger::ReadOpenGrants(const Wallet& wallet, Micros now) {
   OpenTable* t = Table(TableId::kGrants);
   const Oid index = Guard([] { return RawIndex("grants_open_idx"); });
-  // Two ranges of (wallet_id, expires_at): still to expire, and never.
-  const RawKeySpec later[2] = {
+  // One range of (wallet_id, coalesce(expires_at, infinity)): what is still
+  // to expire after now, never-expiring grants included.
+  const RawKeySpec keys[2] = {
       {1, F_INT8EQ, Int64GetDatum(wallet.wallet_id)},
       {2, F_TIMESTAMPTZ_GT, TimestampTzGetDatum(now), BTGreaterStrategyNumber}};
-  const RawKeySpec never[2] = {{1, F_INT8EQ, Int64GetDatum(wallet.wallet_id)},
-                               {2, InvalidOid, 0, InvalidStrategy, true}};
   HeapTuple* tuples = nullptr;
-  HeapTuple* more = nullptr;
-  int count = 0;
-  Guard([&] {
-    count = RawFetchAll(t, index, later, 2, mode_, &tuples);
-    const int n = RawFetchAll(t, index, never, 2, mode_, &more);
-    if (n > 0) {
-      tuples = static_cast<HeapTuple*>(
-          repalloc(tuples, (count + n) * sizeof(HeapTuple)));
-      memcpy(tuples + count, more, n * sizeof(HeapTuple));
-      count += n;
-    }
+  const int count = Guard([&] {
+    return RawFetchAll(t, index, keys, 2, mode_, &tuples);
   });
   std::vector<OpenGrant> out;
   out.reserve(static_cast<std::size_t>(count));

@@ -4,6 +4,7 @@ extern "C" {
 #include "access/xact.h"
 #include "storage/lock.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 }
 
 namespace credit_ledger::pg {
@@ -23,26 +24,57 @@ Oid LedgerNamespace() {
   return nsp;
 }
 
+// Relation OIDs by name, looked up once per backend. Any relcache
+// invalidation (DROP EXTENSION sends them for every table) clears the cache.
+struct CachedRelid {
+  char name[NAMEDATALEN];
+  Oid relid;
+};
+CachedRelid relid_cache[32];
+int relid_cache_size = 0;
+bool relid_callback_registered = false;
+
+void ForgetRelids(Datum, Oid) { relid_cache_size = 0; }
+
 Oid LedgerRelid(const char* name) {
+  for (int i = 0; i < relid_cache_size; ++i) {
+    if (strcmp(relid_cache[i].name, name) == 0) return relid_cache[i].relid;
+  }
   Oid relid = get_relname_relid(name, LedgerNamespace());
   if (!OidIsValid(relid)) {
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                     errmsg("relation \"credit_ledger.%s\" does not exist", name)));
   }
+  if (!relid_callback_registered) {
+    CacheRegisterRelcacheCallback(ForgetRelids, 0);
+    relid_callback_registered = true;
+  }
+  if (relid_cache_size < static_cast<int>(lengthof(relid_cache))) {
+    strlcpy(relid_cache[relid_cache_size].name, name, NAMEDATALEN);
+    relid_cache[relid_cache_size].relid = relid;
+    ++relid_cache_size;
+  }
   return relid;
 }
 
-// Opens the table's indexes and executor state for writing, once.
+// Prepares the table for writing, once: the write lock, executor state and a
+// slot. Its indexes are opened only when an index entry must be written.
 void EnsureWriter(OpenTables* open, OpenTable* t) {
   if (t->rri != nullptr) return;
   LockRelationOid(RelationGetRelid(t->rel), RowExclusiveLock);
   if (open->estate == nullptr) open->estate = CreateExecutorState();
   ResultRelInfo* rri = makeNode(ResultRelInfo);
   InitResultRelInfo(rri, t->rel, 0, nullptr, 0);
-  // Speculative: unique indexes can also serve as ON CONFLICT arbiters.
-  ExecOpenIndices(rri, true);
   t->rri = rri;
   t->wslot = MakeSingleTupleTableSlot(RelationGetDescr(t->rel), &TTSOpsHeapTuple);
+}
+
+// Opens the table's indexes for inserting entries (speculative: its unique
+// indexes can also serve as ON CONFLICT arbiters), once.
+void EnsureIndexes(OpenTable* t) {
+  if (t->indexes_open) return;
+  ExecOpenIndices(t->rri, true);
+  t->indexes_open = true;
 }
 
 // Refuses a NULL in a NOT NULL column, as the executor would (23502): direct
@@ -63,6 +95,7 @@ void CheckNotNull(Relation rel, const bool* nulls) {
 
 // Inserts the index entries of the tuple in the write slot.
 void InsertIndexEntries(OpenTables* open, OpenTable* t) {
+  EnsureIndexes(t);
   if (t->rri->ri_NumIndices > 0) {
     ExecInsertIndexTuples(t->rri, t->wslot, open->estate, false, false, nullptr,
                           NIL);
@@ -248,7 +281,7 @@ void RawUpdate(OpenTables* open, OpenTable* t, HeapTuple old, Datum* values,
 void RawClose(OpenTables* open) {
   for (OpenTable& t : open->tables) {
     if (t.rel == nullptr) continue;
-    if (t.rri != nullptr) ExecCloseIndices(t.rri);
+    if (t.indexes_open) ExecCloseIndices(t.rri);
     if (t.wslot != nullptr) ExecDropSingleTupleTableSlot(t.wslot);
     ExecDropSingleTupleTableSlot(t.slot);
     table_close(t.rel, NoLock);
@@ -265,21 +298,25 @@ int64 RawNextval(const char* sequence) {
 bool RawInsertUnlessConflict(OpenTables* open, OpenTable* t, Datum* values,
                              bool* nulls, Oid arbiter_index) {
   EnsureWriter(open, t);
+  EnsureIndexes(t);
   CheckNotNull(t->rel, nulls);
   HeapTuple tuple = heap_form_tuple(RelationGetDescr(t->rel), values, nulls);
   ExecStoreHeapTuple(tuple, t->wslot, true);
   List* arbiters = list_make1_oid(arbiter_index);
-  for (;;) {
-    // The pre-check waits for a concurrent inserter of the key to finish.
-    ItemPointerData conflict;
-    if (!ExecCheckIndexConstraints(t->rri, t->wslot, open->estate, &conflict,
-                                   arbiters)) {
-      ResetPerTupleExprContext(open->estate);
-      ExecClearTuple(t->wslot);
-      return false;
+  // The caller has just looked for a committed row with this key, so the
+  // first attempt goes straight to a speculative insertion; only after a
+  // conflict do we pre-check, which waits for an in-progress inserter, as
+  // INSERT ... ON CONFLICT DO NOTHING does.
+  for (bool first = true;; first = false) {
+    if (!first) {
+      ItemPointerData conflict;
+      if (!ExecCheckIndexConstraints(t->rri, t->wslot, open->estate, &conflict,
+                                     arbiters)) {
+        ResetPerTupleExprContext(open->estate);
+        ExecClearTuple(t->wslot);
+        return false;
+      }
     }
-    // Insert speculatively; a racing inserter that got past its pre-check
-    // too makes one of us back out and look again.
     const uint32 token = SpeculativeInsertionLockAcquire(GetCurrentTransactionId());
     table_tuple_insert_speculative(t->rel, t->wslot, GetCurrentCommandId(true),
                                    0, nullptr, token);

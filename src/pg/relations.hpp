@@ -37,6 +37,7 @@ struct OpenTable {
   ResultRelInfo* rri = nullptr;     // indexes opened for writing, on first write
   TupleTableSlot* slot = nullptr;   // for scans
   TupleTableSlot* wslot = nullptr;  // for tuples being written
+  bool indexes_open = false;        // rri's indexes, opened on first need
 };
 
 // The tables one operation has opened, and the executor state index
