@@ -4,13 +4,17 @@
 # suite, from a fresh machine, is scripts/test.sh.
 
 EXTENSION = credit_ledger
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" credit_ledger.control)
 MODULE_big = credit_ledger
 OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
+# Released scripts and upgrade scripts are kept as they are; the current
+# version's full script is built from sql/credit_ledger.sql.
 DATA = $(sort $(wildcard sql/credit_ledger--*.sql))
+DATA_built = build/sql/credit_ledger--$(EXTVERSION).sql
 
 # One regression file per topic in sql/ (the install scripts excluded), and
 # one isolation spec per race in test/isolation/specs.
-REGRESS = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/credit_ledger--%,$(wildcard sql/*.sql))))
+REGRESS = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/credit_ledger%,$(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress
 ISOLATION = $(sort $(patsubst test/isolation/specs/%.spec,%,$(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=build/isolation
@@ -31,6 +35,10 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(OBJS): $(wildcard src/core/*.hpp src/pg/*.hpp)
+
+build/sql/credit_ledger--$(EXTVERSION).sql: sql/credit_ledger.sql
+	@mkdir -p build/sql
+	cp $< $@
 
 installcheck: | build-dirs
 .PHONY: build-dirs

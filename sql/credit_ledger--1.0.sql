@@ -1,6 +1,9 @@
 \echo Use "CREATE EXTENSION credit_ledger" to load this file. \quit
 
--- credit_ledger 1.0: credit types, wallets, grants (credit blocks), operations
+-- credit_ledger 1.0, as released: never edited. Later versions change
+-- sql/credit_ledger.sql and add an upgrade script.
+
+-- credit_ledger: credit types, wallets, grants (credit blocks), operations
 -- (one per call, carrying the idempotency key) and an append-only, hash-chained
 -- ledger of entries. Tables live in schema credit_ledger; the functions live in
 -- the schema chosen at CREATE EXTENSION (public by default).
@@ -498,19 +501,21 @@ $$;
 -- that no wallet stays locked for long, until nothing more is due (or only
 -- wallets other transactions hold are left, for the next run). Call it at
 -- top level: CALL credit_expire_due(); pg_cron does.
+-- (A procedure that commits cannot pin search_path with SET, so every
+-- operator and function in it is schema-qualified.)
 CREATE PROCEDURE @extschema@.credit_expire_due(batch_size integer DEFAULT 500)
 LANGUAGE plpgsql
 AS $$
 DECLARE
     expired integer;
 BEGIN
-    IF batch_size IS NULL OR batch_size < 1 THEN
+    IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
         RAISE EXCEPTION 'batch_size must be a positive integer' USING ERRCODE = '22023';
     END IF;
     LOOP
         expired := @extschema@.credit_expire(NULL, batch_size);
         COMMIT;
-        EXIT WHEN expired < batch_size;
+        EXIT WHEN expired OPERATOR(pg_catalog.<) batch_size;
     END LOOP;
 END
 $$;
@@ -656,26 +661,97 @@ BEGIN
 END
 $$;
 
--- Batch consumption.
 
--- One row per event of credit_consume_batch, in the order given: applied,
--- replayed (its idempotency key was seen before), insufficient (LG001), or
--- error with the SQLSTATE and message credit_consume would have raised.
-CREATE TYPE credit_ledger.batch_result AS (
-    ordinal      integer,
-    status       text,
-    operation_id bigint,
-    amount       numeric,
-    balance      numeric,
-    sqlstate     text,
-    message      text
-);
+-- Privileges. Nothing is open to PUBLIC: tables, sequences, types' schema
+-- and every function are revoked explicitly here, so that default privileges
+-- an administrator set before CREATE EXTENSION cannot open them either.
+-- credit_ledger.grant_access gives a role the reader or the writer set.
+REVOKE ALL ON SCHEMA credit_ledger FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA credit_ledger FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA credit_ledger FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA credit_ledger FROM PUBLIC;
+DO $$
+DECLARE
+    routine regprocedure;
+BEGIN
+    FOR routine IN
+        SELECT p.oid::regprocedure
+          FROM pg_catalog.pg_proc p
+          JOIN pg_catalog.pg_depend d
+            ON d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND d.objid = p.oid AND d.deptype = 'e'
+          JOIN pg_catalog.pg_extension x
+            ON x.oid = d.refobjid AND x.extname = 'credit_ledger'
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON ROUTINE %s FROM PUBLIC', routine);
+    END LOOP;
+END
+$$;
 
--- Applies a JSON array of usage events - objects with customer_id,
--- credit_type, amount and optionally idempotency_key, feature, source_id,
--- occurred_at and metadata - each with exactly credit_consume's semantics.
-CREATE FUNCTION @extschema@.credit_consume_batch(events jsonb)
-RETURNS SETOF credit_ledger.batch_result
-    AS 'MODULE_PATHNAME', 'credit_consume_batch'
-    LANGUAGE C VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, credit_ledger, pg_temp;
+-- Gives `role` the reader set (USAGE on the schema, SELECT on its tables and
+-- views, the read functions) or, with writer, also the functions that
+-- write. Nobody gets INSERT, UPDATE, DELETE or TRUNCATE on the tables: writes
+-- go through the functions. Run it as the extension's owner or a superuser.
+CREATE FUNCTION credit_ledger.grant_access(role regrole, writer boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    readers text[] := ARRAY['credit_balance', 'credit_entries', 'credit_usage',
+                            'credit_verify', 'ledger_now'];
+    writers text[] := ARRAY['credit_type_create', 'credit_wallet_configure',
+                            'credit_grant', 'credit_consume',
+                            'credit_expire', 'credit_expire_due', 'credit_void',
+                            'credit_adjust', 'credit_reverse',
+                            'credit_schedule_expiration', 'credit_unschedule_expiration',
+                            'credit_events_claim', 'credit_events_ack',
+                            'credit_events_prune'];
+    routine regprocedure;
+BEGIN
+    IF role IS NULL OR writer IS NULL THEN
+        RAISE EXCEPTION 'role and writer must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    EXECUTE format('GRANT USAGE ON SCHEMA credit_ledger TO %s', role);
+    EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA credit_ledger TO %s', role);
+    FOR routine IN
+        SELECT p.oid::regprocedure
+          FROM pg_proc p
+          JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                          AND d.deptype = 'e'
+          JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'credit_ledger'
+         WHERE p.proname = ANY (readers)
+            OR (writer AND p.proname = ANY (writers))
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO %s', routine, role);
+    END LOOP;
+END
+$$;
+
+-- Takes everything grant_access gave back from `role`.
+CREATE FUNCTION credit_ledger.revoke_access(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    routine regprocedure;
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    FOR routine IN
+        SELECT p.oid::regprocedure
+          FROM pg_proc p
+          JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                          AND d.deptype = 'e'
+          JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'credit_ledger'
+    LOOP
+        EXECUTE format('REVOKE ALL ON ROUTINE %s FROM %s', routine, role);
+    END LOOP;
+    EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA credit_ledger FROM %s', role);
+    EXECUTE format('REVOKE ALL ON SCHEMA credit_ledger FROM %s', role);
+END
+$$;
+REVOKE ALL ON FUNCTION credit_ledger.grant_access(regrole, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION credit_ledger.revoke_access(regrole) FROM PUBLIC;

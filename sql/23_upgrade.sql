@@ -1,0 +1,109 @@
+-- Upgrades: the 1.1 library serves the 1.0 SQL definitions (every 1.0
+-- function works against a 1.0 install), ALTER EXTENSION UPDATE keeps every
+-- row, and an upgraded installation has exactly the objects, definitions
+-- and privileges of a fresh 1.1 one.
+SET client_min_messages = warning;
+SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, YMD';
+SET credit_ledger.clock = '2026-03-01 12:00:00+00';
+
+CREATE EXTENSION credit_ledger VERSION '1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'credit_ledger';
+
+-- The whole 1.0 API, run by the 1.1 library.
+SELECT credit_type_create('usd', 2);
+SELECT credit_wallet_configure('a', 'usd', 10, '{50}') > 0 AS configured;
+SELECT credit_grant('a', 'usd', 100, cost_basis => 0.5, expires_at => '2026-03-10', idempotency_key => 'g1') AS g1;
+SELECT credit_grant('a', 'usd', 30, promotional => true) AS g2;
+SELECT amount, balance, replayed FROM credit_consume('a', 'usd', 60, 'k1', 'chat');
+SELECT amount, balance, replayed FROM credit_consume('a', 'usd', 60, 'k1', 'chat');
+SELECT amount, balance FROM credit_reverse((SELECT min(operation_id) FROM credit_ledger.operations WHERE operation_type = 'consume'), 10);
+SELECT amount, balance FROM credit_adjust('a', 'usd', -5, 'fix');
+SELECT credit_void(2);
+SELECT credit_balance('a', 'usd'), credit_balance('a', 'usd', '2026-03-01 12:00+00');
+SELECT count(*) AS entries FROM credit_entries('a', 'usd');
+SELECT count(*) AS usage_rows FROM credit_usage('a', 'usd', '2026-03-01', '2026-04-01');
+SELECT count(*) AS claimed FROM credit_events_claim(2, 'relay');
+SELECT credit_events_ack(ARRAY[1]::bigint[]);
+SET credit_ledger.clock = '2026-03-20 00:00+00';
+SELECT credit_expire();
+SELECT * FROM credit_verify();
+SELECT to_regprocedure('credit_consume_batch(jsonb)') IS NULL AS no_batch_in_1_0;
+
+-- Upgrade: every row stays as it was.
+CREATE TEMP TABLE rows_before AS
+SELECT 'wallets' AS t, md5(string_agg(x::text, '|' ORDER BY x.wallet_id)) AS digest FROM credit_ledger.wallets x
+UNION ALL SELECT 'grants', md5(string_agg(x::text, '|' ORDER BY x.grant_id)) FROM credit_ledger.grants x
+UNION ALL SELECT 'operations', md5(string_agg(x::text, '|' ORDER BY x.operation_id)) FROM credit_ledger.operations x
+UNION ALL SELECT 'entries', md5(string_agg(x::text, '|' ORDER BY x.wallet_id, x.seq)) FROM credit_ledger.entries x;
+ALTER EXTENSION credit_ledger UPDATE TO '1.1';
+SELECT extversion FROM pg_extension WHERE extname = 'credit_ledger';
+SELECT b.t FROM rows_before b
+  JOIN (SELECT 'wallets' AS t, md5(string_agg(x::text, '|' ORDER BY x.wallet_id)) AS digest FROM credit_ledger.wallets x
+        UNION ALL SELECT 'grants', md5(string_agg(x::text, '|' ORDER BY x.grant_id)) FROM credit_ledger.grants x
+        UNION ALL SELECT 'operations', md5(string_agg(x::text, '|' ORDER BY x.operation_id)) FROM credit_ledger.operations x
+        UNION ALL SELECT 'entries', md5(string_agg(x::text, '|' ORDER BY x.wallet_id, x.seq)) FROM credit_ledger.entries x) a
+    USING (t)
+ WHERE a.digest IS DISTINCT FROM b.digest;
+SELECT * FROM credit_verify();
+
+-- The 1.1 additions work on the upgraded installation.
+SELECT ordinal, status, amount FROM credit_consume_batch('[{"customer_id": "a", "credit_type": "usd", "amount": 1},
+                                                          {"customer_id": "a", "credit_type": "usd", "amount": 1, "idempotency_key": "k1"}]');
+SELECT credit_events_fail(ARRAY[2]::bigint[], 'endpoint gone') AS failed,
+       credit_events_retry(ARRAY[2]::bigint[]) AS retried,
+       credit_events_release(ARRAY[2]::bigint[]) AS released;
+SELECT * FROM credit_events_claim(1, 'relay', '2 days');
+
+-- Everything the extension owns, with its definition and privileges.
+CREATE FUNCTION pg_temp.members() RETURNS TABLE (object text, definition text)
+LANGUAGE sql AS $$
+  WITH member AS (
+    SELECT d.classid, d.objid FROM pg_depend d
+      JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'credit_ledger'
+     WHERE d.deptype = 'e'),
+  rel AS (SELECT c.* FROM pg_class c JOIN member m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid)
+  SELECT pg_describe_object(m.classid, m.objid, 0),
+         CASE m.classid
+           WHEN 'pg_proc'::regclass THEN
+             (SELECT pg_get_functiondef(p.oid) || ' acl=' || coalesce(p.proacl::text, '-')
+                FROM pg_proc p WHERE p.oid = m.objid)
+           WHEN 'pg_class'::regclass THEN
+             (SELECT c.relkind::text || ' opts=' || coalesce(c.reloptions::text, '-')
+                     || ' acl=' || coalesce(c.relacl::text, '-')
+                     || coalesce(' view=' || pg_get_viewdef(c.oid), '')
+                FROM pg_class c WHERE c.oid = m.objid)
+           WHEN 'pg_type'::regclass THEN format_type(m.objid, NULL)
+           ELSE ''
+         END
+    FROM member m
+  UNION ALL
+  SELECT 'column ' || a.attrelid::regclass || '.' || a.attname,
+         a.attnum || ' ' || format_type(a.atttypid, a.atttypmod) || ' notnull=' || a.attnotnull
+         || ' default=' || coalesce(pg_get_expr(ad.adbin, ad.adrelid), '-')
+    FROM pg_attribute a JOIN rel ON rel.oid = a.attrelid
+    LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+   WHERE a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT 'constraint ' || c.conname || ' on ' || c.conrelid::regclass, pg_get_constraintdef(c.oid)
+    FROM pg_constraint c JOIN rel ON rel.oid = c.conrelid
+  UNION ALL
+  SELECT 'index ' || i.indexrelid::regclass, pg_get_indexdef(i.indexrelid)
+    FROM pg_index i JOIN rel ON rel.oid = i.indrelid
+  UNION ALL
+  SELECT 'trigger ' || t.tgname || ' on ' || t.tgrelid::regclass, pg_get_triggerdef(t.oid)
+    FROM pg_trigger t JOIN rel ON rel.oid = t.tgrelid WHERE NOT t.tgisinternal
+  UNION ALL
+  SELECT 'schema credit_ledger', coalesce(nspacl::text, '-') FROM pg_namespace WHERE nspname = 'credit_ledger'
+$$;
+CREATE TEMP TABLE upgraded AS SELECT * FROM pg_temp.members();
+DROP EXTENSION credit_ledger;
+CREATE EXTENSION credit_ledger;
+CREATE TEMP TABLE fresh AS SELECT * FROM pg_temp.members();
+SELECT count(*) > 100 AS many_objects_compared FROM fresh;
+-- Differences both ways: none.
+(SELECT 'only upgraded' AS side, * FROM upgraded EXCEPT SELECT 'only upgraded', * FROM fresh)
+UNION ALL
+(SELECT 'only fresh', * FROM fresh EXCEPT SELECT 'only fresh', * FROM upgraded)
+ORDER BY 2, 1;
+DROP EXTENSION credit_ledger;
