@@ -375,6 +375,7 @@ void Ledger::SaveRemaining(const Wallet& wallet,
   OpenTable* t = Table(TableId::kGrants);
   for (std::size_t i = 0; i < before.size(); ++i) {
     if (remaining_after[i] == before[i].state.remaining) continue;
+    CheckForInterrupts();
     if (before[i].tuple == nullptr) {
       throw LedgerError(ErrorCode::kInternal,
                         "a grant to update was not read from the table");
@@ -602,6 +603,7 @@ void Ledger::AppendEntries(Wallet& wallet, const EntryContext& ctx,
                            const std::vector<EntryDraft>& drafts) {
   OpenTable* t = drafts.empty() ? nullptr : Table(TableId::kEntries);
   for (const EntryDraft& d : drafts) {
+    CheckForInterrupts();  // a drawdown over many grants stays cancellable
     EntryRecord e;
     e.wallet_id = wallet.wallet_id;
     e.seq = wallet.last_seq + 1;
