@@ -139,8 +139,11 @@ std::vector<Problem> WalletAuditor::Finish(const AuditWallet& w) {
                                 " but its debt entries sum to " +
                                 Units(-debt_entries_) + ".");
   }
-  for (const auto& [id, t] : grants_) {
-    const std::string grant = "Grant " + std::to_string(id);
+  // Not a structured binding: C++17 lets no lambda capture one, and clang
+  // (the fuzz build) enforces that.
+  for (const auto& id_and_tally : grants_) {
+    const Tally& t = id_and_tally.second;
+    const std::string grant = "Grant " + std::to_string(id_and_tally.first);
     if (t.grant_entries != 1 || t.granted != t.grant.amount) {
       Report("grant_entry_mismatch",
              grant + " has " + std::to_string(t.grant_entries) +
