@@ -28,6 +28,12 @@ int ExpectedSign(EntryType type, bool has_grant) {
 
 std::string Seq(std::int64_t seq) { return "entry seq " + std::to_string(seq); }
 
+// The seq that must follow `seq`, as text: a tampered seq may be INT64_MAX,
+// whose successor no int64 holds.
+std::string SeqAfter(std::int64_t seq) {
+  return seq == INT64_MAX ? "9223372036854775808" : std::to_string(seq + 1);
+}
+
 // Sums that a tampered ledger could push past int64 saturate instead of
 // overflowing; the entry's own range check reports the tampering.
 void SaturatingAdd(std::int64_t& acc, std::int64_t value) {
@@ -52,8 +58,8 @@ void WalletAuditor::Report(std::string problem, std::string detail) {
 }
 
 void WalletAuditor::Add(const EntryRecord& e, const Digest& stored_hash) {
-  if (e.seq != last_seq_ + 1) {
-    Report("seq_gap", "Expected seq " + std::to_string(last_seq_ + 1) +
+  if (last_seq_ == INT64_MAX || e.seq != last_seq_ + 1) {
+    Report("seq_gap", "Expected seq " + SeqAfter(last_seq_) +
                           " but found " + std::to_string(e.seq) + ".");
   }
   last_seq_ = e.seq;

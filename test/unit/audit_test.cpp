@@ -132,5 +132,18 @@ TEST(WalletAuditor, ExpiredTwiceButRestoredCreditMayLapseAgain) {
   EXPECT_EQ(r.Problems(), Codes{});
 }
 
+// Found by fuzz/audit_fuzz: a tampered seq of INT64_MAX followed by another
+// entry made the gap check compute INT64_MAX + 1 (undefined behaviour; caught
+// by UBSan in the sanitizer build).
+TEST(WalletAuditor, SeqAtInt64MaxIsAGapNotAnOverflow) {
+  Ledger l;
+  l.entries[3].seq = INT64_MAX;
+  l.hashes[3] = ChainHash(l.hashes[2], l.entries[3]);
+  l.hashes[4] = ChainHash(l.hashes[3], l.entries[4]);
+  l.wallet.last_hash = l.hashes[4];
+  const Codes codes = l.Problems();
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), "seq_gap"), 2);
+}
+
 }  // namespace
 }  // namespace credit_ledger
