@@ -42,6 +42,12 @@ void SaturatingAdd(std::int64_t& acc, std::int64_t value) {
   }
 }
 
+// -value, saturating like the sums: a tampered ledger can drive a sum to
+// INT64_MIN, whose negation no int64 holds.
+std::int64_t SaturatingNegate(std::int64_t value) {
+  return value == INT64_MIN ? INT64_MAX : -value;
+}
+
 }  // namespace
 
 WalletAuditor::WalletAuditor(int scale, const std::vector<AuditGrant>& grants)
@@ -140,10 +146,11 @@ std::vector<Problem> WalletAuditor::Finish(const AuditWallet& w) {
                                    " but its entries sum to " + Units(sum_) +
                                    ".");
   }
-  if (w.debt != -debt_entries_) {
+  const std::int64_t entries_debt = SaturatingNegate(debt_entries_);
+  if (w.debt != entries_debt) {
     Report("debt_mismatch", "The wallet's debt is " + Units(w.debt) +
                                 " but its debt entries sum to " +
-                                Units(-debt_entries_) + ".");
+                                Units(entries_debt) + ".");
   }
   // Not a structured binding: C++17 lets no lambda capture one, and clang
   // (the fuzz build) enforces that.
