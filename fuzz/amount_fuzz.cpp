@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -179,6 +180,15 @@ std::int64_t NearBound(std::int64_t raw) {
   return raw < 0 ? -kMaxUnits + offset : kMaxUnits + offset;
 }
 
+// Folds any int64 into the bands at the ends of the int64 range (an offset
+// of 0 gives INT64_MIN itself).
+std::int64_t NearLimit(std::int64_t raw) {
+  constexpr std::int64_t kBand = 1000;
+  const std::int64_t offset = raw % kBand; // -999..999
+  return offset <= 0 ? std::numeric_limits<std::int64_t>::min() - offset
+                     : std::numeric_limits<std::int64_t>::max() - (offset - 1);
+}
+
 } // namespace
 } // namespace credit_ledger::fuzz
 
@@ -205,5 +215,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
   CheckUnits(raw[0], raw[1], valid_scale);
   CheckUnits(NearBound(raw[0]), NearBound(raw[1]), valid_scale);
   CheckUnits(NearBound(raw[0]), raw[1] % (kMaxUnits + 1), valid_scale);
+  CheckUnits(NearLimit(raw[0]), NearLimit(raw[1]), valid_scale);
   return 0;
 }
