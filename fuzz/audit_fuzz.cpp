@@ -221,11 +221,11 @@ private:
     return stored_.grants[static_cast<std::size_t>(grant_id - 1)].remaining;
   }
 
-  // The debt is cleared first, then charged to the grant.
+  // The grant is charged first, then the debt cleared (as src/pg does).
   void Repay(const ConsumePlan &plan, std::int64_t op) {
     for (const Draw &d : plan.repayments) {
-      Append(EntryType::kRepayment, d.amount, std::nullopt, op);
       Append(EntryType::kRepayment, -d.amount, open_[d.index].grant_id, op);
+      Append(EntryType::kRepayment, d.amount, std::nullopt, op);
     }
   }
 
