@@ -52,3 +52,10 @@ check-regress: | build-dirs
 check-isolation: | build-dirs
 	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
 .PHONY: check-regress check-isolation
+
+# The regression and isolation suites against an ASan+UBSan build of the
+# extension, installed into a private copy of the PostgreSQL that PG_CONFIG
+# names (which stays untouched); run as root. See scripts/sanitize.sh.
+sanitize:
+	PG_CONFIG="$(PG_CONFIG)" bash scripts/sanitize.sh
+.PHONY: sanitize

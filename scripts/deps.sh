@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs (as root, on Debian 12) the packages the build, the tests and the
-# walkthrough need; does nothing when they are already there.
+# walkthrough need; does nothing when they are already there. clang-14 and
+# libclang-rt-14-dev (libFuzzer's runtime) are for the fuzz targets; gcc's
+# ASan/UBSan runtimes come with build-essential.
 set -euo pipefail
 
 packages=(
   build-essential cmake libgtest-dev
+  clang-14 libclang-rt-14-dev
   postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap postgresql-15-cron
   libipc-run-perl
   python3 python3-psycopg python3-pytest

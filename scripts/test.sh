@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine (as root): installs what
-# it needs, builds, then runs the core's unit tests (GoogleTest), the
-# regression topics (pg_regress, pgTAP among them) and the isolation specs
-# against a throwaway cluster, and the TAP tests, each with its own cluster.
+# it needs, builds, then runs the core's unit tests (GoogleTest, plain and
+# under ASan+UBSan), a short run of each fuzz target, the regression topics
+# (pg_regress, pgTAP among them) and the isolation specs against a throwaway
+# cluster, and the TAP tests, each with its own cluster.
 # Ends with the line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -33,6 +34,29 @@ if cmake -S . -B build/core -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$log/cmake.log" 
 else
   cat "$log/cmake.log"; note_failure "core build"
 fi
+
+# 1b. The same unit tests built with ASan+UBSan (-fno-sanitize-recover=all):
+# one test, failed by any failing test or sanitizer report.
+if cmake -S . -B build/core-san -DCREDIT_LEDGER_SANITIZE=ON \
+     -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$log/sanitize.log" 2>&1 &&
+   cmake --build build/core-san -j"$(nproc)" >>"$log/sanitize.log" 2>&1 &&
+   ctest --test-dir build/core-san --output-on-failure >>"$log/sanitize.log" 2>&1; then
+  echo "unit tests under ASan+UBSan: ok"
+  passed=$((passed + 1))
+else
+  tail -60 "$log/sanitize.log"; note_failure "unit tests under ASan+UBSan"
+fi
+
+# 1c. A short fuzz run: each libFuzzer target in fuzz/ for FUZZ_SECONDS
+# (default 25) from its seed corpus; one test per target. The long run is
+# scripts/fuzz.sh [seconds].
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-25}" >"$log/fuzz.log" 2>&1
+grep -vE '^fuzz [a-z_]+: ok' "$log/fuzz.log" | tail -60 || true
+grep -E '^fuzz [a-z_]+: ok' "$log/fuzz.log" || true
+ok=$(grep -cE '^fuzz [a-z_]+: ok' "$log/fuzz.log" || true)
+bad=$(grep -cE '^fuzz [a-z_ ]+: FAILED' "$log/fuzz.log" || true)
+passed=$((passed + ok)); failed=$((failed + bad))
+if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then note_failure "fuzz targets did not run"; fi
 
 # 2. The extension.
 if ! { make -j"$(nproc)" >"$log/make.log" 2>&1 && make install >>"$log/make.log" 2>&1; }; then

@@ -2,7 +2,6 @@
 
 #include "error.hpp"
 
-#include <limits>
 #include "cpp_only.hpp"  // last: fails if a PostgreSQL header came before
 
 namespace credit_ledger {
@@ -163,24 +162,34 @@ std::string FormatAmount(std::int64_t units, int scale) {
   return out;
 }
 
+namespace {
+
+// The error for a sum or difference that leaves +-kMaxUnits.
+[[noreturn]] void OutOfRange(std::string_view what) {
+  throw LedgerError(ErrorCode::kOutOfRange,
+                    std::string(what) + " is out of range",
+                    "A balance holds at most 18 significant digits at its "
+                    "credit type's scale.");
+}
+
+}  // namespace
+
 std::int64_t AddUnits(std::int64_t a, std::int64_t b, std::string_view what) {
   std::int64_t sum = 0;
   if (__builtin_add_overflow(a, b, &sum) || sum > kMaxUnits ||
       sum < -kMaxUnits) {
-    throw LedgerError(ErrorCode::kOutOfRange,
-                      std::string(what) + " is out of range",
-                      "A balance holds at most 18 significant digits at its "
-                      "credit type's scale.");
+    OutOfRange(what);
   }
   return sum;
 }
 
 std::int64_t SubUnits(std::int64_t a, std::int64_t b, std::string_view what) {
-  if (b == std::numeric_limits<std::int64_t>::min()) {
-    throw LedgerError(ErrorCode::kOutOfRange,
-                      std::string(what) + " is out of range");
+  std::int64_t difference = 0;
+  if (__builtin_sub_overflow(a, b, &difference) || difference > kMaxUnits ||
+      difference < -kMaxUnits) {
+    OutOfRange(what);
   }
-  return AddUnits(a, -b, what);
+  return difference;
 }
 
 }  // namespace credit_ledger

@@ -47,12 +47,24 @@ int ExpectedSign(EntryType type, bool on_grant, bool opening) {
 
 std::string Seq(std::int64_t seq) { return "entry seq " + std::to_string(seq); }
 
+// The seq that must follow `seq`, as text: a tampered seq may be INT64_MAX,
+// whose successor no int64 holds.
+std::string SeqAfter(std::int64_t seq) {
+  return seq == INT64_MAX ? "9223372036854775808" : std::to_string(seq + 1);
+}
+
 // Sums that a tampered ledger could push past int64 saturate instead of
 // overflowing; the entry's own range check reports the tampering.
 void SaturatingAdd(std::int64_t& acc, std::int64_t value) {
   if (__builtin_add_overflow(acc, value, &acc)) {
     acc = value > 0 ? INT64_MAX : INT64_MIN;
   }
+}
+
+// -value, saturating like the sums: a tampered ledger can drive a sum to
+// INT64_MIN, whose negation no int64 holds.
+std::int64_t SaturatingNegate(std::int64_t value) {
+  return value == INT64_MIN ? INT64_MAX : -value;
 }
 
 }  // namespace
@@ -71,8 +83,8 @@ void WalletAuditor::Report(std::string problem, std::string detail) {
 }
 
 void WalletAuditor::Add(const EntryRecord& e, const Digest& stored_hash) {
-  if (e.seq != last_seq_ + 1) {
-    Report("seq_gap", "Expected seq " + std::to_string(last_seq_ + 1) +
+  if (last_seq_ == INT64_MAX || e.seq != last_seq_ + 1) {
+    Report("seq_gap", "Expected seq " + SeqAfter(last_seq_) +
                           " but found " + std::to_string(e.seq) + ".");
   }
   last_seq_ = e.seq;
@@ -166,13 +178,17 @@ std::vector<Problem> WalletAuditor::Finish(const AuditWallet& w) {
                                    " but its entries sum to " + Units(sum_) +
                                    ".");
   }
-  if (w.debt != -debt_entries_) {
+  const std::int64_t entries_debt = SaturatingNegate(debt_entries_);
+  if (w.debt != entries_debt) {
     Report("debt_mismatch", "The wallet's debt is " + Units(w.debt) +
                                 " but its debt entries sum to " +
-                                Units(-debt_entries_) + ".");
+                                Units(entries_debt) + ".");
   }
-  for (const auto& [id, t] : grants_) {
-    const std::string grant = "Grant " + std::to_string(id);
+  // Not a structured binding: C++17 lets no lambda capture one, and clang
+  // (the fuzz build) enforces that.
+  for (const auto& id_and_tally : grants_) {
+    const Tally& t = id_and_tally.second;
+    const std::string grant = "Grant " + std::to_string(id_and_tally.first);
     if (!t.opened) {
       Report("grant_entry_mismatch", grant + " has no entries.");
     } else if (t.opening_amount != t.grant.amount) {

@@ -4,6 +4,7 @@
 #include "error.hpp"
 
 #include <algorithm>
+#include <limits>
 #include "cpp_only.hpp"  // last: fails if a PostgreSQL header came before
 
 namespace credit_ledger {
@@ -40,11 +41,18 @@ ConsumePlan PlanConsume(const WalletState& wallet, Micros now,
   Apply(grants, use.draws);
   plan.draws = std::move(use.draws);
   plan.uncovered = use.uncovered;
-  plan.debt_after = AddUnits(debt, use.uncovered, "debt");
+  // The policy decides first, on the exact debt (saturated, never wrapped):
+  // a wallet with a limit refuses with LG001 even where the debt would also
+  // leave the range; only unlimited debt can run into 22003.
   if (plan.uncovered > 0) {
-    CheckOverdraft(wallet.policy, plan.debt_after, plan.spendable_before,
-                   amount, wallet.scale);
+    std::int64_t debt_after = 0;
+    if (__builtin_add_overflow(debt, use.uncovered, &debt_after)) {
+      debt_after = std::numeric_limits<std::int64_t>::max();
+    }
+    CheckOverdraft(wallet.policy, debt_after, plan.spendable_before, amount,
+                   wallet.scale);
   }
+  plan.debt_after = AddUnits(debt, use.uncovered, "debt");
   plan.spendable_after = SubUnits(plan.spendable_before, amount);
   plan.remaining_after.reserve(grants.size());
   for (const GrantState& g : grants) plan.remaining_after.push_back(g.remaining);

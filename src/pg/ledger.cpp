@@ -741,14 +741,16 @@ void AddDrawEntries(std::vector<EntryDraft>& drafts,
 void AddRepaymentEntries(std::vector<EntryDraft>& drafts,
                          const std::vector<OpenGrant>& grants,
                          const std::vector<Draw>& draws) {
-  // The debt is cleared first, then charged to the grant, so balance_after
-  // never dips below what the wallet really holds.
+  // The grant is charged first, then the debt cleared: balance_after dips by
+  // the repayment and comes back, and so always stays within the range the
+  // wallet's balance has before and after. Clearing the debt first would
+  // briefly raise it by the repayment, past 10^18 - 1 for a grant that fits.
   for (const Draw& d : draws) {
+    AddDrawEntries(drafts, grants, {d}, EntryType::kRepayment);
     EntryDraft settle;
     settle.type = EntryType::kRepayment;
     settle.amount = d.amount;
     drafts.push_back(std::move(settle));
-    AddDrawEntries(drafts, grants, {d}, EntryType::kRepayment);
   }
 }
 

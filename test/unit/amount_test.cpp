@@ -96,6 +96,14 @@ TEST(CheckedArithmetic, StaysWithinEighteenDigits) {
   EXPECT_EQ(CodeOf([] { SubUnits(0, INT64_MIN); }), ErrorCode::kOutOfRange);
 }
 
+// Found by fuzz/amount_fuzz: SubUnits refused every b == INT64_MIN, even when
+// a - b is small (a = INT64_MIN + 5 gives 5).
+TEST(CheckedArithmetic, SubUnitsIsExactNearInt64Min) {
+  EXPECT_EQ(SubUnits(INT64_MIN + 5, INT64_MIN), 5);
+  EXPECT_EQ(SubUnits(INT64_MIN, INT64_MIN), 0);
+  EXPECT_EQ(CodeOf([] { SubUnits(INT64_MAX, INT64_MIN); }), ErrorCode::kOutOfRange);
+}
+
 }  // namespace
 }  // namespace credit_ledger
 

@@ -171,5 +171,34 @@ TEST(WalletAuditor, OnlyDebtMovementsGoWithoutAGrant) {
   EXPECT_EQ(l.Problems(), Codes{"amount_sign"});
 }
 
+// Found by fuzz/audit_fuzz: a tampered seq of INT64_MAX followed by another
+// entry made the gap check compute INT64_MAX + 1 (undefined behaviour; caught
+// by UBSan in the sanitizer build).
+TEST(WalletAuditor, SeqAtInt64MaxIsAGapNotAnOverflow) {
+  Ledger l;
+  l.entries[3].seq = INT64_MAX;
+  l.hashes[3] = ChainHash(l.hashes[2], l.entries[3]);
+  l.hashes[4] = ChainHash(l.hashes[3], l.entries[4]);
+  l.wallet.last_hash = l.hashes[4];
+  const Codes codes = l.Problems();
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), "seq_gap"), 2);
+}
+
+// Found by fuzz/audit_fuzz: ten tampered debt entries of -(10^18 - 1) each
+// saturate the debt sum at INT64_MIN, and Finish negated it (undefined
+// behaviour; caught by UBSan in the sanitizer build).
+TEST(WalletAuditor, SaturatedDebtSumIsAMismatchNotAnOverflow) {
+  Ledger l;
+  constexpr std::int64_t kMax = 999999999999999999;
+  for (int i = 0; i < 10; ++i) {  // each debt entry offset by a grant entry
+    l.Append(EntryType::kGrant, kMax, 1, 9);
+    l.Append(EntryType::kUsage, -kMax, std::nullopt, 9);
+  }
+  l.wallet.last_seq = static_cast<std::int64_t>(l.entries.size());
+  l.wallet.last_hash = l.hashes.back();
+  const Codes codes = l.Problems();
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), "debt_mismatch"), 1);
+}
+
 }  // namespace
 }  // namespace credit_ledger

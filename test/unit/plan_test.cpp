@@ -1,3 +1,4 @@
+#include "amount.hpp"
 #include "error.hpp"
 #include "plan.hpp"
 
@@ -79,6 +80,38 @@ TEST(PlanConsume, NothingSpendableWithHardLimit) {
   EXPECT_THROW(PlanConsume(w, kNow, 1), LedgerError);
   EXPECT_EQ(SpendableBalance(w, kNow), 0);
   EXPECT_EQ(SpendableBalance(w, kNow + 1), 10);
+}
+
+// Found by fuzz/drawdown_fuzz: a limited wallet whose debt plus the shortfall
+// passes 10^18 - 1 reported 22003 (debt is out of range) instead of LG001.
+TEST(PlanConsume, LimitRefusesWithLg001EvenPastTheRange) {
+  WalletState w;
+  w.grants = {Block(1, 5)};
+  w.debt = kMaxUnits - 10;
+  w.policy.limit = kMaxUnits;  // the largest limit a wallet can have
+  try {
+    PlanConsume(w, kNow, 20);
+    ADD_FAILURE();
+  } catch (const LedgerError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInsufficientCredits);
+  }
+  w.grants.clear();
+  w.debt = kMaxUnits;
+  w.policy.limit = 0;  // lowered to a hard limit after the debt arose
+  try {
+    PlanConsume(w, kNow, kMaxUnits);
+    ADD_FAILURE();
+  } catch (const LedgerError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInsufficientCredits);
+  }
+  // Unlimited debt past the bound is out of range.
+  w.policy.limit.reset();
+  try {
+    PlanConsume(w, kNow, 1);
+    ADD_FAILURE();
+  } catch (const LedgerError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kOutOfRange);
+  }
 }
 
 }  // namespace
