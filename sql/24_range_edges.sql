@@ -33,4 +33,10 @@ SELECT seq, entry_type, amount, balance_after, grant_id IS NOT NULL AS on_grant
   FROM credit_ledger.entries WHERE customer_id = 'fill' ORDER BY seq;
 SELECT * FROM credit_verify();
 
+-- A wallet row edited by hand to the end of the seq range: writes refuse
+-- with XX000 instead of overflowing the next seq, and credit_verify says so.
+UPDATE credit_ledger.wallets SET last_seq = 9223372036854775807 WHERE customer_id = 'fill';
+SELECT pg_temp.sqlstate_of($$SELECT credit_consume('fill', 'cr', 1)$$);
+SELECT customer_id, problem FROM credit_verify();
+
 DROP EXTENSION credit_ledger;

@@ -302,6 +302,13 @@ std::optional<Wallet> Ledger::FindWallet(const std::string& customer_id,
   w.debt = row.Units(At(t, wallets::debt), w.scale);
   w.policy.limit = row.OptUnits(At(t, wallets::overdraft_limit), w.scale);
   w.last_seq = row.Int64(At(t, wallets::last_seq));
+  // Only a hand-edited row gets here; seq arithmetic must stay in range.
+  if (w.last_seq < 0 || w.last_seq > INT64_MAX / 2) {
+    throw LedgerError(ErrorCode::kInternal, "wallet " +
+                          std::to_string(w.wallet_id) + " has an impossible last_seq",
+                      "last_seq is " + std::to_string(w.last_seq) +
+                          "; credit_verify() reports the damage.");
+  }
   w.last_hash = row.Bytes(At(t, wallets::last_hash)).value_or(kGenesisHash);
   w.thresholds = row.UnitsArray(At(t, wallets::thresholds), w.scale);
   w.alerts.fired = row.UnitsArray(At(t, wallets::alerted), w.scale);
