@@ -5,7 +5,10 @@
 --                   one consume), then one active grant;
 --   lapsed-<impl>:  :grants grants that lapsed unspent and were never swept
 --                   (granted with the clock two days back, expiring a day
---                   ago), then one active grant.
+--                   ago), then one active grant;
+--   open-<impl>:    the active grant and :open_grants open grants of 1
+--                   credit at priority 90, drawn only after it: every
+--                   consume reads them all, none is ever depleted.
 -- The active grant is the same everywhere: 1e9 credits at cost basis 0.01,
 -- expiring in 10 years. Needs a superuser (it moves credit_ledger.clock).
 
@@ -33,5 +36,8 @@ SELECT count(credit_grant(c || '-ledger', 'usd', 1000000000, cost_basis => 0.01,
                           expires_at => now() + interval '10 years')),
        count(baseline.grant(c || '-baseline', 'usd', 1000000000, cost_basis => 0.01,
                             expires_at => now() + interval '10 years'))
-  FROM unnest(ARRAY['shallow', 'deep', 'lapsed']) c;
+  FROM unnest(ARRAY['shallow', 'deep', 'lapsed', 'open']) c;
+SELECT count(credit_grant('open-ledger', 'usd', 1, priority => 90)),
+       count(baseline.grant('open-baseline', 'usd', 1, priority => 90))
+  FROM generate_series(1, :open_grants);
 VACUUM ANALYZE credit_ledger.grants, baseline.grants;

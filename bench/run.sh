@@ -22,7 +22,7 @@
 #   BENCH_CLIENTS [8]  BENCH_WALLETS [1000]
 #   BENCH_BATCH_SIZE [1000] events per batch call; BENCH_BATCH_CLIENTS [2]
 #   BENCH_BYTES_EVENTS [20000]  consumes measured for bytes per event
-#   BENCH_DEPLETED_GRANTS [10000]
+#   BENCH_DEPLETED_GRANTS [10000]  BENCH_OPEN_GRANTS [1000]
 #   BENCH_LEDGER_ROWS [10000000]  ledger entries of the "large ledger"
 #   BENCH_EXPIRE_GRANTS [100000]  BENCH_EXPIRE_WALLETS [10000]
 #   BENCH_SHARED_BUFFERS [1GB]    BENCH_SYNC_COMMIT [off]
@@ -50,6 +50,7 @@ BENCH_BATCH_SIZE="${BENCH_BATCH_SIZE:-1000}"
 BENCH_BATCH_CLIENTS="${BENCH_BATCH_CLIENTS:-2}"
 BENCH_BYTES_EVENTS="${BENCH_BYTES_EVENTS:-20000}"
 BENCH_DEPLETED_GRANTS="${BENCH_DEPLETED_GRANTS:-10000}"
+BENCH_OPEN_GRANTS="${BENCH_OPEN_GRANTS:-1000}"
 BENCH_LEDGER_ROWS="${BENCH_LEDGER_ROWS:-10000000}"
 BENCH_EXPIRE_GRANTS="${BENCH_EXPIRE_GRANTS:-100000}"
 BENCH_EXPIRE_WALLETS="${BENCH_EXPIRE_WALLETS:-10000}"
@@ -308,8 +309,9 @@ fi
 declare -A depth_tps depth_lat depth_other
 if section_on depth; then
   say "depth: $BENCH_DEPLETED_GRANTS depleted and $BENCH_DEPLETED_GRANTS lapsed grants per wallet"
-  (cd "$here" && q -d bench -v grants="$BENCH_DEPLETED_GRANTS" -f depleted.sql >"$logs/depleted.log")
-  for kind in shallow deep lapsed; do
+  (cd "$here" && q -d bench -v grants="$BENCH_DEPLETED_GRANTS" -v open_grants="$BENCH_OPEN_GRANTS" \
+     -f depleted.sql >"$logs/depleted.log")
+  for kind in shallow deep lapsed open; do
     for impl in ledger baseline; do
       say "depth: $kind-$impl (1 client, ${BENCH_COST_SECONDS}s)"
       read -r t l _ o < <(pgb "$logs/depth-$kind-$impl.log" bench "${impl}_wallet" 1 -T "$BENCH_COST_SECONDS" \
@@ -317,7 +319,7 @@ if section_on depth; then
       depth_tps[$kind$impl]="$t"; depth_lat[$kind$impl]="$l"; depth_other[$kind$impl]="$o"
     done
   done
-  verify_depth="$(qv -d bench -c "SELECT count(*) FROM credit_verify('deep-ledger')")+$(qv -d bench -c "SELECT count(*) FROM credit_verify('lapsed-ledger')")"
+  verify_depth="$(qv -d bench -c "SELECT count(*) FROM credit_verify('deep-ledger')")+$(qv -d bench -c "SELECT count(*) FROM credit_verify('lapsed-ledger')")+$(qv -d bench -c "SELECT count(*) FROM credit_verify('open-ledger')")"
 fi
 
 # ---------------------------------------------------------------- ledger size
@@ -490,17 +492,18 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
     echo "consume cost by wallet depth (1 client, one wallet, with key, ${BENCH_COST_SECONDS}s each)"
     printf '  %-58s %9s %9s %9s %6s\n' wallet tps "lat ms" "vs 1" other%
     for impl in ledger baseline; do
-      for kind in shallow deep lapsed; do
+      for kind in shallow deep lapsed open; do
         case "$kind" in
           shallow) d="1 active grant" ;;
           deep) d="$BENCH_DEPLETED_GRANTS depleted grants + 1 active" ;;
           lapsed) d="$BENCH_DEPLETED_GRANTS lapsed, unswept grants + 1 active" ;;
+          open) d="1 active + $BENCH_OPEN_GRANTS open grants drawn after it" ;;
         esac
         printf '  %-58s %9s %9s %9s %6s\n' "$impl: $d" "$(fmt0 "${depth_tps[$kind$impl]}")" "${depth_lat[$kind$impl]}" \
           "$(ratio "${depth_lat[$kind$impl]}" "${depth_lat[shallow$impl]}")" "${depth_other[$kind$impl]}"
       done
     done
-    echo "  (vs 1: latency over the single-grant wallet's; credit_verify of deep-ledger+lapsed-ledger: $verify_depth problems)"
+    echo "  (vs 1: latency over the single-grant wallet's; credit_verify of deep-, lapsed- and open-ledger: $verify_depth problems)"
   fi
 
   if section_on ledger; then
