@@ -418,19 +418,19 @@ BEGIN
            SET remaining = gr.remaining - v_takes[i],
                open = (gr.remaining - v_takes[i] > 0 AND gr.voided_at IS NULL AND gr.expired_at IS NULL)
          WHERE gr.grant_id = v_ids[i] AND gr.customer_id = a_customer_id;
-        -- A pair: the debt is settled (+), then charged to the block (-).
-        w.last_seq := w.last_seq + 1;
-        w.balance := w.balance + v_takes[i];
-        w.debt := w.debt - v_takes[i];
-        w.last_hash := baseline.append_entry(w.wallet_id, a_customer_id, a_credit_type,
-            w.last_seq, 'repayment', v_takes[i], NULL, w.balance, NULL, v_op_id, NULL, NULL,
-            a_source_id, a_reason, v_actor, a_metadata, v_now, v_now, w.last_hash);
+        -- A pair: charged to the block (-), then the debt settled (+).
         w.last_seq := w.last_seq + 1;
         w.balance := w.balance - v_takes[i];
         w.last_hash := baseline.append_entry(w.wallet_id, a_customer_id, a_credit_type,
             w.last_seq, 'repayment', -v_takes[i], -v_takes[i] * v_bases[i], w.balance, v_ids[i],
             v_op_id, v_promos[i], NULL, a_source_id, a_reason, v_actor, a_metadata,
             v_now, v_now, w.last_hash);
+        w.last_seq := w.last_seq + 1;
+        w.balance := w.balance + v_takes[i];
+        w.debt := w.debt - v_takes[i];
+        w.last_hash := baseline.append_entry(w.wallet_id, a_customer_id, a_credit_type,
+            w.last_seq, 'repayment', v_takes[i], NULL, w.balance, NULL, v_op_id, NULL, NULL,
+            a_source_id, a_reason, v_actor, a_metadata, v_now, v_now, w.last_hash);
     END LOOP;
 
     UPDATE baseline.wallets wl
@@ -599,18 +599,19 @@ BEGIN
     occurred_at := coalesce(occurred_at, v_now);
 
     FOR i IN 1 .. coalesce(array_length(r_ids, 1), 0) LOOP
-        w.last_seq := w.last_seq + 1;
-        w.balance := w.balance + r_takes[i];
-        w.debt := w.debt - r_takes[i];
-        w.last_hash := baseline.append_entry(w.wallet_id, consume.customer_id, consume.credit_type,
-            w.last_seq, 'repayment', r_takes[i], NULL, w.balance, NULL, v_op_id, NULL, feature,
-            source_id, NULL, v_actor, metadata, occurred_at, v_now, w.last_hash);
+        -- A pair: charged to the block (-), then the debt settled (+).
         w.last_seq := w.last_seq + 1;
         w.balance := w.balance - r_takes[i];
         w.last_hash := baseline.append_entry(w.wallet_id, consume.customer_id, consume.credit_type,
             w.last_seq, 'repayment', -r_takes[i], -r_takes[i] * r_bases[i], w.balance, r_ids[i],
             v_op_id, r_promos[i], feature, source_id, NULL, v_actor, metadata, occurred_at, v_now,
             w.last_hash);
+        w.last_seq := w.last_seq + 1;
+        w.balance := w.balance + r_takes[i];
+        w.debt := w.debt - r_takes[i];
+        w.last_hash := baseline.append_entry(w.wallet_id, consume.customer_id, consume.credit_type,
+            w.last_seq, 'repayment', r_takes[i], NULL, w.balance, NULL, v_op_id, NULL, feature,
+            source_id, NULL, v_actor, metadata, occurred_at, v_now, w.last_hash);
     END LOOP;
     FOR i IN 1 .. coalesce(array_length(d_ids, 1), 0) LOOP
         -- The usage entry, inline (the hot path): seq, balance_after, hash.
