@@ -33,8 +33,21 @@ commit. This relay moves those events to an HTTP endpoint:
    until a delivery succeeds again, so a dead endpoint is not hammered.
 5. It acknowledges what was delivered with credit_events_ack (before every
    backoff pause and at the end of the batch). What was not delivered stays
-   unacknowledged: its lease runs out and it is handed out again, to this
-   relay or another one.
+   unacknowledged and is handed out again, to this relay or another one. An
+   event that failed is handed back with credit_events_release after a delay
+   that doubles with each hand-out: --poll-interval times 2^(attempts - 1),
+   so 5, 10, 20, 40 s with the defaults; until then the relay keeps its
+   lease, so no other relay tries the failing endpoint with it sooner. Once
+   the delay would outlast the lease, the event simply comes back when its
+   lease runs out. Events the relay had no time to try are handed back at
+   once. After a batch with failures the relay pauses --poll-interval
+   seconds before claiming again, so a dead endpoint is not hammered.
+6. An event that has been handed out --dead-letter-after times (its
+   `attempts`) and failed again is given up on with credit_events_fail and
+   the last error: a dead letter, no longer handed out until someone calls
+   credit_events_retry. Permanent rejections (a 4xx) are treated like other
+   failures: one answer cannot tell "this event is bad" from "the endpoint
+   is misconfigured for every event".
 
 Delivery is therefore at least once: an event can arrive twice (the relay died
 between the POST and the acknowledgement, or a lease ran out during a slow
@@ -43,8 +56,10 @@ but is not guaranteed across retries or relays.
 
 On connection loss the relay reconnects with backoff, LISTENs again and claims
 at once. SIGTERM or SIGINT stops it cleanly: the POST in flight finishes, what
-was delivered is acknowledged, and it exits 0 (as it does after
---max-runtime). Exit code 2 means bad configuration.
+was delivered is acknowledged, what it still holds is handed back with
+credit_events_release (so another relay takes it at once, not after the
+lease), and it exits 0 (as it does after --max-runtime and at the end of
+--drain). Exit code 2 means bad configuration.
 
 Every option but --header can also be set in the environment
 (CREDIT_RELAY_<OPTION>, e.g. CREDIT_RELAY_WEBHOOK_URL, CREDIT_RELAY_SECRET); an
@@ -75,7 +90,7 @@ import time
 import urllib.error
 import urllib.request
 from datetime import timedelta, timezone
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import psycopg
 from psycopg import sql
@@ -111,6 +126,7 @@ class Config:
     secret: Optional[str]
     headers: List[Tuple[str, str]]
     drain: bool
+    dead_letter_after: int
 
 
 def _env(name: str, default: str) -> str:
@@ -156,7 +172,12 @@ def parse_args(argv: Optional[List[str]] = None) -> Config:
                    help="an extra HTTP header, e.g. 'Authorization: Bearer x' (repeatable)")
     p.add_argument("--drain", action="store_true",
                    default=_env("DRAIN", "") not in ("", "0", "false"),
-                   help="exit once a claim finds nothing to do (for cron jobs and tests)")
+                   help="exit once a claim finds nothing to do (for cron jobs and "
+                        "tests); what failed is handed back at exit")
+    p.add_argument("--dead-letter-after", type=int,
+                   default=_env("DEAD_LETTER_AFTER", "20"),
+                   help="give up on an event (credit_events_fail) when it still "
+                        "fails on its Nth hand-out (default 20; 0 = never)")
     p.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"),
                    help="DEBUG, INFO (default), WARNING or ERROR")
     a = p.parse_args(argv)
@@ -180,18 +201,22 @@ def parse_args(argv: Optional[List[str]] = None) -> Config:
         p.error("--max-attempts must be at least 1")
     if a.timeout <= 0 or a.poll_interval <= 0 or a.backoff_initial < 0 or a.backoff_max < 0:
         p.error("--timeout and --poll-interval must be positive, backoffs not negative")
-    if a.lease <= a.timeout:
-        p.error("--lease must be longer than --timeout, or a delivery could outlive its lease")
+    if a.lease * 0.9 <= a.timeout:
+        # The relay ends its leases 10% early (see Relay.claim).
+        p.error("--lease must be longer than --timeout (by more than a tenth of "
+                "--lease), or a delivery could outlive its lease")
     if not 0 <= a.jitter <= 1:
         p.error("--jitter must be between 0 and 1")
     if not a.consumer:
         p.error("--consumer must not be empty")
+    if a.dead_letter_after < 0:
+        p.error("--dead-letter-after must not be negative (0 = never)")
     return Config(dsn=a.dsn, webhook_url=a.webhook_url, batch_size=a.batch_size,
                   lease=a.lease, consumer=a.consumer, poll_interval=a.poll_interval,
                   max_attempts=a.max_attempts, backoff_initial=a.backoff_initial,
                   backoff_max=a.backoff_max, jitter=a.jitter, timeout=a.timeout,
                   max_runtime=a.max_runtime, secret=a.secret, headers=headers,
-                  drain=a.drain)
+                  drain=a.drain, dead_letter_after=a.dead_letter_after)
 
 
 # --------------------------------------------------------------------------
@@ -263,6 +288,11 @@ class Outcome:
     retryable: bool
     detail: str
     retry_after: Optional[float] = None
+    answer: str = ""  # the start of an error answer's body, for dead letters
+
+    def error_text(self) -> str:
+        """What a dead letter records as its last_error."""
+        return f"{self.detail}: {self.answer}" if self.answer else self.detail
 
 
 def event_body(event: dict) -> bytes:
@@ -307,14 +337,25 @@ class Webhook:
                 response.read()
                 return Outcome(True, False, f"HTTP {response.status}")
         except urllib.error.HTTPError as e:
+            answer = _answer_excerpt(e)
             e.close()
             return Outcome(False, e.code in RETRYABLE_STATUS, f"HTTP {e.code}",
-                           _retry_after(e.headers.get("Retry-After")))
+                           _retry_after(e.headers.get("Retry-After")), answer)
         except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
             # refused, reset, timeout, DNS, or not an HTTP answer at all
             reason = getattr(e, "reason", e)
             text = " ".join(str(reason).split())  # one log line
             return Outcome(False, True, f"{type(reason).__name__}: {text}")
+
+
+def _answer_excerpt(error: urllib.error.HTTPError, limit: int = 200) -> str:
+    """The start of an error answer's body on one line ("" if unreadable):
+    receivers often say there why they reject an event."""
+    try:
+        raw = error.read(limit)
+    except (OSError, http.client.HTTPException, ValueError, AttributeError):
+        return ""
+    return " ".join((raw or b"").decode("utf-8", "replace").split())
 
 
 def _retry_after(value: Optional[str]) -> Optional[float]:
@@ -338,6 +379,14 @@ class Relay:
         self.functions: Optional[sql.Composable] = None  # the extension's schema
         self.notified = False
         self.pending_acks: List[int] = []
+        # Events this relay holds a lease on and has neither delivered, handed
+        # back nor dead-lettered, with the monotonic time by which that lease
+        # must be treated as over (see claim()). credit_events_release and
+        # credit_events_fail do not check who holds an event, so the relay
+        # calls them only for events it knows are still its own.
+        self.held: Dict[int, float] = {}
+        # Failed events to hand back later: event_id -> monotonic time.
+        self.release_at: Dict[int, float] = {}
         self.delivered_total = 0
 
     # -- database
@@ -383,7 +432,15 @@ class Relay:
             events = cur.fetchall()
         # The server's lease starts after `started`: ending 10% early leaves
         # room for clock rate differences and the acknowledgement itself.
-        return events, started + self.cfg.lease * 0.9
+        lease_end = started + self.cfg.lease * 0.9
+        # Forget events whose lease has ended: they are not ours any more.
+        now = time.monotonic()
+        self.held = {i: end for i, end in self.held.items() if end > now}
+        self.release_at = {i: t for i, t in self.release_at.items() if i in self.held}
+        for event in events:
+            self.held[event["event_id"]] = lease_end
+            self.release_at.pop(event["event_id"], None)
+        return events, lease_end
 
     def flush_acks(self) -> None:
         if not self.pending_acks:
@@ -397,6 +454,64 @@ class Relay:
             raise
         log.debug("acknowledged %d event(s) (%d newly)", len(ids), n)
 
+    def _still_held(self, event_ids: List[int]) -> List[int]:
+        """Forgets the given events and returns those whose lease is still
+        this relay's; the others may be another relay's by now."""
+        now = time.monotonic()
+        for i in event_ids:
+            self.release_at.pop(i, None)
+        return [i for i in event_ids if self.held.pop(i, 0.0) > now]
+
+    def release(self, event_ids: List[int], why: str) -> None:
+        """Hands events back (credit_events_release) so that any relay can
+        claim them at once instead of after the lease."""
+        ids = self._still_held(event_ids)
+        if not ids:
+            return
+        n = self.conn.execute(sql.SQL("SELECT {}.credit_events_release(%s::bigint[])")
+                              .format(self.functions), (ids,)).fetchone()[0]
+        log.info("handed back %d event(s) (%s): %s", n, why, _id_list(ids))
+
+    def hand_back_later(self, event: dict) -> None:
+        """Schedules a failed event's release: after --poll-interval times
+        2^(hand-outs - 1), if this relay's lease lasts that long (otherwise
+        the lease running out hands it back). Until then this relay keeps
+        the lease, so no other relay retries the event sooner; handing it
+        back at once would let every relay that polls or is notified try it
+        (and the failing endpoint) again right away, and its hand-out count
+        would climb towards --dead-letter-after within a short outage."""
+        event_id = event["event_id"]
+        delay = self.cfg.poll_interval * 2 ** min(max(event["attempts"], 1) - 1, 30)
+        due = time.monotonic() + delay
+        if due < self.held.get(event_id, 0.0):
+            self.release_at[event_id] = due
+
+    def release_due(self) -> None:
+        now = time.monotonic()
+        due = [i for i, t in self.release_at.items() if t <= now]
+        if due:
+            self.release(sorted(due), "failed earlier, delay over")
+
+    def until_next_release(self) -> float:
+        if not self.release_at:
+            return float("inf")
+        return max(0.0, min(self.release_at.values()) - time.monotonic())
+
+    def dead_letter(self, event: dict, outcome: Outcome) -> bool:
+        """Gives up on an event (credit_events_fail) with its last error;
+        returns False when its lease has ended (it is then dead-lettered on a
+        later hand-out, if it fails again)."""
+        event_id = event["event_id"]
+        if not self._still_held([event_id]):
+            log.warning("event %d: not dead-lettered, its lease has ended", event_id)
+            return False
+        self.conn.execute(sql.SQL("SELECT {}.credit_events_fail(%s::bigint[], %s)")
+                          .format(self.functions), ([event_id], outcome.error_text()))
+        log.error("event %d (%s) dead-lettered after %d hand-outs: %s; "
+                  "credit_events_retry hands it out again", event_id,
+                  event["event_type"], event["attempts"], outcome.error_text())
+        return True
+
     # -- delivery
 
     def backoff(self, attempt: int, retry_after: Optional[float]) -> float:
@@ -409,57 +524,76 @@ class Relay:
     # deliver() results
     DELIVERED, FAILED, OUT_OF_TIME = "delivered", "failed", "out of time"
 
-    def deliver(self, event: dict, max_attempts: int, lease_end: float) -> str:
-        """POSTs one event, retrying with backoff. Never starts a try that
-        could outlive the lease (returns OUT_OF_TIME instead), so a relay
-        never delivers an event another relay may hold by now."""
+    def deliver(self, event: dict, max_attempts: int,
+                lease_end: float) -> Tuple[str, Optional[Outcome]]:
+        """POSTs one event, retrying with backoff; returns the result and
+        the last try's outcome. Never starts a try that could outlive the
+        lease (returns OUT_OF_TIME instead), so a relay never delivers an
+        event another relay may hold by now."""
         event_id = event["event_id"]
+        outcome = None
         for attempt in range(1, max_attempts + 1):
             if self.stopper.stopping:
-                return self.OUT_OF_TIME
+                return self.OUT_OF_TIME, outcome
             if lease_end - time.monotonic() < self.cfg.timeout:
-                return self.OUT_OF_TIME
+                return self.OUT_OF_TIME, outcome
             outcome = self.webhook.post(event, attempt, self.cfg.timeout)
             if outcome.ok:
                 log.debug("delivered event %d (%s) on try %d (hand-out %d): %s",
                           event_id, event["event_type"], attempt, event["attempts"],
                           outcome.detail)
-                return self.DELIVERED
+                return self.DELIVERED, outcome
             if not outcome.retryable or attempt == max_attempts:
-                log.warning("event %d: try %d failed (%s); giving up until its lease "
-                            "runs out", event_id, attempt, outcome.detail)
-                return self.FAILED
+                log.warning("event %d: try %d failed (%s); giving up on this hand-out "
+                            "(%d)", event_id, attempt, outcome.detail, event["attempts"])
+                return self.FAILED, outcome
             delay = self.backoff(attempt, outcome.retry_after)
             if time.monotonic() + delay + self.cfg.timeout > lease_end:
                 log.warning("event %d: try %d failed (%s); no time left in the lease",
                             event_id, attempt, outcome.detail)
-                return self.FAILED
+                return self.FAILED, outcome
             log.warning("event %d: try %d failed (%s); retrying in %.2fs",
                         event_id, attempt, outcome.detail, delay)
             self.flush_acks()  # do not hold delivered events through the pause
             self.stopper.wait(delay)
-        return self.FAILED
+        return self.FAILED, outcome
 
-    def process(self, events: List[dict], lease_end: float) -> Tuple[int, int, int]:
+    def process(self, events: List[dict], lease_end: float) -> Tuple[int, List[int], int, List[int]]:
         """Delivers a claimed batch in event_id order; returns how many were
-        delivered, failed, and left untried (lease running out, or stopping).
-        """
-        delivered = failed = 0
+        delivered, the ids of those that failed (and were not dead-lettered),
+        how many were dead-lettered, and the ids left untried (lease running
+        out, or stopping)."""
+        delivered, failed, dead = 0, [], 0
         degraded = False  # an event used up its tries: one try each until one succeeds
-        for event in events:
-            result = self.deliver(event, 1 if degraded else self.cfg.max_attempts, lease_end)
+        for n, event in enumerate(events):
+            result, outcome = self.deliver(
+                event, 1 if degraded else self.cfg.max_attempts, lease_end)
             if result == self.OUT_OF_TIME:
-                break
+                self.flush_acks()
+                self.delivered_total += delivered
+                return delivered, failed, dead, [e["event_id"] for e in events[n:]]
             if result == self.DELIVERED:
+                # Delivered: never to be handed back, even if the
+                # acknowledgement is lost (it is then delivered again after
+                # the lease, at least once).
+                self.held.pop(event["event_id"], None)
                 self.pending_acks.append(event["event_id"])
                 delivered += 1
                 degraded = False
-            else:
-                failed += 1
-                degraded = True
+                continue
+            degraded = True
+            # `attempts` counts hand-outs, this one included.
+            if (self.cfg.dead_letter_after
+                    and event["attempts"] >= self.cfg.dead_letter_after
+                    and self.dead_letter(event, outcome)):
+                dead += 1
+                continue
+            failed.append(event["event_id"])
+            if not self.cfg.drain:  # a --drain run tries each event once
+                self.hand_back_later(event)
         self.flush_acks()
         self.delivered_total += delivered
-        return delivered, failed, len(events) - delivered - failed
+        return delivered, failed, dead, []
 
     # -- main loop
 
@@ -480,27 +614,32 @@ class Relay:
         there is nothing left)."""
         while not self.stopper.stopping:
             self.notified = False
+            self.release_due()
             events, lease_end = self.claim()
-            if events:
-                log.debug("claimed %d event(s): %d..%d", len(events),
-                          events[0]["event_id"], events[-1]["event_id"])
-                delivered, failed, untried = self.process(events, lease_end)
-                log.info("events %d..%d: %d delivered, %d failed, %d untried%s",
-                         events[0]["event_id"], events[-1]["event_id"],
-                         delivered, failed, untried,
-                         " (these come back when the lease runs out)"
-                         if failed or untried else "")
-                if failed:
-                    # The endpoint is unwell: pause before the next claim,
-                    # whatever notifications say.
-                    self.stopper.wait(self.cfg.poll_interval)
-                    continue
-                if len(events) == self.cfg.batch_size:
-                    continue  # probably more waiting
-            elif self.cfg.drain:
-                self.stopper.stop("drained")
-                break
-            self.wait_for_work(self.cfg.poll_interval)
+            if not events:
+                if self.cfg.drain:
+                    self.stopper.stop("drained")
+                    break
+                self.wait_for_work(min(self.cfg.poll_interval, self.until_next_release()))
+                continue
+            first, last = events[0]["event_id"], events[-1]["event_id"]
+            log.debug("claimed %d event(s): %d..%d", len(events), first, last)
+            delivered, failed, dead, untried = self.process(events, lease_end)
+            log.info("events %d..%d: %d delivered, %d failed, %d dead-lettered, %d untried",
+                     first, last, delivered, len(failed), dead, len(untried))
+            if self.stopper.stopping:
+                break  # run() hands back what this relay still holds
+            # Events left untried for lack of time are not failing: hand them
+            # back at once rather than after the lease.
+            self.release(untried, "no time left to try them")
+            if failed or dead:
+                # The endpoint is unwell, or rejects events: pause before the
+                # next claim, whatever notifications say.
+                self.stopper.wait(self.cfg.poll_interval)
+                continue
+            if delivered and len(events) == self.cfg.batch_size:
+                continue  # probably more waiting
+            self.wait_for_work(min(self.cfg.poll_interval, self.until_next_release()))
 
     def run(self) -> int:
         delay = RECONNECT_INITIAL
@@ -513,7 +652,10 @@ class Relay:
                 log.warning("database connection lost or refused (%s); reconnecting in %.1fs",
                             str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__,
                             delay)
-                self.pending_acks.clear()  # unacknowledged: they come back after the lease
+                # Unacknowledged and not handed back: they come back after the lease.
+                self.pending_acks.clear()
+                self.held.clear()
+                self.release_at.clear()
                 self.close()
                 self.stopper.wait(delay)
                 delay = min(delay * 2, RECONNECT_MAX)
@@ -521,18 +663,34 @@ class Relay:
                 log.error("database error (%s: %s); retrying in %.1fs",
                           type(e).__name__, str(e).strip(), delay)
                 self.pending_acks.clear()
+                self.held.clear()
+                self.release_at.clear()
                 self.close()
                 self.stopper.wait(delay)
                 delay = min(delay * 2, RECONNECT_MAX)
-        if self.conn is not None and self.pending_acks:
+        if self.conn is not None:
+            # Acknowledge what was delivered, then hand back what this relay
+            # still holds, so another relay takes it at once rather than
+            # after the lease.
             try:
                 self.flush_acks()
             except psycopg.Error:
-                pass
+                pass  # flush_acks logged it
+            try:
+                self.release(list(self.held), "stopping")
+            except psycopg.Error as e:
+                log.warning("could not hand back events on the way out (%s): "
+                            "they come back when their lease runs out",
+                            str(e).strip() or type(e).__name__)
         self.close()
         log.info("stopped (%s) after delivering %d event(s)", self.stopper.reason,
                  self.delivered_total)
         return 0
+
+
+def _id_list(ids: List[int], limit: int = 20) -> str:
+    shown = ", ".join(str(i) for i in ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -49,13 +49,15 @@ def wait_until(condition, timeout=10.0, interval=0.05, what="condition"):
 
 class Receiver:
     """An HTTP server on 127.0.0.1 that records each request and answers
-    `fail_status` to the first `fail_first` requests, 200 afterwards."""
+    `fail_status` to the first `fail_first` requests, 200 afterwards; events
+    passed to reject() get their own answer until accept()ed."""
 
     def __init__(self, fail_first=0, fail_status=500, delay=0.0):
         self.fail_first = fail_first
         self.fail_status = fail_status
         self.delay = delay
         self.requests = []
+        self.rejected = {}  # event_id -> (status, answer body)
         self.lock = threading.Lock()
         receiver = self
 
@@ -65,7 +67,8 @@ class Receiver:
                 body = json.loads(raw)
                 with receiver.lock:
                     failing = len(receiver.requests) < receiver.fail_first
-                    status = receiver.fail_status if failing else 200
+                    status, answer = (receiver.fail_status, b"failing") if failing else (200, b"ok")
+                    status, answer = receiver.rejected.get(body["event_id"], (status, answer))
                     receiver.requests.append({
                         "time": time.monotonic(), "status": status,
                         "event_id": body["event_id"], "body": body, "raw": raw,
@@ -74,9 +77,9 @@ class Receiver:
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(answer)
 
             def log_message(self, *args):
                 pass
@@ -86,9 +89,21 @@ class Receiver:
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/credits"
 
+    def reject(self, event_id, status, answer=b"rejected"):
+        with self.lock:
+            self.rejected[event_id] = (status, answer)
+
+    def accept(self, event_id):
+        with self.lock:
+            self.rejected.pop(event_id, None)
+
     def snapshot(self):
         with self.lock:
             return list(self.requests)
+
+    def of(self, event_id):
+        """The requests for one event, in arrival order."""
+        return [r for r in self.snapshot() if r["event_id"] == event_id]
 
     def delivered(self):
         """Event ids answered with 200, in arrival order."""
@@ -216,6 +231,26 @@ def pending(conn):
                         " WHERE processed_at IS NULL").fetchone()[0]
 
 
+def claim_as_another_relay(conn, lease="1 minute"):
+    """The ids another relay gets if it claims now."""
+    rows = conn.execute("SELECT event_id FROM credit_events_claim(100, 'relay-other', %s)",
+                        (lease,)).fetchall()
+    return [r[0] for r in rows]
+
+
+def claimable(conn):
+    """The ids a claim would hand out now (without claiming them)."""
+    rows = conn.execute("SELECT event_id FROM credit_ledger.events"
+                        " WHERE processed_at IS NULL AND failed_at IS NULL"
+                        "   AND (claimed_until IS NULL OR claimed_until < clock_timestamp())"
+                        " ORDER BY event_id").fetchall()
+    return [r[0] for r in rows]
+
+
+def gaps(requests):
+    return [b["time"] - a["time"] for a, b in zip(requests, requests[1:])]
+
+
 # --------------------------------------------------------------------------
 # Scenarios
 
@@ -300,28 +335,153 @@ def test_failed_deliveries_are_retried_with_backoff(db, receivers, relays):
     assert relay.log().count("retrying in") == 3
 
 
-def test_undelivered_events_come_back_after_their_lease(db, receivers, relays):
+def test_failed_events_are_handed_back_after_a_pause_not_the_lease(db, receivers, relays):
     rx = receivers(fail_first=4, fail_status=503)
     ids = grant(db, customer(), 3)
-    relay = relays(rx.url, max_attempts=2, lease=2.5, timeout=0.5, poll_interval=0.2)
-    wait_until(lambda: sorted(rx.delivered()) == ids, what="redelivery after the lease")
+    relay = relays(rx.url, max_attempts=2, lease=5, timeout=0.5, poll_interval=0.5)
+    wait_until(lambda: sorted(rx.delivered()) == ids, what="redelivery after the pause")
     wait_until(lambda: pending(db) == 0, what="acknowledgements")
     assert relay.stop() == 0
 
     requests = rx.snapshot()
     # First hand-out: event 1 tried twice, then (endpoint down) one try each
-    # for events 2 and 3; nothing acknowledged. Second hand-out, after the
-    # lease: all three delivered.
+    # for events 2 and 3; nothing acknowledged. After the pause the relay
+    # hands them back and claims them again: all three delivered.
     assert [(r["event_id"], r["status"]) for r in requests] == [
         (ids[0], 503), (ids[0], 503), (ids[1], 503), (ids[2], 503),
         (ids[0], 200), (ids[1], 200), (ids[2], 200)]
     assert [r["headers"]["x-credit-ledger-handout"] for r in requests] == \
         ["1", "1", "1", "1", "2", "2", "2"]
-    # Nothing came back before the lease ran out (polls run every 0.2 s).
-    assert requests[4]["time"] - requests[0]["time"] >= 2.0
+    # Not before the pause (--poll-interval), and long before the 5 s lease.
+    assert requests[4]["time"] - requests[3]["time"] >= 0.45
+    assert requests[4]["time"] - requests[0]["time"] < 4.0
+    assert re.search(r"handed back 3 event\(s\) \(failed earlier, delay over\): "
+                     + ", ".join(map(str, ids)), relay.log())
     attempts = db.execute("SELECT array_agg(attempts ORDER BY event_id)"
                           " FROM credit_ledger.events").fetchone()[0]
     assert attempts == [2, 2, 2]
+
+
+def test_the_hand_back_delay_doubles_with_each_handout_up_to_the_lease(db, receivers, relays):
+    rx = receivers(fail_first=4, fail_status=503)
+    [event_id] = grant(db, customer(), 1)
+    relay = relays(rx.url, max_attempts=1, lease=2, timeout=0.5, poll_interval=0.3)
+    wait_until(lambda: rx.delivered() == [event_id], what="delivery on the fifth hand-out")
+    wait_until(lambda: pending(db) == 0, what="the acknowledgement")
+    assert relay.stop() == 0
+
+    requests = rx.snapshot()
+    assert [r["status"] for r in requests] == [503, 503, 503, 503, 200]
+    assert [r["headers"]["x-credit-ledger-handout"] for r in requests] == \
+        ["1", "2", "3", "4", "5"]
+    # Handed back after 0.3, 0.6 and 1.2 s; a delay of 2.4 s would outlast
+    # the 2 s lease, so the fourth failure comes back when the lease ends.
+    g = gaps(requests)
+    for gap, expected in zip(g[:3], [0.3, 0.6, 1.2]):
+        assert expected * 0.95 <= gap <= expected + 0.6, g
+    assert 1.95 <= g[3] <= 3.5, g
+    assert relay.log().count("(failed earlier, delay over)") == 3
+
+
+def test_no_other_relay_takes_a_failed_event_before_its_delay(db, receivers, relays):
+    rx = receivers(fail_first=2, fail_status=503)
+    ids = grant(db, customer(), 2)
+    a = relays(rx.url, "relay-a", max_attempts=1, poll_interval=3, lease=10)
+    wait_until(lambda: len(rx.snapshot()) == 2, what="the first (failing) hand-out")
+    failed_at = rx.snapshot()[-1]["time"]
+    # relay-b polls ten times a second: were the events handed back at once,
+    # it would take them and try the failing endpoint again right away.
+    b = relays(rx.url, "relay-b", poll_interval=0.1, lease=10)
+    wait_until(b.connected, what="relay-b to connect")
+    time.sleep(0.5)  # relay-b claims at once, then polls
+    rows = db.execute("SELECT claimed_by, claimed_until > now() FROM credit_ledger.events"
+                      " ORDER BY event_id").fetchall()
+    # (This check means something only inside relay-a's 3 s delay.)
+    assert time.monotonic() - failed_at < 2.8, "relay-b took too long to start"
+    assert rows == [("relay-a", True)] * 2
+    assert len(rx.snapshot()) == 2
+    wait_until(lambda: sorted(rx.delivered()) == ids, what="delivery after the delay")
+    wait_until(lambda: pending(db) == 0, what="acknowledgements")
+    assert a.stop() == 0 and b.stop() == 0
+
+    requests = rx.snapshot()
+    assert len(requests) == 4
+    # Back after relay-a's delay (3 s), whichever relay claimed them then,
+    # and long before the 10 s lease.
+    assert 2.9 <= requests[2]["time"] - requests[1]["time"] < 8, gaps(requests)
+    assert [r["headers"]["x-credit-ledger-handout"] for r in requests] == ["1", "1", "2", "2"]
+
+
+def test_events_of_a_killed_relay_come_back_after_their_lease(db, receivers, relays):
+    # A relay that dies cannot hand anything back: the lease does it.
+    rx = receivers(fail_first=1, fail_status=503)
+    [event_id] = grant(db, customer(), 1)
+    dead = relays(rx.url, "relay-dead", lease=3, timeout=1, backoff_initial=1,
+                  backoff_max=1, max_attempts=3)
+    wait_until(lambda: "retrying in 1.00s" in dead.log(), what="the backoff pause")
+    dead.stop(signal.SIGKILL)
+    heir = relays(rx.url, "relay-heir", lease=3, timeout=1, poll_interval=0.2)
+    wait_until(lambda: rx.delivered() == [event_id], what="delivery after the lease")
+    wait_until(lambda: pending(db) == 0, what="the acknowledgement")
+    assert heir.stop() == 0
+
+    first, second = rx.snapshot()
+    assert second["time"] - first["time"] >= 2.8  # the 3 s lease, from just before the POST
+    assert [first["headers"]["x-credit-ledger-handout"],
+            second["headers"]["x-credit-ledger-handout"]] == ["1", "2"]
+    assert db.execute("SELECT claimed_by FROM credit_ledger.events").fetchone()[0] == "relay-heir"
+
+
+@pytest.mark.parametrize("status", [422, 503])
+def test_an_event_that_keeps_failing_is_dead_lettered_and_can_be_retried(
+        db, receivers, relays, status):
+    rx = receivers()
+    bad, *good = grant(db, customer(), 3)
+    rx.reject(bad, status, b'{"error": "no such\n customer"}')
+    relay = relays(rx.url, dead_letter_after=3, max_attempts=2, poll_interval=0.2)
+    wait_until(lambda: db.execute("SELECT failed_at IS NOT NULL FROM credit_ledger.events"
+                                  " WHERE event_id = %s", (bad,)).fetchone()[0],
+               what="the event to be dead-lettered")
+    tries = 1 if status == 422 else 2  # a 422 is not retried within a hand-out
+    assert [r["headers"]["x-credit-ledger-handout"] for r in rx.of(bad)] == \
+        [h for h in ["1", "2", "3"] for _ in range(tries)]
+    assert sorted(rx.delivered()) == good
+    wait_until(lambda: pending(db) == 1, what="the others' acknowledgements")
+    row = db.execute("SELECT attempts, processed_at, claimed_until, last_error"
+                     " FROM credit_ledger.events WHERE event_id = %s", (bad,)).fetchone()
+    assert row == (3, None, None, f'HTTP {status}: {{"error": "no such customer"}}')
+    assert f"event {bad} (credits.granted) dead-lettered after 3 hand-outs" in relay.log()
+    # A dead letter is no longer handed out: not to this relay (it would be
+    # back after 0.8 s), nor to another one.
+    time.sleep(1.5)
+    assert len(rx.of(bad)) == 3 * tries
+    assert claim_as_another_relay(db) == []
+
+    # The receiver is fixed; someone retries the dead letter and the relay
+    # delivers it.
+    rx.accept(bad)
+    assert db.execute("SELECT credit_events_retry(ARRAY[%s::bigint])", (bad,)).fetchone()[0] == 1
+    wait_until(lambda: rx.delivered().count(bad) == 1, what="delivery of the retried event")
+    wait_until(lambda: pending(db) == 0, what="its acknowledgement")
+    assert relay.stop() == 0
+    assert rx.of(bad)[-1]["headers"]["x-credit-ledger-handout"] == "4"
+    row = db.execute("SELECT failed_at, last_error, processed_at IS NOT NULL"
+                     " FROM credit_ledger.events WHERE event_id = %s", (bad,)).fetchone()
+    assert row == (None, None, True)
+
+
+def test_dead_letter_after_zero_never_gives_up(db, receivers, relays):
+    rx = receivers()
+    [bad] = grant(db, customer(), 1)
+    rx.reject(bad, 422)
+    relay = relays(rx.url, dead_letter_after=0, poll_interval=0.1, lease=5)
+    wait_until(lambda: len(rx.of(bad)) >= 5, what="five hand-outs")  # 0.1, 0.2, 0.4, 0.8 s apart
+    assert relay.stop() == 0
+    row = db.execute("SELECT attempts >= 5, failed_at, last_error FROM credit_ledger.events"
+                     " WHERE event_id = %s", (bad,)).fetchone()
+    assert row == (True, None, None)
+    assert "dead-lettered after" not in relay.log()
+    assert claimable(db) == [bad]  # handed back when the relay stopped
 
 
 def test_two_relays_never_deliver_the_same_event(db, receivers, relays):
@@ -417,10 +577,13 @@ def test_signal_stops_promptly_even_during_backoff(db, receivers, relays, sig):
     assert relay.stop(sig) == 0
     assert time.monotonic() - t0 < 3
     assert f"stopped ({sig.name})" in relay.log()
-    # Not delivered, so not acknowledged: it stays claimed until the lease ends.
-    rows = db.execute("SELECT processed_at, claimed_by FROM credit_ledger.events"
+    # Not delivered, so not acknowledged; but handed back, so another relay
+    # takes them at once instead of after the 60 s lease.
+    rows = db.execute("SELECT processed_at, claimed_by, claimed_until FROM credit_ledger.events"
                       " ORDER BY event_id").fetchall()
-    assert rows == [(None, "relay-1")] * len(ids)
+    assert rows == [(None, "relay-1", None)] * len(ids)
+    assert "handed back 2 event(s) (stopping)" in relay.log()
+    assert claim_as_another_relay(db) == ids
 
 
 def test_drain_and_max_runtime_exit_cleanly(db, receivers, relays):
@@ -437,6 +600,25 @@ def test_drain_and_max_runtime_exit_cleanly(db, receivers, relays):
     assert time.monotonic() - t0 < 6
     assert "stopped (max runtime reached)" in bounded.log()
 
+    # Against a dead endpoint a --drain run tries each event once, exits,
+    # and hands them back for the next run.
+    down = receivers(fail_first=10**6, fail_status=503)
+    ids = grant(db, customer(), 3)
+    drained = relays(down.url, "relay-drain-down", drain=True, batch_size=2, max_attempts=1,
+                     poll_interval=0.2, lease=60)
+    assert drained.proc.wait(15) == 0
+    assert "stopped (drained)" in drained.log()
+    assert sorted(r["event_id"] for r in down.snapshot()) == ids
+    assert claimable(db) == ids
+
+    # So does --max-runtime, here in a backoff pause.
+    bounded = relays(down.url, "relay-bounded-down", max_runtime=1.5, backoff_initial=20,
+                     backoff_max=20, lease=60)
+    assert bounded.proc.wait(15) == 0
+    assert "stopped (max runtime reached)" in bounded.log()
+    assert "handed back 3 event(s) (stopping)" in bounded.log()
+    assert claim_as_another_relay(db) == ids
+
 
 def test_bad_configuration_is_refused(tmp_path):
     run = subprocess.run([sys.executable, str(RELAY), "--webhook-url", "http://127.0.0.1:9/",
@@ -444,3 +626,14 @@ def test_bad_configuration_is_refused(tmp_path):
                          capture_output=True, text=True, timeout=30)
     assert run.returncode == 2
     assert "--lease must be longer than --timeout" in run.stderr
+    # The relay ends its leases 10% early: 1.9 s of a 2 s lease is too little.
+    run = subprocess.run([sys.executable, str(RELAY), "--webhook-url", "http://127.0.0.1:9/",
+                          "--lease", "2", "--timeout", "1.9"],
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2
+    assert "--lease must be longer than --timeout" in run.stderr
+    run = subprocess.run([sys.executable, str(RELAY), "--webhook-url", "http://127.0.0.1:9/",
+                          "--dead-letter-after", "-1"],
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2
+    assert "--dead-letter-after must not be negative" in run.stderr
