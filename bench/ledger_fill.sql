@@ -38,15 +38,17 @@ CREATE TABLE bench_fill (wallet_base bigint, grant_base bigint, op_base bigint, 
 INSERT INTO bench_fill
 SELECT 1000000000, 1000000000, 1000000000, 1000000000, now() - interval '365 days';
 INSERT INTO credit_ledger.wallets (wallet_id, customer_id, credit_type, balance, overdraft_limit,
-                                   debt, last_seq, last_hash, created_at, updated_at)
+                                   debt, last_seq, last_hash, created_at, updated_at,
+                                   latest_effective_at)
 SELECT f.wallet_base + w, 'filler-' || w, 'usd', 901.00, 0, 0, 100,
-       '\xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', f.t0, now()
+       '\xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', f.t0, now(), f.t0
   FROM bench_fill f, generate_series(1, :fill_wallets) w;
 INSERT INTO credit_ledger.grants (grant_id, wallet_id, customer_id, credit_type, amount, remaining,
                                   promotional, priority, cost_basis, effective_at, expires_at,
-                                  kind, operation_id, created_at, open)
+                                  expired_amount, voided_amount, kind, operation_id, created_at,
+                                  open)
 SELECT f.grant_base + w, f.wallet_base + w, 'filler-' || w, 'usd', 1000.00, 901.00, false, 50,
-       0.01, f.t0, now() + interval '5 years', 'grant', f.op_base + w, f.t0, true
+       0.01, f.t0, now() + interval '5 years', 0, 0, 'grant', f.op_base + w, f.t0, true
   FROM bench_fill f, generate_series(1, :fill_wallets) w;
 \endif
 
