@@ -382,8 +382,9 @@ class Relay:
         # Events this relay holds a lease on and has neither delivered, handed
         # back nor dead-lettered, with the monotonic time by which that lease
         # must be treated as over (see claim()). credit_events_release and
-        # credit_events_fail do not check who holds an event, so the relay
-        # calls them only for events it knows are still its own.
+        # credit_events_fail act only on events this consumer still holds;
+        # the relay also calls them only for events whose lease it knows is
+        # not about to end.
         self.held: Dict[int, float] = {}
         # Failed events to hand back later: event_id -> monotonic time.
         self.release_at: Dict[int, float] = {}
@@ -468,8 +469,8 @@ class Relay:
         ids = self._still_held(event_ids)
         if not ids:
             return
-        n = self.conn.execute(sql.SQL("SELECT {}.credit_events_release(%s::bigint[])")
-                              .format(self.functions), (ids,)).fetchone()[0]
+        n = self.conn.execute(sql.SQL("SELECT {}.credit_events_release(%s::bigint[], %s)")
+                              .format(self.functions), (ids, self.cfg.consumer)).fetchone()[0]
         log.info("handed back %d event(s) (%s): %s", n, why, _id_list(ids))
 
     def hand_back_later(self, event: dict) -> None:
@@ -505,8 +506,9 @@ class Relay:
         if not self._still_held([event_id]):
             log.warning("event %d: not dead-lettered, its lease has ended", event_id)
             return False
-        self.conn.execute(sql.SQL("SELECT {}.credit_events_fail(%s::bigint[], %s)")
-                          .format(self.functions), ([event_id], outcome.error_text()))
+        self.conn.execute(sql.SQL("SELECT {}.credit_events_fail(%s::bigint[], %s, %s)")
+                          .format(self.functions),
+                          ([event_id], self.cfg.consumer, outcome.error_text()))
         log.error("event %d (%s) dead-lettered after %d hand-outs: %s; "
                   "credit_events_retry hands it out again", event_id,
                   event["event_type"], event["attempts"], outcome.error_text())
