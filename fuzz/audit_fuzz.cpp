@@ -54,6 +54,7 @@ const std::set<std::string> kProblemCodes = {
     "expired_twice",
     "voided_twice",
     "lapsed_mismatch",
+    "latest_effective_behind",
 };
 
 // A wallet's stored rows: what credit_verify reads.

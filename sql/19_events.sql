@@ -81,12 +81,46 @@ SELECT count(*) AS pending FROM credit_ledger.events WHERE processed_at IS NULL;
 SELECT credit_events_prune('1 hour') AS pruned_recent, credit_events_prune('0') AS pruned_all;
 SELECT count(*) FROM credit_ledger.events;
 
+-- Handing back and giving up, only by the relay that holds the events.
+SELECT credit_grant('relay', 'usd', 1) AS r1 \gset
+SELECT credit_grant('relay', 'usd', 2) AS r2 \gset
+SELECT array_agg(event_id ORDER BY event_id) AS held FROM credit_events_claim(100, 'relay-e') \gset
+SELECT cardinality(:'held'::bigint[]) AS held_by_e;
+SELECT credit_events_release(:'held', 'relay-f') AS released_by_another,
+       credit_events_fail(:'held', 'relay-f', 'not mine') AS failed_by_another;
+SELECT count(*) AS nothing_for_f FROM credit_events_claim(100, 'relay-f');
+-- relay-e hands the first back: it can be claimed at once.
+SELECT credit_events_release((:'held'::bigint[])[1:1], 'relay-e') AS released;
+SELECT count(*) AS claimed_by_f FROM credit_events_claim(100, 'relay-f');
+-- relay-e gives up on the second; it is no longer handed out.
+SELECT credit_events_fail((:'held'::bigint[])[2:2], 'relay-e', repeat('x', 2000)) AS failed;
+SELECT attempts, failed_at IS NOT NULL AS dead, length(last_error) AS error_chars,
+       claimed_until IS NULL AS unclaimed
+  FROM credit_ledger.events WHERE event_id = (:'held'::bigint[])[2];
+SELECT credit_events_fail((:'held'::bigint[])[2:2], 'relay-e', 'twice') AS failed_twice,
+       credit_events_release((:'held'::bigint[])[2:2], 'relay-e') AS released_dead;
+-- A lease that ran out is no longer the relay's to hand back or give up.
+SELECT credit_events_release((:'held'::bigint[])[1:1], 'relay-f') AS released_by_f;
+SELECT count(*) AS short_lease FROM credit_events_claim(100, 'relay-g', '100 milliseconds');
+SELECT pg_sleep(0.2);
+SELECT credit_events_release((:'held'::bigint[])[1:1], 'relay-g') AS released_late,
+       credit_events_fail((:'held'::bigint[])[1:1], 'relay-g', 'late') AS failed_late;
+-- Retry hands the dead letter out again, its count of hand-outs reset.
+SELECT credit_events_retry((:'held'::bigint[])[2:2]) AS retried;
+SELECT event_id = (:'held'::bigint[])[2] AS the_dead_letter, attempts
+  FROM credit_events_claim(100, 'relay-h') WHERE event_id = (:'held'::bigint[])[2];
+SELECT credit_events_ack(:'held');
+SELECT credit_events_retry(:'held') AS retried_delivered;
+
 -- Bad input.
 SELECT * FROM credit_events_claim(0, 'x');
 SELECT * FROM credit_events_claim(1, NULL);
 SELECT * FROM credit_events_claim(1, 'x', '-1 second');
 SELECT credit_events_ack(NULL);
 SELECT credit_events_prune('-1 day');
+SELECT credit_events_release(ARRAY[1]::bigint[], NULL);
+SELECT credit_events_fail(ARRAY[1]::bigint[], 'x', NULL);
+SELECT credit_events_retry(NULL);
 
 DROP VIEW ev;
 SELECT * FROM credit_verify();

@@ -93,7 +93,7 @@ SELECT credit_void(:m_grant);
 SELECT count(*) FROM credit_entries('m', 'usd');
 SELECT count(*) FROM credit_usage('m', 'usd', '2026-01-01', '2027-01-01', 'week');
 SELECT count(*) FROM credit_events_claim(100, 'mallory');
-SELECT credit_events_release(ARRAY[1, 2]::bigint[]), credit_events_fail(ARRAY[3]::bigint[], 'x'),
+SELECT credit_events_release(ARRAY[1, 2]::bigint[], 'mallory'), credit_events_fail(ARRAY[3]::bigint[], 'mallory', 'x'),
        credit_events_retry(ARRAY[3]::bigint[]), credit_events_ack(ARRAY[1]::bigint[]);
 SELECT credit_events_prune('1 day');
 SELECT count(*) FROM credit_verify();

@@ -30,29 +30,36 @@ SELECT credit_expire();
 SELECT * FROM credit_verify();
 SELECT to_regprocedure('credit_consume_batch(jsonb)') IS NULL AS no_batch_in_1_0;
 
--- Upgrade: every row stays as it was.
+-- Upgrade: every row stays as it was (the wallets' 1.0 columns).
 CREATE TEMP TABLE rows_before AS
-SELECT 'wallets' AS t, md5(string_agg(x::text, '|' ORDER BY x.wallet_id)) AS digest FROM credit_ledger.wallets x
+SELECT 'wallets' AS t, md5(string_agg((x.wallet_id, x.customer_id, x.credit_type, x.balance, x.overdraft_limit, x.low_balance_thresholds, x.debt, x.low_balance_alerted, x.depleted_alerted, x.last_seq, x.last_hash, x.created_at, x.updated_at)::text, '|' ORDER BY x.wallet_id)) AS digest FROM credit_ledger.wallets x
 UNION ALL SELECT 'grants', md5(string_agg(x::text, '|' ORDER BY x.grant_id)) FROM credit_ledger.grants x
 UNION ALL SELECT 'operations', md5(string_agg(x::text, '|' ORDER BY x.operation_id)) FROM credit_ledger.operations x
 UNION ALL SELECT 'entries', md5(string_agg(x::text, '|' ORDER BY x.wallet_id, x.seq)) FROM credit_ledger.entries x;
 ALTER EXTENSION credit_ledger UPDATE TO '1.1';
 SELECT extversion FROM pg_extension WHERE extname = 'credit_ledger';
 SELECT b.t FROM rows_before b
-  JOIN (SELECT 'wallets' AS t, md5(string_agg(x::text, '|' ORDER BY x.wallet_id)) AS digest FROM credit_ledger.wallets x
+  JOIN (SELECT 'wallets' AS t, md5(string_agg((x.wallet_id, x.customer_id, x.credit_type, x.balance, x.overdraft_limit, x.low_balance_thresholds, x.debt, x.low_balance_alerted, x.depleted_alerted, x.last_seq, x.last_hash, x.created_at, x.updated_at)::text, '|' ORDER BY x.wallet_id)) AS digest FROM credit_ledger.wallets x
         UNION ALL SELECT 'grants', md5(string_agg(x::text, '|' ORDER BY x.grant_id)) FROM credit_ledger.grants x
         UNION ALL SELECT 'operations', md5(string_agg(x::text, '|' ORDER BY x.operation_id)) FROM credit_ledger.operations x
         UNION ALL SELECT 'entries', md5(string_agg(x::text, '|' ORDER BY x.wallet_id, x.seq)) FROM credit_ledger.entries x) a
     USING (t)
  WHERE a.digest IS DISTINCT FROM b.digest;
+-- The new wallets.latest_effective_at is filled in from every block.
+SELECT count(*) AS wallets,
+       count(*) FILTER (WHERE latest_effective_at IS NOT DISTINCT FROM
+                               (SELECT max(g.effective_at) FROM credit_ledger.grants g
+                                 WHERE g.wallet_id = w.wallet_id AND g.customer_id = w.customer_id))
+         AS filled_in
+  FROM credit_ledger.wallets w;
 SELECT * FROM credit_verify();
 
 -- The 1.1 additions work on the upgraded installation.
 SELECT ordinal, status, amount FROM credit_consume_batch('[{"customer_id": "a", "credit_type": "usd", "amount": 1},
                                                           {"customer_id": "a", "credit_type": "usd", "amount": 1, "idempotency_key": "k1"}]');
-SELECT credit_events_fail(ARRAY[2]::bigint[], 'endpoint gone') AS failed,
+SELECT credit_events_fail(ARRAY[2]::bigint[], 'relay', 'endpoint gone') AS failed,
        credit_events_retry(ARRAY[2]::bigint[]) AS retried,
-       credit_events_release(ARRAY[2]::bigint[]) AS released;
+       credit_events_release(ARRAY[2]::bigint[], 'relay') AS released;
 SELECT * FROM credit_events_claim(1, 'relay', '2 days');
 
 -- Everything the extension owns, with its definition and privileges.

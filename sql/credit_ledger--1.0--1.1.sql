@@ -1,8 +1,19 @@
 \echo Use "ALTER EXTENSION credit_ledger UPDATE TO '1.1'" to load this file. \quit
 
--- credit_ledger 1.0 -> 1.1: batch consumption (credit_consume_batch), and for
--- event relays: handing claims back, giving up on undeliverable events, and
--- a lease of at most one day.
+-- credit_ledger 1.0 -> 1.1: batch consumption (credit_consume_batch); for
+-- event relays, handing claims back, giving up on undeliverable events, and
+-- a lease of at most one day; and wallets.latest_effective_at, which lets a
+-- grant or a balance skip reading a wallet's active blocks.
+
+-- The latest effective_at of any block each wallet had. Until this update the
+-- 1.1 library ran on the 1.0 schema without it, so it is computed here from
+-- every block; a wallet without blocks keeps NULL.
+ALTER TABLE credit_ledger.wallets ADD COLUMN latest_effective_at timestamptz;
+UPDATE credit_ledger.wallets w
+   SET latest_effective_at = g.latest
+  FROM (SELECT wallet_id, customer_id, max(effective_at) AS latest
+          FROM credit_ledger.grants GROUP BY wallet_id, customer_id) g
+ WHERE g.wallet_id = w.wallet_id AND g.customer_id = w.customer_id;
 
 ALTER TABLE credit_ledger.events
     ADD COLUMN failed_at  timestamptz,
@@ -75,9 +86,11 @@ RETURNS SETOF credit_ledger.batch_result
 
 -- Handing events back, and giving up on them.
 
--- Ends this relay's claim on events it could not deliver now (the endpoint
--- is down, the relay is stopping), so others can take them at once.
-CREATE FUNCTION @extschema@.credit_events_release(event_ids bigint[])
+-- Ends `consumer`'s lease on events it could not deliver now (the endpoint
+-- is down, the relay is stopping), so any relay can claim them at once.
+-- Only events that consumer still holds are touched: a relay whose lease ran
+-- out cannot hand back an event another relay is delivering.
+CREATE FUNCTION @extschema@.credit_events_release(event_ids bigint[], consumer text)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, credit_ledger, pg_temp
@@ -85,20 +98,23 @@ AS $$
 DECLARE
     n integer;
 BEGIN
-    IF event_ids IS NULL THEN
-        RAISE EXCEPTION 'event_ids must not be NULL' USING ERRCODE = '22004';
+    IF event_ids IS NULL OR consumer IS NULL THEN
+        RAISE EXCEPTION 'event_ids and consumer must not be NULL' USING ERRCODE = '22004';
     END IF;
     UPDATE credit_ledger.events SET claimed_until = NULL
-     WHERE event_id = ANY (event_ids) AND processed_at IS NULL;
+     WHERE event_id = ANY (event_ids) AND claimed_by = consumer
+       AND claimed_until > clock_timestamp()
+       AND processed_at IS NULL AND failed_at IS NULL;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
 $$;
 
 -- Gives up on events a receiver keeps rejecting: they are no longer handed
--- out, and keep their last error for people to look at (the dead letters:
--- failed_at IS NOT NULL). credit_events_retry hands them out again.
-CREATE FUNCTION @extschema@.credit_events_fail(event_ids bigint[], error text)
+-- out, and keep the error for people to look at (the dead letters:
+-- failed_at IS NOT NULL). Like a release, only for events `consumer` still
+-- holds. credit_events_retry hands them out again.
+CREATE FUNCTION @extschema@.credit_events_fail(event_ids bigint[], consumer text, error text)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, credit_ledger, pg_temp
@@ -106,18 +122,22 @@ AS $$
 DECLARE
     n integer;
 BEGIN
-    IF event_ids IS NULL THEN
-        RAISE EXCEPTION 'event_ids must not be NULL' USING ERRCODE = '22004';
+    IF event_ids IS NULL OR consumer IS NULL OR error IS NULL THEN
+        RAISE EXCEPTION 'event_ids, consumer and error must not be NULL' USING ERRCODE = '22004';
     END IF;
     UPDATE credit_ledger.events
        SET failed_at = clock_timestamp(), last_error = left(error, 1000),
            claimed_until = NULL
-     WHERE event_id = ANY (event_ids) AND processed_at IS NULL AND failed_at IS NULL;
+     WHERE event_id = ANY (event_ids) AND claimed_by = consumer
+       AND claimed_until > clock_timestamp()
+       AND processed_at IS NULL AND failed_at IS NULL;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
 $$;
 
+-- Hands dead letters out again (the receiver was fixed), as if new:
+-- attempts starts again from zero, so a relay's give-up count applies anew.
 CREATE FUNCTION @extschema@.credit_events_retry(event_ids bigint[])
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -129,8 +149,8 @@ BEGIN
     IF event_ids IS NULL THEN
         RAISE EXCEPTION 'event_ids must not be NULL' USING ERRCODE = '22004';
     END IF;
-    UPDATE credit_ledger.events SET failed_at = NULL, last_error = NULL
-     WHERE event_id = ANY (event_ids) AND failed_at IS NOT NULL;
+    UPDATE credit_ledger.events SET failed_at = NULL, last_error = NULL, attempts = 0
+     WHERE event_id = ANY (event_ids) AND failed_at IS NOT NULL AND processed_at IS NULL;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
@@ -138,8 +158,8 @@ $$;
 
 -- The new functions are closed to PUBLIC like the rest.
 REVOKE ALL ON FUNCTION @extschema@.credit_consume_batch(jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.credit_events_release(bigint[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.credit_events_fail(bigint[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_events_release(bigint[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_events_fail(bigint[], text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.credit_events_retry(bigint[]) FROM PUBLIC;
 
 -- grant_access learns the new writer functions.

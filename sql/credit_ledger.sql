@@ -40,8 +40,13 @@ CREATE SEQUENCE credit_ledger.event_id_seq CACHE 32;
 -- One pool per (customer_id, credit_type). balance is the ledger balance (the
 -- sum of all entries); debt is the overdraft debt; last_seq and last_hash are
 -- the head of the wallet's entry chain; low_balance_alerted and
--- depleted_alerted record which balance alerts were sent and not yet re-armed. Updated under the row lock by every
--- operation, so nothing in it is indexed except its keys (HOT updates).
+-- depleted_alerted record which balance alerts were sent and not yet
+-- re-armed; latest_effective_at is the latest effective_at of any block the
+-- wallet ever had (NULL: none), so that once now has passed it no block can
+-- be scheduled and the spendable balance is the ledger balance minus the
+-- lapsed blocks, without reading the active ones. Updated under the row lock
+-- by every operation, so nothing in it is indexed except its keys (HOT
+-- updates).
 CREATE TABLE credit_ledger.wallets (
     wallet_id              bigint NOT NULL DEFAULT nextval('credit_ledger.wallet_id_seq'),
     customer_id            text NOT NULL,
@@ -56,6 +61,7 @@ CREATE TABLE credit_ledger.wallets (
     last_hash              bytea NOT NULL DEFAULT '\x0000000000000000000000000000000000000000000000000000000000000000',
     created_at             timestamptz NOT NULL,
     updated_at             timestamptz NOT NULL,
+    latest_effective_at    timestamptz,
     CONSTRAINT wallets_pkey PRIMARY KEY (wallet_id, customer_id),
     CONSTRAINT wallets_customer_key UNIQUE (customer_id, credit_type)
 ) WITH (fillfactor = 70);
@@ -667,9 +673,11 @@ $$;
 
 -- Handing events back, and giving up on them.
 
--- Ends this relay's claim on events it could not deliver now (the endpoint
--- is down, the relay is stopping), so others can take them at once.
-CREATE FUNCTION @extschema@.credit_events_release(event_ids bigint[])
+-- Ends `consumer`'s lease on events it could not deliver now (the endpoint
+-- is down, the relay is stopping), so any relay can claim them at once.
+-- Only events that consumer still holds are touched: a relay whose lease ran
+-- out cannot hand back an event another relay is delivering.
+CREATE FUNCTION @extschema@.credit_events_release(event_ids bigint[], consumer text)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, credit_ledger, pg_temp
@@ -677,20 +685,23 @@ AS $$
 DECLARE
     n integer;
 BEGIN
-    IF event_ids IS NULL THEN
-        RAISE EXCEPTION 'event_ids must not be NULL' USING ERRCODE = '22004';
+    IF event_ids IS NULL OR consumer IS NULL THEN
+        RAISE EXCEPTION 'event_ids and consumer must not be NULL' USING ERRCODE = '22004';
     END IF;
     UPDATE credit_ledger.events SET claimed_until = NULL
-     WHERE event_id = ANY (event_ids) AND processed_at IS NULL;
+     WHERE event_id = ANY (event_ids) AND claimed_by = consumer
+       AND claimed_until > clock_timestamp()
+       AND processed_at IS NULL AND failed_at IS NULL;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
 $$;
 
 -- Gives up on events a receiver keeps rejecting: they are no longer handed
--- out, and keep their last error for people to look at (the dead letters:
--- failed_at IS NOT NULL). credit_events_retry hands them out again.
-CREATE FUNCTION @extschema@.credit_events_fail(event_ids bigint[], error text)
+-- out, and keep the error for people to look at (the dead letters:
+-- failed_at IS NOT NULL). Like a release, only for events `consumer` still
+-- holds. credit_events_retry hands them out again.
+CREATE FUNCTION @extschema@.credit_events_fail(event_ids bigint[], consumer text, error text)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, credit_ledger, pg_temp
@@ -698,18 +709,22 @@ AS $$
 DECLARE
     n integer;
 BEGIN
-    IF event_ids IS NULL THEN
-        RAISE EXCEPTION 'event_ids must not be NULL' USING ERRCODE = '22004';
+    IF event_ids IS NULL OR consumer IS NULL OR error IS NULL THEN
+        RAISE EXCEPTION 'event_ids, consumer and error must not be NULL' USING ERRCODE = '22004';
     END IF;
     UPDATE credit_ledger.events
        SET failed_at = clock_timestamp(), last_error = left(error, 1000),
            claimed_until = NULL
-     WHERE event_id = ANY (event_ids) AND processed_at IS NULL AND failed_at IS NULL;
+     WHERE event_id = ANY (event_ids) AND claimed_by = consumer
+       AND claimed_until > clock_timestamp()
+       AND processed_at IS NULL AND failed_at IS NULL;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
 $$;
 
+-- Hands dead letters out again (the receiver was fixed), as if new:
+-- attempts starts again from zero, so a relay's give-up count applies anew.
 CREATE FUNCTION @extschema@.credit_events_retry(event_ids bigint[])
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -721,8 +736,8 @@ BEGIN
     IF event_ids IS NULL THEN
         RAISE EXCEPTION 'event_ids must not be NULL' USING ERRCODE = '22004';
     END IF;
-    UPDATE credit_ledger.events SET failed_at = NULL, last_error = NULL
-     WHERE event_id = ANY (event_ids) AND failed_at IS NOT NULL;
+    UPDATE credit_ledger.events SET failed_at = NULL, last_error = NULL, attempts = 0
+     WHERE event_id = ANY (event_ids) AND failed_at IS NOT NULL AND processed_at IS NULL;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END

@@ -1,6 +1,7 @@
 #include "audit.hpp"
 
 #include "amount.hpp"
+#include "time.hpp"
 
 #include <cstdint>
 #include "cpp_only.hpp"  // last: fails if a PostgreSQL header came before
@@ -183,6 +184,22 @@ std::vector<Problem> WalletAuditor::Finish(const AuditWallet& w) {
     Report("debt_mismatch", "The wallet's debt is " + Units(w.debt) +
                                 " but its debt entries sum to " +
                                 Units(entries_debt) + ".");
+  }
+  // The balance shortcut trusts latest_effective_at to bound every block's
+  // start: a block starting later could be counted before it starts.
+  if (w.tracks_latest_effective) {
+    for (const auto& id_and_tally : grants_) {
+      const AuditGrant& g = id_and_tally.second.grant;
+      if (!w.latest_effective_at || g.effective_at > *w.latest_effective_at) {
+        Report("latest_effective_behind",
+               "Grant " + std::to_string(g.grant_id) + " starts at " +
+                   FormatTimestampUtc(g.effective_at) +
+                   ", after the wallet's latest_effective_at (" +
+                   (w.latest_effective_at ? FormatTimestampUtc(*w.latest_effective_at)
+                                          : std::string("none")) +
+                   ").");
+      }
+    }
   }
   // Not a structured binding: C++17 lets no lambda capture one, and clang
   // (the fuzz build) enforces that.

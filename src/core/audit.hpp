@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@ struct AuditGrant {
   std::int64_t remaining = 0;
   std::int64_t expired_amount = 0;  // credits its expiration entries removed
   std::int64_t voided_amount = 0;   // credits its void entries removed
+  Micros effective_at = 0;
 };
 
 // A wallet's cached totals as stored in credit_ledger.wallets.
@@ -28,6 +30,10 @@ struct AuditWallet {
   std::int64_t debt = 0;
   std::int64_t last_seq = 0;
   Digest last_hash = kGenesisHash;
+  // The latest effective_at of its blocks (nullopt: it never had one); not
+  // tracked on a 1.0 schema, which lacks the column.
+  bool tracks_latest_effective = false;
+  std::optional<Micros> latest_effective_at;
 };
 
 struct Problem {

@@ -20,6 +20,11 @@ std::int64_t SpendableBalance(const WalletState& wallet, Micros now) {
   return SubUnits(SpendableRemaining(wallet.grants, now), wallet.debt);
 }
 
+std::int64_t SpendableFromLedger(std::int64_t ledger_balance,
+                                 std::int64_t lapsed_remaining) {
+  return SubUnits(ledger_balance, lapsed_remaining);
+}
+
 ConsumePlan PlanConsume(const WalletState& wallet, Micros now,
                         std::int64_t amount) {
   if (amount < 0) {

@@ -63,4 +63,12 @@ std::vector<Restoration> PlanReversal(const std::vector<UsagePortion>& portions,
 // The spendable balance at `now`: spendable remaining credits minus debt.
 std::int64_t SpendableBalance(const WalletState& wallet, Micros now);
 
+// The same from the wallet's ledger balance, for a wallet none of whose
+// grants can be scheduled at `now` (every effective_at <= now): the ledger
+// balance is the open grants' remaining minus the debt, and of those grants
+// only the lapsed ones (expires_at <= now, not yet swept) cannot be spent.
+// The glue then reads the lapsed grants instead of all the active ones.
+std::int64_t SpendableFromLedger(std::int64_t ledger_balance,
+                                 std::int64_t lapsed_remaining);
+
 }  // namespace credit_ledger

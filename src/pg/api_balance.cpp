@@ -39,11 +39,7 @@ std::string Balance(Ledger& ledger, const std::string& customer_id,
   if (!wallet) {
     return FormatAmount(0, ledger.RequireCreditType(credit_type));
   }
-  if (!as_of) {
-    const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(*wallet, now);
-    return FormatAmount(SpendableBalance(PlannerState(*wallet, grants), now),
-                        wallet->scale);
-  }
+  if (!as_of) return FormatAmount(ledger.Spendable(*wallet, now), wallet->scale);
   ledger.UseSpi();
   Params p;
   p.Int64(wallet->wallet_id).Text(customer_id).Timestamp(*as_of);

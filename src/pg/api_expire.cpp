@@ -60,6 +60,9 @@ bool ExpireGrant(Ledger& ledger, Wallet& wallet, std::int64_t grant_id,
   draft.promotional = rows[0].Bool(2);
   draft.cost_basis = rows[0].NumericText(3);
   draft.occurred_at = rows[0].Timestamp(4);
+  // The grant lapsed by as_of <= now, so the spendable balance, read before
+  // anything is written, already leaves it out and stays as it is.
+  const std::int64_t balance = ledger.Spendable(wallet, now);
 
   OperationRequest request{"expire", wallet.customer_id, std::nullopt, {}};
   OperationResult result;
@@ -80,8 +83,6 @@ bool ExpireGrant(Ledger& ledger, Wallet& wallet, std::int64_t grant_id,
   EntryLabels labels;
   labels.reason = "expired";
   labels.occurred_at = draft.occurred_at;
-  const std::int64_t balance =
-      SpendableBalance(PlannerState(wallet, ledger.ReadOpenGrants(wallet, now)), now);
   std::optional<std::string> value;
   if (draft.cost_basis) value = MoneyValue(remaining, wallet.scale, *draft.cost_basis);
   std::vector<PendingEvent> events{ExpiredEvent(wallet, operation_id, grant_id,

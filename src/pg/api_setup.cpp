@@ -106,8 +106,7 @@ CL_FUNCTION(credit_wallet_configure) {
                    thresholds.end());
   // Thresholds the balance is already below count as crossed: alerts fire
   // on the next crossing, not retroactively for the configuration itself.
-  const std::int64_t balance =
-      SpendableBalance(PlannerState(wallet, ledger.ReadOpenGrants(wallet, now)), now);
+  const std::int64_t balance = ledger.Spendable(wallet, now);
   AlertState all_sent;
   all_sent.fired = thresholds;
   all_sent.depleted = true;

@@ -14,7 +14,10 @@ namespace {
 
 Statement wallets_to_check(
     "SELECT w.wallet_id, w.customer_id, w.credit_type, t.scale, w.balance,"
-    "       w.debt, w.last_seq, w.last_hash"
+    "       w.debt, w.last_seq, w.last_hash,"
+    // Read through to_jsonb: a 1.0 schema has no such column.
+    "       to_jsonb(w) ? 'latest_effective_at',"
+    "       (to_jsonb(w) ->> 'latest_effective_at')::timestamptz"
     "  FROM credit_ledger.wallets w"
     "  LEFT JOIN credit_ledger.credit_types t ON t.credit_type = w.credit_type"
     " WHERE $1::text IS NULL OR w.customer_id = $1"
@@ -22,7 +25,8 @@ Statement wallets_to_check(
     {TEXTOID});
 
 Statement wallet_grants(
-    "SELECT grant_id, amount, remaining, expired_amount, voided_amount"
+    "SELECT grant_id, amount, remaining, expired_amount, voided_amount,"
+    "       effective_at"
     "  FROM credit_ledger.grants"
     " WHERE wallet_id = $1 AND customer_id = $2",
     {INT8OID, TEXTOID});
@@ -79,6 +83,8 @@ std::vector<Problem> AuditWalletRow(const Row& w) {
   cached.debt = w.Units(6, s);
   cached.last_seq = w.Int64(7);
   cached.last_hash = w.Bytes(8).value_or(kGenesisHash);
+  cached.tracks_latest_effective = w.Bool(9);
+  cached.latest_effective_at = w.OptTimestamp(10);
 
   Params key;
   key.Int64(wallet_id).Text(customer_id);
@@ -87,7 +93,7 @@ std::vector<Problem> AuditWalletRow(const Row& w) {
   for (std::uint64_t i = 0; i < grant_rows.size(); ++i) {
     Row g = grant_rows[i];
     grants.push_back(AuditGrant{g.Int64(1), g.Units(2, s), g.Units(3, s),
-                                g.Units(4, s), g.Units(5, s)});
+                                g.Units(4, s), g.Units(5, s), g.Timestamp(6)});
   }
   FreeRows(grant_rows);
 

@@ -29,6 +29,13 @@ std::string Void(Ledger& ledger, std::int64_t grant_id, const EntryLabels& label
                       "expiration sweep removes them, a void cannot.");
   }
 
+  // What can be spent afterwards: the void takes the grant's credits out of
+  // the spendable balance only if it has started (a scheduled grant's never
+  // counted).
+  const std::int64_t before = ledger.Spendable(wallet, now);
+  const std::int64_t balance =
+      grant.effective_at <= now ? SubUnits(before, grant.remaining) : before;
+
   std::vector<EntryDraft> drafts;
   if (grant.remaining > 0) {
     EntryDraft e;
@@ -52,8 +59,6 @@ std::string Void(Ledger& ledger, std::int64_t grant_id, const EntryLabels& label
   grant.voided_amount = AddUnits(grant.voided_amount, voided);
   grant.remaining = 0;
   ledger.SaveGrant(wallet, grant);
-  const std::int64_t balance =
-      SpendableBalance(PlannerState(wallet, ledger.ReadOpenGrants(wallet, now)), now);
   Conclude(ledger, wallet, MakeContext(operation_id, now, labels), drafts, balance,
            {VoidedEvent(wallet, operation_id, grant_id, voided, labels.reason,
                         balance)});

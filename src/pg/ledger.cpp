@@ -21,7 +21,7 @@ ColumnRef wallet_id{"wallet_id"}, balance{"balance"}, debt{"debt"},
     overdraft_limit{"overdraft_limit"}, last_seq{"last_seq"},
     last_hash{"last_hash"}, thresholds{"low_balance_thresholds"},
     alerted{"low_balance_alerted"}, depleted{"depleted_alerted"},
-    updated_at{"updated_at"};
+    updated_at{"updated_at"}, latest_effective_at{"latest_effective_at"};
 }  // namespace wallets
 
 namespace grants {
@@ -313,6 +313,10 @@ std::optional<Wallet> Ledger::FindWallet(const std::string& customer_id,
   w.thresholds = row.UnitsArray(At(t, wallets::thresholds), w.scale);
   w.alerts.fired = row.UnitsArray(At(t, wallets::alerted), w.scale);
   w.alerts.depleted = row.Bool(At(t, wallets::depleted));
+  const AttrNumber latest =
+      Guard([&] { return OptCol(t->rel, wallets::latest_effective_at); });
+  w.latest_effective_tracked = latest != InvalidAttrNumber;
+  if (w.latest_effective_tracked) w.latest_effective_at = row.OptTimestamp(latest);
   return w;
 }
 
@@ -394,7 +398,37 @@ void Ledger::SaveRemaining(const Wallet& wallet,
   }
 }
 
-void Ledger::InsertGrant(const Wallet& wallet, const NewGrant& g, Micros now) {
+std::int64_t Ledger::Spendable(const Wallet& wallet, Micros now) {
+  const bool none_scheduled =
+      wallet.latest_effective_tracked &&
+      (!wallet.latest_effective_at || *wallet.latest_effective_at <= now);
+  if (!none_scheduled) {
+    return SpendableBalance(PlannerState(wallet, ReadOpenGrants(wallet, now)), now);
+  }
+  // The other range of grants_open_idx: the wallet's open blocks that lapsed
+  // by now (usually none: the sweep closes them).
+  OpenTable* t = Table(TableId::kGrants);
+  const Oid index = Guard([] { return RawIndex("grants_open_idx"); });
+  const RawKeySpec keys[2] = {
+      {1, F_INT8EQ, Int64GetDatum(wallet.wallet_id)},
+      {2, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(now), BTLessEqualStrategyNumber}};
+  HeapTuple* tuples = nullptr;
+  const int count = Guard([&] {
+    return RawFetchAll(t, index, keys, 2, mode_, &tuples);
+  });
+  std::int64_t lapsed = 0;
+  for (int i = 0; i < count; ++i) {
+    Row r = Read(t, tuples[i]);
+    if (r.Text(At(t, grants::customer_id)) != wallet.customer_id) continue;
+    lapsed = AddUnits(lapsed, r.Units(At(t, grants::remaining), wallet.scale));
+  }
+  return SpendableFromLedger(wallet.balance, lapsed);
+}
+
+void Ledger::InsertGrant(Wallet& wallet, const NewGrant& g, Micros now) {
+  if (!wallet.latest_effective_at || g.effective_at > *wallet.latest_effective_at) {
+    wallet.latest_effective_at = g.effective_at;
+  }
   OpenTable* t = Table(TableId::kGrants);
   RowWriter(t)
       .Int64(grants::grant_id, g.grant_id)
@@ -667,15 +701,18 @@ void Ledger::SaveWallet(Wallet& wallet, Micros now) {
     throw LedgerError(ErrorCode::kInternal, "saving a wallet that was not locked");
   }
   OpenTable* t = Table(TableId::kWallets);
-  RowWriter(t)
-      .Units(wallets::balance, wallet.balance, wallet.scale)
+  RowWriter row(t);
+  row.Units(wallets::balance, wallet.balance, wallet.scale)
       .Units(wallets::debt, wallet.debt, wallet.scale)
       .Int64(wallets::last_seq, wallet.last_seq)
       .Bytes(wallets::last_hash, wallet.last_hash)
       .Timestamp(wallets::updated_at, now)
       .UnitsArray(wallets::alerted, wallet.alerts.fired, wallet.scale)
-      .Bool(wallets::depleted, wallet.alerts.depleted)
-      .Update(&tables_, wallet.tuple);
+      .Bool(wallets::depleted, wallet.alerts.depleted);
+  if (wallet.latest_effective_tracked) {
+    row.Timestamp(wallets::latest_effective_at, wallet.latest_effective_at);
+  }
+  row.Update(&tables_, wallet.tuple);
 }
 
 void Ledger::InsertEvents(const Wallet& wallet, std::int64_t operation_id,

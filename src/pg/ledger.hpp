@@ -35,6 +35,10 @@ struct Wallet {
   Digest last_hash = kGenesisHash;
   std::vector<std::int64_t> thresholds;  // low_balance_thresholds
   AlertState alerts;                     // which balance alerts were sent
+  // The latest effective_at of any block the wallet had (nullopt: none);
+  // tracked is false on a 1.0 schema, which has no such column.
+  std::optional<Micros> latest_effective_at;
+  bool latest_effective_tracked = false;
   HeapTuple tuple = nullptr;             // the locked row, for the update
 };
 
@@ -217,7 +221,15 @@ class Ledger {
   void SaveRemaining(const Wallet& wallet, const std::vector<OpenGrant>& before,
                      const std::vector<std::int64_t>& remaining_after);
 
-  void InsertGrant(const Wallet& wallet, const NewGrant& grant, Micros now);
+  // The spendable balance at `now`. When no block of the wallet can be
+  // scheduled (now >= its latest effective_at) it reads only the lapsed
+  // blocks the sweep has not reached, however many active ones there are;
+  // otherwise every open block. Call it before writing to the wallet.
+  std::int64_t Spendable(const Wallet& wallet, Micros now);
+
+  // Inserts a block, and records its effective_at on the wallet (saved with
+  // the wallet).
+  void InsertGrant(Wallet& wallet, const NewGrant& grant, Micros now);
   std::int64_t NextGrantId();
 
   // Who owns a grant: (customer_id, credit_type), or LG004.

@@ -188,10 +188,23 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   block.state.remaining = units;
   block.cost_basis = spec.cost_basis;
 
-  // Debt is repaid from what is spendable now, the new block included.
-  std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet, now);
-  grants.push_back(block);
-  const ConsumePlan plan = PlanConsume(PlannerState(wallet, grants), now, 0);
+  // Debt is repaid from what is spendable now, the new block included. A
+  // wallet without debt needs only its spendable balance, which does not
+  // take reading its active blocks (so granting stays cheap however many
+  // open blocks the wallet holds).
+  std::vector<OpenGrant> grants;
+  ConsumePlan plan;
+  if (wallet.debt > 0) {
+    grants = ledger.ReadOpenGrants(wallet, now);
+    grants.push_back(block);
+    plan = PlanConsume(PlannerState(wallet, grants), now, 0);
+  } else {
+    const std::int64_t before = ledger.Spendable(wallet, now);
+    plan.spendable_after =
+        IsSpendableAt(block.state, now) ? AddUnits(before, units) : before;
+    plan.remaining_after = {units};
+    grants.push_back(block);
+  }
 
   std::vector<EntryDraft> drafts;
   EntryDraft opening;

@@ -117,7 +117,7 @@ OpenTable* RawTable(OpenTables* open, TableId id) {
 
 Oid RawIndex(const char* name) { return LedgerRelid(name); }
 
-AttrNumber RawColumn(Relation rel, const char* name) {
+AttrNumber RawFindColumn(Relation rel, const char* name) {
   TupleDesc desc = RelationGetDescr(rel);
   for (int i = 0; i < desc->natts; ++i) {
     Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -125,13 +125,20 @@ AttrNumber RawColumn(Relation rel, const char* name) {
       return att->attnum;
     }
   }
-  ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-                  errmsg("column \"%s\" of relation \"%s\" does not exist", name,
-                         RelationGetRelationName(rel))));
   return InvalidAttrNumber;
 }
 
-AttrNumber Col(Relation rel, ColumnRef& c) {
+AttrNumber RawColumn(Relation rel, const char* name) {
+  const AttrNumber n = RawFindColumn(rel, name);
+  if (n == InvalidAttrNumber) {
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                    errmsg("column \"%s\" of relation \"%s\" does not exist",
+                           name, RelationGetRelationName(rel))));
+  }
+  return n;
+}
+
+AttrNumber OptCol(Relation rel, ColumnRef& c) {
   TupleDesc desc = RelationGetDescr(rel);
   if (c.attnum > 0 && c.attnum <= desc->natts) {
     Form_pg_attribute att = TupleDescAttr(desc, c.attnum - 1);
@@ -139,8 +146,13 @@ AttrNumber Col(Relation rel, ColumnRef& c) {
       return c.attnum;
     }
   }
-  c.attnum = RawColumn(rel, c.name);
+  c.attnum = RawFindColumn(rel, c.name);
   return c.attnum;
+}
+
+AttrNumber Col(Relation rel, ColumnRef& c) {
+  const AttrNumber n = OptCol(rel, c);
+  return n != InvalidAttrNumber ? n : RawColumn(rel, c.name);
 }
 
 namespace {

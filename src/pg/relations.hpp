@@ -56,6 +56,9 @@ Oid RawIndex(const char* name);
 
 // The attribute number of a column, by name (errors if it is missing).
 AttrNumber RawColumn(Relation rel, const char* name);
+// The same, or InvalidAttrNumber for a column the table does not have (one
+// an older version's schema lacks).
+AttrNumber RawFindColumn(Relation rel, const char* name);
 
 // A column looked up by name once per backend and revalidated by name on
 // every use (an upgrade can change a table's layout under a live backend).
@@ -64,6 +67,8 @@ struct ColumnRef {
   AttrNumber attnum = InvalidAttrNumber;
 };
 AttrNumber Col(Relation rel, ColumnRef& column);
+// The same, or InvalidAttrNumber when the table has no such column.
+AttrNumber OptCol(Relation rel, ColumnRef& column);
 
 // "Index column `column` <strategy> `value`", compared with `proc` (F_TEXTEQ,
 // F_INT8EQ, F_TIMESTAMPTZ_GT...); with is_null, "column IS NULL" instead.

@@ -59,6 +59,21 @@ using Codes = std::vector<std::string>;
 
 TEST(WalletAuditor, HealthyLedgerHasNoProblems) { EXPECT_EQ(Ledger().Problems(), Codes{}); }
 
+TEST(WalletAuditor, LatestEffectiveAtMustCoverEveryBlock) {
+  Ledger l;
+  l.grants[0].effective_at = 1000;
+  l.grants[1].effective_at = 2000;
+  l.wallet.tracks_latest_effective = true;
+  l.wallet.latest_effective_at = 2000;
+  EXPECT_EQ(l.Problems(), Codes{});
+  l.wallet.latest_effective_at = 1999;  // grant 2 could be counted too early
+  EXPECT_EQ(l.Problems(), Codes{"latest_effective_behind"});
+  l.wallet.latest_effective_at.reset();  // "never had a block", yet it has two
+  EXPECT_EQ(l.Problems(), (Codes{"latest_effective_behind", "latest_effective_behind"}));
+  l.wallet.tracks_latest_effective = false;  // a 1.0 schema: nothing to check
+  EXPECT_EQ(l.Problems(), Codes{});
+}
+
 TEST(WalletAuditor, AlteredAmountBreaksSumsAndHash) {
   Ledger l;
   l.entries[2].amount = -40;
