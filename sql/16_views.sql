@@ -31,4 +31,5 @@ SET credit_ledger.clock = '2026-04-01 00:00+00';
 SELECT * FROM credit_consume('acme', 'usd', 1300);
 SELECT grant_id, status, remaining, usage_percent FROM credit_ledger.grant_status ORDER BY grant_id;
 SELECT available, scheduled, expiring_30d, debt FROM credit_ledger.wallet_summary;
+SELECT * FROM credit_verify();
 DROP EXTENSION credit_ledger;
