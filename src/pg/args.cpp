@@ -14,25 +14,27 @@ namespace {
 
 }  // namespace
 
+bool TryParseTimestamp(const char* input, Micros* out) {
+  fsec_t fsec;
+  struct pg_tm tm;
+  int tz = 0, dtype = 0, nf = 0;
+  char workbuf[MAXDATELEN + MAXDATEFIELDS];
+  char* field[MAXDATEFIELDS];
+  int ftype[MAXDATEFIELDS];
+  int rc = ParseDateTime(input, workbuf, sizeof(workbuf), field, ftype,
+                         MAXDATEFIELDS, &nf);
+  if (rc == 0) rc = DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz);
+  if (rc != 0 || dtype != DTK_DATE) return false;
+  TimestampTz result = 0;
+  if (tm2timestamp(&tm, fsec, &tz, &result) != 0) return false;
+  *out = result;
+  return true;
+}
+
 Micros ParseTimestampText(const std::string& text, const char* name) {
-  const char* input = text.c_str();
-  int rc = 0;
-  const TimestampTz value = Guard([&] {
-    fsec_t fsec;
-    struct pg_tm tm;
-    int tz = 0, dtype = 0, nf = 0;
-    char workbuf[MAXDATELEN + MAXDATEFIELDS];
-    char* field[MAXDATEFIELDS];
-    int ftype[MAXDATEFIELDS];
-    TimestampTz result = 0;
-    rc = ParseDateTime(input, workbuf, sizeof(workbuf), field, ftype,
-                       MAXDATEFIELDS, &nf);
-    if (rc == 0) rc = DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz);
-    if (rc == 0 && dtype != DTK_DATE) rc = 1;
-    if (rc == 0 && tm2timestamp(&tm, fsec, &tz, &result) != 0) rc = 1;
-    return result;
-  });
-  if (rc != 0 || text.size() > 64) {
+  Micros value = 0;
+  const bool ok = Guard([&] { return TryParseTimestamp(text.c_str(), &value); });
+  if (!ok || text.size() > 64) {
     throw LedgerError(ErrorCode::kInvalidParameter,
                       std::string(name) + " is not a valid timestamp",
                       "The value given was \"" + text.substr(0, 64) + "\".");

@@ -12,8 +12,14 @@
 
 namespace credit_ledger::pg {
 
-// A timestamptz from text in the session's time zone, parsed without raising
-// a PostgreSQL error (22023 for anything but a finite date and time).
+// Parses text as a finite timestamptz in the session's time zone with
+// PostgreSQL's date/time parser, without raising for malformed input: false
+// for anything but a finite date and time. Usable where no error may be
+// thrown (a GUC check hook).
+bool TryParseTimestamp(const char* input, Micros* out);
+
+// The same for an argument: 22023 naming it for anything but a finite date
+// and time.
 Micros ParseTimestampText(const std::string& text, const char* name);
 
 class Args {

@@ -1,5 +1,6 @@
 #include "settings.hpp"
 
+#include "args.hpp"
 #include "error.hpp"
 #include "guard.hpp"
 #include "postgres.hpp"
@@ -47,16 +48,8 @@ bool CheckClock(char** newval, void**, GucSource) {
   if (*newval == nullptr || (*newval)[0] == '\0') return true;
   // timestamptz_in reports malformed input by ereport; a GUC check hook must
   // not, so validate with the non-throwing parser.
-  fsec_t fsec;
-  struct pg_tm tm;
-  int tz = 0, dtype = 0, nf = 0;
-  char workbuf[MAXDATELEN + MAXDATEFIELDS];
-  char* field[MAXDATEFIELDS];
-  int ftype[MAXDATEFIELDS];
-  int rc = ParseDateTime(*newval, workbuf, sizeof(workbuf), field, ftype,
-                         MAXDATEFIELDS, &nf);
-  if (rc == 0) rc = DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz);
-  if (rc != 0 || dtype != DTK_DATE) {
+  credit_ledger::Micros parsed = 0;
+  if (!credit_ledger::pg::TryParseTimestamp(*newval, &parsed)) {
     GUC_check_errdetail("credit_ledger.clock must be a finite timestamp such as "
                         "'2026-01-01 00:00:00+00', or empty for the real clock.");
     return false;
