@@ -85,14 +85,10 @@ void ReadEvent(const Row& r, BatchEvent& e) {
   bool null_metadata = false;
   const Datum metadata = r.Raw(8, &null_metadata);
   if (!null_metadata) {
-    std::string text = JsonbDatumText(metadata);
-    if (text.empty() || text[0] != '{') {
-      throw LedgerError(ErrorCode::kInvalidParameter,
-                        "metadata must be a JSON object");
-    }
+    q.labels.metadata = JsonObject(metadata, "metadata");
     // The row is freed before the event is applied: keep a copy.
-    q.labels.metadata.datum = Guard([&] { return datumCopy(metadata, false, -1); });
-    q.labels.metadata.text = std::move(text);
+    q.labels.metadata.datum = Guard(
+        [&] { return datumCopy(q.labels.metadata.datum, false, -1); });
   }
   ValidateConsume(q);
   e.operation = ConsumeOperation(q);

@@ -142,19 +142,21 @@ std::optional<Micros> Args::OptExpiry(int n, const char* name) const {
 }
 
 Args::Json Args::OptJsonObject(int n, const char* name) const {
-  Json out;
-  if (IsNull(n)) return out;
-  out.datum = PG_GETARG_DATUM(n);
-  bool is_object = Guard([&] {
-    Jsonb* j = DatumGetJsonbP(out.datum);
-    return JB_ROOT_IS_OBJECT(j) != 0;
+  if (IsNull(n)) return Json{};
+  return JsonObject(PG_GETARG_DATUM(n), name);
+}
+
+Args::Json JsonObject(Datum jsonb, const char* name) {
+  Args::Json out;
+  // The detoasted value is what is stored and hashed.
+  out.datum = Guard([&] { return PointerGetDatum(DatumGetJsonbP(jsonb)); });
+  const bool is_object = Guard([&] {
+    return JB_ROOT_IS_OBJECT(DatumGetJsonbP(out.datum)) != 0;
   });
   if (!is_object) {
     throw LedgerError(ErrorCode::kInvalidParameter,
                       std::string(name) + " must be a JSON object");
   }
-  // The detoasted value is what is stored and hashed.
-  out.datum = Guard([&] { return PointerGetDatum(DatumGetJsonbP(out.datum)); });
   out.text = JsonbDatumText(out.datum);
   return out;
 }

@@ -52,4 +52,8 @@ class Args {
   FunctionCallInfo fcinfo;
 };
 
+// A jsonb value that must be an object (22023 naming it otherwise),
+// detoasted, with its text.
+Args::Json JsonObject(Datum jsonb, const char* name);
+
 }  // namespace credit_ledger::pg
