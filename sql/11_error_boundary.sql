@@ -5,13 +5,7 @@
 \set VERBOSITY default
 SELECT credit_type_create('usd', 2);
 
-CREATE FUNCTION pg_temp.sqlstate_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE sql;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i test/sql/sqlstate_of.sql
 
 -- A unique violation raised by SPI inside the extension passes through as
 -- 23505 with PostgreSQL's own detail.

@@ -4,13 +4,7 @@
 \i test/sql/setup.sql
 SELECT credit_type_create('cr');
 
-CREATE FUNCTION pg_temp.sqlstate_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE sql;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i test/sql/sqlstate_of.sql
 
 -- The largest overdraft limit, a debt just under it: one more consume is
 -- refused by the policy (LG001), not reported as out of range (22003).

@@ -8,13 +8,7 @@
 -- long path do; credit_verify catches a latest_effective_at left behind.
 \i test/sql/setup.sql
 SELECT credit_type_create('usd', 2);
-CREATE FUNCTION pg_temp.sqlstate_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE sql;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i test/sql/sqlstate_of.sql
 
 -- The definition, straight from the tables.
 CREATE FUNCTION pg_temp.expected(customer text) RETURNS numeric LANGUAGE sql AS $$
