@@ -349,25 +349,40 @@ Wallet Ledger::LockOrCreateWallet(const std::string& customer_id,
   throw LedgerError(ErrorCode::kInternal, "wallet vanished after creation");
 }
 
-std::vector<OpenGrant> Ledger::ReadOpenGrants(const Wallet& wallet, Micros now) {
+std::vector<HeapTuple> Ledger::OpenBlocks(const Wallet& wallet, Micros now,
+                                          bool lapsed) {
   OpenTable* t = Table(TableId::kGrants);
   const Oid index = Guard([] { return RawIndex("grants_open_idx"); });
-  // One range of (wallet_id, coalesce(expires_at, infinity)): what is still
-  // to expire after now, never-expiring grants included.
   const RawKeySpec keys[2] = {
       {1, F_INT8EQ, Int64GetDatum(wallet.wallet_id)},
-      {2, F_TIMESTAMPTZ_GT, TimestampTzGetDatum(now), BTGreaterStrategyNumber}};
+      lapsed ? RawKeySpec{2, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(now),
+                          BTLessEqualStrategyNumber}
+             : RawKeySpec{2, F_TIMESTAMPTZ_GT, TimestampTzGetDatum(now),
+                          BTGreaterStrategyNumber}};
   HeapTuple* tuples = nullptr;
   const int count = Guard([&] {
     return RawFetchAll(t, index, keys, 2, mode_, &tuples);
   });
-  std::vector<OpenGrant> out;
+  std::vector<HeapTuple> out;
   out.reserve(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
     Row r = Read(t, tuples[i]);
-    if (r.Text(At(t, grants::customer_id)) != wallet.customer_id) continue;
+    if (r.Text(At(t, grants::customer_id)) == wallet.customer_id) {
+      out.push_back(tuples[i]);
+    }
+  }
+  return out;
+}
+
+std::vector<OpenGrant> Ledger::ReadOpenGrants(const Wallet& wallet, Micros now) {
+  OpenTable* t = Table(TableId::kGrants);
+  const std::vector<HeapTuple> blocks = OpenBlocks(wallet, now, false);
+  std::vector<OpenGrant> out;
+  out.reserve(blocks.size());
+  for (HeapTuple tuple : blocks) {
+    Row r = Read(t, tuple);
     OpenGrant g;
-    g.tuple = tuples[i];
+    g.tuple = tuple;
     g.state.grant_id = r.Int64(At(t, grants::grant_id));
     g.state.priority = r.Int32(At(t, grants::priority));
     g.state.effective_at = r.Timestamp(At(t, grants::effective_at));
@@ -408,19 +423,10 @@ std::int64_t Ledger::Spendable(const Wallet& wallet, Micros now) {
   // The other range of grants_open_idx: the wallet's open blocks that lapsed
   // by now (usually none: the sweep closes them).
   OpenTable* t = Table(TableId::kGrants);
-  const Oid index = Guard([] { return RawIndex("grants_open_idx"); });
-  const RawKeySpec keys[2] = {
-      {1, F_INT8EQ, Int64GetDatum(wallet.wallet_id)},
-      {2, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(now), BTLessEqualStrategyNumber}};
-  HeapTuple* tuples = nullptr;
-  const int count = Guard([&] {
-    return RawFetchAll(t, index, keys, 2, mode_, &tuples);
-  });
   std::int64_t lapsed = 0;
-  for (int i = 0; i < count; ++i) {
-    Row r = Read(t, tuples[i]);
-    if (r.Text(At(t, grants::customer_id)) != wallet.customer_id) continue;
-    lapsed = AddUnits(lapsed, r.Units(At(t, grants::remaining), wallet.scale));
+  for (HeapTuple tuple : OpenBlocks(wallet, now, true)) {
+    lapsed = AddUnits(
+        lapsed, Read(t, tuple).Units(At(t, grants::remaining), wallet.scale));
   }
   return SpendableFromLedger(wallet.balance, lapsed);
 }

@@ -274,6 +274,11 @@ class Ledger {
   std::optional<Wallet> FindWallet(const std::string& customer_id,
                                    const std::string& credit_type, bool lock,
                                    bool skip_locked);
+  // The wallet's open blocks in one range of grants_open_idx (wallet_id,
+  // coalesce(expires_at, infinity)): those still to expire after `now`,
+  // never-expiring ones included, or (`lapsed`) those that lapsed by `now`.
+  std::vector<HeapTuple> OpenBlocks(const Wallet& wallet, Micros now,
+                                    bool lapsed);
   OpenTable* Table(TableId id);
 
   ReadMode mode_;
