@@ -110,16 +110,8 @@ void ApplyWallet(Ledger& ledger, Wallet& wallet,
       }
       const std::int64_t units = ParseAmount(e->request.amount, wallet.scale);
       const ConsumePlan plan = PlanConsume(state, now, units);
-
-      std::vector<EntryDraft> drafts;
-      AddRepaymentEntries(drafts, grants, plan.repayments);
-      AddDrawEntries(drafts, grants, plan.draws, EntryType::kUsage);
-      if (plan.uncovered > 0) {
-        EntryDraft debt;
-        debt.type = EntryType::kUsage;
-        debt.amount = -plan.uncovered;
-        drafts.push_back(debt);
-      }
+      const std::vector<EntryDraft> drafts =
+          ConsumeDrafts(grants, plan, EntryType::kUsage);
       OperationResult result = MakeResult(wallet, now, drafts.size());
       result.amount = units;
       result.balance = plan.spendable_after;
@@ -130,11 +122,7 @@ void ApplyWallet(Ledger& ledger, Wallet& wallet,
       }
 
       std::vector<PendingEvent> pending;
-      std::vector<OpenGrant> before = grants;
-      for (std::size_t i = 0; i < before.size(); ++i) {
-        before[i].state.remaining = state.grants[i].remaining;
-      }
-      AddDepletedGrants(pending, wallet, *operation_id, before,
+      AddDepletedGrants(pending, wallet, *operation_id, state.grants,
                         plan.remaining_after, plan.spendable_after);
       for (std::size_t i = 0; i < state.grants.size(); ++i) {
         state.grants[i].remaining = plan.remaining_after[i];
@@ -203,12 +191,7 @@ std::vector<BatchEvent> ConsumeBatch(Ledger& ledger, Datum events_json) {
     if (!wallet) {
       for (BatchEvent* e : wallet_events) {
         try {
-          // As credit_consume: a bad amount or type says so before "nothing".
-          ParseAmount(e->request.amount, ledger.RequireCreditType(key.second));
-          e->Fail(LedgerError(ErrorCode::kInsufficientCredits,
-                              "insufficient credits",
-                              "Customer \"" + key.first + "\" has no " +
-                                  key.second + " wallet."));
+          RefuseWithoutWallet(ledger, key.first, key.second, e->request.amount);
         } catch (const LedgerError& err) {
           e->Fail(err);
         }

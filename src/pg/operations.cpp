@@ -91,15 +91,38 @@ OperationRequest ConsumeOperation(const ConsumeRequest& r) {
 
 void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
                        std::int64_t operation_id,
-                       const std::vector<OpenGrant>& grants,
+                       const std::vector<GrantState>& before,
                        const std::vector<std::int64_t>& remaining_after,
                        std::int64_t balance) {
-  for (std::size_t i = 0; i < grants.size(); ++i) {
-    if (grants[i].state.remaining > 0 && remaining_after[i] == 0) {
-      events.push_back(GrantDepletedEvent(wallet, operation_id,
-                                          grants[i].state.grant_id, balance));
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    if (before[i].remaining > 0 && remaining_after[i] == 0) {
+      events.push_back(
+          GrantDepletedEvent(wallet, operation_id, before[i].grant_id, balance));
     }
   }
+}
+
+std::vector<EntryDraft> ConsumeDrafts(const std::vector<OpenGrant>& grants,
+                                      const ConsumePlan& plan, EntryType type) {
+  std::vector<EntryDraft> drafts;
+  AddRepaymentEntries(drafts, grants, plan.repayments);
+  AddDrawEntries(drafts, grants, plan.draws, type);
+  if (plan.uncovered > 0) {
+    EntryDraft debt;
+    debt.type = type;
+    debt.amount = -plan.uncovered;
+    drafts.push_back(debt);
+  }
+  return drafts;
+}
+
+void RefuseWithoutWallet(Ledger& ledger, const std::string& customer_id,
+                         const std::string& credit_type,
+                         const std::string& amount_text) {
+  ParseAmount(amount_text, ledger.RequireCreditType(credit_type));
+  throw LedgerError(ErrorCode::kInsufficientCredits, "insufficient credits",
+                    "Customer \"" + customer_id + "\" has no " + credit_type +
+                        " wallet.");
 }
 
 OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
@@ -111,27 +134,15 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
   const Micros now = LedgerNow();
   std::optional<Wallet> found = ledger.LockWallet(request.customer_id, credit_type);
   if (!found) {
-    // Validate the amount against the type before saying there is nothing.
-    ParseAmount(amount_text, ledger.RequireCreditType(credit_type));
-    throw LedgerError(ErrorCode::kInsufficientCredits, "insufficient credits",
-                      "Customer \"" + request.customer_id + "\" has no " +
-                          credit_type + " wallet.");
+    RefuseWithoutWallet(ledger, request.customer_id, credit_type, amount_text);
   }
   Wallet& wallet = *found;
   const std::int64_t units = ParseAmount(amount_text, wallet.scale);
 
   const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet, now);
-  const ConsumePlan plan = PlanConsume(PlannerState(wallet, grants), now, units);
-
-  std::vector<EntryDraft> drafts;
-  AddRepaymentEntries(drafts, grants, plan.repayments);
-  AddDrawEntries(drafts, grants, plan.draws, entry_type);
-  if (plan.uncovered > 0) {
-    EntryDraft debt;
-    debt.type = entry_type;
-    debt.amount = -plan.uncovered;
-    drafts.push_back(debt);
-  }
+  const WalletState state = PlannerState(wallet, grants);
+  const ConsumePlan plan = PlanConsume(state, now, units);
+  const std::vector<EntryDraft> drafts = ConsumeDrafts(grants, plan, entry_type);
 
   OperationResult result = MakeResult(wallet, now, drafts.size());
   result.amount = entry_type == EntryType::kUsage ? units : -units;
@@ -141,8 +152,8 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
 
   ledger.SaveRemaining(wallet, grants, plan.remaining_after);
   std::vector<PendingEvent> events;
-  AddDepletedGrants(events, wallet, *operation_id, grants, plan.remaining_after,
-                    plan.spendable_after);
+  AddDepletedGrants(events, wallet, *operation_id, state.grants,
+                    plan.remaining_after, plan.spendable_after);
   Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), drafts,
            plan.spendable_after, std::move(events));
 
@@ -193,17 +204,17 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   // take reading its active blocks (so granting stays cheap however many
   // open blocks the wallet holds).
   std::vector<OpenGrant> grants;
+  if (wallet.debt > 0) grants = ledger.ReadOpenGrants(wallet, now);
+  grants.push_back(block);
+  const WalletState state = PlannerState(wallet, grants);
   ConsumePlan plan;
   if (wallet.debt > 0) {
-    grants = ledger.ReadOpenGrants(wallet, now);
-    grants.push_back(block);
-    plan = PlanConsume(PlannerState(wallet, grants), now, 0);
+    plan = PlanConsume(state, now, 0);
   } else {
     const std::int64_t before = ledger.Spendable(wallet, now);
     plan.spendable_after =
         IsSpendableAt(block.state, now) ? AddUnits(before, units) : before;
     plan.remaining_after = {units};
-    grants.push_back(block);
   }
 
   std::vector<EntryDraft> drafts;
@@ -245,8 +256,8 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   ledger.InsertGrant(wallet, row, now);
   std::vector<PendingEvent> events{
       GrantedEvent(wallet, *operation_id, row, plan.spendable_after)};
-  AddDepletedGrants(events, wallet, *operation_id, grants, plan.remaining_after,
-                    plan.spendable_after);
+  AddDepletedGrants(events, wallet, *operation_id, state.grants,
+                    plan.remaining_after, plan.spendable_after);
   grants.pop_back();
   std::vector<std::int64_t> others(plan.remaining_after.begin(),
                                    plan.remaining_after.end() - 1);

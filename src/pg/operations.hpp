@@ -85,12 +85,26 @@ void ValidateConsume(const ConsumeRequest& request);
 // The idempotency request of a consume: its key and parameter fingerprint.
 OperationRequest ConsumeOperation(const ConsumeRequest& request);
 
-// credits.grant.depleted for each grant a plan emptied.
+// credits.grant.depleted for each grant a plan emptied (`before`: the
+// grants as planned, in the plan's order).
 void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
                        std::int64_t operation_id,
-                       const std::vector<OpenGrant>& grants,
+                       const std::vector<GrantState>& before,
                        const std::vector<std::int64_t>& remaining_after,
                        std::int64_t balance);
+
+// The entries of a consume plan: repayments of earlier debt, the draws from
+// `grants`, then what no grant covered as new debt.
+std::vector<EntryDraft> ConsumeDrafts(const std::vector<OpenGrant>& grants,
+                                      const ConsumePlan& plan, EntryType type);
+
+// The refusal of a consume on a wallet that does not exist: LG001, once the
+// amount has been checked against the credit type (22023 or LG003 first, as
+// for an existing wallet).
+[[noreturn]] void RefuseWithoutWallet(Ledger& ledger,
+                                      const std::string& customer_id,
+                                      const std::string& credit_type,
+                                      const std::string& amount_text);
 
 // The EntryContext of a new operation.
 EntryContext MakeContext(std::int64_t operation_id, Micros now,
