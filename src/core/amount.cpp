@@ -36,6 +36,8 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
                         "\".");
 }
 
+}  // namespace
+
 void CheckScale(int scale) {
   if (scale < 0 || scale > kMaxScale) {
     throw LedgerError(ErrorCode::kInvalidParameter,
@@ -43,8 +45,6 @@ void CheckScale(int scale) {
                       "The scale given was " + std::to_string(scale) + ".");
   }
 }
-
-}  // namespace
 
 namespace {
 
@@ -130,6 +130,13 @@ int DecimalSign(std::string_view text, std::string_view what) {
   const Decimal d = ScanDecimal(text, what);
   if (d.int_digits.empty() && d.frac_digits.empty()) return 0;
   return d.negative ? -1 : 1;
+}
+
+void CheckPositiveAmount(std::string_view text) {
+  if (DecimalSign(text) <= 0) {
+    throw LedgerError(ErrorCode::kInvalidParameter, "amount must be positive",
+                      "The amount given was " + std::string(text) + ".");
+  }
 }
 
 std::string NormalizeDecimal(std::string_view text, std::string_view what) {

@@ -11,6 +11,9 @@
 namespace credit_ledger {
 
 constexpr int kMaxScale = 9;
+
+// A credit type's scale: 0..kMaxScale decimals, or 22023.
+void CheckScale(int scale);
 constexpr int kMaxDigits = 18;
 // The largest magnitude a stored amount, remaining or balance may reach.
 constexpr std::int64_t kMaxUnits = 999999999999999999;  // 10^18 - 1
@@ -40,6 +43,9 @@ namespace credit_ledger {
 
 // The sign (-1, 0, 1) of a plain decimal of any length; 22023 if malformed.
 int DecimalSign(std::string_view text, std::string_view what = "amount");
+
+// An amount argument that must be above zero: 22023 otherwise.
+void CheckPositiveAmount(std::string_view text);
 
 // The canonical form of a plain decimal, for fingerprints: no leading or
 // trailing zeros that carry no value, no sign on zero ("010.50" -> "10.5").

@@ -29,6 +29,12 @@ void CheckText(std::string_view what, std::string_view text,
   }
 }
 
+void CheckOptionalText(std::string_view what,
+                       const std::optional<std::string>& text,
+                       std::size_t max_chars) {
+  if (text) CheckText(what, *text, max_chars);
+}
+
 void CheckCreditTypeName(std::string_view name) {
   CheckText("credit_type", name, kMaxCreditTypeChars);
   bool ok = name[0] >= 'a' && name[0] <= 'z';

@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace credit_ledger {
@@ -21,6 +23,11 @@ std::size_t Utf8Length(std::string_view text);
 // Non-empty and at most `max_chars` characters.
 void CheckText(std::string_view what, std::string_view text,
                std::size_t max_chars);
+
+// The same for an optional argument; absent is fine.
+void CheckOptionalText(std::string_view what,
+                       const std::optional<std::string>& text,
+                       std::size_t max_chars);
 
 // A credit type name: 1..63 of [a-z0-9_], starting with a letter ("usd",
 // "ai_tokens"), so it reads the same in SQL, JSON and URLs.

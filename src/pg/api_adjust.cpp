@@ -22,7 +22,7 @@ CL_FUNCTION(credit_adjust) {
   const auto key = args.OptText(4);
   CheckText("customer_id", customer_id, kMaxCustomerIdChars);
   CheckText("reason", *labels.reason, kMaxReasonChars);
-  if (key) CheckText("idempotency_key", *key, kMaxIdempotencyKeyChars);
+  CheckOptionalText("idempotency_key", key, kMaxIdempotencyKeyChars);
   const int sign = DecimalSign(amount);
   if (sign == 0) {
     throw LedgerError(ErrorCode::kInvalidParameter, "amount must not be zero");

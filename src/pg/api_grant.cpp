@@ -38,23 +38,16 @@ GrantArgs ReadGrantArgs(FunctionCallInfo fcinfo) {
   a.labels.metadata = args.OptJsonObject(11, "metadata");
 
   CheckText("customer_id", a.customer_id, kMaxCustomerIdChars);
-  if (DecimalSign(a.amount) <= 0) {
-    throw LedgerError(ErrorCode::kInvalidParameter, "amount must be positive",
-                      "The amount given was " + a.amount + ".");
-  }
+  CheckPositiveAmount(a.amount);
   CheckPriority(a.spec.priority);
   if (a.spec.cost_basis && DecimalSign(*a.spec.cost_basis, "cost_basis") < 0) {
     throw LedgerError(ErrorCode::kInvalidParameter,
                       "cost_basis must not be negative",
                       "The cost basis given was " + *a.spec.cost_basis + ".");
   }
-  if (a.idempotency_key) {
-    CheckText("idempotency_key", *a.idempotency_key, kMaxIdempotencyKeyChars);
-  }
-  if (a.labels.reason) CheckText("reason", *a.labels.reason, kMaxReasonChars);
-  if (a.labels.source_id) {
-    CheckText("source_id", *a.labels.source_id, kMaxLabelChars);
-  }
+  CheckOptionalText("idempotency_key", a.idempotency_key, kMaxIdempotencyKeyChars);
+  CheckOptionalText("reason", a.labels.reason, kMaxReasonChars);
+  CheckOptionalText("source_id", a.labels.source_id, kMaxLabelChars);
   return a;
 }
 

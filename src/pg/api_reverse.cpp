@@ -204,14 +204,9 @@ CL_FUNCTION(credit_reverse) {
   a.amount = args.OptDecimal(1, "amount");
   a.labels.reason = args.OptText(2);
   a.idempotency_key = args.OptText(3);
-  if (a.amount && DecimalSign(*a.amount) <= 0) {
-    throw LedgerError(ErrorCode::kInvalidParameter, "amount must be positive",
-                      "The amount given was " + *a.amount + ".");
-  }
-  if (a.labels.reason) CheckText("reason", *a.labels.reason, kMaxReasonChars);
-  if (a.idempotency_key) {
-    CheckText("idempotency_key", *a.idempotency_key, kMaxIdempotencyKeyChars);
-  }
+  if (a.amount) CheckPositiveAmount(*a.amount);
+  CheckOptionalText("reason", a.labels.reason, kMaxReasonChars);
+  CheckOptionalText("idempotency_key", a.idempotency_key, kMaxIdempotencyKeyChars);
   Ledger ledger;
   const OperationOutcome outcome = Reverse(ledger, a);
   ledger.Finish();

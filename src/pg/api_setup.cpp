@@ -29,11 +29,6 @@ Statement configure_wallet(
     " WHERE wallet_id = $1 AND customer_id = $2",
     {INT8OID, TEXTOID, NUMERICOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, BOOLOID});
 
-void CheckOptionalText(const char* what, const std::optional<std::string>& v,
-                       std::size_t max_chars) {
-  if (v) CheckText(what, *v, max_chars);
-}
-
 }  // namespace
 }  // namespace credit_ledger::pg
 
@@ -48,11 +43,7 @@ CL_FUNCTION(credit_type_create) {
   const auto unit_plural = args.OptText(3);
   const auto description = args.OptText(4);
   CheckCreditTypeName(credit_type);
-  if (scale < 0 || scale > kMaxScale) {
-    throw LedgerError(ErrorCode::kInvalidParameter,
-                      "scale must be between 0 and 9",
-                      "The scale given was " + std::to_string(scale) + ".");
-  }
+  CheckScale(scale);
   CheckOptionalText("unit_singular", unit_singular, kMaxLabelChars);
   CheckOptionalText("unit_plural", unit_plural, kMaxLabelChars);
   CheckOptionalText("description", description, kMaxReasonChars);

@@ -75,7 +75,7 @@ CL_FUNCTION(credit_void) {
   const std::int64_t grant_id = args.Int64(0, "grant_id");
   EntryLabels labels;
   labels.reason = args.OptText(1);
-  if (labels.reason) CheckText("reason", *labels.reason, kMaxReasonChars);
+  CheckOptionalText("reason", labels.reason, kMaxReasonChars);
   Ledger ledger;
   const std::string voided = Void(ledger, grant_id, labels);
   ledger.Finish();

@@ -64,17 +64,10 @@ void Conclude(Ledger& ledger, Wallet& wallet, const EntryContext& context,
 
 void ValidateConsume(const ConsumeRequest& r) {
   CheckText("customer_id", r.customer_id, kMaxCustomerIdChars);
-  if (DecimalSign(r.amount) <= 0) {
-    throw LedgerError(ErrorCode::kInvalidParameter, "amount must be positive",
-                      "The amount given was " + r.amount + ".");
-  }
-  if (r.idempotency_key) {
-    CheckText("idempotency_key", *r.idempotency_key, kMaxIdempotencyKeyChars);
-  }
-  if (r.labels.feature) CheckText("feature", *r.labels.feature, kMaxLabelChars);
-  if (r.labels.source_id) {
-    CheckText("source_id", *r.labels.source_id, kMaxLabelChars);
-  }
+  CheckPositiveAmount(r.amount);
+  CheckOptionalText("idempotency_key", r.idempotency_key, kMaxIdempotencyKeyChars);
+  CheckOptionalText("feature", r.labels.feature, kMaxLabelChars);
+  CheckOptionalText("source_id", r.labels.source_id, kMaxLabelChars);
 }
 
 OperationRequest ConsumeOperation(const ConsumeRequest& r) {
