@@ -65,15 +65,9 @@ bool ExpireGrant(Ledger& ledger, Wallet& wallet, std::int64_t grant_id,
   const std::int64_t balance = ledger.Spendable(wallet, now);
 
   OperationRequest request{"expire", wallet.customer_id, std::nullopt, {}};
-  OperationResult result;
-  result.wallet_id = wallet.wallet_id;
-  result.credit_type = wallet.credit_type;
-  result.scale = wallet.scale;
+  OperationResult result = MakeResult(wallet, now, 1);
   result.amount = remaining;
   result.grant_id = grant_id;
-  result.first_seq = wallet.last_seq + 1;
-  result.last_seq = wallet.last_seq + 1;
-  result.created_at = now;
   const std::int64_t operation_id = ledger.InsertOperation(request, result).value();
 
   Params mark;
