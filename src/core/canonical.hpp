@@ -26,7 +26,6 @@ class Canonical {
   Canonical& Bool(const std::optional<bool>& value);
   Canonical& Bytes(const Digest& value);
 
-  const std::string& bytes() const { return bytes_; }
   Digest Hash() const { return Sha256Of(bytes_); }
 
  private:

@@ -25,7 +25,4 @@ OperationOutcome ReplayOutcome(const StoredOperation& op);
 Datum OperationResultDatum(FunctionCallInfo fcinfo,
                            const OperationOutcome& outcome);
 
-// A numeric datum from exact text.
-Datum NumericFromText(const std::string& text);
-
 }  // namespace credit_ledger::pg
