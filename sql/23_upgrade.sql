@@ -1,7 +1,7 @@
--- Upgrades: the 1.1 library serves the 1.0 SQL definitions (every 1.0
--- function works against a 1.0 install), ALTER EXTENSION UPDATE keeps every
--- row, and an upgraded installation has exactly the objects, definitions
--- and privileges of a fresh 1.1 one.
+-- Upgrades: the current library serves the 1.0 SQL definitions (every 1.0
+-- function works against a 1.0 install), ALTER EXTENSION UPDATE (1.0 -> 1.1
+-- -> 1.2) keeps every row, and an upgraded installation has exactly the
+-- objects, definitions and privileges of a fresh install of the current one.
 SET client_min_messages = warning;
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
@@ -61,6 +61,23 @@ SELECT credit_events_fail(ARRAY[2]::bigint[], 'relay', 'endpoint gone') AS faile
        credit_events_retry(ARRAY[2]::bigint[]) AS retried,
        credit_events_release(ARRAY[2]::bigint[], 'relay') AS released;
 SELECT * FROM credit_events_claim(1, 'relay', '2 days');
+
+-- 1.1 -> 1.2 keeps every row as it was.
+CREATE TEMP TABLE rows_1_1 AS
+SELECT 'wallets' AS t, md5(string_agg(x::text, '|' ORDER BY x.wallet_id)) AS digest FROM credit_ledger.wallets x
+UNION ALL SELECT 'grants', md5(string_agg(x::text, '|' ORDER BY x.grant_id)) FROM credit_ledger.grants x
+UNION ALL SELECT 'operations', md5(string_agg(x::text, '|' ORDER BY x.operation_id)) FROM credit_ledger.operations x
+UNION ALL SELECT 'entries', md5(string_agg(x::text, '|' ORDER BY x.wallet_id, x.seq)) FROM credit_ledger.entries x;
+ALTER EXTENSION credit_ledger UPDATE TO '1.2';
+SELECT extversion FROM pg_extension WHERE extname = 'credit_ledger';
+SELECT b.t FROM rows_1_1 b
+  JOIN (SELECT 'wallets' AS t, md5(string_agg(x::text, '|' ORDER BY x.wallet_id)) AS digest FROM credit_ledger.wallets x
+        UNION ALL SELECT 'grants', md5(string_agg(x::text, '|' ORDER BY x.grant_id)) FROM credit_ledger.grants x
+        UNION ALL SELECT 'operations', md5(string_agg(x::text, '|' ORDER BY x.operation_id)) FROM credit_ledger.operations x
+        UNION ALL SELECT 'entries', md5(string_agg(x::text, '|' ORDER BY x.wallet_id, x.seq)) FROM credit_ledger.entries x) a
+    USING (t)
+ WHERE a.digest IS DISTINCT FROM b.digest;
+SELECT * FROM credit_verify();
 
 -- Everything the extension owns, with its definition and privileges.
 CREATE FUNCTION pg_temp.members() RETURNS TABLE (object text, definition text)

@@ -1,0 +1,863 @@
+\echo Use "CREATE EXTENSION credit_ledger" to load this file. \quit
+
+-- The full definition of the current version; the Makefile installs it as
+-- credit_ledger--<version>.sql. A release freezes it: later changes go here
+-- AND into a hand-written upgrade script, and a regression test checks that
+-- a fresh install and an upgraded one have identical objects.
+
+-- credit_ledger: credit types, wallets, grants (credit blocks), operations
+-- (one per call, carrying the idempotency key) and an append-only, hash-chained
+-- ledger of entries. Tables live in schema credit_ledger; the functions live in
+-- the schema chosen at CREATE EXTENSION (public by default).
+--
+-- Every table carries customer_id and every unique key includes it, so the
+-- schema can be distributed by customer_id (Citus). No foreign key points at
+-- credit_types: the functions check the credit type themselves.
+
+CREATE SCHEMA credit_ledger;
+COMMENT ON SCHEMA credit_ledger IS 'credit_ledger tables: read them, write through the functions';
+
+CREATE TABLE credit_ledger.credit_types (
+    credit_type   text CONSTRAINT credit_types_pkey PRIMARY KEY,
+    scale         integer NOT NULL CHECK (scale BETWEEN 0 AND 9),
+    unit_singular text,
+    unit_plural   text,
+    description   text,
+    created_at    timestamptz NOT NULL
+);
+COMMENT ON TABLE credit_ledger.credit_types IS
+    'currencies of credits ("usd", "ai_tokens"); scale is the number of decimal places';
+
+-- Ids are unique, not gapless and not in commit order (a wallet's seq is
+-- its order): each backend takes 32 at a time, sparing the hot path a
+-- sequence-page access per row.
+CREATE SEQUENCE credit_ledger.wallet_id_seq;
+CREATE SEQUENCE credit_ledger.grant_id_seq;
+CREATE SEQUENCE credit_ledger.operation_id_seq CACHE 32;
+CREATE SEQUENCE credit_ledger.entry_id_seq CACHE 32;
+CREATE SEQUENCE credit_ledger.event_id_seq CACHE 32;
+
+-- One pool per (customer_id, credit_type). balance is the ledger balance (the
+-- sum of all entries); debt is the overdraft debt; last_seq and last_hash are
+-- the head of the wallet's entry chain; low_balance_alerted and
+-- depleted_alerted record which balance alerts were sent and not yet
+-- re-armed; latest_effective_at is the latest effective_at of any block the
+-- wallet ever had (NULL: none), so that once now has passed it no block can
+-- be scheduled and the spendable balance is the ledger balance minus the
+-- lapsed blocks, without reading the active ones. Updated under the row lock
+-- by every operation, so nothing in it is indexed except its keys (HOT
+-- updates).
+CREATE TABLE credit_ledger.wallets (
+    wallet_id              bigint NOT NULL DEFAULT nextval('credit_ledger.wallet_id_seq'),
+    customer_id            text NOT NULL,
+    credit_type            text NOT NULL,
+    balance                numeric NOT NULL DEFAULT 0,
+    overdraft_limit        numeric DEFAULT 0 CHECK (overdraft_limit >= 0),
+    low_balance_thresholds numeric[] NOT NULL DEFAULT '{}',
+    debt                   numeric NOT NULL DEFAULT 0 CHECK (debt >= 0),
+    low_balance_alerted    numeric[] NOT NULL DEFAULT '{}',
+    depleted_alerted       boolean NOT NULL DEFAULT false,
+    last_seq               bigint NOT NULL DEFAULT 0,
+    last_hash              bytea NOT NULL DEFAULT '\x0000000000000000000000000000000000000000000000000000000000000000',
+    created_at             timestamptz NOT NULL,
+    updated_at             timestamptz NOT NULL,
+    latest_effective_at    timestamptz,
+    CONSTRAINT wallets_pkey PRIMARY KEY (wallet_id, customer_id),
+    CONSTRAINT wallets_customer_key UNIQUE (customer_id, credit_type)
+) WITH (fillfactor = 70);
+COMMENT ON TABLE credit_ledger.wallets IS
+    'one credit pool per customer and credit type; overdraft_limit NULL = unlimited, 0 = hard limit';
+
+-- Credit blocks. open = remaining > 0 and neither voided nor expired by the
+-- sweep; it changes rarely, so the partial indexes on it stay small and the
+-- frequent updates of remaining stay HOT. kind says what created the block: a
+-- grant, a positive adjustment, or a reversal restoring overdraft usage that
+-- later grants had already repaid. expired_amount and voided_amount are the
+-- credits its expiration and void entries removed.
+CREATE TABLE credit_ledger.grants (
+    grant_id     bigint NOT NULL,
+    wallet_id    bigint NOT NULL,
+    customer_id  text NOT NULL,
+    credit_type  text NOT NULL,
+    amount       numeric NOT NULL CHECK (amount > 0),
+    remaining    numeric NOT NULL,
+    promotional  boolean NOT NULL,
+    priority     integer NOT NULL CHECK (priority >= 0),
+    cost_basis   numeric CHECK (cost_basis >= 0),
+    effective_at timestamptz NOT NULL,
+    expires_at   timestamptz,
+    voided_at    timestamptz,
+    expired_at   timestamptz,
+    expired_amount numeric NOT NULL,
+    voided_amount  numeric NOT NULL,
+    reason       text,
+    source_id    text,
+    metadata     jsonb,
+    kind         text NOT NULL CHECK (kind IN ('grant', 'adjustment', 'reversal')),
+    operation_id bigint NOT NULL,
+    created_at   timestamptz NOT NULL,
+    open         boolean NOT NULL,
+    CONSTRAINT grants_pkey PRIMARY KEY (grant_id, customer_id),
+    CONSTRAINT grants_wallet_fkey FOREIGN KEY (wallet_id, customer_id)
+        REFERENCES credit_ledger.wallets (wallet_id, customer_id),
+    CHECK (remaining >= 0 AND remaining <= amount),
+    CHECK (expires_at > effective_at),
+    CHECK (open = (remaining > 0 AND voided_at IS NULL AND expired_at IS NULL))
+) WITH (fillfactor = 80);
+-- The drawdown reads one range of it: the wallet's open grants still to
+-- expire (never-expiring ones sort as infinity), skipping lapsed ones.
+CREATE INDEX grants_open_idx ON credit_ledger.grants
+    (wallet_id, (coalesce(expires_at, 'infinity'::timestamptz))) WHERE open;
+CREATE INDEX grants_expiry_idx ON credit_ledger.grants (expires_at, grant_id)
+    WHERE open AND expires_at IS NOT NULL;
+COMMENT ON TABLE credit_ledger.grants IS
+    'credit blocks; spendable while effective_at <= now < expires_at and remaining > 0';
+
+-- One row per call that changed a wallet. The idempotency key is kept forever
+-- as a SHA-256 digest (a btree cannot index long text) next to a digest of
+-- the request's parameters; its result is what a replay returns.
+CREATE TABLE credit_ledger.operations (
+    operation_id          bigint NOT NULL,
+    customer_id           text NOT NULL,
+    wallet_id             bigint NOT NULL,
+    credit_type           text NOT NULL,
+    operation_type        text NOT NULL
+        CHECK (operation_type IN ('grant', 'consume', 'adjust', 'void', 'reverse', 'expire')),
+    idempotency_key       text,
+    key_hash              bytea,
+    request_hash          bytea,
+    amount                numeric,
+    balance               numeric,
+    grant_id              bigint,
+    reverses_operation_id bigint,
+    first_seq             bigint NOT NULL,
+    last_seq              bigint NOT NULL,
+    created_at            timestamptz NOT NULL,
+    CONSTRAINT operations_pkey PRIMARY KEY (operation_id, customer_id)
+);
+CREATE UNIQUE INDEX operations_key_idx ON credit_ledger.operations (customer_id, key_hash)
+    WHERE key_hash IS NOT NULL;
+CREATE INDEX operations_reverses_idx ON credit_ledger.operations (customer_id, reverses_operation_id)
+    WHERE reverses_operation_id IS NOT NULL;
+COMMENT ON TABLE credit_ledger.operations IS
+    'one row per operation; entries first_seq..last_seq of the wallet belong to it';
+
+-- The ledger. Append-only: every movement of credits is one row linked to the
+-- grant it touched, with a per-wallet gapless seq, the wallet's balance after
+-- it, and a SHA-256 hash chained to the previous entry of the wallet. Its key
+-- is (wallet_id, seq): the order of a wallet's history. entry_id is unique
+-- (from a sequence) but not indexed - nothing looks entries up by it, and
+-- every byte here is paid once per usage event.
+CREATE TABLE credit_ledger.entries (
+    entry_id      bigint NOT NULL,
+    wallet_id     bigint NOT NULL,
+    customer_id   text NOT NULL,
+    credit_type   text NOT NULL,
+    seq           bigint NOT NULL,
+    entry_type    text NOT NULL
+        CHECK (entry_type IN ('grant', 'usage', 'adjustment', 'reversal', 'expiration', 'void', 'repayment')),
+    amount        numeric NOT NULL,
+    value         numeric,
+    balance_after numeric NOT NULL,
+    grant_id      bigint,
+    operation_id  bigint NOT NULL,
+    promotional   boolean,
+    feature       text,
+    source_id     text,
+    reason        text,
+    actor         text,
+    metadata      jsonb,
+    occurred_at   timestamptz NOT NULL,
+    created_at    timestamptz NOT NULL,
+    hash          bytea NOT NULL,
+    CONSTRAINT entries_pkey PRIMARY KEY (wallet_id, seq, customer_id)
+);
+COMMENT ON TABLE credit_ledger.entries IS
+    'append-only ledger: amount is signed, value = amount x the grant''s cost basis';
+
+-- The transactional outbox. Each event is written in the transaction of the
+-- change that caused it and announced with NOTIFY credit_ledger_events
+-- (payload: event_id) at its commit. Relays claim events with
+-- credit_events_claim (a lease: unacknowledged claims come back when it runs
+-- out) and acknowledge them with credit_events_ack.
+CREATE TABLE credit_ledger.events (
+    event_id     bigint NOT NULL,
+    event_type   text NOT NULL,
+    customer_id  text NOT NULL,
+    credit_type  text NOT NULL,
+    wallet_id    bigint NOT NULL,
+    operation_id bigint,
+    payload      jsonb NOT NULL,
+    created_at   timestamptz NOT NULL,
+    claimed_by   text,
+    claimed_until timestamptz,
+    attempts     integer NOT NULL DEFAULT 0,
+    processed_at timestamptz,
+    failed_at    timestamptz,  -- given up on by a relay (credit_events_fail)
+    last_error   text,
+    CONSTRAINT events_pkey PRIMARY KEY (event_id, customer_id)
+);
+CREATE INDEX events_pending_idx ON credit_ledger.events (event_id)
+    WHERE processed_at IS NULL;
+CREATE INDEX events_processed_idx ON credit_ledger.events (processed_at)
+    WHERE processed_at IS NOT NULL;
+COMMENT ON TABLE credit_ledger.events IS
+    'outbox: one row per event, written with the change that caused it';
+
+-- Append-only guards: they fire for every role, the owner included. COPY
+-- (pg_restore) inserts, which they allow.
+CREATE FUNCTION credit_ledger.append_only() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'credit_ledger_append_only' LANGUAGE C;
+CREATE TRIGGER entries_append_only BEFORE UPDATE OR DELETE ON credit_ledger.entries
+    FOR EACH ROW EXECUTE FUNCTION credit_ledger.append_only();
+CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON credit_ledger.entries
+    FOR EACH STATEMENT EXECUTE FUNCTION credit_ledger.append_only();
+CREATE TRIGGER operations_append_only BEFORE UPDATE OR DELETE ON credit_ledger.operations
+    FOR EACH ROW EXECUTE FUNCTION credit_ledger.append_only();
+CREATE TRIGGER operations_no_truncate BEFORE TRUNCATE ON credit_ledger.operations
+    FOR EACH STATEMENT EXECUTE FUNCTION credit_ledger.append_only();
+
+-- What consume, adjust and reverse return; what credit_verify returns. (An OUT
+-- column may not share an argument's name, hence named types.)
+CREATE TYPE credit_ledger.operation_result AS (
+    operation_id bigint,
+    amount       numeric,
+    balance      numeric,
+    replayed     boolean
+);
+CREATE TYPE credit_ledger.verify_result AS (
+    customer_id text,
+    credit_type text,
+    problem     text,
+    detail      text
+);
+
+-- pg_dump keeps the ledger's rows and its sequences' positions.
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.credit_types', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.wallets', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.grants', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.operations', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.entries', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.wallet_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.grant_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.operation_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.entry_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.events', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.event_id_seq', '');
+
+-- The API. Functions that write run with the extension owner's rights, with
+-- search_path pinned; every statement they run is schema-qualified.
+
+CREATE FUNCTION credit_ledger.ledger_now() RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'credit_ledger_now'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION credit_ledger.ledger_now() IS
+    'the ledger''s now: the transaction timestamp, or credit_ledger.clock when set';
+
+CREATE FUNCTION @extschema@.credit_type_create(
+    credit_type text,
+    scale integer DEFAULT 0,
+    unit_singular text DEFAULT NULL,
+    unit_plural text DEFAULT NULL,
+    description text DEFAULT NULL)
+RETURNS void
+    AS 'MODULE_PATHNAME', 'credit_type_create'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+CREATE FUNCTION @extschema@.credit_wallet_configure(
+    customer_id text,
+    credit_type text,
+    overdraft_limit numeric DEFAULT 0,
+    low_balance_thresholds numeric[] DEFAULT '{}')
+RETURNS bigint
+    AS 'MODULE_PATHNAME', 'credit_wallet_configure'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+CREATE FUNCTION @extschema@.credit_grant(
+    customer_id text,
+    credit_type text,
+    amount numeric,
+    promotional boolean DEFAULT false,
+    priority integer DEFAULT 50,
+    cost_basis numeric DEFAULT NULL,
+    effective_at timestamptz DEFAULT NULL,
+    expires_at timestamptz DEFAULT NULL,
+    idempotency_key text DEFAULT NULL,
+    reason text DEFAULT NULL,
+    source_id text DEFAULT NULL,
+    metadata jsonb DEFAULT NULL)
+RETURNS bigint
+    AS 'MODULE_PATHNAME', 'credit_grant'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+CREATE FUNCTION @extschema@.credit_consume(
+    customer_id text,
+    credit_type text,
+    amount numeric,
+    idempotency_key text DEFAULT NULL,
+    feature text DEFAULT NULL,
+    source_id text DEFAULT NULL,
+    occurred_at timestamptz DEFAULT NULL,
+    metadata jsonb DEFAULT NULL)
+RETURNS credit_ledger.operation_result
+    AS 'MODULE_PATHNAME', 'credit_consume'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+CREATE FUNCTION @extschema@.credit_balance(
+    customer_id text,
+    credit_type text,
+    as_of timestamptz DEFAULT NULL)
+RETURNS numeric
+    AS 'MODULE_PATHNAME', 'credit_balance'
+    LANGUAGE C STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+CREATE FUNCTION @extschema@.credit_expire(
+    as_of timestamptz DEFAULT NULL,
+    max_grants integer DEFAULT 10000)
+RETURNS integer
+    AS 'MODULE_PATHNAME', 'credit_expire'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+CREATE FUNCTION @extschema@.credit_verify(customer_id text DEFAULT NULL)
+RETURNS SETOF credit_ledger.verify_result
+    AS 'MODULE_PATHNAME', 'credit_verify'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+CREATE FUNCTION @extschema@.credit_void(grant_id bigint, reason text DEFAULT NULL)
+RETURNS numeric
+    AS 'MODULE_PATHNAME', 'credit_void'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+CREATE FUNCTION @extschema@.credit_adjust(
+    customer_id text,
+    credit_type text,
+    amount numeric,
+    reason text,
+    idempotency_key text DEFAULT NULL)
+RETURNS credit_ledger.operation_result
+    AS 'MODULE_PATHNAME', 'credit_adjust'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+CREATE FUNCTION @extschema@.credit_reverse(
+    operation_id bigint,
+    amount numeric DEFAULT NULL,
+    reason text DEFAULT NULL,
+    idempotency_key text DEFAULT NULL)
+RETURNS credit_ledger.operation_result
+    AS 'MODULE_PATHNAME', 'credit_reverse'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+-- Views for people. Both judge time by credit_ledger.ledger_now().
+
+-- Each credit block with its status, what is left of it, how much of it was
+-- used, and how many days it has left (Monk's "105D LEFT").
+CREATE VIEW credit_ledger.grant_status AS
+SELECT g.grant_id, g.customer_id, g.credit_type, g.wallet_id, g.kind,
+       CASE WHEN g.voided_at IS NOT NULL THEN 'voided'
+            WHEN g.expired_at IS NOT NULL
+              OR (g.expires_at <= n.now AND g.remaining > 0) THEN 'expired'
+            WHEN g.remaining = 0 THEN 'depleted'
+            WHEN g.effective_at > n.now THEN 'scheduled'
+            ELSE 'active' END AS status,
+       g.amount, g.remaining,
+       g.amount - g.remaining - g.expired_amount - g.voided_amount AS used,
+       round(100 * (g.amount - g.remaining - g.expired_amount - g.voided_amount)
+             / g.amount, 1) AS usage_percent,
+       g.expired_amount, g.voided_amount,
+       g.promotional, g.priority, g.cost_basis,
+       g.remaining * g.cost_basis AS remaining_value,
+       g.effective_at, g.expires_at,
+       CASE WHEN g.open AND g.expires_at > n.now
+            THEN ceil(extract(epoch FROM g.expires_at - n.now) / 86400)::integer
+       END AS days_left,
+       g.reason, g.source_id, g.metadata, g.created_at
+  FROM credit_ledger.grants g
+ CROSS JOIN (SELECT credit_ledger.ledger_now() AS now) n;
+COMMENT ON VIEW credit_ledger.grant_status IS
+    'credit blocks with status (scheduled, active, depleted, expired, voided), usage and days left';
+
+-- Per wallet: what can be spent now, what is scheduled, what expires within
+-- 30 days, and the overdraft debt.
+CREATE VIEW credit_ledger.wallet_summary AS
+SELECT w.wallet_id, w.customer_id, w.credit_type,
+       coalesce(sum(g.remaining) FILTER (WHERE g.effective_at <= n.now
+                 AND (g.expires_at IS NULL OR g.expires_at > n.now)), z.zero) - w.debt
+           AS available,
+       coalesce(sum(g.remaining) FILTER (WHERE g.effective_at > n.now), z.zero) AS scheduled,
+       coalesce(sum(g.remaining) FILTER (WHERE g.effective_at <= n.now
+                 AND g.expires_at > n.now
+                 AND g.expires_at <= n.now + interval '30 days'), z.zero) AS expiring_30d,
+       w.debt, w.overdraft_limit, w.balance AS ledger_balance,
+       w.low_balance_thresholds, w.last_seq AS entries, w.updated_at
+  FROM credit_ledger.wallets w
+ CROSS JOIN (SELECT credit_ledger.ledger_now() AS now) n
+  LEFT JOIN LATERAL (SELECT round(0::numeric, t.scale) AS zero
+                       FROM credit_ledger.credit_types t
+                      WHERE t.credit_type = w.credit_type) z ON true
+  LEFT JOIN credit_ledger.grants g
+    ON g.wallet_id = w.wallet_id AND g.customer_id = w.customer_id AND g.open
+ GROUP BY w.wallet_id, w.customer_id, n.now, z.zero;
+COMMENT ON VIEW credit_ledger.wallet_summary IS
+    'per wallet: available now, scheduled, expiring within 30 days, overdraft debt';
+
+-- What the expiration sweep has still to do: lapsed blocks not yet expired.
+-- An empty view means the sweep is keeping up.
+CREATE VIEW credit_ledger.expiration_backlog AS
+SELECT count(*) AS lapsed_grants,
+       coalesce(sum(g.remaining), 0) AS lapsed_credits,
+       min(g.expires_at) AS oldest_expires_at,
+       credit_ledger.ledger_now() - min(g.expires_at) AS oldest_lag
+  FROM credit_ledger.grants g
+ WHERE g.open AND g.expires_at <= credit_ledger.ledger_now()
+HAVING count(*) > 0;
+COMMENT ON VIEW credit_ledger.expiration_backlog IS
+    'lapsed grants the sweep has not expired yet (no row = none)';
+
+-- History.
+
+-- A wallet's entries, newest first, one page at a time: pass the smallest seq
+-- of the previous page as before_seq. Served by the (wallet_id, seq) key.
+CREATE FUNCTION @extschema@.credit_entries(
+    customer_id text,
+    credit_type text,
+    before_seq bigint DEFAULT NULL,
+    page_size integer DEFAULT 50)
+RETURNS SETOF credit_ledger.entries
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, credit_ledger, pg_temp
+AS $$
+DECLARE
+    wallet bigint;
+BEGIN
+    IF credit_entries.customer_id IS NULL OR credit_entries.credit_type IS NULL
+       OR page_size IS NULL THEN
+        RAISE EXCEPTION 'customer_id, credit_type and page_size must not be NULL'
+            USING ERRCODE = '22004';
+    END IF;
+    IF page_size < 1 OR page_size > 1000 THEN
+        RAISE EXCEPTION 'page_size must be between 1 and 1000'
+            USING ERRCODE = '22023', DETAIL = format('The page size given was %s.', page_size);
+    END IF;
+    SELECT w.wallet_id INTO wallet FROM credit_ledger.wallets w
+     WHERE w.customer_id = credit_entries.customer_id
+       AND w.credit_type = credit_entries.credit_type;
+    RETURN QUERY
+    SELECT e.* FROM credit_ledger.entries e
+     WHERE e.wallet_id = wallet
+       AND e.customer_id = credit_entries.customer_id
+       AND e.seq < coalesce(before_seq, 9223372036854775807)
+     ORDER BY e.seq DESC
+     LIMIT page_size;
+END
+$$;
+
+-- Credits used per feature per day, week or month over [start_at, end_at):
+-- usage entries net of reversals (a reversal carries the feature of the
+-- consume it undoes and counts when it happened), bucketed in time_zone.
+CREATE FUNCTION @extschema@.credit_usage(
+    customer_id text,
+    credit_type text,
+    start_at timestamptz,
+    end_at timestamptz,
+    granularity text DEFAULT 'day',
+    time_zone text DEFAULT 'UTC')
+RETURNS TABLE (period_start timestamptz, feature text, credits numeric, value numeric)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, credit_ledger, pg_temp
+AS $$
+BEGIN
+    IF credit_usage.customer_id IS NULL OR credit_usage.credit_type IS NULL
+       OR start_at IS NULL OR end_at IS NULL OR granularity IS NULL
+       OR time_zone IS NULL THEN
+        RAISE EXCEPTION 'customer_id, credit_type, start_at, end_at, granularity and time_zone must not be NULL'
+            USING ERRCODE = '22004';
+    END IF;
+    IF granularity NOT IN ('day', 'week', 'month') THEN
+        RAISE EXCEPTION 'granularity must be day, week or month'
+            USING ERRCODE = '22023', DETAIL = format('The granularity given was "%s".', granularity);
+    END IF;
+    IF end_at <= start_at THEN
+        RAISE EXCEPTION 'end_at must be after start_at' USING ERRCODE = '22023';
+    END IF;
+    PERFORM now() AT TIME ZONE time_zone;  -- rejects an unknown zone (22023)
+    RETURN QUERY
+    SELECT date_trunc(granularity, e.occurred_at AT TIME ZONE time_zone) AT TIME ZONE time_zone,
+           e.feature, -sum(e.amount), -sum(e.value)
+      FROM credit_ledger.entries e
+      JOIN credit_ledger.wallets w
+        ON w.wallet_id = e.wallet_id AND w.customer_id = e.customer_id
+     WHERE w.customer_id = credit_usage.customer_id
+       AND w.credit_type = credit_usage.credit_type
+       AND e.entry_type IN ('usage', 'reversal')
+       AND e.occurred_at >= start_at AND e.occurred_at < end_at
+     GROUP BY 1, 2
+     ORDER BY 1, 2;
+END
+$$;
+
+-- Expiration with pg_cron.
+
+-- Runs the sweep in batches of batch_size grants, committing after each so
+-- that no wallet stays locked for long, until nothing more is due (or only
+-- wallets other transactions hold are left, for the next run). Call it at
+-- top level: CALL credit_expire_due(); pg_cron does.
+-- (A procedure that commits cannot pin search_path with SET, so every
+-- operator and function in it is schema-qualified.)
+CREATE PROCEDURE @extschema@.credit_expire_due(batch_size integer DEFAULT 500)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    expired integer;
+BEGIN
+    IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'batch_size must be a positive integer' USING ERRCODE = '22023';
+    END IF;
+    LOOP
+        expired := @extschema@.credit_expire(NULL, batch_size);
+        COMMIT;
+        EXIT WHEN expired OPERATOR(pg_catalog.<) batch_size;
+    END LOOP;
+END
+$$;
+
+-- Schedules the sweep with pg_cron in this database (job
+-- 'credit_ledger_expire'; scheduling again replaces it). Needs pg_cron
+-- installed in this database, i.e. the one named by cron.database_name.
+CREATE FUNCTION @extschema@.credit_schedule_expiration(
+    schedule text DEFAULT '* * * * *',
+    batch_size integer DEFAULT 500)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+BEGIN
+    IF schedule IS NULL OR batch_size IS NULL THEN
+        RAISE EXCEPTION 'schedule and batch_size must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF batch_size < 1 THEN
+        RAISE EXCEPTION 'batch_size must be a positive integer' USING ERRCODE = '22023';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database'
+            USING ERRCODE = '55000',
+                  DETAIL = 'The expiration sweep is scheduled with pg_cron.',
+                  HINT = format('Add pg_cron to shared_preload_libraries and run CREATE EXTENSION pg_cron; if pg_cron lives in another database, run there: SELECT cron.schedule_in_database(''credit_ledger_expire'', %L, %L, %L);',
+                                schedule,
+                                format('CALL %I.credit_expire_due(%s)', '@extschema@', batch_size),
+                                current_database());
+    END IF;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)'
+       INTO job
+      USING 'credit_ledger_expire', schedule,
+            format('CALL %I.credit_expire_due(%s)', '@extschema@', batch_size);
+    RETURN job;
+END
+$$;
+
+-- Removes the job credit_schedule_expiration created; false if there was none.
+CREATE FUNCTION @extschema@.credit_unschedule_expiration()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database' USING ERRCODE = '55000';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM cron.job WHERE jobname = 'credit_ledger_expire') THEN
+        RETURN false;
+    END IF;
+    PERFORM cron.unschedule('credit_ledger_expire');
+    RETURN true;
+END
+$$;
+
+-- Event delivery.
+
+-- Hands out up to max_events events nobody holds, oldest first, to consumer,
+-- for lease: concurrent relays never get the same event while a lease runs
+-- (FOR UPDATE SKIP LOCKED); an event not acknowledged in time is handed out
+-- again (attempts counts the hand-outs), so delivery is at least once and
+-- receivers deduplicate by event_id.
+CREATE FUNCTION @extschema@.credit_events_claim(
+    max_events integer,
+    consumer text,
+    lease interval DEFAULT '30 seconds')
+RETURNS SETOF credit_ledger.events
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, credit_ledger, pg_temp
+AS $$
+BEGIN
+    IF max_events IS NULL OR consumer IS NULL OR lease IS NULL THEN
+        RAISE EXCEPTION 'max_events, consumer and lease must not be NULL'
+            USING ERRCODE = '22004';
+    END IF;
+    IF max_events < 1 OR max_events > 10000 THEN
+        RAISE EXCEPTION 'max_events must be between 1 and 10000' USING ERRCODE = '22023';
+    END IF;
+    IF lease <= interval '0' OR lease > interval '1 day' THEN
+        RAISE EXCEPTION 'lease must be positive and at most one day' USING ERRCODE = '22023';
+    END IF;
+    IF consumer = '' THEN
+        RAISE EXCEPTION 'consumer must not be empty' USING ERRCODE = '22023';
+    END IF;
+    RETURN QUERY
+    WITH claimed AS (
+        UPDATE credit_ledger.events e
+           SET claimed_by = consumer,
+               claimed_until = clock_timestamp() + lease,
+               attempts = e.attempts + 1
+          FROM (SELECT p.event_id, p.customer_id FROM credit_ledger.events p
+                 WHERE p.processed_at IS NULL AND p.failed_at IS NULL
+                   AND (p.claimed_until IS NULL OR p.claimed_until < clock_timestamp())
+                 ORDER BY p.event_id
+                 LIMIT max_events
+                   FOR UPDATE SKIP LOCKED) picked
+         WHERE e.event_id = picked.event_id AND e.customer_id = picked.customer_id
+        RETURNING e.*)
+    SELECT * FROM claimed ORDER BY event_id;
+END
+$$;
+
+-- Marks events delivered; returns how many were pending. Acknowledging an
+-- event twice, or one that does not exist, is harmless.
+CREATE FUNCTION @extschema@.credit_events_ack(event_ids bigint[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, credit_ledger, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF event_ids IS NULL THEN
+        RAISE EXCEPTION 'event_ids must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    UPDATE credit_ledger.events
+       SET processed_at = clock_timestamp(), claimed_until = NULL
+     WHERE event_id = ANY (event_ids) AND processed_at IS NULL;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- Deletes events delivered before now - older_than; returns how many.
+CREATE FUNCTION @extschema@.credit_events_prune(older_than interval DEFAULT '7 days')
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, credit_ledger, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF older_than IS NULL OR older_than < interval '0' THEN
+        RAISE EXCEPTION 'older_than must be a non-negative interval' USING ERRCODE = '22023';
+    END IF;
+    DELETE FROM credit_ledger.events
+     WHERE processed_at IS NOT NULL AND processed_at < clock_timestamp() - older_than;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- Handing events back, and giving up on them.
+
+-- Ends `consumer`'s lease on events it could not deliver now (the endpoint
+-- is down, the relay is stopping), so any relay can claim them at once.
+-- Only events that consumer still holds are touched: a relay whose lease ran
+-- out cannot hand back an event another relay is delivering.
+CREATE FUNCTION @extschema@.credit_events_release(event_ids bigint[], consumer text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, credit_ledger, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF event_ids IS NULL OR consumer IS NULL THEN
+        RAISE EXCEPTION 'event_ids and consumer must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    UPDATE credit_ledger.events SET claimed_until = NULL
+     WHERE event_id = ANY (event_ids) AND claimed_by = consumer
+       AND claimed_until > clock_timestamp()
+       AND processed_at IS NULL AND failed_at IS NULL;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- Gives up on events a receiver keeps rejecting: they are no longer handed
+-- out, and keep the error for people to look at (the dead letters:
+-- failed_at IS NOT NULL). Like a release, only for events `consumer` still
+-- holds. credit_events_retry hands them out again.
+CREATE FUNCTION @extschema@.credit_events_fail(event_ids bigint[], consumer text, error text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, credit_ledger, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF event_ids IS NULL OR consumer IS NULL OR error IS NULL THEN
+        RAISE EXCEPTION 'event_ids, consumer and error must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    UPDATE credit_ledger.events
+       SET failed_at = clock_timestamp(), last_error = left(error, 1000),
+           claimed_until = NULL
+     WHERE event_id = ANY (event_ids) AND claimed_by = consumer
+       AND claimed_until > clock_timestamp()
+       AND processed_at IS NULL AND failed_at IS NULL;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- Hands dead letters out again (the receiver was fixed), as if new:
+-- attempts starts again from zero, so a relay's give-up count applies anew.
+CREATE FUNCTION @extschema@.credit_events_retry(event_ids bigint[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, credit_ledger, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF event_ids IS NULL THEN
+        RAISE EXCEPTION 'event_ids must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    UPDATE credit_ledger.events SET failed_at = NULL, last_error = NULL, attempts = 0
+     WHERE event_id = ANY (event_ids) AND failed_at IS NOT NULL AND processed_at IS NULL;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- Batch consumption.
+
+-- One row per event of credit_consume_batch, in the order given: applied,
+-- replayed (its idempotency key was seen before), insufficient (LG001), or
+-- error with the SQLSTATE and message credit_consume would have raised.
+CREATE TYPE credit_ledger.batch_result AS (
+    ordinal      integer,
+    status       text,
+    operation_id bigint,
+    amount       numeric,
+    balance      numeric,
+    sqlstate     text,
+    message      text
+);
+
+-- Applies a JSON array of usage events - objects with customer_id,
+-- credit_type, amount and optionally idempotency_key, feature, source_id,
+-- occurred_at and metadata - each with exactly credit_consume's semantics.
+CREATE FUNCTION @extschema@.credit_consume_batch(events jsonb)
+RETURNS SETOF credit_ledger.batch_result
+    AS 'MODULE_PATHNAME', 'credit_consume_batch'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+-- Privileges. Nothing is open to PUBLIC: tables, sequences, types' schema
+-- and every function are revoked explicitly here, so that default privileges
+-- an administrator set before CREATE EXTENSION cannot open them either.
+-- credit_ledger.grant_access gives a role the reader or the writer set.
+REVOKE ALL ON SCHEMA credit_ledger FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA credit_ledger FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA credit_ledger FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA credit_ledger FROM PUBLIC;
+DO $$
+DECLARE
+    routine regprocedure;
+BEGIN
+    FOR routine IN
+        SELECT p.oid::regprocedure
+          FROM pg_catalog.pg_proc p
+          JOIN pg_catalog.pg_depend d
+            ON d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND d.objid = p.oid AND d.deptype = 'e'
+          JOIN pg_catalog.pg_extension x
+            ON x.oid = d.refobjid AND x.extname = 'credit_ledger'
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON ROUTINE %s FROM PUBLIC', routine);
+    END LOOP;
+END
+$$;
+
+-- Gives `role` the reader set (USAGE on the schema, SELECT on its tables and
+-- views, the read functions) or, with writer, also the functions that
+-- write. Nobody gets INSERT, UPDATE, DELETE or TRUNCATE on the tables: writes
+-- go through the functions. Run it as the extension's owner or a superuser.
+CREATE FUNCTION credit_ledger.grant_access(role regrole, writer boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    readers text[] := ARRAY['credit_balance', 'credit_entries', 'credit_usage',
+                            'credit_verify', 'ledger_now'];
+    writers text[] := ARRAY['credit_type_create', 'credit_wallet_configure',
+                            'credit_grant', 'credit_consume', 'credit_consume_batch',
+                            'credit_expire', 'credit_expire_due', 'credit_void',
+                            'credit_adjust', 'credit_reverse',
+                            'credit_schedule_expiration', 'credit_unschedule_expiration',
+                            'credit_events_claim', 'credit_events_ack',
+                            'credit_events_prune', 'credit_events_release',
+                            'credit_events_fail', 'credit_events_retry'];
+    routine regprocedure;
+BEGIN
+    IF role IS NULL OR writer IS NULL THEN
+        RAISE EXCEPTION 'role and writer must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    EXECUTE format('GRANT USAGE ON SCHEMA credit_ledger TO %s', role);
+    EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA credit_ledger TO %s', role);
+    FOR routine IN
+        SELECT p.oid::regprocedure
+          FROM pg_proc p
+          JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                          AND d.deptype = 'e'
+          JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'credit_ledger'
+         WHERE p.proname = ANY (readers)
+            OR (writer AND p.proname = ANY (writers))
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO %s', routine, role);
+    END LOOP;
+END
+$$;
+
+-- Takes everything grant_access gave back from `role`.
+CREATE FUNCTION credit_ledger.revoke_access(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    routine regprocedure;
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    FOR routine IN
+        SELECT p.oid::regprocedure
+          FROM pg_proc p
+          JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                          AND d.deptype = 'e'
+          JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'credit_ledger'
+    LOOP
+        EXECUTE format('REVOKE ALL ON ROUTINE %s FROM %s', routine, role);
+    END LOOP;
+    EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA credit_ledger FROM %s', role);
+    EXECUTE format('REVOKE ALL ON SCHEMA credit_ledger FROM %s', role);
+END
+$$;
+REVOKE ALL ON FUNCTION credit_ledger.grant_access(regrole, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION credit_ledger.revoke_access(regrole) FROM PUBLIC;
