@@ -70,6 +70,50 @@ CREATE FUNCTION evil.jsonb_typeof(jsonb) RETURNS text LANGUAGE plpgsql AS
 CREATE FUNCTION evil.sum_step(numeric, numeric) RETURNS numeric LANGUAGE plpgsql AS
   $$BEGIN INSERT INTO evil.calls VALUES ('sum', current_user); RETURN coalesce($1, 0) OPERATOR(pg_catalog.+) $2; END$$;
 CREATE AGGREGATE evil.sum(numeric) (SFUNC = evil.sum_step, STYPE = numeric);
+-- Overloads of every function and procedure the extension's own code calls
+-- by name, planted in the extension's schema (public here) with every
+-- signature a NULL, an integer literal or an implicit cast could prefer, and
+-- one with an extra defaulted argument (which makes an unqualified call
+-- ambiguous). credit_expire_due once called credit_expire(NULL, batch_size),
+-- and an untyped NULL prefers (text, integer): pg_cron's superuser ran it.
+DO $do$
+DECLARE
+  sig text;
+BEGIN
+  FOREACH sig IN ARRAY ARRAY['text, integer', 'text, bigint', 'timestamp, integer',
+                             'date, integer', 'timestamptz, bigint', 'timestamptz, numeric',
+                             'timestamptz, smallint', 'anyelement, integer', 'integer',
+                             'text', 'timestamptz, integer, text DEFAULT NULL'] LOOP
+    EXECUTE format($f$CREATE FUNCTION public.credit_expire(%s) RETURNS integer
+                      LANGUAGE plpgsql AS $b$BEGIN
+                        INSERT INTO evil.calls VALUES ('credit_expire(%s)', current_user);
+                        RETURN 0; END$b$$f$, sig, sig);
+  END LOOP;
+  FOREACH sig IN ARRAY ARRAY['bigint', 'numeric', 'smallint', 'text',
+                             'integer, text DEFAULT NULL'] LOOP
+    EXECUTE format($f$CREATE PROCEDURE public.credit_expire_due(%s)
+                      LANGUAGE plpgsql AS $b$BEGIN
+                        INSERT INTO evil.calls VALUES ('credit_expire_due(%s)', current_user);
+                      END$b$$f$, sig, sig);
+  END LOOP;
+END $do$;
+-- Types named like the built-in ones the procedures' code names, each with
+-- an implicit cast to the real type: a type name resolved on the caller's
+-- path would run the cast's function.
+DO $do$
+DECLARE
+  t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['timestamptz', 'int4', 'int8', 'text', 'numeric', 'bool', 'jsonb'] LOOP
+    EXECUTE format('CREATE TYPE evil.%I AS (x integer)', t);
+    EXECUTE format($f$CREATE FUNCTION evil.%1$I(v evil.%2$I) RETURNS pg_catalog.%2$I
+                      LANGUAGE plpgsql AS $b$BEGIN
+                        INSERT INTO evil.calls VALUES (%3$L, current_user);
+                        RETURN NULL; END$b$$f$, 'to_' || t, t, 'cast to ' || t);
+    EXECUTE format('CREATE CAST (evil.%2$I AS pg_catalog.%2$I) WITH FUNCTION evil.%1$I(evil.%2$I) AS IMPLICIT',
+                   'to_' || t, t);
+  END LOOP;
+END $do$;
 -- Temp tables and a look-alike schema object named like the ledger's.
 CREATE TEMP TABLE wallets (customer_id text, balance numeric);
 CREATE TEMP TABLE entries (amount numeric);
@@ -103,7 +147,20 @@ RESET ROLE;
 SET search_path = evil, pg_temp, public, pg_catalog;
 SET credit_ledger.clock = '2026-03-20 00:00+00';
 SELECT credit_expire();
-CALL credit_expire_due(10);
+-- What the scheduled job runs (see credit_schedule_expiration): the sweep in
+-- the ledger's own schema, where nobody else can plant anything.
+CALL credit_ledger.expire_due(10);
+-- The documented name in the extension's schema delegates to it; the planted
+-- overload with a defaulted argument can make this unqualified call
+-- ambiguous (an error, never the planted code), which is why the job does
+-- not use it.
+CALL public.credit_expire_due(10);
+SET search_path = public, pg_catalog;
+DROP PROCEDURE public.credit_expire_due(integer, text);
+RESET search_path;
+SET search_path = evil, pg_temp, public, pg_catalog;
+CALL public.credit_expire_due(10);
+CALL credit_expire_due(batch_size => 10);
 SELECT count(*) FROM credit_verify();
 SELECT credit_balance('c', 'usd');
 SET ROLE cl_mallory;
@@ -123,6 +180,7 @@ SELECT * FROM credit_verify();
 
 SELECT credit_ledger.revoke_access('cl_mallory');
 REVOKE CREATE ON SCHEMA public FROM cl_mallory;
+DROP SCHEMA evil CASCADE;
 DROP OWNED BY cl_mallory;
 DROP EXTENSION credit_ledger;
 DROP ROLE cl_mallory;

@@ -62,6 +62,9 @@ SELECT credit_events_fail(ARRAY[2]::bigint[], 'relay', 'endpoint gone') AS faile
        credit_events_release(ARRAY[2]::bigint[], 'relay') AS released;
 SELECT * FROM credit_events_claim(1, 'relay', '2 days');
 
+-- A role given the writer set under 1.1, which could run the sweep.
+CREATE ROLE cl_sweeper;
+SELECT credit_ledger.grant_access('cl_sweeper');
 -- 1.1 -> 1.2 keeps every row as it was.
 CREATE TEMP TABLE rows_1_1 AS
 SELECT 'wallets' AS t, md5(string_agg(x::text, '|' ORDER BY x.wallet_id)) AS digest FROM credit_ledger.wallets x
@@ -78,6 +81,13 @@ SELECT b.t FROM rows_1_1 b
     USING (t)
  WHERE a.digest IS DISTINCT FROM b.digest;
 SELECT * FROM credit_verify();
+-- The role still runs the sweep, now through credit_ledger.expire_due.
+SET ROLE cl_sweeper;
+CALL credit_expire_due(10);
+CALL credit_ledger.expire_due(10);
+RESET ROLE;
+SELECT credit_ledger.revoke_access('cl_sweeper');
+DROP ROLE cl_sweeper;
 
 -- Everything the extension owns, with its definition and privileges.
 CREATE FUNCTION pg_temp.members() RETURNS TABLE (object text, definition text)

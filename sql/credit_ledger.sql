@@ -510,23 +510,47 @@ $$;
 -- Runs the sweep in batches of batch_size grants, committing after each so
 -- that no wallet stays locked for long, until nothing more is due (or only
 -- wallets other transactions hold are left, for the next run). Call it at
--- top level: CALL credit_expire_due(); pg_cron does.
--- (A procedure that commits cannot pin search_path with SET, so every
--- operator and function in it is schema-qualified.)
-CREATE PROCEDURE @extschema@.credit_expire_due(batch_size integer DEFAULT 500)
+-- top level: CALL credit_expire_due(); the pg_cron job runs
+-- CALL credit_ledger.expire_due(...).
+--
+-- A procedure that commits cannot pin search_path with SET, so it runs with
+-- its caller's path (often a superuser's, under pg_cron). Everything it
+-- names is therefore in pg_catalog or in credit_ledger, which only the
+-- extension's owner can create objects in, and every argument has its exact
+-- type: an unqualified or loosely typed call (credit_expire(NULL, n) once)
+-- could be captured by an overload planted in the extension's schema, and
+-- an unqualified type name by a look-alike type with an implicit cast.
+CREATE FUNCTION credit_ledger.expire_batch(as_of timestamptz, max_grants integer)
+RETURNS integer
+    AS 'MODULE_PATHNAME', 'credit_expire'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+COMMENT ON FUNCTION credit_ledger.expire_batch(timestamptz, integer) IS
+    'credit_expire for the sweep procedure, in the schema only the extension owns';
+
+CREATE PROCEDURE credit_ledger.expire_due(batch_size pg_catalog.int4 DEFAULT 500)
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    expired integer;
+    expired pg_catalog.int4;
 BEGIN
     IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
         RAISE EXCEPTION 'batch_size must be a positive integer' USING ERRCODE = '22023';
     END IF;
     LOOP
-        expired := @extschema@.credit_expire(NULL, batch_size);
+        expired := credit_ledger.expire_batch(NULL::pg_catalog.timestamptz, batch_size);
         COMMIT;
         EXIT WHEN expired OPERATOR(pg_catalog.<) batch_size;
     END LOOP;
+END
+$$;
+
+-- The documented name, in the extension's schema: the same sweep.
+CREATE PROCEDURE @extschema@.credit_expire_due(batch_size pg_catalog.int4 DEFAULT 500)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    CALL credit_ledger.expire_due(batch_size);
 END
 $$;
 
@@ -555,13 +579,13 @@ BEGIN
                   DETAIL = 'The expiration sweep is scheduled with pg_cron.',
                   HINT = format('Add pg_cron to shared_preload_libraries and run CREATE EXTENSION pg_cron; if pg_cron lives in another database, run there: SELECT cron.schedule_in_database(''credit_ledger_expire'', %L, %L, %L);',
                                 schedule,
-                                format('CALL %I.credit_expire_due(%s)', '@extschema@', batch_size),
+                                format('CALL credit_ledger.expire_due(%s)', batch_size),
                                 current_database());
     END IF;
     EXECUTE 'SELECT cron.schedule($1, $2, $3)'
        INTO job
       USING 'credit_ledger_expire', schedule,
-            format('CALL %I.credit_expire_due(%s)', '@extschema@', batch_size);
+            format('CALL credit_ledger.expire_due(%s)', batch_size);
     RETURN job;
 END
 $$;
@@ -807,7 +831,8 @@ DECLARE
                             'credit_verify', 'ledger_now'];
     writers text[] := ARRAY['credit_type_create', 'credit_wallet_configure',
                             'credit_grant', 'credit_consume', 'credit_consume_batch',
-                            'credit_expire', 'credit_expire_due', 'credit_void',
+                            'credit_expire', 'credit_expire_due', 'expire_due',
+                            'expire_batch', 'credit_void',
                             'credit_adjust', 'credit_reverse',
                             'credit_schedule_expiration', 'credit_unschedule_expiration',
                             'credit_events_claim', 'credit_events_ack',

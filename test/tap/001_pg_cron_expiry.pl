@@ -30,7 +30,7 @@ like($job, qr/^\d+$/, 'credit_schedule_expiration returns the job id');
 is( $node->safe_psql(
 		'postgres',
 		q{SELECT jobname || ' | ' || schedule || ' | ' || command FROM cron.job}),
-	'credit_ledger_expire | * * * * * | CALL public.credit_expire_due(100)',
+	'credit_ledger_expire | * * * * * | CALL credit_ledger.expire_due(100)',
 	'the job calls the batching procedure');
 is($node->safe_psql('postgres', q{SELECT credit_schedule_expiration('*/2 * * * *')}),
 	$job, 'scheduling again replaces the job');
