@@ -43,7 +43,7 @@ std::string Balance(Ledger& ledger, const std::string& customer_id,
   ledger.UseSpi();
   Params p;
   p.Int64(wallet->wallet_id).Text(customer_id).Timestamp(*as_of);
-  Rows rows = Execute(balance_as_of, p);
+  Rows rows = Execute(balance_as_of, p, 0, ReadMode::kReadOnly);
   return FormatAmount(rows[0].Units(1, wallet->scale), wallet->scale);
 }
 

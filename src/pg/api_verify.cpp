@@ -1,5 +1,7 @@
 // credit_verify: recomputes every wallet invariant from the ledger entries
-// and returns one row per problem; no rows means the ledger is healthy.
+// and returns one row per problem; no rows means the ledger is healthy. Every
+// statement reads with the calling query's snapshot, so a run sees one
+// consistent ledger while writes commit around it, at any isolation level.
 #include "amount.hpp"
 #include "args.hpp"
 #include "audit.hpp"
@@ -88,7 +90,7 @@ std::vector<Problem> AuditWalletRow(const Row& w) {
 
   Params key;
   key.Int64(wallet_id).Text(customer_id);
-  Rows grant_rows = Execute(wallet_grants, key);
+  Rows grant_rows = Execute(wallet_grants, key, 0, ReadMode::kReadOnly);
   std::vector<AuditGrant> grants;
   for (std::uint64_t i = 0; i < grant_rows.size(); ++i) {
     Row g = grant_rows[i];
@@ -159,7 +161,7 @@ std::vector<Finding> Verify(const std::optional<std::string>& customer_id) {
   }
   wallets.Close();
 
-  Rows lost = Execute(orphans, p);
+  Rows lost = Execute(orphans, p, 0, ReadMode::kReadOnly);
   for (std::uint64_t i = 0; i < lost.size(); ++i) {
     Row r = lost[i];
     findings.push_back(Finding{r.Text(1), r.Text(2), r.Text(3), r.Text(4)});

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "postgres.hpp"
+#include "read_mode.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -79,11 +80,6 @@ struct RawKeySpec {
   StrategyNumber strategy = BTEqualStrategyNumber;
   bool is_null = false;
 };
-
-// How a read sees the data. A writing operation first makes its own earlier
-// writes visible (CommandCounterIncrement) and reads with a fresh snapshot,
-// as its next SQL statement would; a read-only one uses the active snapshot.
-enum class ReadMode { kWriting, kReadOnly };
 
 // Fetches the first visible tuple matching `keys` in index `index_oid` into
 // the table's slot; false if there is none.

@@ -226,10 +226,12 @@ std::optional<std::string> Row::JsonbText(int col) const {
   return JsonbDatumText(d);
 }
 
-Rows Execute(Statement& statement, Params& params, long limit) {
+Rows Execute(Statement& statement, Params& params, long limit, ReadMode mode) {
   SPIPlanPtr plan = statement.plan();
+  // SPI's read_only mode reads with the active snapshot and takes no new one.
+  const bool read_only = mode == ReadMode::kReadOnly;
   int rc = Guard([&] {
-    return SPI_execute_plan(plan, params.values(), params.nulls(), false,
+    return SPI_execute_plan(plan, params.values(), params.nulls(), read_only,
                             limit);
   });
   if (rc < 0) {

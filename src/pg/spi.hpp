@@ -4,6 +4,7 @@
 #pragma once
 
 #include "postgres.hpp"
+#include "read_mode.hpp"
 
 #include "sha256.hpp"
 #include "time.hpp"
@@ -116,7 +117,8 @@ class Rows {
 // Releases a result's memory before SpiFinish (for loops over many results).
 void FreeRows(Rows& rows);
 
-// A portal over a kept statement, for results too large to hold at once.
+// A portal over a kept statement, for results too large to hold at once;
+// it reads as ReadMode::kReadOnly.
 class Cursor {
  public:
   Cursor(Statement& statement, Params& params);
@@ -128,7 +130,8 @@ class Cursor {
 };
 
 // Runs a kept statement; `limit` 0 means all rows.
-Rows Execute(Statement& statement, Params& params, long limit = 0);
+Rows Execute(Statement& statement, Params& params, long limit = 0,
+             ReadMode mode = ReadMode::kWriting);
 Rows Execute(Statement& statement, long limit = 0);
 
 // Value conversions shared with argument reading and direct access.
