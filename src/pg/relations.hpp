@@ -96,7 +96,8 @@ enum RawLockResult { kLocked = 0, kSkipped = 1, kGone = 2 };
 // Locks the tuple in the slot as SELECT ... FOR UPDATE would: waits for (or,
 // with skip_locked, skips) a concurrent holder; in READ COMMITTED follows an
 // update chain to the newest version and leaves it in the slot; under
-// REPEATABLE READ or SERIALIZABLE a concurrent update raises 40001.
+// REPEATABLE READ or SERIALIZABLE a row updated after the snapshot raises
+// 40001, or with skip_locked is skipped like a held one.
 RawLockResult RawLock(OpenTable* table, bool skip_locked);
 
 // Inserts a row (values by attribute, 0-based) and its index entries.
