@@ -3,7 +3,7 @@
 # it needs, builds, then runs the core's unit tests (GoogleTest, plain and
 # under ASan+UBSan), a short run of each fuzz target, the regression topics
 # (pg_regress, pgTAP among them) and the isolation specs against a throwaway
-# cluster, and the TAP tests, each with its own cluster.
+# cluster, the TAP tests and the README's doc test, each with its own cluster.
 # Ends with the line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -121,6 +121,16 @@ if compgen -G "test/tap/*.pl" >/dev/null; then
     tail -50 "$log/tap.log"; [ "$bad" -gt 0 ] || note_failure "TAP tests"
   fi
   rm -rf "$tapdir"
+fi
+
+# 6. The README's doc test (scripts/doctest.py), against a throwaway cluster
+# of its own: the five-minute tour prints exactly what the README shows, and
+# the README's other SQL examples run. One test.
+if pg_virtualenv -t -v 15 -o 'jit=off' python3 scripts/doctest.py >"$log/doctest.log" 2>&1; then
+  echo "README doc test: ok"
+  passed=$((passed + 1))
+else
+  tail -120 "$log/doctest.log"; note_failure "README doc test"
 fi
 
 echo "$passed passed, $failed failed"

@@ -29,7 +29,7 @@ as_postgres psql -X -q -p "$port" -d "$db" -v ON_ERROR_STOP=1 \
   -c "SELECT credit_schedule_expiration()" >/dev/null
 
 echo "== walkthrough: examples/walkthrough.sql"
-as_postgres psql -X -p "$port" -d "$db" -e < examples/walkthrough.sql
+as_postgres psql -X -a -q -p "$port" -d "$db" < examples/walkthrough.sql
 
 cat <<MSG
 
