@@ -613,18 +613,24 @@ BEGIN
     IF consumer = '' THEN
         RAISE EXCEPTION 'consumer must not be empty' USING ERRCODE = '22023';
     END IF;
+    -- The picks are a MATERIALIZED CTE so that they run once: as a subquery
+    -- they could be the inner side of a nested loop, re-run for every
+    -- event, each re-run skipping the rows already claimed and taking the
+    -- next max_events.
     RETURN QUERY
-    WITH claimed AS (
+    WITH picked AS MATERIALIZED (
+        SELECT p.event_id, p.customer_id FROM credit_ledger.events p
+         WHERE p.processed_at IS NULL AND p.failed_at IS NULL
+           AND (p.claimed_until IS NULL OR p.claimed_until < clock_timestamp())
+         ORDER BY p.event_id
+         LIMIT max_events
+           FOR UPDATE SKIP LOCKED),
+    claimed AS (
         UPDATE credit_ledger.events e
            SET claimed_by = consumer,
                claimed_until = clock_timestamp() + lease,
                attempts = e.attempts + 1
-          FROM (SELECT p.event_id, p.customer_id FROM credit_ledger.events p
-                 WHERE p.processed_at IS NULL AND p.failed_at IS NULL
-                   AND (p.claimed_until IS NULL OR p.claimed_until < clock_timestamp())
-                 ORDER BY p.event_id
-                 LIMIT max_events
-                   FOR UPDATE SKIP LOCKED) picked
+          FROM picked
          WHERE e.event_id = picked.event_id AND e.customer_id = picked.customer_id
         RETURNING e.*)
     SELECT * FROM claimed ORDER BY event_id;
