@@ -176,8 +176,10 @@ COMMENT ON TABLE credit_ledger.entries IS
     'append-only ledger: amount is signed, value = amount x the grant''s cost basis';
 
 -- The transactional outbox. Each event is written in the transaction of the
--- change that caused it and announced with NOTIFY credit_ledger_events
--- (payload: event_id) at its commit. Relays claim events with
+-- change that caused it; with the setting credit_ledger.notify on (off by
+-- default: a NOTIFY forbids PREPARE TRANSACTION and serializes commits) it is
+-- also announced with NOTIFY credit_ledger_events (payload: event_id) at its
+-- commit. Relays poll for events, claim them with
 -- credit_events_claim (a lease: unacknowledged claims come back when it runs
 -- out) and acknowledge them with credit_events_ack.
 CREATE TABLE credit_ledger.events (
