@@ -8,8 +8,10 @@
 # prints one report: a throughput table (workload, clients, tps, events/s,
 # relative to the floor and to the baseline), the issue's targets, bytes per
 # usage event, consume cost with 1 vs N depleted (and lapsed) grants in a
-# wallet, with 0 vs BENCH_LEDGER_ROWS ledger entries, and the expiration
-# sweep over BENCH_EXPIRE_GRANTS lapsed grants with its plan.
+# wallet, with 0 vs BENCH_LEDGER_ROWS ledger entries, the expiration
+# sweep over BENCH_EXPIRE_GRANTS lapsed grants with its plan, and event-heavy
+# writes (grants, each writing an event) with credit_ledger.notify on and off
+# and synchronous_commit on and off.
 #
 # The report goes to stdout (and $BENCH_DIR/report.txt); progress to stderr.
 # Settings (environment, defaults in brackets):
@@ -27,7 +29,8 @@
 #   BENCH_EXPIRE_GRANTS [100000]  BENCH_EXPIRE_WALLETS [10000]
 #   BENCH_SHARED_BUFFERS [1GB]    BENCH_SYNC_COMMIT [off]
 #   BENCH_PORT [5488]  BENCH_DIR [a new /tmp/credit_ledger_bench.XXXXXX]
-#   BENCH_SECTIONS [throughput,bytes,depth,ledger,expire]
+#   BENCH_EVENTS_SECONDS [BENCH_SECONDS/2]  duration of each events run
+#   BENCH_SECTIONS [throughput,bytes,depth,ledger,expire,events]
 #   BENCH_KEEP [0]          1 = leave the server running and its data
 set -euo pipefail
 
@@ -57,7 +60,8 @@ BENCH_EXPIRE_WALLETS="${BENCH_EXPIRE_WALLETS:-10000}"
 BENCH_SHARED_BUFFERS="${BENCH_SHARED_BUFFERS:-1GB}"
 BENCH_SYNC_COMMIT="${BENCH_SYNC_COMMIT:-off}"
 BENCH_PORT="${BENCH_PORT:-5488}"
-BENCH_SECTIONS="${BENCH_SECTIONS:-throughput,bytes,depth,ledger,expire}"
+BENCH_SECTIONS="${BENCH_SECTIONS:-throughput,bytes,depth,ledger,expire,events}"
+BENCH_EVENTS_SECONDS="${BENCH_EVENTS_SECONDS:-$(( BENCH_SECONDS / 2 > 5 ? BENCH_SECONDS / 2 : 5 ))}"
 BENCH_KEEP="${BENCH_KEEP:-0}"
 if [ -z "${BENCH_DIR:-}" ]; then
   BENCH_DIR="$(mktemp -d /tmp/credit_ledger_bench.XXXXXX)"
@@ -199,6 +203,16 @@ pgb() {
 }
 
 median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR]=$1} END {if (NR==0) print "error"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+# take_medians TPS LAT: each entry of the two named arrays holds one value
+# per round; replaces it with their median.
+take_medians() {
+  local -n tps_of="$1" lat_of="$2"
+  local id
+  for id in "${!tps_of[@]}"; do
+    tps_of[$id]="$(echo "${tps_of[$id]}" | median)"
+    lat_of[$id]="$(echo "${lat_of[$id]}" | median | awk '{ if ($1 ~ /^[0-9.]+$/) printf "%.3f", $1; else print $1 }')"
+  done
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else print "-" }'; }
 fmt0() { awk -v a="$1" 'BEGIN { if (a ~ /^[0-9.]+$/) printf "%.0f", a; else print a }'; }
 checkpoint() { q -d postgres -c CHECKPOINT; }
@@ -256,10 +270,7 @@ if section_on throughput; then
       if [ "${o/-/0}" -gt "${other[$id]}" ]; then other[$id]="$o"; fi
     done
   done
-  for id in "${!tps[@]}"; do
-    tps[$id]="$(echo "${tps[$id]}" | median)"
-    lat[$id]="$(echo "${lat[$id]}" | median | awk '{ if ($1 ~ /^[0-9.]+$/) printf "%.3f", $1; else print $1 }')"
-  done
+  take_medians tps lat
   q -d bench -c "VACUUM ANALYZE"
   verify_main="$(qv -d bench -c "SELECT count(*) FROM credit_verify()")"
 fi
@@ -395,6 +406,54 @@ EOF
   if [ "$BENCH_KEEP" != 1 ]; then q -d postgres -c "DROP DATABASE bench_expire"; fi
 fi
 
+# ---------------------------------------------------------------- events
+# Event-heavy writes: every grant writes a credits.granted event. With
+# credit_ledger.notify on (1.1's behaviour) each is also NOTIFYed, and the
+# commit holds PostgreSQL's cluster-wide notification lock until its commit
+# record is flushed; off (the default) it is only the outbox row. Consumes
+# that write no event are the reference (wallets c1..cN; the grants go to
+# g1..gN). Settings per session (PGOPTIONS).
+#   id | label | script | clients | synchronous_commit | notify
+events_runs=()
+for sc in on off; do
+  events_runs+=("consume_${BENCH_CLIENTS}_${sc}|credit_consume, no event (reference)|ledger_consume_nokey|$BENCH_CLIENTS|$sc|off")
+  for c in 1 "$BENCH_CLIENTS"; do
+    for n in on off; do
+      events_runs+=("grant_${c}_${sc}_${n}|credit_grant|ledger_grant|$c|$sc|$n")
+    done
+  done
+done
+declare -A ev_tps ev_lat ev_other
+if section_on events; then
+  say "events: a fresh database with $BENCH_WALLETS wallets"
+  q -d postgres -c "CREATE DATABASE bench_events"
+  q -d bench_events -c "SET client_min_messages = warning" -c "CREATE EXTENSION credit_ledger" \
+    -c "SELECT credit_type_create('usd', 2)" \
+    -c "SELECT count(credit_grant('c' || i, 'usd', 1000000000)) FROM generate_series(1, $BENCH_WALLETS) i" \
+    -c "SELECT count(credit_grant('g' || i, 'usd', 1)) FROM generate_series(1, $BENCH_WALLETS) i" \
+    >/dev/null
+  for r in "${events_runs[@]}"; do
+    IFS='|' read -r id _ <<<"$r"; ev_tps[$id]=""; ev_lat[$id]=""; ev_other[$id]=0
+  done
+  for round in $(seq 1 "$BENCH_ROUNDS"); do
+    for r in "${events_runs[@]}"; do
+      IFS='|' read -r id lbl script c sc n <<<"$r"
+      # Each run starts from an empty outbox.
+      q -d bench_events -c "SELECT credit_events_ack(ARRAY(SELECT event_id FROM credit_ledger.events
+                                                            WHERE processed_at IS NULL))" \
+        -c "SELECT credit_events_prune('0')" -c "VACUUM credit_ledger.events" >/dev/null
+      say "events round $round/$BENCH_ROUNDS: $lbl, $c clients, synchronous_commit=$sc, credit_ledger.notify=$n (${BENCH_EVENTS_SECONDS}s)"
+      read -r t l _ o < <(PGOPTIONS="-c synchronous_commit=$sc -c credit_ledger.notify=$n" \
+        pgb "$logs/events-$id.r$round.log" bench_events "$script" "$c" -T "$BENCH_EVENTS_SECONDS" -D wallets="$BENCH_WALLETS")
+      ev_tps[$id]+=" $t"; ev_lat[$id]+=" $l"
+      if [ "${o/-/0}" -gt "${ev_other[$id]}" ]; then ev_other[$id]="$o"; fi
+    done
+  done
+  take_medians ev_tps ev_lat
+  verify_events="$(qv -d bench_events -c "SELECT count(*) FROM credit_verify()")"
+  if [ "$BENCH_KEEP" != 1 ]; then q -d postgres -c "DROP DATABASE bench_events"; fi
+fi
+
 # ---------------------------------------------------------------- report
 commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit+dirty"; fi
@@ -524,6 +583,19 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
     echo "  lapsed-grants query: $plans_index of $plans_total executions used Index Scan using grants_expiry_idx"
     echo "  (auto_explain over credit_expire(NULL, $audit_n) in a rolled-back transaction); last plan:"
     echo "$plan_text"
+  fi
+
+  if section_on events; then
+    echo
+    echo "event-heavy writes ($BENCH_WALLETS wallets, ${BENCH_EVENTS_SECONDS}s each, median of $BENCH_ROUNDS rounds; every grant writes one event;"
+    echo "notify = credit_ledger.notify, on = 1.1's behaviour, off = the default since 1.2)"
+    printf '  %-38s %7s %6s %6s %9s %9s %6s\n' workload clients sync notify tps "lat ms" other%
+    for r in "${events_runs[@]}"; do
+      IFS='|' read -r id lbl _ c sc n <<<"$r"
+      printf '  %-38s %7s %6s %6s %9s %9s %6s\n' "$lbl" "$c" "$sc" "$n" "$(fmt0 "${ev_tps[$id]}")" \
+        "${ev_lat[$id]}" "${ev_other[$id]}"
+    done
+    echo "  (credit_verify() after the runs: $verify_events problems)"
   fi
 } | tee "$report"
 say "report: $report; logs: $logs"

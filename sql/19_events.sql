@@ -112,6 +112,24 @@ SELECT event_id = (:'held'::bigint[])[2] AS the_dead_letter, attempts
 SELECT credit_events_ack(:'held');
 SELECT credit_events_retry(:'held') AS retried_delivered;
 
+-- A claim never hands out more than max_events, whatever plan the claim's
+-- query gets. A relay polls an outbox that is often empty: a plan made for
+-- an empty table joined the events to the locked picks in a nested loop
+-- that re-ran the picks for every event, and since a re-run skips the rows
+-- the statement has already claimed, each re-run took the next max_events
+-- (a claim of 10 handed out all 35).
+SELECT credit_events_ack(array_agg(event_id)) >= 0 AS acked FROM credit_ledger.events;
+SELECT credit_events_prune('0') >= 0 AS pruned;
+VACUUM ANALYZE credit_ledger.events;
+SET plan_cache_mode = force_generic_plan;
+SELECT count(*) AS claimed_from_empty FROM credit_events_claim(10, 'relay-plan');
+SELECT count(*) AS granted FROM (SELECT credit_grant('plan', 'usd', 1)
+                                   FROM generate_series(1, 35)) g;
+SELECT count(*) AS claimed FROM credit_events_claim(10, 'relay-plan');
+SELECT count(*) AS claimed_next FROM credit_events_claim(10, 'relay-plan');
+RESET plan_cache_mode;
+SELECT credit_events_ack(array_agg(event_id)) AS acked FROM credit_ledger.events;
+
 -- Bad input.
 SELECT * FROM credit_events_claim(0, 'x');
 SELECT * FROM credit_events_claim(1, NULL);

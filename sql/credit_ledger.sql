@@ -176,8 +176,10 @@ COMMENT ON TABLE credit_ledger.entries IS
     'append-only ledger: amount is signed, value = amount x the grant''s cost basis';
 
 -- The transactional outbox. Each event is written in the transaction of the
--- change that caused it and announced with NOTIFY credit_ledger_events
--- (payload: event_id) at its commit. Relays claim events with
+-- change that caused it; with the setting credit_ledger.notify on (off by
+-- default: a NOTIFY forbids PREPARE TRANSACTION and serializes commits) it is
+-- also announced with NOTIFY credit_ledger_events (payload: event_id) at its
+-- commit. Relays poll for events, claim them with
 -- credit_events_claim (a lease: unacknowledged claims come back when it runs
 -- out) and acknowledge them with credit_events_ack.
 CREATE TABLE credit_ledger.events (
@@ -637,18 +639,24 @@ BEGIN
     IF consumer = '' THEN
         RAISE EXCEPTION 'consumer must not be empty' USING ERRCODE = '22023';
     END IF;
+    -- The picks are a MATERIALIZED CTE so that they run once: as a subquery
+    -- they could be the inner side of a nested loop, re-run for every
+    -- event, each re-run skipping the rows already claimed and taking the
+    -- next max_events.
     RETURN QUERY
-    WITH claimed AS (
+    WITH picked AS MATERIALIZED (
+        SELECT p.event_id, p.customer_id FROM credit_ledger.events p
+         WHERE p.processed_at IS NULL AND p.failed_at IS NULL
+           AND (p.claimed_until IS NULL OR p.claimed_until < clock_timestamp())
+         ORDER BY p.event_id
+         LIMIT max_events
+           FOR UPDATE SKIP LOCKED),
+    claimed AS (
         UPDATE credit_ledger.events e
            SET claimed_by = consumer,
                claimed_until = clock_timestamp() + lease,
                attempts = e.attempts + 1
-          FROM (SELECT p.event_id, p.customer_id FROM credit_ledger.events p
-                 WHERE p.processed_at IS NULL AND p.failed_at IS NULL
-                   AND (p.claimed_until IS NULL OR p.claimed_until < clock_timestamp())
-                 ORDER BY p.event_id
-                 LIMIT max_events
-                   FOR UPDATE SKIP LOCKED) picked
+          FROM picked
          WHERE e.event_id = picked.event_id AND e.customer_id = picked.customer_id
         RETURNING e.*)
     SELECT * FROM claimed ORDER BY event_id;

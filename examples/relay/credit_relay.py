@@ -4,13 +4,18 @@
 credit_ledger writes every event (credits.granted, credits.balance.usage_low,
 credits.balance.depleted, credits.grant.depleted, credits.expired,
 credits.voided) into the table credit_ledger.events in the transaction of the
-change that caused it, and announces it with NOTIFY credit_ledger_events at
-commit. This relay moves those events to an HTTP endpoint:
+change that caused it; with the setting credit_ledger.notify on (off by
+default) it also announces each with NOTIFY credit_ledger_events at commit.
+This relay moves those events to an HTTP endpoint:
 
-1. It LISTENs on credit_ledger_events and wakes up on every notification, but
-   also polls every --poll-interval seconds, because notifications sent while
-   it was disconnected are lost (the outbox table is the truth, NOTIFY is only
-   a doorbell).
+1. It polls, adaptively: after a full batch it claims again at once; after
+   a smaller one it waits --poll-min seconds (default 0.005), and each claim
+   that finds nothing doubles the wait, up to --poll-interval (default
+   0.25), so an idle relay claims about four times a second and a busy one
+   keeps up without waiting. It also LISTENs on credit_ledger_events, so
+   where the writers turn credit_ledger.notify on, a notification ends the
+   wait at once. The outbox table is the truth; a notification is only a
+   doorbell (one sent while the relay was disconnected is lost).
 2. It claims a batch with credit_events_claim(batch_size, consumer, lease).
    A claim is a lease: no other relay gets these events until the lease runs
    out, so several relays can run at once against one database.
@@ -35,12 +40,12 @@ commit. This relay moves those events to an HTTP endpoint:
    backoff pause and at the end of the batch). What was not delivered stays
    unacknowledged and is handed out again, to this relay or another one. An
    event that failed is handed back with credit_events_release after a delay
-   that doubles with each hand-out: --poll-interval times 2^(attempts - 1),
+   that doubles with each hand-out: --retry-delay times 2^(attempts - 1),
    so 5, 10, 20, 40 s with the defaults; until then the relay keeps its
    lease, so no other relay tries the failing endpoint with it sooner. Once
    the delay would outlast the lease, the event simply comes back when its
    lease runs out. Events the relay had no time to try are handed back at
-   once. After a batch with failures the relay pauses --poll-interval
+   once. After a batch with failures the relay pauses --retry-delay
    seconds before claiming again, so a dead endpoint is not hammered.
 6. An event that has been handed out --dead-letter-after times (its
    `attempts`) and failed again is given up on with credit_events_fail and
@@ -117,6 +122,8 @@ class Config:
     lease: float
     consumer: str
     poll_interval: float
+    poll_min: float
+    retry_delay: float
     max_attempts: int
     backoff_initial: float
     backoff_max: float
@@ -150,8 +157,18 @@ def parse_args(argv: Optional[List[str]] = None) -> Config:
     p.add_argument("--consumer",
                    default=_env("CONSUMER", f"{socket.gethostname()}-{os.getpid()}"),
                    help="this relay's name in claimed_by (default host-pid)")
-    p.add_argument("--poll-interval", type=float, default=_env("POLL_INTERVAL", "5"),
-                   help="seconds between polls when no notification arrives (default 5)")
+    p.add_argument("--poll-interval", type=float, default=_env("POLL_INTERVAL", "0.25"),
+                   help="longest wait in seconds between claims while there is "
+                        "nothing to deliver; a notification ends it sooner "
+                        "(default 0.25)")
+    p.add_argument("--poll-min", type=float, default=_env("POLL_MIN", "0.005"),
+                   help="wait in seconds after a batch smaller than --batch-size, "
+                        "doubled by each claim that finds nothing up to "
+                        "--poll-interval (default 0.005)")
+    p.add_argument("--retry-delay", type=float, default=_env("RETRY_DELAY", "5"),
+                   help="pause in seconds after a batch with failures, and the first "
+                        "delay before a failed event is handed back, doubled with "
+                        "each hand-out (default 5)")
     p.add_argument("--max-attempts", type=int, default=_env("MAX_ATTEMPTS", "5"),
                    help="HTTP tries per event per hand-out (default 5)")
     p.add_argument("--backoff-initial", type=float,
@@ -199,8 +216,12 @@ def parse_args(argv: Optional[List[str]] = None) -> Config:
         p.error("--batch-size must be between 1 and 10000")
     if a.max_attempts < 1:
         p.error("--max-attempts must be at least 1")
-    if a.timeout <= 0 or a.poll_interval <= 0 or a.backoff_initial < 0 or a.backoff_max < 0:
-        p.error("--timeout and --poll-interval must be positive, backoffs not negative")
+    if (a.timeout <= 0 or a.poll_interval <= 0 or a.poll_min <= 0 or a.retry_delay <= 0
+            or a.backoff_initial < 0 or a.backoff_max < 0):
+        p.error("--timeout, --poll-interval, --poll-min and --retry-delay must be "
+                "positive, backoffs not negative")
+    if a.poll_min > a.poll_interval:
+        p.error("--poll-min must not be longer than --poll-interval")
     if a.lease * 0.9 <= a.timeout:
         # The relay ends its leases 10% early (see Relay.claim).
         p.error("--lease must be longer than --timeout (by more than a tenth of "
@@ -213,6 +234,7 @@ def parse_args(argv: Optional[List[str]] = None) -> Config:
         p.error("--dead-letter-after must not be negative (0 = never)")
     return Config(dsn=a.dsn, webhook_url=a.webhook_url, batch_size=a.batch_size,
                   lease=a.lease, consumer=a.consumer, poll_interval=a.poll_interval,
+                  poll_min=a.poll_min, retry_delay=a.retry_delay,
                   max_attempts=a.max_attempts, backoff_initial=a.backoff_initial,
                   backoff_max=a.backoff_max, jitter=a.jitter, timeout=a.timeout,
                   max_runtime=a.max_runtime, secret=a.secret, headers=headers,
@@ -407,8 +429,9 @@ class Relay:
         self.functions = sql.SQL(row[0])
         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
         self.conn = conn
-        log.info("connected (backend %d), listening on %s as consumer %r",
-                 conn.info.backend_pid, CHANNEL, self.cfg.consumer)
+        log.info("connected (backend %d), listening on %s as consumer %r, "
+                 "polling every %g to %g s", conn.info.backend_pid, CHANNEL,
+                 self.cfg.consumer, self.cfg.poll_min, self.cfg.poll_interval)
 
     def close(self) -> None:
         if self.conn is not None:
@@ -474,7 +497,7 @@ class Relay:
         log.info("handed back %d event(s) (%s): %s", n, why, _id_list(ids))
 
     def hand_back_later(self, event: dict) -> None:
-        """Schedules a failed event's release: after --poll-interval times
+        """Schedules a failed event's release: after --retry-delay times
         2^(hand-outs - 1), if this relay's lease lasts that long (otherwise
         the lease running out hands it back). Until then this relay keeps
         the lease, so no other relay retries the event sooner; handing it
@@ -482,7 +505,7 @@ class Relay:
         (and the failing endpoint) again right away, and its hand-out count
         would climb towards --dead-letter-after within a short outage."""
         event_id = event["event_id"]
-        delay = self.cfg.poll_interval * 2 ** min(max(event["attempts"], 1) - 1, 30)
+        delay = self.cfg.retry_delay * 2 ** min(max(event["attempts"], 1) - 1, 30)
         due = time.monotonic() + delay
         if due < self.held.get(event_id, 0.0):
             self.release_at[event_id] = due
@@ -613,7 +636,11 @@ class Relay:
 
     def serve(self) -> None:
         """Claims and delivers until asked to stop (or, with --drain, until
-        there is nothing left)."""
+        there is nothing left). Between claims it waits adaptively: not at
+        all after a full batch, --poll-min after a smaller one, twice as long
+        after each claim that found nothing, up to --poll-interval; a
+        notification ends any wait."""
+        idle_wait = self.cfg.poll_min
         while not self.stopper.stopping:
             self.notified = False
             self.release_due()
@@ -622,8 +649,11 @@ class Relay:
                 if self.cfg.drain:
                     self.stopper.stop("drained")
                     break
-                self.wait_for_work(min(self.cfg.poll_interval, self.until_next_release()))
+                log.debug("nothing to claim; next claim in at most %.3fs", idle_wait)
+                self.wait_for_work(min(idle_wait, self.until_next_release()))
+                idle_wait = min(idle_wait * 2, self.cfg.poll_interval)
                 continue
+            idle_wait = self.cfg.poll_min
             first, last = events[0]["event_id"], events[-1]["event_id"]
             log.debug("claimed %d event(s): %d..%d", len(events), first, last)
             delivered, failed, dead, untried = self.process(events, lease_end)
@@ -637,11 +667,11 @@ class Relay:
             if failed or dead:
                 # The endpoint is unwell, or rejects events: pause before the
                 # next claim, whatever notifications say.
-                self.stopper.wait(self.cfg.poll_interval)
+                self.stopper.wait(self.cfg.retry_delay)
                 continue
             if delivered and len(events) == self.cfg.batch_size:
                 continue  # probably more waiting
-            self.wait_for_work(min(self.cfg.poll_interval, self.until_next_release()))
+            self.wait_for_work(min(idle_wait, self.until_next_release()))
 
     def run(self) -> int:
         delay = RECONNECT_INITIAL

@@ -120,7 +120,7 @@ class Receiver:
 
 class RelayProcess:
     DEFAULTS = {
-        "--poll-interval": "0.3", "--lease": "5", "--timeout": "2",
+        "--poll-interval": "0.3", "--retry-delay": "0.3", "--lease": "5", "--timeout": "2",
         "--backoff-initial": "0.05", "--backoff-max": "2", "--jitter": "0",
         "--max-runtime": "60", "--batch-size": "10",
     }
@@ -260,12 +260,13 @@ def test_every_event_delivered_and_acked_exactly_once(db, receivers, relays):
     c = customer()
     db.execute("SELECT credit_wallet_configure(%s, 'usd', low_balance_thresholds => '{5}')", (c,))
     early = grant(db, c, 5)  # waiting before the relay starts: found by its first claim
-    relay = relays(rx.url, batch_size=4, poll_interval=30, secret="s3cret",
+    relay = relays(rx.url, batch_size=4, poll_interval=30, poll_min=30, secret="s3cret",
                    header=["Authorization: Bearer t0k3n"])
     wait_until(lambda: sorted(rx.delivered()) == early, what="the events written earlier")
 
-    # With a 30 s poll interval, what follows can only arrive this fast
-    # because of NOTIFY.
+    # The relay now waits 30 s between claims: what follows can only arrive
+    # this fast because the writer turned NOTIFY on.
+    db.execute("SET credit_ledger.notify = on")
     t0 = time.monotonic()
     db.execute("SELECT credit_grant(%s, 'usd', 10, cost_basis => 0.25, reason => 'topup')", (c,))
     db.execute("SELECT credit_consume(%s, 'usd', 14.5)", (c,))   # usage_low
@@ -312,6 +313,72 @@ def test_every_event_delivered_and_acked_exactly_once(db, receivers, relays):
     assert usage_low["body"]["data"]["threshold"] == "5.00"
 
 
+def test_without_notify_the_relay_polls_adaptively(db, receivers, relays):
+    # The default: writers send no NOTIFY, so the relay finds events by
+    # polling. Idle, it waits twice as long after each claim that found
+    # nothing, up to --poll-interval; after a batch it starts short again,
+    # and after a full batch it claims again at once.
+    rx = receivers()
+    relay = relays(rx.url, batch_size=10, poll_interval=0.25, poll_min=0.005,
+                   log_level="DEBUG")
+    wait_until(relay.connected, what="the relay to connect")
+    time.sleep(2.0)
+    waits = re.findall(r"nothing to claim; next claim in at most ([0-9.]+)s", relay.log())
+    # 0.005, 0.01, ... 0.16, then 0.25 s: about a dozen claims in 2 s, not 400.
+    assert waits[:7] == ["0.005", "0.010", "0.020", "0.040", "0.080", "0.160", "0.250"], waits
+    assert set(waits[7:]) == {"0.250"} and 8 <= len(waits) < 20, waits
+
+    # A lone event is found within --poll-interval (plus a claim and a POST).
+    latencies = []
+    for _ in range(4):
+        time.sleep(0.5)  # idle again: the wait has grown back to 0.25 s
+        t0 = time.monotonic()
+        [event_id] = grant(db, customer(), 1)
+        wait_until(lambda: event_id in rx.delivered(), timeout=5, interval=0.002,
+                   what="a lone event found by polling")
+        latencies.append(time.monotonic() - t0)
+    assert max(latencies) < 1.0, latencies
+
+    # A burst is claimed in full batches back to back, without waiting.
+    mark = len(relay.log())
+    ids = grant(db, customer(), 35)
+    wait_until(lambda: set(ids) <= set(rx.delivered()), timeout=5, what="the burst")
+    wait_until(lambda: pending(db) == 0, what="acknowledgements")
+    assert relay.stop() == 0
+    steps = re.findall(r"(claimed \d+ event\(s\)|nothing to claim)", relay.log()[mark:])
+    while steps and steps[0] == "nothing to claim":  # idle polls before the commit
+        steps.pop(0)
+    assert steps[:4] == ["claimed 10 event(s)"] * 3 + ["claimed 5 event(s)"], steps
+    assert collections.Counter(rx.delivered()) == \
+        {i: 1 for i in [r["event_id"] for r in rx.snapshot()]}
+
+
+def test_events_of_a_prepared_transaction_are_delivered_once_committed(db, receivers, relays):
+    # With NOTIFY off (the default) a transaction that writes events can
+    # PREPARE; its events appear, and are delivered, at COMMIT PREPARED.
+    if db.execute("SHOW max_prepared_transactions").fetchone()[0] == "0":
+        pytest.skip("the server has max_prepared_transactions = 0")
+    rx = receivers()
+    relay = relays(rx.url, poll_interval=0.1)
+    wait_until(relay.connected, what="the relay to connect")
+    c = customer()
+    conn = psycopg.connect(DSN)
+    try:
+        conn.tpc_begin(conn.xid(1, "credit-relay-" + c, "test"))
+        conn.execute("SELECT credit_grant(%s, 'usd', 5)", (c,))
+        conn.execute("SELECT credit_consume(%s, 'usd', 5)", (c,))  # depleted x2
+        conn.tpc_prepare()
+        time.sleep(0.5)
+        assert rx.snapshot() == [] and outbox_ids(db, c) == []
+        conn.tpc_commit()
+    finally:
+        conn.close()
+    ids = outbox_ids(db, c)
+    assert len(ids) == 3
+    wait_until(lambda: sorted(rx.delivered()) == ids, what="the committed events")
+    assert relay.stop() == 0
+
+
 def test_failed_deliveries_are_retried_with_backoff(db, receivers, relays):
     rx = receivers(fail_first=3)
     ids = grant(db, customer(), 3)
@@ -338,7 +405,7 @@ def test_failed_deliveries_are_retried_with_backoff(db, receivers, relays):
 def test_failed_events_are_handed_back_after_a_pause_not_the_lease(db, receivers, relays):
     rx = receivers(fail_first=4, fail_status=503)
     ids = grant(db, customer(), 3)
-    relay = relays(rx.url, max_attempts=2, lease=5, timeout=0.5, poll_interval=0.5)
+    relay = relays(rx.url, max_attempts=2, lease=5, timeout=0.5, retry_delay=0.5)
     wait_until(lambda: sorted(rx.delivered()) == ids, what="redelivery after the pause")
     wait_until(lambda: pending(db) == 0, what="acknowledgements")
     assert relay.stop() == 0
@@ -352,7 +419,7 @@ def test_failed_events_are_handed_back_after_a_pause_not_the_lease(db, receivers
         (ids[0], 200), (ids[1], 200), (ids[2], 200)]
     assert [r["headers"]["x-credit-ledger-handout"] for r in requests] == \
         ["1", "1", "1", "1", "2", "2", "2"]
-    # Not before the pause (--poll-interval), and long before the 5 s lease.
+    # Not before the pause (--retry-delay), and long before the 5 s lease.
     assert requests[4]["time"] - requests[3]["time"] >= 0.45
     assert requests[4]["time"] - requests[0]["time"] < 4.0
     assert re.search(r"handed back 3 event\(s\) \(failed earlier, delay over\): "
@@ -365,7 +432,7 @@ def test_failed_events_are_handed_back_after_a_pause_not_the_lease(db, receivers
 def test_the_hand_back_delay_doubles_with_each_handout_up_to_the_lease(db, receivers, relays):
     rx = receivers(fail_first=4, fail_status=503)
     [event_id] = grant(db, customer(), 1)
-    relay = relays(rx.url, max_attempts=1, lease=2, timeout=0.5, poll_interval=0.3)
+    relay = relays(rx.url, max_attempts=1, lease=2, timeout=0.5, retry_delay=0.3)
     wait_until(lambda: rx.delivered() == [event_id], what="delivery on the fifth hand-out")
     wait_until(lambda: pending(db) == 0, what="the acknowledgement")
     assert relay.stop() == 0
@@ -386,7 +453,7 @@ def test_the_hand_back_delay_doubles_with_each_handout_up_to_the_lease(db, recei
 def test_no_other_relay_takes_a_failed_event_before_its_delay(db, receivers, relays):
     rx = receivers(fail_first=2, fail_status=503)
     ids = grant(db, customer(), 2)
-    a = relays(rx.url, "relay-a", max_attempts=1, poll_interval=3, lease=10)
+    a = relays(rx.url, "relay-a", max_attempts=1, retry_delay=3, lease=10)
     wait_until(lambda: len(rx.snapshot()) == 2, what="the first (failing) hand-out")
     failed_at = rx.snapshot()[-1]["time"]
     # relay-b polls ten times a second: were the events handed back at once,
@@ -438,7 +505,7 @@ def test_an_event_that_keeps_failing_is_dead_lettered_and_can_be_retried(
     rx = receivers()
     bad, *good = grant(db, customer(), 3)
     rx.reject(bad, status, b'{"error": "no such\n customer"}')
-    relay = relays(rx.url, dead_letter_after=3, max_attempts=2, poll_interval=0.2)
+    relay = relays(rx.url, dead_letter_after=3, max_attempts=2, retry_delay=0.2)
     wait_until(lambda: db.execute("SELECT failed_at IS NOT NULL FROM credit_ledger.events"
                                   " WHERE event_id = %s", (bad,)).fetchone()[0],
                what="the event to be dead-lettered")
@@ -475,7 +542,7 @@ def test_dead_letter_after_zero_never_gives_up(db, receivers, relays):
     rx = receivers()
     [bad] = grant(db, customer(), 1)
     rx.reject(bad, 422)
-    relay = relays(rx.url, dead_letter_after=0, poll_interval=0.1, lease=5)
+    relay = relays(rx.url, dead_letter_after=0, retry_delay=0.1, lease=5)
     wait_until(lambda: len(rx.of(bad)) >= 5, what="five hand-outs")  # 0.1, 0.2, 0.4, 0.8 s apart
     assert relay.stop() == 0
     row = db.execute("SELECT attempts >= 5, failed_at, last_error FROM credit_ledger.events"
@@ -606,7 +673,7 @@ def test_drain_and_max_runtime_exit_cleanly(db, receivers, relays):
     down = receivers(fail_first=10**6, fail_status=503)
     ids = grant(db, customer(), 3)
     drained = relays(down.url, "relay-drain-down", drain=True, batch_size=2, max_attempts=1,
-                     poll_interval=0.2, lease=60)
+                     retry_delay=0.2, lease=60)
     assert drained.proc.wait(15) == 0
     assert "stopped (drained)" in drained.log()
     assert sorted(r["event_id"] for r in down.snapshot()) == ids

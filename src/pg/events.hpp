@@ -1,8 +1,8 @@
 // The payloads of the transactional outbox's events. Ledger::InsertEvents
-// writes them in the operation's own transaction, each announced with
-// NOTIFY credit_ledger_events (payload: the event id); PostgreSQL delivers a
-// notification only at commit, so an event exists, and is announced, if and
-// only if the change that caused it committed.
+// writes them in the operation's own transaction, so an event exists if and
+// only if the change that caused it committed. With credit_ledger.notify on,
+// each is also announced with NOTIFY credit_ledger_events (payload: the event
+// id), which PostgreSQL delivers only at commit.
 #pragma once
 
 #include "ledger.hpp"

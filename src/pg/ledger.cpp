@@ -3,6 +3,7 @@
 #include "amount.hpp"
 #include "error.hpp"
 #include "guard.hpp"
+#include "settings.hpp"
 #include "spi.hpp"
 
 #include <map>
@@ -725,6 +726,7 @@ void Ledger::InsertEvents(const Wallet& wallet, std::int64_t operation_id,
                           Micros now, const std::vector<PendingEvent>& events) {
   if (events.empty()) return;
   OpenTable* t = Table(TableId::kEvents);
+  const bool notify = NotifyEvents();
   for (const PendingEvent& e : events) {
     const std::int64_t id = Guard([] { return RawNextval("event_id_seq"); });
     const char* json = e.payload.c_str();
@@ -742,9 +744,11 @@ void Ledger::InsertEvents(const Wallet& wallet, std::int64_t operation_id,
         .Timestamp(events::created_at, now)
         .Int32(events::attempts, 0)
         .Insert(&tables_);
-    const std::string channel_payload = std::to_string(id);
-    const char* text = channel_payload.c_str();
-    Guard([&] { Async_Notify("credit_ledger_events", text); });
+    if (notify) {
+      const std::string channel_payload = std::to_string(id);
+      const char* text = channel_payload.c_str();
+      Guard([&] { Async_Notify("credit_ledger_events", text); });
+    }
   }
 }
 

@@ -262,8 +262,9 @@ class Ledger {
                      const std::vector<EntryDraft>& drafts);
   void SaveWallet(Wallet& wallet, Micros now);
 
-  // Writes events and queues their notifications (NOTIFY
-  // credit_ledger_events, delivered at commit).
+  // Writes events (the outbox rows) and, when credit_ledger.notify is on,
+  // queues their notifications (NOTIFY credit_ledger_events, delivered at
+  // commit).
   void InsertEvents(const Wallet& wallet, std::int64_t operation_id, Micros now,
                     const std::vector<PendingEvent>& events);
 

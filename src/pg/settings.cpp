@@ -10,6 +10,7 @@ namespace {
 
 char* clock_setting = nullptr;
 char* actor_setting = nullptr;
+bool notify_setting = false;
 
 }  // namespace
 
@@ -38,6 +39,8 @@ std::string CurrentActor() {
   });
   return name;
 }
+
+bool NotifyEvents() { return notify_setting; }
 
 }  // namespace credit_ledger::pg
 
@@ -77,6 +80,17 @@ void _PG_init(void) {
       "Empty means the calling role. Applications set it to their own user id.",
       &credit_ledger::pg::actor_setting, "", PGC_USERSET, 0, nullptr, nullptr,
       nullptr);
+  // USERSET: any role may NOTIFY anyway, and a relay that listens needs
+  // whoever owns the writing sessions (a role, a database) to turn it on.
+  DefineCustomBoolVariable(
+      "credit_ledger.notify",
+      "Announces every event written with NOTIFY credit_ledger_events.",
+      "Off by default: a transaction that has sent a NOTIFY cannot PREPARE "
+      "(two-phase commit), and its commit takes a cluster-wide lock, which "
+      "serializes event-writing commits. Relays find events by polling "
+      "either way; notifications only wake them sooner.",
+      &credit_ledger::pg::notify_setting, false, PGC_USERSET, 0, nullptr,
+      nullptr, nullptr);
   MarkGUCPrefixReserved("credit_ledger");
 }
 }

@@ -1,4 +1,5 @@
-// Backend-wide settings: the ledger clock and the recorded actor.
+// Backend-wide settings: the ledger clock, the recorded actor and whether
+// events are announced with NOTIFY.
 #pragma once
 
 #include "time.hpp"
@@ -14,5 +15,13 @@ Micros LedgerNow();
 // Who an entry is recorded as made by: credit_ledger.actor if set (an
 // application's user id), else the role that called the function.
 std::string CurrentActor();
+
+// Whether a written event is also announced with NOTIFY credit_ledger_events
+// (credit_ledger.notify, off by default). A transaction that has sent a
+// NOTIFY cannot PREPARE, and its commit takes PostgreSQL's cluster-wide
+// notification-queue lock until its commit record is flushed, so unrelated
+// writers serialize; with the setting off the outbox row is the only
+// announcement and relays poll for it.
+bool NotifyEvents();
 
 }  // namespace credit_ledger::pg
