@@ -12,6 +12,9 @@ SELECT operation_id AS op FROM credit_consume('c', 'tok', 100, feature => 'chat'
 SELECT count(credit_consume('c', 'tok', 1, feature => 'search')) FROM generate_series(1, 4);
 SET credit_ledger.clock = '2026-03-10 01:00+00';
 SELECT * FROM credit_reverse(:op, 40, 'bad answer');
+-- Usage reported late: recorded on 10 April, it occurred on the 5th (an
+-- occurred_at may be at most a day after the ledger's clock).
+SET credit_ledger.clock = '2026-04-10 00:00+00';
 SELECT count(credit_consume('c', 'tok', 2, feature => 'chat', occurred_at => '2026-04-05 00:00+00')) FROM generate_series(1, 2);
 
 -- Pages of 4, newest first.

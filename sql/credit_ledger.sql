@@ -790,9 +790,24 @@ CREATE TYPE credit_ledger.batch_result AS (
     message      text
 );
 
--- Applies a JSON array of usage events - objects with customer_id,
--- credit_type, amount and optionally idempotency_key, feature, source_id,
--- occurred_at and metadata - each with exactly credit_consume's semantics.
+-- Applies a JSON array of usage events, each with exactly credit_consume's
+-- semantics: every event's outcome (idempotency keys included) is what
+-- single credit_consume calls in array order would give. An event is a JSON
+-- object with exactly these fields (null in an optional one = absent):
+--   customer_id      string, required
+--   credit_type      string, required
+--   amount           required: a number (read exactly from its text) or a
+--                    string holding a plain decimal ("2.50")
+--   idempotency_key  string
+--   feature          string
+--   source_id        string
+--   occurred_at      string: RFC 3339 with an offset or Z
+--                    ("2026-03-01T12:00:00Z"), at most one day after the
+--                    ledger's current time
+--   metadata         object
+-- Any other field, a value of another type or an element that is not an
+-- object gives that event an error row (22023; 22004 for a missing required
+-- field); only NULL, a non-array or more than 10,000 events fail the call.
 CREATE FUNCTION @extschema@.credit_consume_batch(events jsonb)
 RETURNS SETOF credit_ledger.batch_result
     AS 'MODULE_PATHNAME', 'credit_consume_batch'

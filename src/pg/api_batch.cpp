@@ -1,11 +1,14 @@
 // credit_consume_batch: many usage events in one call, each with exactly the
 // semantics of credit_consume, returning one row per event instead of
-// aborting the batch on a business rejection. Wallets are locked in one fixed
-// order (customer_id, credit_type), so concurrent batches cannot deadlock on
-// them; each wallet's row and grants are read and written once, whatever the
-// number of its events.
+// aborting the batch on a business rejection. Every wallet of the batch is
+// locked first, in one fixed order (customer_id, credit_type), so concurrent
+// batches cannot deadlock on them; the events are then applied wallet by
+// wallet in the core's schedule (ScheduleBatch), which keeps each event's
+// idempotency key decided in array order; each wallet's row and grants are
+// read and written once, whatever the number of its events.
 #include "amount.hpp"
 #include "args.hpp"
+#include "batch.hpp"
 #include "error.hpp"
 #include "guard.hpp"
 #include "operations.hpp"
@@ -14,7 +17,6 @@
 #include "spi.hpp"
 #include "validate.hpp"
 
-#include <map>
 #include <utility>
 
 namespace credit_ledger::pg {
@@ -22,14 +24,73 @@ namespace {
 
 constexpr std::size_t kMaxBatch = 10000;
 
-// The events of the jsonb array, in order; ordinality is 1-based.
-Statement batch_events(
-    "SELECT e->>'customer_id', e->>'credit_type', e->>'amount',"
-    "       e->>'idempotency_key', e->>'feature', e->>'source_id',"
-    "       e->>'occurred_at', e->'metadata', jsonb_typeof(e)"
-    "  FROM jsonb_array_elements($1) WITH ORDINALITY AS t(e, n)"
-    " ORDER BY n",
-    {JSONBOID});
+// One element of the events array as found: its type and, for an object, its
+// members (with each member's jsonb value, from which metadata is taken).
+struct RawEvent {
+  JsonKind kind = JsonKind::kNull;
+  std::vector<JsonMember> members;
+  std::vector<JsonbValue> values;
+};
+
+JsonKind KindOf(const JsonbValue& v) {
+  switch (v.type) {
+    case jbvNull: return JsonKind::kNull;
+    case jbvString: return JsonKind::kString;
+    case jbvNumeric: return JsonKind::kNumber;
+    case jbvBool: return JsonKind::kBool;
+    case jbvBinary:
+      return JsonContainerIsObject(v.val.binary.data) ? JsonKind::kObject
+                                                      : JsonKind::kArray;
+    default: return JsonKind::kObject;  // jbvObject/jbvArray: not produced
+  }
+}
+
+// A member's value as the core reads it: a string's text or a number's exact
+// text (numeric_out of the number jsonb parsed from the JSON text).
+JsonMember MemberOf(std::string name, const JsonbValue& v) {
+  JsonMember m{std::move(name), KindOf(v), {}};
+  if (v.type == jbvString) {
+    m.text.assign(v.val.string.val, static_cast<std::size_t>(v.val.string.len));
+  } else if (v.type == jbvNumeric) {
+    m.text = NumericDatumText(NumericGetDatum(v.val.numeric));
+  }
+  return m;
+}
+
+// The elements of the events array, in order, without interpreting them.
+std::vector<RawEvent> ReadRawEvents(Jsonb* array) {
+  std::vector<RawEvent> events;
+  events.reserve(Guard([&] { return JsonContainerSize(&array->root); }));
+  JsonbIterator* it = Guard([&] { return JsonbIteratorInit(&array->root); });
+  JsonbValue v;
+  for (;;) {
+    const JsonbIteratorToken token =
+        Guard([&] { return JsonbIteratorNext(&it, &v, true); });
+    if (token == WJB_DONE) break;
+    if (token != WJB_ELEM) continue;
+    CheckForInterrupts();
+    RawEvent& e = events.emplace_back();
+    e.kind = KindOf(v);
+    if (e.kind != JsonKind::kObject) continue;
+    JsonbIterator* members =
+        Guard([&] { return JsonbIteratorInit(v.val.binary.data); });
+    JsonbValue m;
+    std::string name;
+    for (;;) {
+      const JsonbIteratorToken t =
+          Guard([&] { return JsonbIteratorNext(&members, &m, true); });
+      if (t == WJB_DONE) break;
+      if (t == WJB_KEY) {
+        name.assign(m.val.string.val,
+                    static_cast<std::size_t>(m.val.string.len));
+      } else if (t == WJB_VALUE) {
+        e.members.push_back(MemberOf(name, m));
+        e.values.push_back(m);
+      }
+    }
+  }
+  return events;
+}
 
 struct BatchEvent {
   ConsumeRequest request;
@@ -59,115 +120,121 @@ struct BatchEvent {
   }
 };
 
-// Reads one event of the array, validating what credit_consume's arguments
-// would have validated.
-void ReadEvent(const Row& r, BatchEvent& e) {
-  auto required = [&](int col, const char* name) {
-    auto v = r.OptText(col);
-    if (!v) {
-      throw LedgerError(ErrorCode::kNullValue,
-                        std::string(name) + " must not be NULL");
-    }
-    return *v;
-  };
-  if (r.OptText(9).value_or("") != "object") {
-    throw LedgerError(ErrorCode::kInvalidParameter,
-                      "each event must be a JSON object");
-  }
+// Reads one event of the array with the core's rules, then validates what
+// credit_consume's arguments would have validated.
+void ReadEvent(const RawEvent& raw, Micros now, BatchEvent& e) {
+  const BatchEventFields f = ReadBatchEvent(raw.kind, raw.members);
   ConsumeRequest& q = e.request;
-  q.customer_id = required(1, "customer_id");
-  q.credit_type = required(2, "credit_type");
-  q.amount = required(3, "amount");
-  q.idempotency_key = r.OptText(4);
-  q.labels.feature = r.OptText(5);
-  q.labels.source_id = r.OptText(6);
-  if (auto t = r.OptText(7)) q.labels.occurred_at = ParseTimestampText(*t, "occurred_at");
-  bool null_metadata = false;
-  const Datum metadata = r.Raw(8, &null_metadata);
-  if (!null_metadata) {
+  q.customer_id = f.customer_id;
+  q.credit_type = f.credit_type;
+  q.amount = f.amount;
+  q.idempotency_key = f.idempotency_key;
+  q.labels.feature = f.feature;
+  q.labels.source_id = f.source_id;
+  q.labels.occurred_at = f.occurred_at;
+  if (f.metadata) {
+    JsonbValue value = raw.values[*f.metadata];  // a nested object
+    const Datum metadata =
+        Guard([&] { return PointerGetDatum(JsonbValueToJsonb(&value)); });
     q.labels.metadata = JsonObject(metadata, "metadata");
-    // The row is freed before the event is applied: keep a copy.
-    q.labels.metadata.datum = Guard(
-        [&] { return datumCopy(q.labels.metadata.datum, false, -1); });
   }
-  ValidateConsume(q);
+  ValidateConsume(q, now);
   e.operation = ConsumeOperation(q);
 }
 
-// Applies the events of one locked wallet in order, keeping its grants in
-// memory; the wallet row and the grants are written once at the end.
-void ApplyWallet(Ledger& ledger, Wallet& wallet,
-                 std::vector<BatchEvent*>& events, Micros now) {
-  const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet, now);
-  WalletState state = PlannerState(wallet, grants);
-  for (BatchEvent* e : events) {
-    CheckForInterrupts();
-    try {
-      // An earlier event of this batch may have used the same key.
-      if (auto op = ledger.FindReplay(e->operation)) {
-        e->Replay(*op);
-        continue;
-      }
-      const std::int64_t units = ParseAmount(e->request.amount, wallet.scale);
-      const ConsumePlan plan = PlanConsume(state, now, units);
-      const std::vector<EntryDraft> drafts =
-          ConsumeDrafts(grants, plan, EntryType::kUsage);
-      OperationResult result = MakeResult(wallet, now, drafts.size());
-      result.amount = units;
-      result.balance = plan.spendable_after;
-      auto operation_id = ledger.InsertOperation(e->operation, result);
-      if (!operation_id) {
-        e->Replay(ledger.ReplayAfterConflict(e->operation));
-        continue;
-      }
+// One wallet of the batch: locked before any event is applied; its grants
+// are read at its first event that gets that far and kept in memory; it is
+// written once, after its last event.
+struct WalletRun {
+  std::optional<Wallet> wallet;  // nullopt: the customer has no such wallet
+  bool open = false;             // grants read
+  bool applied = false;          // an event was applied: write it back
+  std::vector<OpenGrant> grants;
+  WalletState state;
+  std::size_t left = 0;  // events still to apply
+};
 
-      std::vector<PendingEvent> pending;
-      AddDepletedGrants(pending, wallet, *operation_id, state.grants,
-                        plan.remaining_after, plan.spendable_after);
-      for (std::size_t i = 0; i < state.grants.size(); ++i) {
-        state.grants[i].remaining = plan.remaining_after[i];
-      }
-      state.debt = plan.debt_after;
-      Record(ledger, wallet, MakeContext(*operation_id, now, e->request.labels),
-             drafts, plan.spendable_after, std::move(pending));
-
-      e->status = "applied";
-      e->operation_id = *operation_id;
-      e->amount = FormatAmount(units, wallet.scale);
-      e->balance = FormatAmount(plan.spendable_after, wallet.scale);
-      e->done = true;
-    } catch (const LedgerError& err) {
-      e->Fail(err);  // the plan was rejected before anything was written
+// Applies one event to its locked wallet, exactly as credit_consume would.
+void ApplyEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now) {
+  CheckForInterrupts();
+  try {
+    // An earlier event of this batch may have used the same key.
+    if (auto op = ledger.FindReplay(e.operation)) {
+      e.Replay(*op);
+      return;
     }
+    if (!run.wallet) {
+      RefuseWithoutWallet(ledger, e.request.customer_id, e.request.credit_type,
+                          e.request.amount);
+    }
+    Wallet& wallet = *run.wallet;
+    if (!run.open) {
+      run.grants = ledger.ReadOpenGrants(wallet, now);
+      run.state = PlannerState(wallet, run.grants);
+      run.open = true;
+    }
+    const std::vector<OpenGrant>& grants = run.grants;
+    WalletState& state = run.state;
+    const std::int64_t units = ParseAmount(e.request.amount, wallet.scale);
+    const ConsumePlan plan = PlanConsume(state, now, units);
+    const std::vector<EntryDraft> drafts =
+        ConsumeDrafts(grants, plan, EntryType::kUsage);
+    OperationResult result = MakeResult(wallet, now, drafts.size());
+    result.amount = units;
+    result.balance = plan.spendable_after;
+    auto operation_id = ledger.InsertOperation(e.operation, result);
+    if (!operation_id) {
+      e.Replay(ledger.ReplayAfterConflict(e.operation));
+      return;
+    }
+
+    std::vector<PendingEvent> pending;
+    AddDepletedGrants(pending, wallet, *operation_id, state.grants,
+                      plan.remaining_after, plan.spendable_after);
+    for (std::size_t i = 0; i < state.grants.size(); ++i) {
+      state.grants[i].remaining = plan.remaining_after[i];
+    }
+    state.debt = plan.debt_after;
+    run.applied = true;
+    Record(ledger, wallet, MakeContext(*operation_id, now, e.request.labels),
+           drafts, plan.spendable_after, std::move(pending));
+
+    e.status = "applied";
+    e.operation_id = *operation_id;
+    e.amount = FormatAmount(units, wallet.scale);
+    e.balance = FormatAmount(plan.spendable_after, wallet.scale);
+    e.done = true;
+  } catch (const LedgerError& err) {
+    e.Fail(err);  // the plan was rejected before anything was written
   }
-  std::vector<std::int64_t> remaining;
-  for (const GrantState& g : state.grants) remaining.push_back(g.remaining);
-  ledger.SaveRemaining(wallet, grants, remaining);
-  ledger.SaveWallet(wallet, now);
 }
 
-std::vector<BatchEvent> ConsumeBatch(Ledger& ledger, Datum events_json) {
-  ledger.UseSpi();
-  Params p;
-  p.Raw(events_json, false);
-  Rows rows = Execute(batch_events, p);
-  if (rows.size() > kMaxBatch) {
-    throw LedgerError(ErrorCode::kInvalidParameter,
-                      "a batch holds at most 10000 events",
-                      "The batch given has " + std::to_string(rows.size()) +
-                          " events.");
-  }
-  std::vector<BatchEvent> events(rows.size());
-  for (std::uint64_t i = 0; i < rows.size(); ++i) {
+// Writes a wallet after its last event: its grants and its row, once.
+void CloseWallet(Ledger& ledger, WalletRun& run, Micros now) {
+  if (!run.applied) return;
+  std::vector<std::int64_t> remaining;
+  for (const GrantState& g : run.state.grants) remaining.push_back(g.remaining);
+  ledger.SaveRemaining(*run.wallet, run.grants, remaining);
+  ledger.SaveWallet(*run.wallet, now);
+  run.grants = {};
+  run.state = {};
+}
+
+std::vector<BatchEvent> ConsumeBatch(Ledger& ledger, Jsonb* events_json) {
+  const Micros now = LedgerNow();
+  const std::vector<RawEvent> raw = ReadRawEvents(events_json);
+  std::vector<BatchEvent> events(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
     try {
-      ReadEvent(rows[i], events[i]);
+      ReadEvent(raw[i], now, events[i]);
     } catch (const LedgerError& err) {
       events[i].Fail(err);
     }
   }
-  FreeRows(rows);
 
-  // Replays need no lock: a committed key answers for itself.
+  // Replays of keys stored before the batch need no lock: a committed key
+  // answers for itself.
+  ledger.UseSpi();
   for (BatchEvent& e : events) {
     if (e.done) continue;
     try {
@@ -177,28 +244,28 @@ std::vector<BatchEvent> ConsumeBatch(Ledger& ledger, Datum events_json) {
     }
   }
 
-  // Lock wallets in (customer_id, credit_type) order, then apply each one's
-  // events in the order they were given.
-  std::map<std::pair<std::string, std::string>, std::vector<BatchEvent*>> by_wallet;
+  // The rest: every wallet locked in lock order first, then the events in
+  // the core's schedule.
+  std::vector<BatchEvent*> pending;
+  std::vector<BatchItem> items;
   for (BatchEvent& e : events) {
-    if (!e.done) {
-      by_wallet[{e.request.customer_id, e.request.credit_type}].push_back(&e);
-    }
+    if (e.done) continue;
+    pending.push_back(&e);
+    items.push_back({e.request.customer_id, e.request.credit_type,
+                     e.request.idempotency_key});
   }
-  const Micros now = LedgerNow();
-  for (auto& [key, wallet_events] : by_wallet) {
-    std::optional<Wallet> wallet = ledger.LockWallet(key.first, key.second);
-    if (!wallet) {
-      for (BatchEvent* e : wallet_events) {
-        try {
-          RefuseWithoutWallet(ledger, key.first, key.second, e->request.amount);
-        } catch (const LedgerError& err) {
-          e->Fail(err);
-        }
-      }
-      continue;
-    }
-    ApplyWallet(ledger, *wallet, wallet_events, now);
+  const BatchSchedule schedule = ScheduleBatch(items);
+  std::vector<WalletRun> runs(schedule.wallets.size());
+  for (std::size_t w = 0; w < runs.size(); ++w) {
+    CheckForInterrupts();
+    runs[w].wallet = ledger.LockWallet(schedule.wallets[w].first,
+                                       schedule.wallets[w].second);
+  }
+  for (std::size_t w : schedule.wallet_of) ++runs[w].left;
+  for (std::size_t i : schedule.order) {
+    WalletRun& run = runs[schedule.wallet_of[i]];
+    ApplyEvent(ledger, run, *pending[i], now);
+    if (--run.left == 0) CloseWallet(ledger, run, now);
   }
   return events;
 }
@@ -213,14 +280,19 @@ CL_FUNCTION(credit_consume_batch) {
   if (args.IsNull(0)) {
     throw LedgerError(ErrorCode::kNullValue, "events must not be NULL");
   }
-  const Datum events_json = PG_GETARG_DATUM(0);
+  Jsonb* const events_json = Guard([&] { return PG_GETARG_JSONB_P(0); });
   const bool is_array = Guard([&] {
-    Jsonb* j = DatumGetJsonbP(events_json);
-    return JB_ROOT_IS_ARRAY(j) && !JB_ROOT_IS_SCALAR(j);
+    return JB_ROOT_IS_ARRAY(events_json) && !JB_ROOT_IS_SCALAR(events_json);
   });
   if (!is_array) {
     throw LedgerError(ErrorCode::kInvalidParameter,
                       "events must be a JSON array of event objects");
+  }
+  const std::size_t count = Guard([&] { return JB_ROOT_COUNT(events_json); });
+  if (count > kMaxBatch) {
+    throw LedgerError(
+        ErrorCode::kInvalidParameter, "a batch holds at most 10000 events",
+        "The batch given has " + std::to_string(count) + " events.");
   }
   Ledger ledger;
   const std::vector<BatchEvent> results = ConsumeBatch(ledger, events_json);

@@ -3,6 +3,7 @@
 #include "args.hpp"
 #include "guard.hpp"
 #include "operations.hpp"
+#include "settings.hpp"
 #include "spi.hpp"
 
 namespace credit_ledger::pg {
@@ -19,7 +20,7 @@ ConsumeRequest ReadConsumeArgs(FunctionCallInfo fcinfo) {
   r.labels.source_id = args.OptText(5);
   r.labels.occurred_at = args.OptTimestamp(6, "occurred_at");
   r.labels.metadata = args.OptJsonObject(7, "metadata");
-  ValidateConsume(r);
+  ValidateConsume(r, LedgerNow());
   return r;
 }
 

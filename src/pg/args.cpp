@@ -31,17 +31,6 @@ bool TryParseTimestamp(const char* input, Micros* out) {
   return true;
 }
 
-Micros ParseTimestampText(const std::string& text, const char* name) {
-  Micros value = 0;
-  const bool ok = Guard([&] { return TryParseTimestamp(text.c_str(), &value); });
-  if (!ok || text.size() > 64) {
-    throw LedgerError(ErrorCode::kInvalidParameter,
-                      std::string(name) + " is not a valid timestamp",
-                      "The value given was \"" + text.substr(0, 64) + "\".");
-  }
-  return value;
-}
-
 bool Args::IsNull(int n) const { return PG_ARGISNULL(n); }
 
 std::string Args::Text(int n, const char* name) const {

@@ -18,10 +18,6 @@ namespace credit_ledger::pg {
 // thrown (a GUC check hook).
 bool TryParseTimestamp(const char* input, Micros* out);
 
-// The same for an argument: 22023 naming it for anything but a finite date
-// and time.
-Micros ParseTimestampText(const std::string& text, const char* name);
-
 class Args {
  public:
   explicit Args(FunctionCallInfo fcinfo) : fcinfo(fcinfo) {}

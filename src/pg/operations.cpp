@@ -62,12 +62,13 @@ void Conclude(Ledger& ledger, Wallet& wallet, const EntryContext& context,
   ledger.SaveWallet(wallet, context.now);
 }
 
-void ValidateConsume(const ConsumeRequest& r) {
+void ValidateConsume(const ConsumeRequest& r, Micros now) {
   CheckText("customer_id", r.customer_id, kMaxCustomerIdChars);
   CheckPositiveAmount(r.amount);
   CheckOptionalText("idempotency_key", r.idempotency_key, kMaxIdempotencyKeyChars);
   CheckOptionalText("feature", r.labels.feature, kMaxLabelChars);
   CheckOptionalText("source_id", r.labels.source_id, kMaxLabelChars);
+  if (r.labels.occurred_at) CheckOccurredAt(*r.labels.occurred_at, now);
 }
 
 OperationRequest ConsumeOperation(const ConsumeRequest& r) {

@@ -79,8 +79,9 @@ struct ConsumeRequest {
 };
 
 // Checks what can be checked before the credit type's scale is known
-// (22023 for an empty customer, a non-positive amount, overlong labels).
-void ValidateConsume(const ConsumeRequest& request);
+// (22023 for an empty customer, a non-positive amount, overlong labels, an
+// occurred_at more than a day after `now`, the ledger's current time).
+void ValidateConsume(const ConsumeRequest& request, Micros now);
 
 // The idempotency request of a consume: its key and parameter fingerprint.
 OperationRequest ConsumeOperation(const ConsumeRequest& request);

@@ -1,0 +1,199 @@
+#include "batch.hpp"
+
+#include "error.hpp"
+
+#include <map>
+#include <string_view>
+#include <tuple>
+
+#include "cpp_only.hpp"  // last: fails if a PostgreSQL header came before
+
+namespace credit_ledger {
+namespace {
+
+enum class Field {
+  kCustomerId,
+  kCreditType,
+  kAmount,
+  kIdempotencyKey,
+  kFeature,
+  kSourceId,
+  kOccurredAt,
+  kMetadata,
+};
+
+const char* const kFieldNames[] = {
+    "customer_id", "credit_type", "amount",      "idempotency_key",
+    "feature",     "source_id",   "occurred_at", "metadata"};
+
+constexpr std::size_t kFieldCount =
+    sizeof(kFieldNames) / sizeof(kFieldNames[0]);
+
+const char* KindName(JsonKind kind) {
+  switch (kind) {
+    case JsonKind::kNull: return "null";
+    case JsonKind::kString: return "a string";
+    case JsonKind::kNumber: return "a number";
+    case JsonKind::kBool: return "a boolean";
+    case JsonKind::kObject: return "an object";
+    case JsonKind::kArray: return "an array";
+  }
+  return "a value";
+}
+
+// A member name as messages show it: quoted, and cut short if long.
+std::string Shown(std::string_view name) {
+  constexpr std::size_t kShown = 64;
+  std::string out = "\"" + std::string(name.substr(0, kShown));
+  if (name.size() > kShown) out += "...";
+  return out + "\"";
+}
+
+[[noreturn]] void WrongKind(Field field, const char* expected, JsonKind got) {
+  throw LedgerError(ErrorCode::kInvalidParameter,
+                    std::string(kFieldNames[static_cast<int>(field)]) +
+                        " must be " + expected,
+                    std::string("The value given was ") + KindName(got) + ".");
+}
+
+// A string field: absent or null gives nullopt.
+std::optional<std::string> OptString(const JsonMember* m, Field field) {
+  if (m == nullptr || m->kind == JsonKind::kNull) return std::nullopt;
+  if (m->kind != JsonKind::kString) WrongKind(field, "a JSON string", m->kind);
+  return m->text;
+}
+
+[[noreturn]] void Missing(Field field) {
+  throw LedgerError(
+      ErrorCode::kNullValue,
+      std::string(kFieldNames[static_cast<int>(field)]) + " must not be NULL");
+}
+
+}  // namespace
+
+BatchEventFields ReadBatchEvent(JsonKind kind,
+                                const std::vector<JsonMember>& members) {
+  if (kind != JsonKind::kObject) {
+    throw LedgerError(
+        ErrorCode::kInvalidParameter, "each event must be a JSON object",
+        std::string("The event given was ") + KindName(kind) + ".");
+  }
+  const JsonMember* found[kFieldCount] = {};
+  std::optional<std::size_t> metadata_index;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    std::size_t f = 0;
+    while (f < kFieldCount && members[i].name != kFieldNames[f]) ++f;
+    if (f == kFieldCount) {
+      throw LedgerError(
+          ErrorCode::kInvalidParameter,
+          "unknown field " + Shown(members[i].name) + " in event",
+          "An event holds customer_id, credit_type, amount and optionally "
+          "idempotency_key, feature, source_id, occurred_at and metadata.");
+    }
+    found[f] = &members[i];
+    if (f == static_cast<std::size_t>(Field::kMetadata)) metadata_index = i;
+  }
+  auto member = [&](Field f) { return found[static_cast<int>(f)]; };
+
+  BatchEventFields out;
+  auto required = [&](Field f) {
+    std::optional<std::string> v = OptString(member(f), f);
+    if (!v) Missing(f);
+    return *v;
+  };
+  out.customer_id = required(Field::kCustomerId);
+  out.credit_type = required(Field::kCreditType);
+  const JsonMember* amount = member(Field::kAmount);
+  if (amount == nullptr || amount->kind == JsonKind::kNull)
+    Missing(Field::kAmount);
+  if (amount->kind != JsonKind::kNumber && amount->kind != JsonKind::kString) {
+    WrongKind(Field::kAmount, "a JSON number or a string", amount->kind);
+  }
+  out.amount = amount->text;
+  out.idempotency_key =
+      OptString(member(Field::kIdempotencyKey), Field::kIdempotencyKey);
+  out.feature = OptString(member(Field::kFeature), Field::kFeature);
+  out.source_id = OptString(member(Field::kSourceId), Field::kSourceId);
+  if (auto t = OptString(member(Field::kOccurredAt), Field::kOccurredAt)) {
+    out.occurred_at = ParseTimestampRfc3339(*t, "occurred_at");
+  }
+  if (const JsonMember* m = member(Field::kMetadata);
+      m != nullptr && m->kind != JsonKind::kNull) {
+    if (m->kind != JsonKind::kObject) {
+      WrongKind(Field::kMetadata, "a JSON object", m->kind);
+    }
+    out.metadata = metadata_index;
+  }
+  return out;
+}
+
+BatchSchedule ScheduleBatch(const std::vector<BatchItem>& items) {
+  BatchSchedule s;
+  const std::size_t n = items.size();
+  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+  // Wallets in lock order, and each wallet's items in array order.
+  std::map<std::pair<std::string, std::string>, std::size_t> index;
+  for (const BatchItem& item : items) {
+    index.emplace(std::make_pair(item.customer_id, item.credit_type), 0);
+  }
+  for (auto& [wallet, i] : index) {
+    i = s.wallets.size();
+    s.wallets.push_back(wallet);
+  }
+  std::vector<std::vector<std::size_t>> items_of(s.wallets.size());
+  s.wallet_of.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    s.wallet_of[i] = index.at({items[i].customer_id, items[i].credit_type});
+    items_of[s.wallet_of[i]].push_back(i);
+  }
+
+  // An item waits for the previous item with its customer and key when that
+  // one is in another wallet (one in the same wallet precedes it anyway).
+  std::vector<std::size_t> waits_for(n, kNone);
+  std::map<std::pair<std::string_view, std::string_view>, std::size_t> last;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!items[i].idempotency_key) continue;
+    auto [it, fresh] =
+        last.try_emplace({items[i].customer_id, *items[i].idempotency_key}, i);
+    if (!fresh) {
+      if (s.wallet_of[it->second] != s.wallet_of[i]) waits_for[i] = it->second;
+      it->second = i;
+    }
+  }
+
+  // Runs wallets in lock order; a wallet whose next item waits for an item
+  // not applied yet runs that item's wallet up to it first. Each wallet is on
+  // the stack at most once (the items the stack waits on strictly decrease),
+  // so the stack holds at most one entry per wallet.
+  std::vector<std::size_t> next(s.wallets.size(), 0);
+  std::vector<bool> done(n, false);
+  struct Run {
+    std::size_t wallet;
+    std::size_t until;  // the item to stop after, or kNone: all of them
+  };
+  std::vector<Run> stack;
+  s.order.reserve(n);
+  for (std::size_t w = 0; w < s.wallets.size(); ++w) {
+    stack.push_back({w, kNone});
+    while (!stack.empty()) {
+      const Run run = stack.back();
+      if (next[run.wallet] == items_of[run.wallet].size() ||
+          (run.until != kNone && done[run.until])) {
+        stack.pop_back();
+        continue;
+      }
+      const std::size_t i = items_of[run.wallet][next[run.wallet]];
+      if (waits_for[i] != kNone && !done[waits_for[i]]) {
+        stack.push_back({s.wallet_of[waits_for[i]], waits_for[i]});
+        continue;
+      }
+      s.order.push_back(i);
+      done[i] = true;
+      ++next[run.wallet];
+    }
+  }
+  return s;
+}
+
+}  // namespace credit_ledger
