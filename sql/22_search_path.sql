@@ -178,6 +178,18 @@ SELECT * FROM evil.calls;
 SELECT credit_balance('victim', 'usd');
 SELECT * FROM credit_verify();
 
+-- Every routine of the extension pins search_path (pg_catalog first), except
+-- those listed here: two C functions that run no SQL, and the sweep
+-- procedures, which cannot pin it and name only pg_catalog and credit_ledger
+-- objects (see above). A new routine that forgets to pin shows up here.
+SELECT p.oid::regprocedure AS unpinned_routine, p.prosecdef AS security_definer
+  FROM pg_proc p
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+  JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'credit_ledger'
+ WHERE NOT coalesce(p.proconfig && ARRAY['search_path=pg_catalog, credit_ledger, pg_temp',
+                                          'search_path=pg_catalog, pg_temp'], false)
+ ORDER BY 1::text;
+
 SELECT credit_ledger.revoke_access('cl_mallory');
 REVOKE CREATE ON SCHEMA public FROM cl_mallory;
 DROP SCHEMA evil CASCADE;
