@@ -7,10 +7,16 @@ EXTENSION = credit_ledger
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" credit_ledger.control)
 MODULE_big = credit_ledger
 OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
-# Released scripts and upgrade scripts are kept as they are; the current
-# version's full script is built from sql/credit_ledger.sql.
-DATA = $(sort $(wildcard sql/credit_ledger--*.sql))
-DATA_built = build/sql/credit_ledger--$(EXTVERSION).sql
+# SQL scripts. sql/credit_ledger.sql defines the current version: it is
+# installed as credit_ledger--$(EXTVERSION).sql. The upgrade script to it
+# (sql/credit_ledger--X--$(EXTVERSION).sql, in development) is built with its
+# "#current <name>" lines replaced by those objects' definitions in
+# sql/credit_ledger.sql (scripts/sqlscripts.py). Every other
+# sql/credit_ledger--*.sql belongs to a release and is installed as it is:
+# `make freeze NEXT=<version>` turns the current version into such files.
+SQL_UPGRADE_DEV = $(wildcard sql/credit_ledger--*--$(EXTVERSION).sql)
+DATA = $(filter-out $(SQL_UPGRADE_DEV),$(sort $(wildcard sql/credit_ledger--*.sql)))
+DATA_built = build/sql/credit_ledger--$(EXTVERSION).sql $(SQL_UPGRADE_DEV:sql/%=build/sql/%)
 
 # One regression file per topic in sql/ (the install scripts excluded), and
 # one isolation spec per race in test/isolation/specs.
@@ -39,6 +45,25 @@ $(OBJS): $(wildcard src/core/*.hpp src/pg/*.hpp)
 build/sql/credit_ledger--$(EXTVERSION).sql: sql/credit_ledger.sql
 	@mkdir -p build/sql
 	cp $< $@
+$(SQL_UPGRADE_DEV:sql/%=build/sql/%): build/sql/%: sql/% sql/credit_ledger.sql scripts/sqlscripts.py
+	@mkdir -p build/sql
+	python3 scripts/sqlscripts.py expand $< > $@.tmp
+	mv $@.tmp $@
+
+# A released script is installed as it is, so it must hold no line that
+# only the build understands ("#current", "# " notes).
+SQL_HASH := \#
+SQL_UNEXPANDED = $(shell grep -l '^$(SQL_HASH)' $(DATA))
+ifneq ($(SQL_UNEXPANDED),)
+$(error $(SQL_UNEXPANDED): a released script with unexpanded "#" lines; see scripts/sqlscripts.py)
+endif
+
+# The release of $(EXTVERSION): its scripts become frozen files in sql/ and
+# NEXT is the version in development (see README, "SQL scripts").
+freeze:
+	@test -n "$(NEXT)" || { echo 'usage: make freeze NEXT=<next version>'; exit 1; }
+	python3 scripts/sqlscripts.py freeze $(NEXT)
+.PHONY: freeze
 
 installcheck: | build-dirs
 .PHONY: build-dirs

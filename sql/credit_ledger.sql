@@ -1,9 +1,12 @@
 \echo Use "CREATE EXTENSION credit_ledger" to load this file. \quit
 
--- The full definition of the current version; the Makefile installs it as
--- credit_ledger--<version>.sql. A release freezes it: later changes go here
--- AND into a hand-written upgrade script, and a regression test checks that
--- a fresh install and an upgraded one have identical objects.
+-- The full definition of the current version, the one place to read and
+-- change it; the Makefile installs it as credit_ledger--<version>.sql. To
+-- change or add an object, do it here, then name it on a "#current <name>"
+-- line in the upgrade script in development (sql/credit_ledger--X--<version>.sql),
+-- which the build fills in with the definition from here; 23_upgrade checks
+-- that a fresh install and an upgraded one have identical objects. A release
+-- (make freeze) copies this file to sql/credit_ledger--<version>.sql, frozen.
 
 -- credit_ledger: credit types, wallets, grants (credit blocks), operations
 -- (one per call, carrying the idempotency key) and an append-only, hash-chained
