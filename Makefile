@@ -12,10 +12,12 @@ OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
 DATA = $(sort $(wildcard sql/credit_ledger--*.sql))
 DATA_built = build/sql/credit_ledger--$(EXTVERSION).sql
 
-# One regression file per topic in sql/ (the install scripts excluded), and
-# one isolation spec per race in test/isolation/specs.
-REGRESS = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/credit_ledger%,$(wildcard sql/*.sql))))
-REGRESS_OPTS = --inputdir=. --outputdir=build/regress
+# One regression file per topic in test/sql (expected output in
+# test/expected; the SQL the topics share, in test/sql/include, is included
+# by path from the directory make runs in), one isolation spec per race in
+# test/isolation/specs.
+REGRESS = $(sort $(patsubst test/sql/%.sql,%,$(wildcard test/sql/*.sql)))
+REGRESS_OPTS = --inputdir=test --outputdir=build/regress
 ISOLATION = $(sort $(patsubst test/isolation/specs/%.spec,%,$(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=build/isolation
 
