@@ -30,7 +30,7 @@ if [ -z "$cxx" ]; then
   done
 fi
 if [ -z "$cxx" ]; then
-  echo "scripts/fuzz.sh: clang++ not found (apt-get install clang-14 libclang-rt-14-dev)" >&2
+  echo "scripts/fuzz.sh: clang++ not found (bash scripts/deps.sh installs clang-14 and libclang-rt-14-dev)" >&2
   exit 2
 fi
 
