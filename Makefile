@@ -1,5 +1,6 @@
 # Builds credit_ledger.so from src/core (pure C++) and src/pg (the glue) with
-# PGXS, and runs the pg_regress and isolation suites with `make installcheck`.
+# PGXS, and runs the pg_regress topics, the isolation specs and the TAP tests
+# with `make installcheck`.
 # The core's unit tests are built by CMake (see CMakeLists.txt); the whole
 # suite, from a fresh machine, is scripts/test.sh.
 
@@ -18,12 +19,16 @@ SQL_UPGRADE_DEV = $(wildcard sql/credit_ledger--*--$(EXTVERSION).sql)
 DATA = $(filter-out $(SQL_UPGRADE_DEV),$(sort $(wildcard sql/credit_ledger--*.sql)))
 DATA_built = build/sql/credit_ledger--$(EXTVERSION).sql $(SQL_UPGRADE_DEV:sql/%=build/sql/%)
 
-# One regression file per topic in sql/ (the install scripts excluded), and
-# one isolation spec per race in test/isolation/specs.
-REGRESS = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/credit_ledger%,$(wildcard sql/*.sql))))
-REGRESS_OPTS = --inputdir=. --outputdir=build/regress
+# One regression file per topic in test/sql (expected output in
+# test/expected; the SQL the topics share, in test/sql/include, is included
+# by path from the directory make runs in), one isolation spec per race in
+# test/isolation/specs, and the TAP tests in test/t.
+REGRESS = $(sort $(patsubst test/sql/%.sql,%,$(wildcard test/sql/*.sql)))
+REGRESS_OPTS = --inputdir=test --outputdir=build/regress
 ISOLATION = $(sort $(patsubst test/isolation/specs/%.spec,%,$(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=build/isolation
+TAP_TESTS = 1
+PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
 
 PG_CONFIG ?= pg_config
 
@@ -70,13 +75,17 @@ installcheck: | build-dirs
 build-dirs:
 	@mkdir -p build/regress build/isolation
 
-# The two halves of installcheck, runnable on their own (scripts/test.sh runs
-# both even when the first fails).
+# The three parts of installcheck, runnable on their own (scripts/test.sh runs
+# each even when another fails). check-regress and check-isolation need a
+# running server (the PG* variables); check-tap starts clusters of its own in
+# tmp_check/, with initdb, which refuses to run as root.
 check-regress: | build-dirs
 	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
 check-isolation: | build-dirs
 	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
-.PHONY: check-regress check-isolation
+check-tap:
+	$(prove_installcheck)
+.PHONY: check-regress check-isolation check-tap
 
 # The regression and isolation suites against an ASan+UBSan build of the
 # extension, installed into a private copy of the PostgreSQL that PG_CONFIG

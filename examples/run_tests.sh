@@ -9,11 +9,11 @@
 # The connection (PG* variables, or a libpq DSN/URI as the only argument) must
 # be allowed to CREATE DATABASE and CREATE EXTENSION (a superuser, e.g. inside
 # pg_virtualenv). Each run creates a fresh database, runs everything in it and
-# drops it (KEEP_DB=1 keeps it). Missing packages are installed with apt-get
-# (root only): python3-psycopg and python3-pytest, and nodejs and npm when
-# there is no node; then `npm ci` in examples/clients (needs the npm
-# registry). Prints one line per test and ends with "N passed, N failed";
-# exits non-zero when anything failed.
+# drops it (KEEP_DB=1 keeps it). Missing packages are installed by
+# `scripts/deps.sh examples` (root only): python3-psycopg and python3-pytest,
+# and nodejs and npm when there is no node; then `npm ci` in examples/clients
+# (needs the npm registry). Prints one line per test and ends with
+# "N passed, N failed"; exits non-zero when anything failed.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,31 +30,12 @@ finish() {
 
 # --- packages ---------------------------------------------------------------
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-missing=()
-for p in python3 python3-psycopg python3-pytest; do
-  installed "$p" || missing+=("$p")
-done
-if ! command -v node >/dev/null 2>&1; then
-  missing+=(nodejs npm)
-elif ! command -v npm >/dev/null 2>&1; then
-  missing+=(npm)
+deps_log="$(mktemp /tmp/credit_ledger_examples_deps.XXXXXX)"
+if ! bash "$here/../scripts/deps.sh" examples >"$deps_log" 2>&1; then
+  tail -30 "$deps_log"; rm -f "$deps_log"
+  fail "packages (scripts/deps.sh examples)"; finish
 fi
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "examples/run_tests.sh: run as root to install ${missing[*]}" >&2
-    fail "packages"; finish
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt_log="$(mktemp /tmp/credit_ledger_examples_apt.XXXXXX)"
-  if ! { apt-get update -q >"$apt_log" 2>&1 &&
-         apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$apt_log" 2>&1; }; then
-    tail -30 "$apt_log"; rm -f "$apt_log"
-    fail "apt-get install ${missing[*]}"; finish
-  fi
-  rm -f "$apt_log"
-fi
+rm -f "$deps_log"
 
 # --- a fresh database -------------------------------------------------------
 

@@ -1,20 +1,34 @@
 #!/usr/bin/env bash
 # Installs (as root, on Debian 12) the packages the build, the tests and the
-# walkthrough need; does nothing when they are already there. clang-14 and
-# libclang-rt-14-dev (libFuzzer's runtime) are for the fuzz targets; gcc's
-# ASan/UBSan runtimes come with build-essential.
+# walkthrough need; does nothing when they are already there. The only script
+# that installs packages: the others call it.
+#
+#   bash scripts/deps.sh              # everything
+#   bash scripts/deps.sh examples     # only what examples/run_tests.sh needs
+#
+# clang-14 and libclang-rt-14-dev (libFuzzer's runtime) are for the fuzz
+# targets; gcc's ASan/UBSan runtimes come with build-essential;
+# libipc-run-perl is for the TAP tests.
 set -euo pipefail
 
-packages=(
-  build-essential cmake libgtest-dev
-  clang-14 libclang-rt-14-dev
-  postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap postgresql-15-cron
-  libipc-run-perl
-  python3 python3-psycopg python3-pytest
-)
-# The Node.js client example needs node and npm; any recent node will do.
-command -v node >/dev/null 2>&1 || packages+=(nodejs)
-command -v npm >/dev/null 2>&1 || packages+=(npm)
+# The relay's tests and the client examples (Python, Node.js); any recent
+# node will do.
+examples=(python3 python3-psycopg python3-pytest)
+command -v node >/dev/null 2>&1 || examples+=(nodejs)
+command -v npm >/dev/null 2>&1 || examples+=(npm)
+
+case "${1:-all}" in
+  all)
+    packages=(
+      build-essential cmake libgtest-dev
+      clang-14 libclang-rt-14-dev
+      postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap postgresql-15-cron
+      libipc-run-perl
+      "${examples[@]}"
+    ) ;;
+  examples) packages=("${examples[@]}") ;;
+  *) echo "usage: scripts/deps.sh [all|examples]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

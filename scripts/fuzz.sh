@@ -11,7 +11,8 @@
 # kept between runs); a failing input is written to build/fuzz-artifacts/
 # and can be replayed with build/fuzz/fuzz/<target> <file>. Prints one line
 # per target, "fuzz <target>: ok (<runs> runs in <s> s)" or
-# "fuzz <target>: FAILED ...", and exits non-zero if any target failed.
+# "fuzz <target>: FAILED ...", ends with "N passed, N failed" (targets) and
+# exits non-zero if any target failed.
 # Needs clang-14 and libclang-rt-14-dev (scripts/deps.sh installs them);
 # CXX overrides the compiler.
 set -uo pipefail
@@ -30,7 +31,7 @@ if [ -z "$cxx" ]; then
   done
 fi
 if [ -z "$cxx" ]; then
-  echo "scripts/fuzz.sh: clang++ not found (apt-get install clang-14 libclang-rt-14-dev)" >&2
+  echo "scripts/fuzz.sh: clang++ not found (bash scripts/deps.sh installs clang-14 and libclang-rt-14-dev)" >&2
   exit 2
 fi
 
@@ -44,6 +45,8 @@ if ! { cmake -S . -B build/fuzz -DCREDIT_LEDGER_FUZZ=ON \
 fi
 
 status=0
+ok=0
+bad=0
 for t in "${targets[@]}"; do
   log="build/fuzz-logs/$t.log"
   mkdir -p "build/fuzz-corpus/$t"
@@ -58,10 +61,13 @@ for t in "${targets[@]}"; do
   runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$log" | tail -1)
   if [ "$rc" -eq 0 ]; then
     echo "fuzz $t: ok (${runs:-?} runs in $((SECONDS - start)) s)"
+    ok=$((ok + 1))
   else
     status=1
+    bad=$((bad + 1))
     echo "fuzz $t: FAILED (exit $rc after ${runs:-?} runs; log $log)"
     grep -E 'property violated|runtime error|ERROR: |SUMMARY|what\(\)|Test unit written' "$log" | head -20
   fi
 done
+echo "$ok passed, $bad failed"
 exit "$status"

@@ -16,7 +16,9 @@
 # initialise early, see step 3) and ASAN_OPTIONS=detect_leaks=0 (the
 # postmaster forks and backends exit without freeing on purpose). Sanitizer
 # reports go to files and fail the run, as do failed tests and crashed
-# backends. Ends with "N passed, N failed"; exits non-zero on any failure.
+# backends. Each suite is counted from pg_regress's exit code and summary
+# (scripts/tally.sh). Ends with "N passed, N failed"; exits non-zero on any
+# failure.
 #
 # Environment: PG_CONFIG (default pg_config), SANITIZE_PORT (default 54391),
 # SANITIZE_TIMEOUT (seconds per suite, default 1800),
@@ -165,19 +167,15 @@ fi
 echo "== regression and isolation suites against the sanitized server"
 export PGHOST="$sock" PGPORT="$port" PGUSER=postgres
 limit="${SANITIZE_TIMEOUT:-1800}"  # seconds for each of the two suites
-(cd "$src" && timeout "$limit" make -s check-regress PG_CONFIG="$pg_config") >"$log/regress.log" 2>&1
-(cd "$src" && timeout "$limit" make -s check-isolation PG_CONFIG="$pg_config") >"$log/isolation.log" 2>&1
-
 passed=0
 failed=0
+source "$root/scripts/tally.sh"
 for part in regress isolation; do
-  grep -E '\.\.\. ' "$log/$part.log" || true
-  ok=$(grep -cE '\.\.\. ok' "$log/$part.log" || true)
-  bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$log/$part.log" || true)
-  passed=$((passed + ok)); failed=$((failed + bad))
-  if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then
-    tail -30 "$log/$part.log"; echo "FAILED: $part did not run"; failed=$((failed + 1))
-  fi
+  (cd "$src" && timeout "$limit" make -s "check-$part" PG_CONFIG="$pg_config") >"$log/$part.log" 2>&1
+  rc=$?
+  grep -E '\.\.\. (FAILED|failed)' "$log/$part.log" || true
+  [ "$rc" -eq 0 ] || tail -30 "$log/$part.log"
+  tally "$part" "$rc" "$(regress_counts "$log/$part.log")"
 done
 for d in "$src/build/regress" "$src/build/isolation"; do
   if [ -s "$d/regression.diffs" ]; then
@@ -188,19 +186,16 @@ done
 # 5. Sanitizer reports and crashed backends fail the run even when the
 # expected output happened to match.
 if compgen -G "$reports/*" >/dev/null; then
-  echo "FAILED: sanitizer reports:"
   for f in "$reports"/*; do echo "---- $f"; head -60 "$f"; done
-  failed=$((failed + 1))
+  note_failure "sanitizer reports (above)"
 fi
 # UBSan, loaded with the library, may write to the server's stderr instead.
 if grep -qE 'runtime error:|ERROR: AddressSanitizer|SUMMARY: [A-Za-z]+Sanitizer' "$log/server.log"; then
-  echo "FAILED: sanitizer reports in the server log:"
   grep -E -A12 'runtime error:|ERROR: AddressSanitizer' "$log/server.log" | head -60
-  failed=$((failed + 1))
+  note_failure "sanitizer reports in the server log (above)"
 fi
 if grep -E 'terminated by signal|was terminated by|exited with exit code [1-9]' "$log/server.log"; then
-  echo "FAILED: a backend crashed (see $log/server.log)"
-  failed=$((failed + 1))
+  note_failure "a backend crashed (see $log/server.log)"
 fi
 
 echo "$passed passed, $failed failed"

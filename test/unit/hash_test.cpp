@@ -3,7 +3,7 @@
 // entry chain, and ChainHash. Their expected bytes are written out by hand,
 // not produced by the code under test; the digests were recorded from the
 // 1.1 release and must never change (a new format takes a new domain tag).
-// sql/27_stored_formats.sql pins the same formats as the extension stores
+// test/sql/27_stored_formats.sql pins the same formats as the extension stores
 // them, the fingerprint of every operation type included.
 #include "canonical.hpp"
 #include "entry.hpp"
