@@ -79,7 +79,7 @@ done
 
 # 4. The event relay and the client examples (Python, Node.js) against a
 # throwaway cluster of their own.
-pg_virtualenv -t -v 15 -o 'jit=off' bash examples/run_tests.sh >"$log/examples.log" 2>&1
+pg_virtualenv -t -v 15 -o 'jit=off' -o 'max_prepared_transactions=10' bash examples/run_tests.sh >"$log/examples.log" 2>&1
 rc=$?
 grep -E '^FAIL:' "$log/examples.log" || true
 [ "$rc" -eq 0 ] || tail -50 "$log/examples.log"
