@@ -1,0 +1,115 @@
+-- Limits on input that multiplies: metadata is copied into every entry an
+-- operation writes and the actor into every entry a session writes, so both
+-- are bounded. Metadata is at most 32768 bytes as JSON text (metadata::text)
+-- in every function and batch field that takes it; beyond, 22023 with the
+-- size and the limit in the detail, and nothing is written. The actor is at
+-- most 255 characters, refused when it is set.
+\i test/sql/pgtap_setup.sql
+BEGIN;
+SELECT plan(22);
+
+\o /dev/null
+SELECT credit_type_create('usd', 2);
+SELECT credit_grant('c', 'usd', 100);
+\o
+
+-- An object whose text (as PostgreSQL prints it) is exactly n bytes:
+-- {"k": "xx...x"} is 9 bytes around the value.
+CREATE FUNCTION pg_temp.meta(n int) RETURNS jsonb LANGUAGE sql
+  AS $$SELECT jsonb_build_object('k', repeat('x', n - 9))$$;
+-- What a call raises: SQLSTATE, message and detail, or 'ok'.
+CREATE FUNCTION pg_temp.raised(call text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE state text; msg text; det text;
+BEGIN
+  EXECUTE call;
+  RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                          det = PG_EXCEPTION_DETAIL;
+  RETURN state || ' ' || msg || ': ' || det;
+END $$;
+CREATE TEMP TABLE counts AS
+  SELECT (SELECT count(*) FROM credit_ledger.entries) AS entries,
+         (SELECT count(*) FROM credit_ledger.operations) AS operations,
+         (SELECT count(*) FROM credit_ledger.grants) AS grants;
+CREATE FUNCTION pg_temp.unchanged() RETURNS boolean LANGUAGE sql AS $$
+  SELECT (SELECT count(*) FROM credit_ledger.entries) = entries
+     AND (SELECT count(*) FROM credit_ledger.operations) = operations
+     AND (SELECT count(*) FROM credit_ledger.grants) = grants FROM counts$$;
+
+SELECT is(octet_length(pg_temp.meta(32768)::text), 32768, 'the helper builds metadata of exactly n bytes');
+
+-- credit_grant: the limit is inclusive; one byte more is refused whole.
+SELECT is(pg_temp.raised($$SELECT credit_grant('c', 'usd', 1, metadata => pg_temp.meta(32769))$$),
+          '22023 metadata is too large: It is 32769 bytes as JSON text; the limit is 32768 bytes.',
+          'grant: 32769 bytes of metadata raise 22023 with the size and the limit');
+SELECT is(pg_temp.raised($$SELECT credit_grant('c', 'usd', 1, metadata => pg_temp.meta(19000000))$$),
+          '22023 metadata is too large: It is 19000000 bytes as JSON text; the limit is 32768 bytes.',
+          'grant: 19 MB of metadata raise 22023');
+SELECT ok(pg_temp.unchanged(), 'grant: nothing was written');
+SELECT lives_ok($$SELECT credit_grant('c', 'usd', 1, metadata => pg_temp.meta(32768))$$,
+                'grant: 32768 bytes of metadata are accepted');
+SELECT is((SELECT octet_length(metadata::text) FROM credit_ledger.grants ORDER BY grant_id DESC LIMIT 1),
+          32768, 'grant: the metadata is stored as given');
+
+-- Bytes, not characters: 3-byte characters reach the limit sooner.
+SELECT is(pg_temp.raised($$SELECT credit_grant('c', 'usd', 1, metadata => jsonb_build_object('k', repeat('€', 10923)))$$),
+          '22023 metadata is too large: It is 32778 bytes as JSON text; the limit is 32768 bytes.',
+          'grant: the limit counts bytes of UTF-8, not characters');
+
+-- credit_consume
+UPDATE counts SET entries = (SELECT count(*) FROM credit_ledger.entries),
+                  operations = (SELECT count(*) FROM credit_ledger.operations),
+                  grants = (SELECT count(*) FROM credit_ledger.grants);
+SELECT is(pg_temp.raised($$SELECT credit_consume('c', 'usd', 1, metadata => pg_temp.meta(32769))$$),
+          '22023 metadata is too large: It is 32769 bytes as JSON text; the limit is 32768 bytes.',
+          'consume: 32769 bytes of metadata raise 22023');
+SELECT is(pg_temp.raised($$SELECT credit_consume('c', 'usd', 1, 'k-big', metadata => pg_temp.meta(1000000))$$),
+          '22023 metadata is too large: It is 1000000 bytes as JSON text; the limit is 32768 bytes.',
+          'consume with a key: 1 MB of metadata raise 22023');
+SELECT ok(pg_temp.unchanged(), 'consume: nothing was written');
+SELECT is(pg_temp.raised($$SELECT credit_consume('c', 'usd', 1, 'k-big', metadata => pg_temp.meta(32768))$$),
+          'ok', 'consume: the key of a refused call is still free, and 32768 bytes are accepted');
+SELECT is((SELECT count(*) FROM credit_ledger.entries e WHERE octet_length(e.metadata::text) = 32768),
+          2::bigint, 'consume: the entry carries the metadata (beside the grant''s)');
+
+-- credit_consume_batch: an event with oversized metadata is refused alone,
+-- with the same rule, and the others apply.
+UPDATE counts SET entries = (SELECT count(*) FROM credit_ledger.entries),
+                  operations = (SELECT count(*) FROM credit_ledger.operations),
+                  grants = (SELECT count(*) FROM credit_ledger.grants);
+CREATE TEMP TABLE batch AS
+SELECT * FROM credit_consume_batch(jsonb_build_array(
+  jsonb_build_object('customer_id', 'c', 'credit_type', 'usd', 'amount', 1, 'idempotency_key', 'b1'),
+  jsonb_build_object('customer_id', 'c', 'credit_type', 'usd', 'amount', 1, 'idempotency_key', 'b2',
+                     'metadata', pg_temp.meta(32769)),
+  jsonb_build_object('customer_id', 'c', 'credit_type', 'usd', 'amount', 1, 'idempotency_key', 'b3',
+                     'metadata', pg_temp.meta(32768))));
+SELECT is((SELECT string_agg(status, ',' ORDER BY ordinal) FROM batch),
+          'applied,error,applied', 'batch: only the event with oversized metadata is refused');
+SELECT is((SELECT sqlstate || ' ' || message FROM batch WHERE ordinal = 2),
+          '22023 metadata is too large: It is 32769 bytes as JSON text; the limit is 32768 bytes.',
+          'batch: the refused event reports 22023 with the size and the limit');
+SELECT is((SELECT count(*) FROM credit_ledger.operations) - (SELECT operations FROM counts),
+          2::bigint, 'batch: the refused event wrote no operation');
+SELECT is((SELECT count(*) FROM credit_ledger.operations WHERE idempotency_key = 'b2'),
+          0::bigint, 'batch: the refused event''s key is not taken');
+SELECT is((SELECT count(*) FROM credit_ledger.entries) - (SELECT entries FROM counts),
+          2::bigint, 'batch: the refused event wrote no entry');
+
+-- The actor: at most 255 characters, refused when set (the check hook of a
+-- setting raises 22023), so no operation can write an overlong one.
+SELECT is(pg_temp.raised($$SET credit_ledger.actor = '$$ || repeat('a', 256) || $$'$$),
+          '22023 invalid value for parameter "credit_ledger.actor": "' || repeat('a', 256) || '": It has 256 characters; the limit is 255.',
+          'actor: 256 characters are refused when set');
+SELECT is(current_setting('credit_ledger.actor'), '', 'actor: the refused value was not taken');
+SELECT lives_ok($$SET credit_ledger.actor = '$$ || repeat('é', 255) || $$'$$,
+                'actor: 255 characters (of 2 bytes) are accepted');
+SELECT lives_ok($$SELECT credit_consume('c', 'usd', 1)$$, 'actor: a consume under it works');
+SELECT is((SELECT actor FROM credit_ledger.entries ORDER BY entry_id DESC LIMIT 1),
+          repeat('é', 255), 'actor: the entry carries it');
+RESET credit_ledger.actor;
+
+SELECT * FROM finish();
+ROLLBACK;
+DROP EXTENSION credit_ledger;
