@@ -4,9 +4,12 @@
 -- in every function and batch field that takes it; beyond, 22023 with the
 -- size and the limit in the detail, and nothing is written. The actor is at
 -- most 255 characters, refused when it is set.
+-- A batch plans each wallet's blocks once and each event at the cost of what
+-- it draws; its results, entries and events are exactly those of the same
+-- consumes made one by one (checked here on a wallet of many blocks).
 \i test/sql/pgtap_setup.sql
 BEGIN;
-SELECT plan(22);
+SELECT plan(26);
 
 \o /dev/null
 SELECT credit_type_create('usd', 2);
@@ -96,6 +99,70 @@ SELECT is((SELECT count(*) FROM credit_ledger.operations WHERE idempotency_key =
           0::bigint, 'batch: the refused event''s key is not taken');
 SELECT is((SELECT count(*) FROM credit_ledger.entries) - (SELECT entries FROM counts),
           2::bigint, 'batch: the refused event wrote no entry');
+
+-- A batch on a wallet of 60 blocks (priorities, expiries, promotional,
+-- scheduled ones) with a soft limit gives the results, entries, events and
+-- remaining credits that the same consumes made one by one give.
+\o /dev/null
+SELECT credit_wallet_configure(w, 'usd', overdraft_limit => 7,
+                               low_balance_thresholds => '{100, 10}')
+  FROM unnest(array['one', 'many']) AS w;
+SELECT credit_grant(w, 'usd', 1 + (i * 7) % 13, promotional => i % 4 = 0,
+                    priority => 40 + i % 3,
+                    effective_at => CASE WHEN i % 9 = 0 THEN '2026-03-01 13:00+00'::timestamptz END,
+                    expires_at => '2026-03-02+00'::timestamptz + make_interval(days => i % 5))
+  FROM unnest(array['one', 'many']) AS w, generate_series(1, 60) AS i ORDER BY i, w;
+\o
+CREATE TEMP TABLE amounts AS
+  SELECT n, a FROM unnest(array[3, 17, 0.5, 40, 1, 900, 9, 25.25, 2, 150, 4, 6, 80, 60, 30, 5, 8, 1]) WITH ORDINALITY AS t(a, n);
+CREATE TEMP TABLE singles (n bigint, status text, amount numeric, balance numeric);
+DO $$
+DECLARE r record; res record;
+BEGIN
+  FOR r IN SELECT * FROM amounts ORDER BY n LOOP
+    BEGIN
+      SELECT * INTO res FROM credit_consume('one', 'usd', r.a);
+      INSERT INTO singles VALUES (r.n, 'applied', res.amount, res.balance);
+    EXCEPTION WHEN SQLSTATE 'LG001' THEN
+      INSERT INTO singles VALUES (r.n, 'insufficient', NULL, NULL);
+    END;
+  END LOOP;
+END $$;
+CREATE TEMP TABLE batched AS
+  SELECT ordinal AS n, status, amount, balance FROM credit_consume_batch(
+    (SELECT jsonb_agg(jsonb_build_object('customer_id', 'many', 'credit_type', 'usd', 'amount', a) ORDER BY n) FROM amounts));
+-- Each wallet's blocks by their order of creation, so the two compare.
+CREATE TEMP VIEW block_no AS
+  SELECT grant_id, customer_id, row_number() OVER (PARTITION BY customer_id ORDER BY grant_id) AS no,
+         remaining FROM credit_ledger.grants WHERE customer_id IN ('one', 'many');
+CREATE TEMP VIEW movements AS
+  SELECT e.customer_id, e.seq, e.entry_type, e.amount, e.balance_after, b.no
+    FROM credit_ledger.entries e LEFT JOIN block_no b USING (grant_id)
+   WHERE e.customer_id IN ('one', 'many') AND e.entry_type <> 'grant';
+CREATE TEMP VIEW announced AS
+  SELECT v.customer_id, row_number() OVER (PARTITION BY v.customer_id ORDER BY v.event_id) AS k,
+         v.event_type, b.no, v.payload - 'grant_id' - 'operation_id' - 'wallet_id' - 'customer_id' AS rest
+    FROM credit_ledger.events v LEFT JOIN block_no b ON b.grant_id = (v.payload->>'grant_id')::bigint
+   WHERE v.customer_id IN ('one', 'many') AND v.event_type <> 'credits.granted';
+
+SELECT set_eq($$SELECT * FROM batched$$, $$SELECT * FROM singles$$,
+              'batch on many blocks: the results of the consumes made one by one');
+SELECT set_eq($$SELECT seq, entry_type, amount, balance_after, no FROM movements WHERE customer_id = 'many'$$,
+              $$SELECT seq, entry_type, amount, balance_after, no FROM movements WHERE customer_id = 'one'$$,
+              'batch on many blocks: the same entries, from the same blocks');
+SELECT set_eq($$SELECT k, event_type, no, rest FROM announced WHERE customer_id = 'many'$$,
+              $$SELECT k, event_type, no, rest FROM announced WHERE customer_id = 'one'$$,
+              'batch on many blocks: the same events in the same order');
+SELECT is((SELECT format('%s refused, %s depleted events, %s usage entries, %s blocks left',
+                         (SELECT count(*) FROM batched WHERE status = 'insufficient'),
+                         (SELECT count(*) FROM announced WHERE customer_id = 'many' AND event_type = 'credits.grant.depleted'),
+                         (SELECT count(*) FROM movements WHERE customer_id = 'many' AND entry_type = 'usage'),
+                         (SELECT count(*) FROM block_no WHERE customer_id = 'many' AND remaining > 0)))
+          || ', ' || (SELECT string_agg(b.remaining::text, ',' ORDER BY b.no) = string_agg(o.remaining::text, ',' ORDER BY o.no)
+                        FROM block_no b JOIN block_no o USING (no)
+                       WHERE b.customer_id = 'many' AND o.customer_id = 'one')::text,
+          '3 refused, 54 depleted events, 69 usage entries, 6 blocks left, true',
+          'batch on many blocks: the comparison covers refusals, depletions and draws across blocks, and the same credits remain');
 
 -- The actor: at most 255 characters, refused when set (the check hook of a
 -- setting raises 22023), so no operation can write an overlong one.

@@ -99,7 +99,7 @@ void ReadEvent(const Row& r, BatchEvent& e) {
 void ApplyWallet(Ledger& ledger, Wallet& wallet,
                  std::vector<BatchEvent*>& events, Micros now) {
   const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet, now);
-  WalletState state = PlannerState(wallet, grants);
+  ConsumePlanner planner(PlannerState(wallet, grants), now);
   for (BatchEvent* e : events) {
     CheckForInterrupts();
     try {
@@ -109,7 +109,7 @@ void ApplyWallet(Ledger& ledger, Wallet& wallet,
         continue;
       }
       const std::int64_t units = ParseAmount(e->request.amount, wallet.scale);
-      const ConsumePlan plan = PlanConsume(state, now, units);
+      const ConsumePlan plan = planner.Plan(units);
       const std::vector<EntryDraft> drafts =
           ConsumeDrafts(grants, plan, EntryType::kUsage);
       OperationResult result = MakeResult(wallet, now, drafts.size());
@@ -122,12 +122,9 @@ void ApplyWallet(Ledger& ledger, Wallet& wallet,
       }
 
       std::vector<PendingEvent> pending;
-      AddDepletedGrants(pending, wallet, *operation_id, state.grants,
-                        plan.remaining_after, plan.spendable_after);
-      for (std::size_t i = 0; i < state.grants.size(); ++i) {
-        state.grants[i].remaining = plan.remaining_after[i];
-      }
-      state.debt = plan.debt_after;
+      AddDepletedGrants(pending, wallet, *operation_id, planner.state().grants,
+                        plan.emptied, plan.spendable_after);
+      planner.Apply(plan);
       Record(ledger, wallet, MakeContext(*operation_id, now, e->request.labels),
              drafts, plan.spendable_after, std::move(pending));
 
@@ -141,7 +138,7 @@ void ApplyWallet(Ledger& ledger, Wallet& wallet,
     }
   }
   std::vector<std::int64_t> remaining;
-  for (const GrantState& g : state.grants) remaining.push_back(g.remaining);
+  for (const GrantState& g : planner.state().grants) remaining.push_back(g.remaining);
   ledger.SaveRemaining(wallet, grants, remaining);
   ledger.SaveWallet(wallet, now);
 }
