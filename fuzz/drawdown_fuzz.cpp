@@ -9,7 +9,8 @@
 // decide: every unit conserved, only spendable grants drawn, never more than
 // they hold, in the contract's total order, only the last draw partial, the
 // overdraft policy respected, remaining_after consistent, and the same plan
-// whatever order the grants are read in.
+// whatever order the grants are read in; ConsumePlanner (the batch's
+// planner) plans exactly what PlanConsume plans.
 #include "amount.hpp"
 #include "drawdown.hpp"
 #include "error.hpp"
@@ -358,5 +359,37 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
                 shuffled.grants.end());
   }
   CL_FUZZ_CHECK(CheckPlanConsume(shuffled, now, amount) == by_id);
+
+  // ConsumePlanner (the batch's planner) plans the same, or refuses the same.
+  std::optional<ConsumePlan> direct;
+  std::optional<ErrorCode> direct_error;
+  try {
+    direct = PlanConsume(w, now, amount);
+  } catch (const LedgerError &e) {
+    direct_error = e.code();
+  }
+  try {
+    ConsumePlanner planner(w, now);
+    const ConsumePlan p = planner.Plan(amount);
+    CL_FUZZ_CHECK(direct.has_value());
+    CL_FUZZ_CHECK(p.draws.size() == direct->draws.size());
+    for (std::size_t i = 0; i < p.draws.size(); ++i) {
+      CL_FUZZ_CHECK(p.draws[i].index == direct->draws[i].index &&
+                    p.draws[i].amount == direct->draws[i].amount);
+    }
+    CL_FUZZ_CHECK(p.repayments.size() == direct->repayments.size());
+    CL_FUZZ_CHECK(p.uncovered == direct->uncovered &&
+                  p.debt_after == direct->debt_after &&
+                  p.spendable_before == direct->spendable_before &&
+                  p.spendable_after == direct->spendable_after &&
+                  p.emptied == direct->emptied);
+    planner.Apply(p);
+    for (std::size_t i = 0; i < w.grants.size(); ++i) {
+      CL_FUZZ_CHECK(planner.state().grants[i].remaining ==
+                    direct->remaining_after[i]);
+    }
+  } catch (const LedgerError &e) {
+    CL_FUZZ_CHECK(direct_error.has_value() && e.code() == *direct_error);
+  }
   return 0;
 }

@@ -32,12 +32,8 @@ std::int64_t SpendableRemaining(const std::vector<GrantState>& grants,
   return total;
 }
 
-DrawdownPlan PlanDrawdown(const std::vector<GrantState>& grants, Micros now,
-                          std::int64_t amount) {
-  if (amount < 0) {
-    throw LedgerError(ErrorCode::kInternal,
-                      "drawdown of a negative amount was planned");
-  }
+std::vector<std::size_t> DrawdownOrder(const std::vector<GrantState>& grants,
+                                       Micros now) {
   std::vector<std::size_t> order;
   order.reserve(grants.size());
   for (std::size_t i = 0; i < grants.size(); ++i) {
@@ -46,10 +42,18 @@ DrawdownPlan PlanDrawdown(const std::vector<GrantState>& grants, Micros now,
   std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
     return DrawsBefore(grants[x], grants[y]);
   });
+  return order;
+}
 
+DrawdownPlan PlanDrawdown(const std::vector<GrantState>& grants, Micros now,
+                          std::int64_t amount) {
+  if (amount < 0) {
+    throw LedgerError(ErrorCode::kInternal,
+                      "drawdown of a negative amount was planned");
+  }
   DrawdownPlan plan;
   std::int64_t left = amount;
-  for (std::size_t i : order) {
+  for (std::size_t i : DrawdownOrder(grants, now)) {
     if (left == 0) break;
     const std::int64_t take = std::min(left, grants[i].remaining);
     plan.draws.push_back(Draw{i, take});

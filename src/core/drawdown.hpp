@@ -46,6 +46,10 @@ struct DrawdownPlan {
 std::int64_t SpendableRemaining(const std::vector<GrantState>& grants,
                                 Micros now);
 
+// The indices of the grants spendable at `now`, in drawdown order.
+std::vector<std::size_t> DrawdownOrder(const std::vector<GrantState>& grants,
+                                       Micros now);
+
 // Draws up to `amount` from the grants spendable at `now`, in drawdown order.
 // `grants` may come in any order; what they cannot cover is `uncovered`.
 DrawdownPlan PlanDrawdown(const std::vector<GrantState>& grants, Micros now,

@@ -30,6 +30,10 @@ struct ConsumePlan {
   std::int64_t spendable_after = 0;
   std::int64_t debt_after = 0;
   std::vector<std::int64_t> remaining_after;  // per input grant
+  // The grants the plan empties (they had credits and have none after), as
+  // indices into the input in the order they were drawn: the ones
+  // credits.grant.depleted announces, in that order.
+  std::vector<std::size_t> emptied;
 };
 
 // Repays outstanding debt from the grants spendable at `now` (drawdown
@@ -37,6 +41,36 @@ struct ConsumePlan {
 // admit what remains uncovered. `amount` may be 0 to settle only.
 ConsumePlan PlanConsume(const WalletState& wallet, Micros now,
                         std::int64_t amount);
+
+// Plans a wallet's consumes one after another (credit_consume_batch applies
+// many events to one wallet): Plan returns what PlanConsume would return on
+// the state the plans applied so far left (remaining_after aside, which it
+// leaves empty), at the cost of what it draws rather than of how many grants
+// the wallet holds. The spendable grants are put in drawdown order once;
+// since every plan drains them in that order, those still holding credits
+// are always a suffix of it.
+class ConsumePlanner {
+ public:
+  ConsumePlanner(WalletState wallet, Micros now);
+
+  // The next consume's plan; the state does not change. A refusal (LG001,
+  // 22003) throws.
+  ConsumePlan Plan(std::int64_t amount) const;
+  // Applies a plan Plan returned for the current state.
+  void Apply(const ConsumePlan& plan);
+
+  // The grants and debt as the plans applied so far left them.
+  const WalletState& state() const { return state_; }
+
+ private:
+  WalletState state_;
+  Micros now_;
+  std::vector<std::size_t> order_;  // the spendable grants, drawdown order
+  std::size_t next_ = 0;            // the first of order_ with credits
+  std::int64_t spendable_ = 0;      // their remaining credits
+  bool exact_ = true;  // false when that sum is out of range: then Plan is
+                       // PlanConsume itself, which raises as it should
+};
 
 // One usage entry of a consume being reversed: the grant it drew from
 // (nullopt for the part that became debt) and the credits it took (> 0).

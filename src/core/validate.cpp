@@ -35,6 +35,18 @@ void CheckOptionalText(std::string_view what,
   if (text) CheckText(what, *text, max_chars);
 }
 
+void CheckMetadata(std::string_view what, std::string_view json_text) {
+  if (json_text.size() > kMaxMetadataBytes) {
+    throw LedgerError(ErrorCode::kInvalidParameter,
+                      std::string(what) + " is too large",
+                      "It is " + std::to_string(json_text.size()) +
+                          " bytes as JSON text; the limit is " +
+                          std::to_string(kMaxMetadataBytes) + " bytes.",
+                      "Keep large documents in your own table and put their "
+                      "id in the metadata.");
+  }
+}
+
 void CheckCreditTypeName(std::string_view name) {
   CheckText("credit_type", name, kMaxCreditTypeChars);
   bool ok = name[0] >= 'a' && name[0] <= 'z';

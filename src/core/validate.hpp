@@ -16,6 +16,11 @@ constexpr std::size_t kMaxCreditTypeChars = 63;
 constexpr std::size_t kMaxIdempotencyKeyChars = 10000;
 constexpr std::size_t kMaxLabelChars = 255;   // feature, source_id, units
 constexpr std::size_t kMaxReasonChars = 1000;  // reason, description
+// Metadata is copied into every entry an operation writes (a consume drawing
+// from 20 blocks stores it 20 times), so its size is bounded: 32 KiB of JSON
+// text holds any metadata Stripe accepts (50 keys of 40 characters with
+// values of 500, in ASCII).
+constexpr std::size_t kMaxMetadataBytes = 32768;
 
 // Characters (not bytes) in UTF-8 text.
 std::size_t Utf8Length(std::string_view text);
@@ -28,6 +33,10 @@ void CheckText(std::string_view what, std::string_view text,
 void CheckOptionalText(std::string_view what,
                        const std::optional<std::string>& text,
                        std::size_t max_chars);
+
+// A metadata object, given as its JSON text (jsonb's canonical form, as
+// metadata::text prints it): at most kMaxMetadataBytes bytes.
+void CheckMetadata(std::string_view what, std::string_view json_text);
 
 // A credit type name: 1..63 of [a-z0-9_], starting with a letter ("usd",
 // "ai_tokens"), so it reads the same in SQL, JSON and URLs.

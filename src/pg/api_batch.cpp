@@ -150,7 +150,7 @@ struct WalletRun {
   bool open = false;             // grants read
   bool applied = false;          // an event was applied: write it back
   std::vector<OpenGrant> grants;
-  WalletState state;
+  std::optional<ConsumePlanner> planner;  // sorted once per wallet
   std::size_t left = 0;  // events still to apply
 };
 
@@ -170,13 +170,13 @@ void ApplyEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now) {
     Wallet& wallet = *run.wallet;
     if (!run.open) {
       run.grants = ledger.ReadOpenGrants(wallet, now);
-      run.state = PlannerState(wallet, run.grants);
+      run.planner.emplace(PlannerState(wallet, run.grants), now);
       run.open = true;
     }
     const std::vector<OpenGrant>& grants = run.grants;
-    WalletState& state = run.state;
+    ConsumePlanner& planner = *run.planner;
     const std::int64_t units = ParseAmount(e.request.amount, wallet.scale);
-    const ConsumePlan plan = PlanConsume(state, now, units);
+    const ConsumePlan plan = planner.Plan(units);
     const std::vector<EntryDraft> drafts =
         ConsumeDrafts(grants, plan, EntryType::kUsage);
     OperationResult result = MakeResult(wallet, now, drafts.size());
@@ -189,12 +189,9 @@ void ApplyEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now) {
     }
 
     std::vector<PendingEvent> pending;
-    AddDepletedGrants(pending, wallet, *operation_id, state.grants,
-                      plan.remaining_after, plan.spendable_after);
-    for (std::size_t i = 0; i < state.grants.size(); ++i) {
-      state.grants[i].remaining = plan.remaining_after[i];
-    }
-    state.debt = plan.debt_after;
+    AddDepletedGrants(pending, wallet, *operation_id, planner.state().grants,
+                      plan.emptied, plan.spendable_after);
+    planner.Apply(plan);
     run.applied = true;
     Record(ledger, wallet, MakeContext(*operation_id, now, e.request.labels),
            drafts, plan.spendable_after, std::move(pending));
@@ -213,11 +210,13 @@ void ApplyEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now) {
 void CloseWallet(Ledger& ledger, WalletRun& run, Micros now) {
   if (!run.applied) return;
   std::vector<std::int64_t> remaining;
-  for (const GrantState& g : run.state.grants) remaining.push_back(g.remaining);
+  for (const GrantState& g : run.planner->state().grants) {
+    remaining.push_back(g.remaining);
+  }
   ledger.SaveRemaining(*run.wallet, run.grants, remaining);
   ledger.SaveWallet(*run.wallet, now);
   run.grants = {};
-  run.state = {};
+  run.planner.reset();
 }
 
 std::vector<BatchEvent> ConsumeBatch(Ledger& ledger, Jsonb* events_json) {

@@ -180,8 +180,8 @@ OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
   labels.feature = usage.feature;
   labels.source_id = usage.source_id;
   std::vector<PendingEvent> events;
-  AddDepletedGrants(events, wallet, *operation_id, state.grants,
-                    settle.remaining_after, settle.spendable_after);
+  AddDepletedGrants(events, wallet, *operation_id, state.grants, settle.emptied,
+                    settle.spendable_after);
   Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), drafts,
            settle.spendable_after, std::move(events));
 

@@ -3,6 +3,7 @@
 #include "error.hpp"
 #include "guard.hpp"
 #include "spi.hpp"
+#include "validate.hpp"
 
 namespace credit_ledger::pg {
 namespace {
@@ -147,6 +148,7 @@ Args::Json JsonObject(Datum jsonb, const char* name) {
                       std::string(name) + " must be a JSON object");
   }
   out.text = JsonbDatumText(out.datum);
+  CheckMetadata(name, *out.text);
   return out;
 }
 

@@ -37,7 +37,7 @@ class Args {
   std::optional<Micros> OptTimestamp(int n, const char* name) const;
   // An expiry: finite, or +infinity meaning never (nullopt).
   std::optional<Micros> OptExpiry(int n, const char* name) const;
-  // A jsonb object (anything else raises 22023): the datum and its text.
+  // Metadata (see JsonObject below): the datum and its text.
   struct Json {
     Datum datum = 0;
     std::optional<std::string> text;
@@ -48,8 +48,9 @@ class Args {
   FunctionCallInfo fcinfo;
 };
 
-// A jsonb value that must be an object (22023 naming it otherwise),
-// detoasted, with its text.
+// A metadata value: a jsonb object (22023 naming it otherwise) of at most
+// kMaxMetadataBytes as text (CheckMetadata), detoasted, with its text. Every
+// argument or batch field that takes metadata is read with it.
 Args::Json JsonObject(Datum jsonb, const char* name);
 
 }  // namespace credit_ledger::pg

@@ -222,7 +222,37 @@ Statement reversed_so_far(
     " WHERE customer_id = $1 AND reverses_operation_id = $2",
     {TEXTOID, INT8OID});
 
+// Makes the ledger's row memory current, emptied, until the scope ends: an
+// operation that reads or writes many rows (a consume drawing from 100,000
+// blocks) holds the memory of one row at a time, not of all of them.
+class RowScope {
+ public:
+  explicit RowScope(MemoryContext row) : caller_(CurrentMemoryContext) {
+    if (caller_ == row) {
+      throw LedgerError(ErrorCode::kInternal, "row scopes cannot nest");
+    }
+    Guard([&] { MemoryContextReset(row); });
+    MemoryContextSwitchTo(row);
+  }
+  ~RowScope() { MemoryContextSwitchTo(caller_); }
+  RowScope(const RowScope&) = delete;
+  RowScope& operator=(const RowScope&) = delete;
+
+ private:
+  MemoryContext caller_;
+};
+
 }  // namespace
+
+MemoryContext Ledger::RowMemory() {
+  if (row_memory_ == nullptr) {
+    row_memory_ = Guard([] {
+      return AllocSetContextCreate(CurrentMemoryContext, "credit_ledger row",
+                                   ALLOCSET_DEFAULT_SIZES);
+    });
+  }
+  return row_memory_;
+}
 
 OpenTable* Ledger::Table(TableId id) {
   return Guard([&] { return RawTable(&tables_, id); });
@@ -236,6 +266,10 @@ void Ledger::UseSpi() {
 }
 
 void Ledger::Finish() {
+  if (row_memory_ != nullptr) {
+    Guard([&] { MemoryContextDelete(row_memory_); });
+    row_memory_ = nullptr;
+  }
   Guard([&] { RawClose(&tables_); });
   if (spi_) {
     spi_ = false;
@@ -350,8 +384,9 @@ Wallet Ledger::LockOrCreateWallet(const std::string& customer_id,
   throw LedgerError(ErrorCode::kInternal, "wallet vanished after creation");
 }
 
-std::vector<HeapTuple> Ledger::OpenBlocks(const Wallet& wallet, Micros now,
-                                          bool lapsed) {
+void Ledger::OpenBlocks(
+    const Wallet& wallet, Micros now, bool lapsed,
+    const std::function<void(const Row&, ItemPointerData)>& visit) {
   OpenTable* t = Table(TableId::kGrants);
   const Oid index = Guard([] { return RawIndex("grants_open_idx"); });
   const RawKeySpec keys[2] = {
@@ -360,30 +395,28 @@ std::vector<HeapTuple> Ledger::OpenBlocks(const Wallet& wallet, Micros now,
                           BTLessEqualStrategyNumber}
              : RawKeySpec{2, F_TIMESTAMPTZ_GT, TimestampTzGetDatum(now),
                           BTGreaterStrategyNumber}};
-  HeapTuple* tuples = nullptr;
-  const int count = Guard([&] {
-    return RawFetchAll(t, index, keys, 2, mode_, &tuples);
-  });
-  std::vector<HeapTuple> out;
-  out.reserve(static_cast<std::size_t>(count));
-  for (int i = 0; i < count; ++i) {
-    Row r = Read(t, tuples[i]);
+  MemoryContext row_memory = RowMemory();
+  RawScan scan;
+  Guard([&] { RawScanBegin(t, index, keys, 2, mode_, &scan); });
+  while (Guard([&] { return RawScanNext(t, &scan); })) {
+    RowScope row(row_memory);
+    HeapTuple tuple = Guard([&] {
+      return ExecFetchSlotHeapTuple(t->slot, false, nullptr);
+    });
+    Row r = Read(t, tuple);
     if (r.Text(At(t, grants::customer_id)) == wallet.customer_id) {
-      out.push_back(tuples[i]);
+      visit(r, tuple->t_self);
     }
   }
-  return out;
+  Guard([&] { RawScanEnd(t, &scan); });
 }
 
 std::vector<OpenGrant> Ledger::ReadOpenGrants(const Wallet& wallet, Micros now) {
   OpenTable* t = Table(TableId::kGrants);
-  const std::vector<HeapTuple> blocks = OpenBlocks(wallet, now, false);
   std::vector<OpenGrant> out;
-  out.reserve(blocks.size());
-  for (HeapTuple tuple : blocks) {
-    Row r = Read(t, tuple);
+  OpenBlocks(wallet, now, false, [&](const Row& r, ItemPointerData tid) {
     OpenGrant g;
-    g.tuple = tuple;
+    g.tid = tid;
     g.state.grant_id = r.Int64(At(t, grants::grant_id));
     g.state.priority = r.Int32(At(t, grants::priority));
     g.state.effective_at = r.Timestamp(At(t, grants::effective_at));
@@ -392,7 +425,7 @@ std::vector<OpenGrant> Ledger::ReadOpenGrants(const Wallet& wallet, Micros now) 
     g.state.remaining = r.Units(At(t, grants::remaining), wallet.scale);
     g.cost_basis = r.NumericText(At(t, grants::cost_basis));
     out.push_back(std::move(g));
-  }
+  });
   return out;
 }
 
@@ -400,17 +433,22 @@ void Ledger::SaveRemaining(const Wallet& wallet,
                            const std::vector<OpenGrant>& before,
                            const std::vector<std::int64_t>& remaining_after) {
   OpenTable* t = Table(TableId::kGrants);
+  bool prepared = false;
   for (std::size_t i = 0; i < before.size(); ++i) {
     if (remaining_after[i] == before[i].state.remaining) continue;
+    if (!prepared) Guard([&] { RawPrepareWrite(&tables_, t); });
+    prepared = true;
     CheckForInterrupts();
-    if (before[i].tuple == nullptr) {
+    if (!before[i].tid) {
       throw LedgerError(ErrorCode::kInternal,
                         "a grant to update was not read from the table");
     }
+    RowScope row(RowMemory());
+    HeapTuple old = Guard([&] { return RawFetchVersion(t, *before[i].tid); });
     RowWriter(t)
         .Units(grants::remaining, remaining_after[i], wallet.scale)
         .Bool(grants::open, remaining_after[i] > 0)
-        .Update(&tables_, before[i].tuple);
+        .Update(&tables_, old);
   }
 }
 
@@ -425,10 +463,9 @@ std::int64_t Ledger::Spendable(const Wallet& wallet, Micros now) {
   // by now (usually none: the sweep closes them).
   OpenTable* t = Table(TableId::kGrants);
   std::int64_t lapsed = 0;
-  for (HeapTuple tuple : OpenBlocks(wallet, now, true)) {
-    lapsed = AddUnits(
-        lapsed, Read(t, tuple).Units(At(t, grants::remaining), wallet.scale));
-  }
+  OpenBlocks(wallet, now, true, [&](const Row& r, ItemPointerData) {
+    lapsed = AddUnits(lapsed, r.Units(At(t, grants::remaining), wallet.scale));
+  });
   return SpendableFromLedger(wallet.balance, lapsed);
 }
 
@@ -649,9 +686,12 @@ std::int64_t Ledger::ReversedSoFar(const Wallet& wallet,
 
 void Ledger::AppendEntries(Wallet& wallet, const EntryContext& ctx,
                            const std::vector<EntryDraft>& drafts) {
-  OpenTable* t = drafts.empty() ? nullptr : Table(TableId::kEntries);
+  if (drafts.empty()) return;
+  OpenTable* t = Table(TableId::kEntries);
+  Guard([&] { RawPrepareWrite(&tables_, t); });
   for (const EntryDraft& d : drafts) {
     CheckForInterrupts();  // a drawdown over many grants stays cancellable
+    RowScope row(RowMemory());
     EntryRecord e;
     e.wallet_id = wallet.wallet_id;
     e.seq = wallet.last_seq + 1;
@@ -727,7 +767,9 @@ void Ledger::InsertEvents(const Wallet& wallet, std::int64_t operation_id,
   if (events.empty()) return;
   OpenTable* t = Table(TableId::kEvents);
   const bool notify = NotifyEvents();
+  Guard([&] { RawPrepareWrite(&tables_, t); });
   for (const PendingEvent& e : events) {
+    RowScope row(RowMemory());
     const std::int64_t id = Guard([] { return RawNextval("event_id_seq"); });
     const char* json = e.payload.c_str();
     const Datum payload = Guard([&] {

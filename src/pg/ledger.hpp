@@ -13,9 +13,11 @@
 #include "postgres.hpp"
 #include "relations.hpp"
 #include "sha256.hpp"
+#include "spi.hpp"
 #include "time.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -46,7 +48,7 @@ struct Wallet {
 struct OpenGrant {
   GrantState state;
   std::optional<std::string> cost_basis;  // exact numeric text
-  HeapTuple tuple = nullptr;              // the row read, for an update
+  std::optional<ItemPointerData> tid;     // the row read, for an update
 };
 
 // A grant's full state, for lifecycle changes (void, expiry, reversal).
@@ -275,16 +277,21 @@ class Ledger {
   std::optional<Wallet> FindWallet(const std::string& customer_id,
                                    const std::string& credit_type, bool lock,
                                    bool skip_locked);
-  // The wallet's open blocks in one range of grants_open_idx (wallet_id,
-  // coalesce(expires_at, infinity)): those still to expire after `now`,
-  // never-expiring ones included, or (`lapsed`) those that lapsed by `now`.
-  std::vector<HeapTuple> OpenBlocks(const Wallet& wallet, Micros now,
-                                    bool lapsed);
+  // Calls `visit` with each of the wallet's open blocks in one range of
+  // grants_open_idx (wallet_id, coalesce(expires_at, infinity)): those still
+  // to expire after `now`, never-expiring ones included, or (`lapsed`) those
+  // that lapsed by `now`. The row is valid during the call only, in row
+  // memory: what is kept must be copied out.
+  void OpenBlocks(const Wallet& wallet, Micros now, bool lapsed,
+                  const std::function<void(const Row&, ItemPointerData)>& visit);
   OpenTable* Table(TableId id);
+  // The memory of one row read or written (RowScope), created on first use.
+  MemoryContext RowMemory();
 
   ReadMode mode_;
   OpenTables tables_;
   bool spi_ = false;
+  MemoryContext row_memory_ = nullptr;
 };
 
 // Entries for draws from grants (usage, adjustment...), negative amounts.

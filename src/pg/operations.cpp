@@ -85,14 +85,12 @@ OperationRequest ConsumeOperation(const ConsumeRequest& r) {
 
 void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
                        std::int64_t operation_id,
-                       const std::vector<GrantState>& before,
-                       const std::vector<std::int64_t>& remaining_after,
+                       const std::vector<GrantState>& grants,
+                       const std::vector<std::size_t>& emptied,
                        std::int64_t balance) {
-  for (std::size_t i = 0; i < before.size(); ++i) {
-    if (before[i].remaining > 0 && remaining_after[i] == 0) {
-      events.push_back(
-          GrantDepletedEvent(wallet, operation_id, before[i].grant_id, balance));
-    }
+  for (std::size_t i : emptied) {
+    events.push_back(
+        GrantDepletedEvent(wallet, operation_id, grants[i].grant_id, balance));
   }
 }
 
@@ -146,8 +144,8 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
 
   ledger.SaveRemaining(wallet, grants, plan.remaining_after);
   std::vector<PendingEvent> events;
-  AddDepletedGrants(events, wallet, *operation_id, state.grants,
-                    plan.remaining_after, plan.spendable_after);
+  AddDepletedGrants(events, wallet, *operation_id, state.grants, plan.emptied,
+                    plan.spendable_after);
   Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), drafts,
            plan.spendable_after, std::move(events));
 
@@ -250,8 +248,8 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   ledger.InsertGrant(wallet, row, now);
   std::vector<PendingEvent> events{
       GrantedEvent(wallet, *operation_id, row, plan.spendable_after)};
-  AddDepletedGrants(events, wallet, *operation_id, state.grants,
-                    plan.remaining_after, plan.spendable_after);
+  AddDepletedGrants(events, wallet, *operation_id, state.grants, plan.emptied,
+                    plan.spendable_after);
   grants.pop_back();
   std::vector<std::int64_t> others(plan.remaining_after.begin(),
                                    plan.remaining_after.end() - 1);

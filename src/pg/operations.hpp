@@ -86,12 +86,12 @@ void ValidateConsume(const ConsumeRequest& request, Micros now);
 // The idempotency request of a consume: its key and parameter fingerprint.
 OperationRequest ConsumeOperation(const ConsumeRequest& request);
 
-// credits.grant.depleted for each grant a plan emptied (`before`: the
-// grants as planned, in the plan's order).
+// credits.grant.depleted for each grant a plan emptied (`grants`: the
+// grants planned, `emptied`: the plan's indices into them).
 void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
                        std::int64_t operation_id,
-                       const std::vector<GrantState>& before,
-                       const std::vector<std::int64_t>& remaining_after,
+                       const std::vector<GrantState>& grants,
+                       const std::vector<std::size_t>& emptied,
                        std::int64_t balance);
 
 // The entries of a consume plan: repayments of earlier debt, the draws from

@@ -70,10 +70,13 @@ void EnsureWriter(OpenTables* open, OpenTable* t) {
 }
 
 // Opens the table's indexes for inserting entries (speculative: its unique
-// indexes can also serve as ON CONFLICT arbiters), once.
-void EnsureIndexes(OpenTable* t) {
+// indexes can also serve as ON CONFLICT arbiters), once, in the executor
+// state's memory (the caller's may be reset between rows).
+void EnsureIndexes(OpenTables* open, OpenTable* t) {
   if (t->indexes_open) return;
+  MemoryContext caller = MemoryContextSwitchTo(open->estate->es_query_cxt);
   ExecOpenIndices(t->rri, true);
+  MemoryContextSwitchTo(caller);
   t->indexes_open = true;
 }
 
@@ -95,7 +98,7 @@ void CheckNotNull(Relation rel, const bool* nulls) {
 
 // Inserts the index entries of the tuple in the write slot.
 void InsertIndexEntries(OpenTables* open, OpenTable* t) {
-  EnsureIndexes(t);
+  EnsureIndexes(open, t);
   if (t->rri->ri_NumIndices > 0) {
     ExecInsertIndexTuples(t->rri, t->wslot, open->estate, false, false, nullptr,
                           NIL);
@@ -206,25 +209,31 @@ bool RawFetch(OpenTable* t, Oid index_oid, const RawKeySpec* keys, int nkeys,
   return found;
 }
 
-int RawFetchAll(OpenTable* t, Oid index_oid, const RawKeySpec* keys, int nkeys,
-                ReadMode mode, HeapTuple** tuples) {
-  Snapshot snapshot;
-  IndexScanDesc scan = BeginScan(t, index_oid, keys, nkeys, mode, &snapshot);
-  int capacity = 8;
-  int count = 0;
-  HeapTuple* out = static_cast<HeapTuple*>(palloc(capacity * sizeof(HeapTuple)));
-  while (index_getnext_slot(scan, ForwardScanDirection, t->slot)) {
-    if (count == capacity) {
-      capacity *= 2;
-      out = static_cast<HeapTuple*>(repalloc(out, capacity * sizeof(HeapTuple)));
-    }
-    out[count++] = ExecCopySlotHeapTuple(t->slot);
-    CHECK_FOR_INTERRUPTS();
-  }
-  EndScan(scan, snapshot);
+void RawScanBegin(OpenTable* t, Oid index_oid, const RawKeySpec* keys,
+                  int nkeys, ReadMode mode, RawScan* scan) {
+  scan->scan = BeginScan(t, index_oid, keys, nkeys, mode, &scan->snapshot);
+}
+
+bool RawScanNext(OpenTable* t, RawScan* scan) {
+  CHECK_FOR_INTERRUPTS();
+  return index_getnext_slot(scan->scan, ForwardScanDirection, t->slot);
+}
+
+void RawScanEnd(OpenTable* t, RawScan* scan) {
+  EndScan(scan->scan, scan->snapshot);
   ExecClearTuple(t->slot);
-  *tuples = out;
-  return count;
+  *scan = RawScan{};
+}
+
+HeapTuple RawFetchVersion(OpenTable* t, ItemPointerData tid) {
+  if (!table_tuple_fetch_row_version(t->rel, &tid, SnapshotAny, t->slot)) {
+    elog(ERROR, "row (%u,%u) of \"%s\" vanished",
+         ItemPointerGetBlockNumber(&tid), ItemPointerGetOffsetNumber(&tid),
+         RelationGetRelationName(t->rel));
+  }
+  HeapTuple copy = ExecCopySlotHeapTuple(t->slot);
+  ExecClearTuple(t->slot);
+  return copy;
 }
 
 RawLockResult RawLock(OpenTable* t, bool skip_locked) {
@@ -263,6 +272,8 @@ RawLockResult RawLock(OpenTable* t, bool skip_locked) {
   }
   return kGone;
 }
+
+void RawPrepareWrite(OpenTables* open, OpenTable* t) { EnsureWriter(open, t); }
 
 void RawInsert(OpenTables* open, OpenTable* t, Datum* values, bool* nulls) {
   EnsureWriter(open, t);
@@ -314,7 +325,7 @@ int64 RawNextval(const char* sequence) {
 bool RawInsertUnlessConflict(OpenTables* open, OpenTable* t, Datum* values,
                              bool* nulls, Oid arbiter_index) {
   EnsureWriter(open, t);
-  EnsureIndexes(t);
+  EnsureIndexes(open, t);
   CheckNotNull(t->rel, nulls);
   HeapTuple tuple = heap_form_tuple(RelationGetDescr(t->rel), values, nulls);
   ExecStoreHeapTuple(tuple, t->wslot, true);

@@ -86,9 +86,22 @@ struct RawKeySpec {
 bool RawFetch(OpenTable* table, Oid index_oid, const RawKeySpec* keys,
               int nkeys, ReadMode mode);
 
-// Fetches every visible match into a palloc'd array of tuple copies.
-int RawFetchAll(OpenTable* table, Oid index_oid, const RawKeySpec* keys,
-                int nkeys, ReadMode mode, HeapTuple** tuples);
+// An index scan over every visible match, one at a time: RawScanBegin, then
+// RawScanNext until it returns false (each match in the table's slot, valid
+// until the next call), then RawScanEnd. Nothing is copied, so a scan over
+// many rows holds one at a time.
+struct RawScan {
+  IndexScanDesc scan = nullptr;
+  Snapshot snapshot = nullptr;
+};
+void RawScanBegin(OpenTable* table, Oid index_oid, const RawKeySpec* keys,
+                  int nkeys, ReadMode mode, RawScan* scan);
+bool RawScanNext(OpenTable* table, RawScan* scan);
+void RawScanEnd(OpenTable* table, RawScan* scan);
+
+// A copy of the row version at `tid`, one this operation read (and the
+// wallet lock keeps current), for RawUpdate.
+HeapTuple RawFetchVersion(OpenTable* table, ItemPointerData tid);
 
 // Outcome of RawLock.
 enum RawLockResult { kLocked = 0, kSkipped = 1, kGone = 2 };
@@ -99,6 +112,13 @@ enum RawLockResult { kLocked = 0, kSkipped = 1, kGone = 2 };
 // REPEATABLE READ or SERIALIZABLE a row updated after the snapshot raises
 // 40001, or with skip_locked is skipped like a held one.
 RawLockResult RawLock(OpenTable* table, bool skip_locked);
+
+// Prepares a table for RawInsert and RawUpdate (its write lock, executor
+// state and slot) in the current memory context. Done on the first write
+// anyway; call it first when the writes run in a context that is reset
+// between rows. (Indexes, opened on the first write that needs them, live in
+// the executor state's memory.)
+void RawPrepareWrite(OpenTables* open, OpenTable* table);
 
 // Inserts a row (values by attribute, 0-based) and its index entries.
 void RawInsert(OpenTables* open, OpenTable* table, Datum* values, bool* nulls);

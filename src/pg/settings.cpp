@@ -4,6 +4,7 @@
 #include "error.hpp"
 #include "guard.hpp"
 #include "postgres.hpp"
+#include "validate.hpp"
 
 namespace credit_ledger::pg {
 namespace {
@@ -60,6 +61,25 @@ bool CheckClock(char** newval, void**, GucSource) {
   return true;
 }
 
+// Rejects an overlong actor when it is set: it is copied into every entry
+// the session writes, so it is bounded like the other labels.
+bool CheckActor(char** newval, void**, GucSource) {
+  if (*newval == nullptr || (*newval)[0] == '\0') return true;
+  bool ok = true;
+  char detail[256] = "";
+  try {
+    credit_ledger::CheckText("credit_ledger.actor", *newval,
+                             credit_ledger::kMaxLabelChars);
+  } catch (const credit_ledger::LedgerError& e) {
+    ok = false;
+    strlcpy(detail, e.detail().c_str(), sizeof(detail));
+  } catch (...) {
+    ok = false;
+  }
+  if (!ok) GUC_check_errdetail("%s", detail);
+  return ok;
+}
+
 }  // namespace
 
 extern "C" {
@@ -78,7 +98,7 @@ void _PG_init(void) {
       "credit_ledger.actor",
       "Who ledger entries are recorded as made by.",
       "Empty means the calling role. Applications set it to their own user id.",
-      &credit_ledger::pg::actor_setting, "", PGC_USERSET, 0, nullptr, nullptr,
+      &credit_ledger::pg::actor_setting, "", PGC_USERSET, 0, CheckActor, nullptr,
       nullptr);
   // USERSET: any role may NOTIFY anyway, and a relay that listens needs
   // whoever owns the writing sessions (a role, a database) to turn it on.

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
+#include <random>
 
 namespace credit_ledger {
 namespace {
@@ -207,6 +209,100 @@ TEST(SpendableFromLedger, AgreesWithTheFullComputationWhenNothingIsScheduled) {
   w.grants = {Block(1, 10), Block(2, 5, kNow + 1)};
   EXPECT_EQ(SpendableBalance(w, kNow), 10);
   EXPECT_NE(SpendableFromLedger(15, 0), SpendableBalance(w, kNow));
+}
+
+// Consumes planned one after another by ConsumePlanner are exactly what
+// PlanConsume plans on the state the previous ones left: the same draws,
+// repayments, debt, balances, emptied grants and refusals, whatever the
+// wallet (scheduled, lapsed and empty grants, debt, every overdraft policy).
+TEST(ConsumePlanner, EachPlanIsPlanConsumeOnTheStateLeftBefore) {
+  std::mt19937 rng(29);
+  auto draws_equal = [](const std::vector<Draw>& a, const std::vector<Draw>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (a[i].index != b[i].index || a[i].amount != b[i].amount) return false;
+    }
+    return true;
+  };
+  int refused = 0, repaid = 0, emptied = 0;
+  for (int round = 0; round < 3000; ++round) {
+    WalletState w;
+    const int n = static_cast<int>(rng() % 12);
+    for (int i = 0; i < n; ++i) {
+      GrantState g = Block(i + 1, static_cast<std::int64_t>(rng() % 50));
+      g.priority = static_cast<std::int32_t>(rng() % 3);
+      g.promotional = rng() % 2;
+      g.effective_at = kNow - 3 + static_cast<Micros>(rng() % 5);
+      g.expires_at = rng() % 3 ? kNever : kNow - 2 + static_cast<Micros>(rng() % 5);
+      w.grants.push_back(g);
+    }
+    w.debt = rng() % 3 ? 0 : static_cast<std::int64_t>(rng() % 40);
+    const int policy = static_cast<int>(rng() % 3);
+    w.policy.limit = policy == 0 ? std::optional<std::int64_t>(0)
+                     : policy == 1 ? std::optional<std::int64_t>(rng() % 60)
+                                   : std::nullopt;
+    ConsumePlanner planner(w, kNow);
+    WalletState model = w;
+    for (int step = 0; step < 8; ++step) {
+      const std::int64_t amount = static_cast<std::int64_t>(rng() % 40);
+      std::optional<ConsumePlan> expected;
+      std::optional<ErrorCode> expected_error;
+      try {
+        expected = PlanConsume(model, kNow, amount);
+      } catch (const LedgerError& e) {
+        expected_error = e.code();
+      }
+      try {
+        const ConsumePlan got = planner.Plan(amount);
+        ASSERT_TRUE(expected) << "round " << round << " step " << step;
+        EXPECT_TRUE(draws_equal(got.repayments, expected->repayments));
+        EXPECT_TRUE(draws_equal(got.draws, expected->draws));
+        EXPECT_EQ(got.uncovered, expected->uncovered);
+        EXPECT_EQ(got.spendable_before, expected->spendable_before);
+        EXPECT_EQ(got.spendable_after, expected->spendable_after);
+        EXPECT_EQ(got.debt_after, expected->debt_after);
+        EXPECT_EQ(got.emptied, expected->emptied);
+        EXPECT_TRUE(got.remaining_after.empty());
+        repaid += !got.repayments.empty();
+        emptied += !got.emptied.empty();
+        planner.Apply(got);
+        for (std::size_t i = 0; i < model.grants.size(); ++i) {
+          model.grants[i].remaining = expected->remaining_after[i];
+        }
+        model.debt = expected->debt_after;
+      } catch (const LedgerError& e) {
+        ASSERT_TRUE(expected_error) << "round " << round << " step " << step;
+        EXPECT_EQ(e.code(), *expected_error);
+        ++refused;
+      }
+      for (std::size_t i = 0; i < model.grants.size(); ++i) {
+        ASSERT_EQ(planner.state().grants[i].remaining, model.grants[i].remaining);
+      }
+      ASSERT_EQ(planner.state().debt, model.debt);
+    }
+  }
+  // The random wallets reached every case.
+  EXPECT_GT(refused, 100);
+  EXPECT_GT(repaid, 100);
+  EXPECT_GT(emptied, 1000);
+}
+
+// PlanConsume names the grants it empties in the order it drew them,
+// whatever order they were read in (so credits.grant.depleted events come in
+// drawdown order).
+TEST(PlanConsume, NamesTheGrantsItEmptiesInDrawdownOrder) {
+  WalletState w;
+  w.grants = {Block(1, 10), Block(2, 0), Block(3, 5), Block(4, 7)};
+  w.grants[0].priority = 90;  // drawn last
+  w.grants[3].priority = 10;  // drawn first
+  ConsumePlan p = PlanConsume(w, kNow, 13);
+  EXPECT_EQ(p.emptied, (std::vector<std::size_t>{3, 2}));  // not the empty one
+  // A grant partly repaid, then emptied by the consume, is named once.
+  w.debt = 3;
+  p = PlanConsume(w, kNow, 5);
+  EXPECT_EQ(p.emptied, (std::vector<std::size_t>{3}));
+  EXPECT_EQ(p.repayments.back().index, 3u);
+  EXPECT_EQ(p.draws.front().index, 3u);
 }
 
 }  // namespace
