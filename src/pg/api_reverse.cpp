@@ -4,8 +4,8 @@
 // since expired or been voided leaves again at once, in entries of its own.
 #include "amount.hpp"
 #include "args.hpp"
-#include "canonical.hpp"
 #include "error.hpp"
+#include "fingerprint.hpp"
 #include "guard.hpp"
 #include "operations.hpp"
 #include "plan.hpp"
@@ -96,16 +96,9 @@ OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
                       "Correct other operations with credit_adjust() or "
                       "credit_void().");
   }
-  Canonical fingerprint("reverse");
-  fingerprint.Int(a.operation_id);
-  if (a.amount) {
-    fingerprint.Text(NormalizeDecimal(*a.amount));
-  } else {
-    fingerprint.Null();
-  }
-  const OperationRequest request{"reverse", target.customer_id,
-                                 a.idempotency_key,
-                                 fingerprint.Text(a.labels.reason).Hash()};
+  const OperationRequest request{
+      "reverse", target.customer_id, a.idempotency_key,
+      ReverseFingerprint({a.operation_id, ViewOf(a.amount), ViewOf(a.labels.reason)})};
   if (auto op = ledger.FindReplay(request)) return ReplayOutcome(*op);
 
   const Micros now = LedgerNow();

@@ -2,6 +2,7 @@
 
 #include "amount.hpp"
 #include "error.hpp"
+#include "fingerprint.hpp"
 #include "guard.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
@@ -560,7 +561,7 @@ std::optional<StoredOperation> Ledger::FindReplay(
   const Oid index = Guard([] { return RawIndex("operations_key_idx"); });
   const RawKeySpec keys[2] = {
       {1, F_TEXTEQ, TextDatum(request.customer_id)},
-      {2, F_BYTEAEQ, BytesDatum(Sha256Of(*request.idempotency_key))}};
+      {2, F_BYTEAEQ, BytesDatum(KeyHash(*request.idempotency_key))}};
   if (!Guard([&] { return RawFetch(t, index, keys, 2, mode_); })) {
     return std::nullopt;
   }
@@ -590,7 +591,7 @@ std::optional<StoredOperation> Ledger::FindReplay(
 std::optional<std::int64_t> Ledger::InsertOperation(
     const OperationRequest& request, const OperationResult& result) {
   std::optional<Digest> key_hash;
-  if (request.idempotency_key) key_hash = Sha256Of(*request.idempotency_key);
+  if (request.idempotency_key) key_hash = KeyHash(*request.idempotency_key);
   OpenTable* t = Table(TableId::kOperations);
   const std::int64_t id = Guard([] { return RawNextval("operation_id_seq"); });
   RowWriter row(t);

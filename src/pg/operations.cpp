@@ -1,9 +1,9 @@
 #include "operations.hpp"
 
 #include "amount.hpp"
-#include "canonical.hpp"
-#include "validate.hpp"
 #include "error.hpp"
+#include "fingerprint.hpp"
+#include "validate.hpp"
 #include "plan.hpp"
 #include "settings.hpp"
 
@@ -72,15 +72,11 @@ void ValidateConsume(const ConsumeRequest& r, Micros now) {
 }
 
 OperationRequest ConsumeOperation(const ConsumeRequest& r) {
-  return OperationRequest{"consume", r.customer_id, r.idempotency_key,
-                          Canonical("consume")
-                              .Text(r.credit_type)
-                              .Text(NormalizeDecimal(r.amount))
-                              .Text(r.labels.feature)
-                              .Text(r.labels.source_id)
-                              .Int(r.labels.occurred_at)
-                              .Text(r.labels.metadata.text)
-                              .Hash()};
+  return OperationRequest{
+      "consume", r.customer_id, r.idempotency_key,
+      ConsumeFingerprint({r.credit_type, r.amount, ViewOf(r.labels.feature),
+                          ViewOf(r.labels.source_id), r.labels.occurred_at,
+                          ViewOf(r.labels.metadata.text)})};
 }
 
 void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
