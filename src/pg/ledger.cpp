@@ -243,6 +243,19 @@ class RowScope {
   MemoryContext caller_;
 };
 
+// A row's tid as the core's opaque row handle (OpenGrant::row), and back.
+std::uint64_t PackTid(ItemPointerData tid) {
+  return (std::uint64_t{ItemPointerGetBlockNumberNoCheck(&tid)} << 16) |
+         ItemPointerGetOffsetNumberNoCheck(&tid);
+}
+
+ItemPointerData UnpackTid(std::uint64_t row) {
+  ItemPointerData tid;
+  ItemPointerSet(&tid, static_cast<BlockNumber>(row >> 16),
+                 static_cast<OffsetNumber>(row & 0xffff));
+  return tid;
+}
+
 }  // namespace
 
 MemoryContext Ledger::RowMemory() {
@@ -417,7 +430,7 @@ std::vector<OpenGrant> Ledger::ReadOpenGrants(const Wallet& wallet, Micros now) 
   std::vector<OpenGrant> out;
   OpenBlocks(wallet, now, false, [&](const Row& r, ItemPointerData tid) {
     OpenGrant g;
-    g.tid = tid;
+    g.row = PackTid(tid);
     g.state.grant_id = r.Int64(At(t, grants::grant_id));
     g.state.priority = r.Int32(At(t, grants::priority));
     g.state.effective_at = r.Timestamp(At(t, grants::effective_at));
@@ -440,12 +453,12 @@ void Ledger::SaveRemaining(const Wallet& wallet,
     if (!prepared) Guard([&] { RawPrepareWrite(&tables_, t); });
     prepared = true;
     CheckForInterrupts();
-    if (!before[i].tid) {
+    if (!before[i].row) {
       throw LedgerError(ErrorCode::kInternal,
                         "a grant to update was not read from the table");
     }
     RowScope row(RowMemory());
-    HeapTuple old = Guard([&] { return RawFetchVersion(t, *before[i].tid); });
+    HeapTuple old = Guard([&] { return RawFetchVersion(t, UnpackTid(*before[i].row)); });
     RowWriter(t)
         .Units(grants::remaining, remaining_after[i], wallet.scale)
         .Bool(grants::open, remaining_after[i] > 0)
@@ -807,48 +820,6 @@ std::string MoneyValue(std::int64_t units, int scale,
     return DatumGetCString(DirectFunctionCall1(numeric_out, product));
   });
   return text;
-}
-
-WalletState PlannerState(const Wallet& wallet,
-                         const std::vector<OpenGrant>& grants) {
-  WalletState state;
-  state.grants.reserve(grants.size());
-  for (const OpenGrant& g : grants) state.grants.push_back(g.state);
-  state.debt = wallet.debt;
-  state.policy = wallet.policy;
-  state.scale = wallet.scale;
-  return state;
-}
-
-void AddDrawEntries(std::vector<EntryDraft>& drafts,
-                    const std::vector<OpenGrant>& grants,
-                    const std::vector<Draw>& draws, EntryType type) {
-  for (const Draw& d : draws) {
-    const OpenGrant& g = grants[d.index];
-    EntryDraft e;
-    e.type = type;
-    e.amount = -d.amount;
-    e.grant_id = g.state.grant_id;
-    e.promotional = g.state.promotional;
-    e.cost_basis = g.cost_basis;
-    drafts.push_back(std::move(e));
-  }
-}
-
-void AddRepaymentEntries(std::vector<EntryDraft>& drafts,
-                         const std::vector<OpenGrant>& grants,
-                         const std::vector<Draw>& draws) {
-  // The grant is charged first, then the debt cleared: balance_after dips by
-  // the repayment and comes back, and so always stays within the range the
-  // wallet's balance has before and after. Clearing the debt first would
-  // briefly raise it by the repayment, past 10^18 - 1 for a grant that fits.
-  for (const Draw& d : draws) {
-    AddDrawEntries(drafts, grants, {d}, EntryType::kRepayment);
-    EntryDraft settle;
-    settle.type = EntryType::kRepayment;
-    settle.amount = d.amount;
-    drafts.push_back(std::move(settle));
-  }
 }
 
 std::string UnitsArrayText(const std::vector<std::int64_t>& units, int scale) {

@@ -90,20 +90,6 @@ void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
   }
 }
 
-std::vector<EntryDraft> ConsumeDrafts(const std::vector<OpenGrant>& grants,
-                                      const ConsumePlan& plan, EntryType type) {
-  std::vector<EntryDraft> drafts;
-  AddRepaymentEntries(drafts, grants, plan.repayments);
-  AddDrawEntries(drafts, grants, plan.draws, type);
-  if (plan.uncovered > 0) {
-    EntryDraft debt;
-    debt.type = type;
-    debt.amount = -plan.uncovered;
-    drafts.push_back(debt);
-  }
-  return drafts;
-}
-
 void RefuseWithoutWallet(Ledger& ledger, const std::string& customer_id,
                          const std::string& credit_type,
                          const std::string& amount_text) {

@@ -94,11 +94,6 @@ void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
                        const std::vector<std::size_t>& emptied,
                        std::int64_t balance);
 
-// The entries of a consume plan: repayments of earlier debt, the draws from
-// `grants`, then what no grant covered as new debt.
-std::vector<EntryDraft> ConsumeDrafts(const std::vector<OpenGrant>& grants,
-                                      const ConsumePlan& plan, EntryType type);
-
 // The refusal of a consume on a wallet that does not exist: LG001, once the
 // amount has been checked against the credit type (22023 or LG003 first, as
 // for an existing wallet).
