@@ -25,8 +25,8 @@ struct OpenGrant {
   std::optional<std::uint64_t> row;
 };
 
-// A grant's full state, for lifecycle changes (void, expiry, reversal).
-struct GrantRow {
+// What every stored grant row holds, new or read.
+struct GrantTerms {
   std::int64_t grant_id = 0;
   std::int64_t amount = 0;
   std::int64_t remaining = 0;
@@ -34,6 +34,10 @@ struct GrantRow {
   std::int32_t priority = 50;
   std::optional<std::string> cost_basis;
   Micros effective_at = 0;
+};
+
+// A grant's full state, for lifecycle changes (void, expiry, reversal).
+struct GrantRow : GrantTerms {
   Micros expires_at = kNever;
   std::optional<Micros> voided_at;
   std::optional<Micros> expired_at;

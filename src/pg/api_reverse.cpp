@@ -165,7 +165,7 @@ OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
   if (new_block) {
     new_block->reason = a.labels.reason;
     new_block->operation_id = *operation_id;
-    ledger.InsertGrant(wallet, *new_block, now);
+    ledger.InsertGrant(wallet, *new_block, Datum(0), true, now);  // no metadata
   }
   for (const auto& [grant_id, row] : touched) ledger.SaveGrant(wallet, row);
 

@@ -483,7 +483,8 @@ std::int64_t Ledger::Spendable(const Wallet& wallet, Micros now) {
   return SpendableFromLedger(wallet.balance, lapsed);
 }
 
-void Ledger::InsertGrant(Wallet& wallet, const NewGrant& g, Micros now) {
+void Ledger::InsertGrant(Wallet& wallet, const NewGrant& g, Datum metadata,
+                         bool metadata_null, Micros now) {
   if (!wallet.latest_effective_at || g.effective_at > *wallet.latest_effective_at) {
     wallet.latest_effective_at = g.effective_at;
   }
@@ -504,7 +505,7 @@ void Ledger::InsertGrant(Wallet& wallet, const NewGrant& g, Micros now) {
       .Units(grants::voided_amount, 0, wallet.scale)
       .Text(grants::reason, g.reason)
       .Text(grants::source_id, g.source_id)
-      .Jsonb(grants::metadata, g.metadata, g.metadata_null)
+      .Jsonb(grants::metadata, metadata, metadata_null)
       .Text(grants::kind, g.kind)
       .Int64(grants::operation_id, g.operation_id)
       .Timestamp(grants::created_at, now)

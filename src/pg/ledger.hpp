@@ -10,6 +10,7 @@
 #include "drafts.hpp"
 #include "drawdown.hpp"
 #include "entry.hpp"
+#include "grant.hpp"
 #include "plan.hpp"
 #include "postgres.hpp"
 #include "relations.hpp"
@@ -43,24 +44,6 @@ struct Wallet {
   std::optional<Micros> latest_effective_at;
   bool latest_effective_tracked = false;
   HeapTuple tuple = nullptr;             // the locked row, for the update
-};
-
-// A new credit block as stored in credit_ledger.grants.
-struct NewGrant {
-  std::int64_t grant_id = 0;
-  std::int64_t amount = 0;
-  std::int64_t remaining = 0;
-  bool promotional = false;
-  std::int32_t priority = 50;
-  std::optional<std::string> cost_basis;
-  Micros effective_at = 0;
-  std::optional<Micros> expires_at;
-  std::optional<std::string> reason;
-  std::optional<std::string> source_id;
-  Datum metadata = 0;
-  bool metadata_null = true;
-  std::string kind = "grant";  // grant, adjustment or reversal
-  std::int64_t operation_id = 0;
 };
 
 // What one operation asks for, for idempotency.
@@ -178,9 +161,10 @@ class Ledger {
   // otherwise every open block. Call it before writing to the wallet.
   std::int64_t Spendable(const Wallet& wallet, Micros now);
 
-  // Inserts a block, and records its effective_at on the wallet (saved with
-  // the wallet).
-  void InsertGrant(Wallet& wallet, const NewGrant& grant, Micros now);
+  // Inserts a block with its jsonb metadata (passed through), and records
+  // its effective_at on the wallet (saved with the wallet).
+  void InsertGrant(Wallet& wallet, const NewGrant& grant, Datum metadata,
+                   bool metadata_null, Micros now);
   std::int64_t NextGrantId();
 
   // Who owns a grant: (customer_id, credit_type), or LG004.

@@ -6,6 +6,7 @@
 
 #include "args.hpp"
 #include "events.hpp"
+#include "grant.hpp"
 #include "ledger.hpp"
 #include "result.hpp"
 
@@ -32,17 +33,6 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
                           const std::string& credit_type,
                           const std::string& amount_text, EntryType entry_type,
                           const EntryLabels& labels);
-
-// A new credit block; ids, remaining and entries are derived.
-struct BlockSpec {
-  std::string kind = "grant";  // grant or adjustment
-  EntryType opening = EntryType::kGrant;
-  bool promotional = false;
-  std::int32_t priority = 50;
-  std::optional<std::string> cost_basis;
-  std::optional<Micros> effective_at;  // default: now
-  std::optional<Micros> expires_at;
-};
 
 struct BlockOutcome {
   std::int64_t grant_id = 0;
