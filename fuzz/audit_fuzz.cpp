@@ -308,12 +308,9 @@ std::int64_t Delta(FuzzedDataProvider &in) {
   return d == 0 ? 1 : d;
 }
 
-// Alters one stored value of a non-empty healthy wallet.
-void Tamper(FuzzedDataProvider &in, StoredWallet &w) {
-  const std::size_t n = w.entries.size();
-  const std::size_t i = in.ConsumeIntegralInRange<std::size_t>(0, n - 1);
-  EntryRecord &e = w.entries[i];
-  switch (in.ConsumeIntegralInRange<int>(0, 13)) {
+// Alters one field of an entry (alteration k, 0 to 5).
+void AlterEntry(FuzzedDataProvider &in, EntryRecord &e, int k) {
+  switch (k) {
   case 0:
     e.amount += Delta(in);
     break;
@@ -330,9 +327,15 @@ void Tamper(FuzzedDataProvider &in, StoredWallet &w) {
     e.type = e.type == EntryType::kUsage ? EntryType::kAdjustment
                                          : EntryType::kUsage;
     break;
-  case 5:
+  default:
     e.feature = "free";
-    break;
+  }
+}
+
+// Alters entry i's stored hash or place in the chain (alteration k, 6 to 9).
+void AlterChain(FuzzedDataProvider &in, StoredWallet &w, std::size_t i, int k) {
+  const std::size_t n = w.entries.size();
+  switch (k) {
   case 6:
     w.hashes[i][in.ConsumeIntegralInRange<std::size_t>(0, 31)] ^= 1;
     break;
@@ -341,13 +344,13 @@ void Tamper(FuzzedDataProvider &in, StoredWallet &w) {
     w.hashes.erase(w.hashes.begin() + static_cast<std::ptrdiff_t>(i));
     break;
   case 8: {
-    const EntryRecord copy = e;
+    const EntryRecord copy = w.entries[i];
     const Digest hash = w.hashes[i];
     w.entries.insert(w.entries.begin() + static_cast<std::ptrdiff_t>(i), copy);
     w.hashes.insert(w.hashes.begin() + static_cast<std::ptrdiff_t>(i), hash);
     break;
   }
-  case 9:
+  default:
     if (n < 2) {
       w.wallet.last_seq += 1;
     } else {
@@ -355,7 +358,12 @@ void Tamper(FuzzedDataProvider &in, StoredWallet &w) {
       std::swap(w.entries[i], w.entries[j]);
       std::swap(w.hashes[i], w.hashes[j]);
     }
-    break;
+  }
+}
+
+// Alters a cached wallet or grant value (alteration k, 10 to 13).
+void AlterCache(FuzzedDataProvider &in, StoredWallet &w, int k) {
+  switch (k) {
   case 10:
     w.wallet.balance += Delta(in);
     break;
@@ -378,6 +386,20 @@ void Tamper(FuzzedDataProvider &in, StoredWallet &w) {
       g.remaining += Delta(in);
     }
   }
+  }
+}
+
+// Alters one stored value of a non-empty healthy wallet.
+void Tamper(FuzzedDataProvider &in, StoredWallet &w) {
+  const std::size_t i =
+      in.ConsumeIntegralInRange<std::size_t>(0, w.entries.size() - 1);
+  const int k = in.ConsumeIntegralInRange<int>(0, 13);
+  if (k <= 5) {
+    AlterEntry(in, w.entries[i], k);
+  } else if (k <= 9) {
+    AlterChain(in, w, i, k);
+  } else {
+    AlterCache(in, w, k);
   }
 }
 
