@@ -2,6 +2,7 @@
 
 #include "amount.hpp"
 #include "canonical.hpp"
+#include "error.hpp"
 #include "cpp_only.hpp"  // last: fails if a PostgreSQL header came before
 
 namespace credit_ledger {
@@ -56,6 +57,20 @@ Digest ReverseFingerprint(const ReverseFingerprintInput& r) {
     c.Null();
   }
   return Add(c, r.reason).Hash();
+}
+
+void CheckSameRequest(const std::string& stored_type,
+                      const std::optional<Digest>& stored_hash,
+                      std::int64_t stored_id, const std::string& type,
+                      const Digest& request_hash, const std::string& customer_id) {
+  if (stored_type == type && stored_hash == request_hash) return;
+  throw LedgerError(
+      ErrorCode::kIdempotencyMismatch,
+      "idempotency key was already used with different parameters",
+      "The key was first used by " + stored_type + " operation " +
+          std::to_string(stored_id) + " of customer \"" + customer_id + "\".",
+      "Use a new key for a new request; retry a request with exactly the "
+      "parameters it was first sent with.");
 }
 
 }  // namespace credit_ledger

@@ -70,4 +70,12 @@ inline Digest KeyHash(std::string_view idempotency_key) {
   return Sha256Of(idempotency_key);
 }
 
+// A retry must repeat its request: LG002 unless the operation stored under
+// the key (`stored_type`, `stored_hash`, `stored_id`) was made by the same
+// operation type with the same fingerprint.
+void CheckSameRequest(const std::string& stored_type,
+                      const std::optional<Digest>& stored_hash,
+                      std::int64_t stored_id, const std::string& type,
+                      const Digest& request_hash, const std::string& customer_id);
+
 }  // namespace credit_ledger

@@ -588,17 +588,9 @@ std::optional<StoredOperation> Ledger::FindReplay(
   op.amount = r.NumericText(At(t, operations::amount));
   op.balance = r.NumericText(At(t, operations::balance));
   op.grant_id = r.OptInt64(At(t, operations::grant_id));
-  if (op.operation_type != request.operation_type ||
-      op.request_hash != request.request_hash) {
-    throw LedgerError(
-        ErrorCode::kIdempotencyMismatch,
-        "idempotency key was already used with different parameters",
-        "The key was first used by " + op.operation_type + " operation " +
-            std::to_string(op.operation_id) + " of customer \"" +
-            request.customer_id + "\".",
-        "Use a new key for a new request; retry a request with exactly the "
-        "parameters it was first sent with.");
-  }
+  CheckSameRequest(op.operation_type, op.request_hash, op.operation_id,
+                   request.operation_type, request.request_hash,
+                   request.customer_id);
   return op;
 }
 

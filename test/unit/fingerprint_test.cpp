@@ -2,6 +2,7 @@
 // ledger stores forever (operations.request_hash / key_hash). Each expected
 // digest is the one test/expected/27_stored_formats.out shows for the same
 // request, as 1.1 stored it: the SQL call is quoted above each vector.
+#include "error.hpp"
 #include "fingerprint.hpp"
 
 #include <gtest/gtest.h>
@@ -97,6 +98,20 @@ TEST(Fingerprint, EveryFieldCounts) {
   EXPECT_NE(ReverseFingerprint({4, {}, {}}), ReverseFingerprint({4, "0", {}}));
   EXPECT_NE(ConsumeFingerprint({"usd", "1", {}, {}, {}, {}}),
             ConsumeFingerprint({"usd", "1", "", {}, {}, {}}));
+}
+
+TEST(Fingerprint, ARetryMustRepeatItsRequest) {
+  const Digest h = ConsumeFingerprint({"usd", "1", {}, {}, {}, {}});
+  EXPECT_NO_THROW(CheckSameRequest("consume", h, 5, "consume", h, "acme"));
+  EXPECT_THROW(CheckSameRequest("consume", std::nullopt, 5, "consume", h, "acme"),
+               LedgerError);
+  try {
+    CheckSameRequest("grant", h, 5, "consume", h, "acme");
+    ADD_FAILURE();
+  } catch (const LedgerError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIdempotencyMismatch);
+    EXPECT_EQ(e.detail(), "The key was first used by grant operation 5 of customer \"acme\".");
+  }
 }
 
 TEST(Fingerprint, RejectsMalformedAmounts) {
