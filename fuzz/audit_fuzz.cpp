@@ -2,9 +2,10 @@
 // (src/core/audit.hpp).
 //
 // Two modes, chosen by the first decoded value:
-//  - healthy: a wallet history is written the way the glue writes it (grants
-//    that repay debt, consumes planned by PlanConsume with their debt usage,
-//    expirations, voids, reversals of usage), chained with ChainHash. The
+//  - healthy: a wallet history is written the way the glue writes it, by the
+//    shipped planners (grants that repay debt, consumes with their debt
+//    usage, expirations, voids, reversals onto live, lapsed or voided grants
+//    and onto debt), chained with ChainHash. The
 //    auditor must find nothing; then one stored value is altered (an entry
 //    field, a stored hash, an entry dropped, duplicated or moved, a cached
 //    wallet or grant value) and the auditor must report at least one problem.
@@ -15,10 +16,14 @@
 //    detail sentence.
 #include "amount.hpp"
 #include "audit.hpp"
+#include "drafts.hpp"
 #include "entry.hpp"
 #include "error.hpp"
 #include "fuzz_check.hpp"
+#include "grant.hpp"
+#include "lifecycle.hpp"
 #include "plan.hpp"
+#include "reversal.hpp"
 
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -80,123 +85,132 @@ std::vector<Problem> Audit(const StoredWallet &w) {
   return problems;
 }
 
-// Writes a healthy history the way src/pg writes one.
+// Writes a healthy history the way src/pg writes one: each operation reads
+// the wallet's rows, asks the shipped core planner (PlanBlock, PlanConsume
+// with ConsumeDrafts, ExpirationDraft, PlanVoid, PlanReversal with
+// PlanReverse) and stores exactly what it returns, numbering the entries as
+// Ledger::AppendEntries does.
 class Writer {
 public:
   explicit Writer(int scale) { stored_.scale = scale; }
 
-  // credit_grant: the grant entry, then debt repaid from what is spendable.
-  // Returns false when the glue would have refused it (nothing is written).
-  bool Grant(std::int64_t amount, bool promotional, std::int32_t priority) {
-    if (amount > kMaxUnits - std::max<std::int64_t>(balance_, 0))
-      return false;
-    GrantState g;
-    g.grant_id = static_cast<std::int64_t>(stored_.grants.size()) + 1;
-    g.priority = priority;
-    g.promotional = promotional;
-    g.remaining = amount;
-    open_.push_back(g);
-    ConsumePlan plan;
+  // credit_grant. A 22003 (balance out of range) throws.
+  void Grant(std::int64_t amount, bool promotional, std::int32_t priority) {
+    BlockSpec spec;
+    spec.promotional = promotional;
+    spec.priority = priority;
+    BlockInput in;
+    in.debt = debt_;
+    in.scale = stored_.scale;
+    in.now = kNow;
     if (debt_ > 0) {
-      try {
-        plan = PlanConsume(State(), kNow, 0);
-      } catch (const LedgerError &e) {
-        CL_FUZZ_CHECK(e.code() == ErrorCode::kOutOfRange);
-        open_.pop_back();
-        return false;
-      }
+      in.open = Open();
+    } else {
+      in.spendable_before = Spendable();
     }
+    const BlockPlan plan = PlanBlock(in, spec, amount, NextGrantId(), {}, {});
     const std::int64_t op = ++last_operation_;
-    stored_.grants.push_back(AuditGrant{g.grant_id, amount, amount});
-    Append(EntryType::kGrant, amount, g.grant_id, op);
-    if (debt_ > 0) {
-      Repay(plan, op);
-      Settle(plan);
-    }
-    return true;
+    rows_.push_back(RowOf(plan.grant));
+    SaveRemaining(in.open, plan.OpenRemainingAfter());
+    Append(plan.drafts, op);
   }
 
-  // credit_consume: repayment, usage per grant drawn, usage for the debt.
-  // Returns false when the policy refused it (nothing is written).
+  // credit_consume. Returns false when the policy refused it.
   bool Consume(std::int64_t amount, std::optional<std::int64_t> limit) {
-    WalletState state = State();
-    state.policy.limit = limit;
+    const std::vector<OpenGrant> open = Open();
+    OverdraftPolicy policy;
+    policy.limit = limit;
     ConsumePlan plan;
     try {
-      plan = PlanConsume(state, kNow, amount);
+      plan = PlanConsume(PlannerState(open, debt_, policy, stored_.scale),
+                         kNow, amount);
     } catch (const LedgerError &e) {
       CL_FUZZ_CHECK(e.code() == ErrorCode::kInsufficientCredits ||
                     e.code() == ErrorCode::kOutOfRange);
       return false;
     }
+    const std::vector<EntryDraft> drafts =
+        ConsumeDrafts(open, plan, EntryType::kUsage);
     const std::int64_t op = ++last_operation_;
-    Repay(plan, op);
-    Usage usage{op, {}};
-    for (const Draw &d : plan.draws) {
-      Append(EntryType::kUsage, -d.amount, open_[d.index].grant_id, op);
-      usage.drawn.emplace_back(open_[d.index].grant_id, d.amount);
+    SaveRemaining(open, plan.remaining_after);
+    Append(drafts, op);
+    Usage usage;
+    for (const EntryDraft &d : drafts) {
+      if (d.type == EntryType::kUsage)
+        usage.portions.push_back(UsagePortion{d.grant_id, -d.amount});
     }
-    if (plan.uncovered > 0) {
-      Append(EntryType::kUsage, -plan.uncovered, std::nullopt, op);
-    }
-    Settle(plan);
     usages_.push_back(std::move(usage));
     return true;
   }
 
-  // credit_expire or credit_void of the open grant at `which`.
+  // The expiration sweep or credit_void of one of the open grants.
   void Close(std::size_t which, EntryType type) {
-    if (open_.empty())
+    const std::vector<OpenGrant> open = Open();
+    if (open.empty())
       return;
-    GrantState &g = open_[which % open_.size()];
-    if (g.remaining == 0)
-      return; // nothing lapses; the sweep skips it
-    Append(type, -g.remaining, g.grant_id, ++last_operation_);
-    AuditGrant &stored = Stored(g.grant_id);
-    (type == EntryType::kExpiration ? stored.expired_amount
-                                    : stored.voided_amount) += g.remaining;
+    GrantRow &g = rows_[*open[which % open.size()].row];
+    const std::int64_t op = ++last_operation_;
+    if (type == EntryType::kVoid) {
+      const VoidPlan plan = PlanVoid(g, Spendable(), kNow);
+      g = plan.grant;
+      Append(plan.drafts, op);
+      return;
+    }
+    g.expires_at = kNow - 1; // it lapsed; the sweep found it
+    const EntryDraft draft = ExpirationDraft(g);
+    g.expired_amount += g.remaining; // the sweep's UPDATE
     g.remaining = 0;
-    Remaining(g.grant_id) = 0;
-    if (type == EntryType::kExpiration)
-      expired_.insert(g.grant_id);
-    open_.erase(open_.begin() +
-                static_cast<std::ptrdiff_t>(which % open_.size()));
+    g.expired_at = kNow;
+    Append({draft}, op);
   }
 
-  // credit_reverse of part of a usage drawn from a grant that was not
-  // voided; restored credit of an expired grant lapses at once.
+  // credit_reverse of up to `amount` of a consume.
   void Reverse(std::size_t which, std::int64_t amount) {
     if (usages_.empty())
       return;
     Usage &u = usages_[which % usages_.size()];
-    if (u.drawn.empty())
+    std::int64_t consumed = 0;
+    for (const UsagePortion &p : u.portions)
+      consumed += p.amount;
+    if (consumed - u.reversed <= 0)
       return;
-    const std::int64_t grant_id = u.drawn[which % u.drawn.size()].first;
-    std::int64_t &left = u.drawn[which % u.drawn.size()].second;
-    const bool expired = expired_.count(grant_id) == 1;
-    auto open =
-        std::find_if(open_.begin(), open_.end(), [&](const GrantState &g) {
-          return g.grant_id == grant_id;
-        });
-    if (!expired && open == open_.end())
-      return; // voided
-    amount = std::min(amount, left);
-    if (amount <= 0 || amount > kMaxUnits - balance_)
-      return;
-    left -= amount;
-    const std::int64_t op = ++last_operation_;
-    Append(EntryType::kReversal, amount, grant_id, op);
-    if (expired) {
-      Append(EntryType::kExpiration, -amount, grant_id, op);
-      Stored(grant_id).expired_amount += amount;
-    } else {
-      open->remaining += amount;
-      Remaining(grant_id) += amount;
+    ReversalInput in;
+    in.restorations =
+        PlanReversal(u.portions, u.reversed,
+                     std::min(amount, consumed - u.reversed), stored_.scale);
+    for (const Restoration &r : in.restorations) {
+      if (r.grant_id)
+        in.restored.emplace(*r.grant_id, rows_[Index(*r.grant_id)]);
     }
+    if (ReversalBlockCredits(in.restorations, debt_) > 0)
+      in.new_block_id = NextGrantId();
+    in.open = Open();
+    in.debt = debt_;
+    in.scale = stored_.scale;
+    in.now = kNow;
+    const ReversalPlan plan = PlanReverse(in);
+    const std::int64_t op = ++last_operation_;
+    SaveRemaining(plan.others, plan.others_after);
+    if (plan.new_block)
+      rows_.push_back(RowOf(*plan.new_block));
+    for (const auto &[grant_id, row] : plan.restored)
+      rows_[Index(grant_id)] = row;
+    Append(plan.drafts, op);
+    u.reversed += plan.amount;
   }
 
   // The stored rows, with the wallet's cached totals.
   StoredWallet Finish() {
+    stored_.grants.clear();
+    for (const GrantRow &g : rows_) {
+      stored_.grants.push_back(AuditGrant{g.grant_id, g.amount, g.remaining,
+                                          g.expired_amount, g.voided_amount,
+                                          g.effective_at});
+      if (!stored_.wallet.latest_effective_at ||
+          g.effective_at > *stored_.wallet.latest_effective_at)
+        stored_.wallet.latest_effective_at = g.effective_at;
+    }
+    stored_.wallet.tracks_latest_effective = true;
     stored_.wallet.balance = balance_;
     stored_.wallet.debt = debt_;
     stored_.wallet.last_seq = static_cast<std::int64_t>(stored_.entries.size());
@@ -205,73 +219,84 @@ public:
     return stored_;
   }
 
-  std::int64_t balance() const { return balance_; }
   std::int64_t debt() const { return debt_; }
 
 private:
   struct Usage {
-    std::int64_t operation_id;
-    std::vector<std::pair<std::int64_t, std::int64_t>> drawn; // grant, left
+    std::vector<UsagePortion> portions; // its usage entries, seq order
+    std::int64_t reversed = 0;
   };
 
-  WalletState State() const {
-    WalletState state;
-    state.grants = open_;
-    state.debt = debt_;
-    state.policy.limit.reset();
-    state.scale = stored_.scale;
-    return state;
+  std::int64_t NextGrantId() const {
+    return static_cast<std::int64_t>(rows_.size()) + 1;
+  }
+  static std::size_t Index(std::int64_t grant_id) {
+    return static_cast<std::size_t>(grant_id - 1);
   }
 
-  AuditGrant &Stored(std::int64_t grant_id) {
-    return stored_.grants[static_cast<std::size_t>(grant_id - 1)];
-  }
-  std::int64_t &Remaining(std::int64_t grant_id) {
-    return Stored(grant_id).remaining;
+  static GrantRow RowOf(const NewGrant &g) {
+    GrantRow row;
+    static_cast<GrantTerms &>(row) = g;
+    row.expires_at = g.expires_at.value_or(kNever);
+    return row;
   }
 
-  // The grant is charged first, then the debt cleared (as src/pg does).
-  void Repay(const ConsumePlan &plan, std::int64_t op) {
-    for (const Draw &d : plan.repayments) {
-      Append(EntryType::kRepayment, -d.amount, open_[d.index].grant_id, op);
-      Append(EntryType::kRepayment, d.amount, std::nullopt, op);
+  // What Ledger::ReadOpenGrants reads: grants holding credits that are
+  // neither voided nor expired (row: the index into rows_).
+  std::vector<OpenGrant> Open() const {
+    std::vector<OpenGrant> open;
+    for (std::size_t i = 0; i < rows_.size(); ++i) {
+      if (rows_[i].remaining == 0 || rows_[i].Lapsed(kNow))
+        continue;
+      OpenGrant g = rows_[i].AsOpen();
+      g.row = i;
+      open.push_back(std::move(g));
     }
+    return open;
   }
 
-  // Takes the plan's remaining_after and debt_after as the new state.
-  void Settle(const ConsumePlan &plan) {
-    for (std::size_t i = 0; i < open_.size(); ++i) {
-      open_[i].remaining = plan.remaining_after[i];
-      Remaining(open_[i].grant_id) = plan.remaining_after[i];
+  std::int64_t Spendable() const {
+    return SpendableBalance(
+        PlannerState(Open(), debt_, OverdraftPolicy{}, stored_.scale), kNow);
+  }
+
+  // Ledger::SaveRemaining.
+  void SaveRemaining(const std::vector<OpenGrant> &before,
+                     const std::vector<std::int64_t> &after) {
+    for (std::size_t i = 0; i < before.size(); ++i)
+      rows_[*before[i].row].remaining = after[i];
+  }
+
+  // Ledger::AppendEntries (the value column aside, which the auditor does
+  // not read).
+  void Append(const std::vector<EntryDraft> &drafts, std::int64_t op) {
+    for (const EntryDraft &d : drafts) {
+      EntryRecord e;
+      e.wallet_id = 7;
+      e.seq = static_cast<std::int64_t>(stored_.entries.size()) + 1;
+      e.type = d.type;
+      e.amount = d.amount;
+      e.balance_after = AddUnits(balance_, d.amount);
+      e.grant_id = d.grant_id;
+      e.operation_id = op;
+      e.promotional = d.promotional;
+      e.customer_id = "acme";
+      e.credit_type = "usd";
+      e.occurred_at = d.occurred_at.value_or(kNow);
+      e.created_at = kNow;
+      if (!d.grant_id)
+        debt_ = SubUnits(debt_, d.amount, "debt");
+      balance_ = e.balance_after;
+      const Digest previous =
+          stored_.hashes.empty() ? kGenesisHash : stored_.hashes.back();
+      stored_.hashes.push_back(ChainHash(previous, e));
+      stored_.entries.push_back(std::move(e));
     }
-    debt_ = plan.debt_after;
-  }
-
-  void Append(EntryType type, std::int64_t amount,
-              std::optional<std::int64_t> grant_id, std::int64_t op) {
-    EntryRecord e;
-    e.wallet_id = 7;
-    e.seq = static_cast<std::int64_t>(stored_.entries.size()) + 1;
-    e.type = type;
-    e.amount = amount;
-    balance_ = AddUnits(balance_, amount);
-    e.balance_after = balance_;
-    e.grant_id = grant_id;
-    e.operation_id = op;
-    e.customer_id = "acme";
-    e.credit_type = "usd";
-    e.occurred_at = kNow;
-    e.created_at = kNow;
-    const Digest previous =
-        stored_.hashes.empty() ? kGenesisHash : stored_.hashes.back();
-    stored_.hashes.push_back(ChainHash(previous, e));
-    stored_.entries.push_back(std::move(e));
   }
 
   StoredWallet stored_;
-  std::vector<GrantState> open_;
+  std::vector<GrantRow> rows_; // index: grant_id - 1
   std::vector<Usage> usages_;
-  std::set<std::int64_t> expired_;
   std::int64_t balance_ = 0;
   std::int64_t debt_ = 0;
   std::int64_t last_operation_ = 0;
@@ -283,12 +308,9 @@ std::int64_t Delta(FuzzedDataProvider &in) {
   return d == 0 ? 1 : d;
 }
 
-// Alters one stored value of a non-empty healthy wallet.
-void Tamper(FuzzedDataProvider &in, StoredWallet &w) {
-  const std::size_t n = w.entries.size();
-  const std::size_t i = in.ConsumeIntegralInRange<std::size_t>(0, n - 1);
-  EntryRecord &e = w.entries[i];
-  switch (in.ConsumeIntegralInRange<int>(0, 13)) {
+// Alters one field of an entry (alteration k, 0 to 5).
+void AlterEntry(FuzzedDataProvider &in, EntryRecord &e, int k) {
+  switch (k) {
   case 0:
     e.amount += Delta(in);
     break;
@@ -305,9 +327,15 @@ void Tamper(FuzzedDataProvider &in, StoredWallet &w) {
     e.type = e.type == EntryType::kUsage ? EntryType::kAdjustment
                                          : EntryType::kUsage;
     break;
-  case 5:
+  default:
     e.feature = "free";
-    break;
+  }
+}
+
+// Alters entry i's stored hash or place in the chain (alteration k, 6 to 9).
+void AlterChain(FuzzedDataProvider &in, StoredWallet &w, std::size_t i, int k) {
+  const std::size_t n = w.entries.size();
+  switch (k) {
   case 6:
     w.hashes[i][in.ConsumeIntegralInRange<std::size_t>(0, 31)] ^= 1;
     break;
@@ -316,13 +344,13 @@ void Tamper(FuzzedDataProvider &in, StoredWallet &w) {
     w.hashes.erase(w.hashes.begin() + static_cast<std::ptrdiff_t>(i));
     break;
   case 8: {
-    const EntryRecord copy = e;
+    const EntryRecord copy = w.entries[i];
     const Digest hash = w.hashes[i];
     w.entries.insert(w.entries.begin() + static_cast<std::ptrdiff_t>(i), copy);
     w.hashes.insert(w.hashes.begin() + static_cast<std::ptrdiff_t>(i), hash);
     break;
   }
-  case 9:
+  default:
     if (n < 2) {
       w.wallet.last_seq += 1;
     } else {
@@ -330,7 +358,12 @@ void Tamper(FuzzedDataProvider &in, StoredWallet &w) {
       std::swap(w.entries[i], w.entries[j]);
       std::swap(w.hashes[i], w.hashes[j]);
     }
-    break;
+  }
+}
+
+// Alters a cached wallet or grant value (alteration k, 10 to 13).
+void AlterCache(FuzzedDataProvider &in, StoredWallet &w, int k) {
+  switch (k) {
   case 10:
     w.wallet.balance += Delta(in);
     break;
@@ -356,7 +389,23 @@ void Tamper(FuzzedDataProvider &in, StoredWallet &w) {
   }
 }
 
-// Healthy history: clean audit; one alteration: at least one problem.
+// Alters one stored value of a non-empty healthy wallet.
+void Tamper(FuzzedDataProvider &in, StoredWallet &w) {
+  const std::size_t i =
+      in.ConsumeIntegralInRange<std::size_t>(0, w.entries.size() - 1);
+  const int k = in.ConsumeIntegralInRange<int>(0, 13);
+  if (k <= 5) {
+    AlterEntry(in, w.entries[i], k);
+  } else if (k <= 9) {
+    AlterChain(in, w, i, k);
+  } else {
+    AlterCache(in, w, k);
+  }
+}
+
+// Healthy history: clean audit; one alteration: at least one problem. An
+// operation the glue would fail (22003 out of range, LG006 for a reversal)
+// rolls back whole.
 void CheckHealthy(FuzzedDataProvider &in) {
   Writer writer(in.ConsumeIntegralInRange<int>(0, kMaxScale));
   const int ops = in.ConsumeIntegralInRange<int>(1, 40);
@@ -370,7 +419,6 @@ void CheckHealthy(FuzzedDataProvider &in) {
     if (in.ConsumeBool())
       limit = in.ConsumeIntegralInRange<std::int64_t>(0, 50);
     const std::uint8_t which = in.ConsumeIntegral<std::uint8_t>();
-    // An operation the glue would fail with 22003 rolls back whole.
     const Writer before = writer;
     try {
       switch (kind) {

@@ -306,14 +306,8 @@ void CheckBalances(const WalletState &w, Micros now) {
   CL_FUZZ_CHECK(SpendableBalance(w, now) == total - w.debt);
 }
 
-} // namespace
-} // namespace credit_ledger::fuzz
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
-                                      std::size_t size) {
-  using namespace credit_ledger;
-  using namespace credit_ledger::fuzz;
-  FuzzedDataProvider in(data, size);
+// A wallet's scale, debt and overdraft policy; its grants come later.
+WalletState PickWallet(FuzzedDataProvider &in) {
   WalletState w;
   w.scale = in.ConsumeIntegralInRange<int>(0, kMaxScale);
   w.debt = in.ConsumeBool() ? 0 : PickUnits(in);
@@ -327,6 +321,52 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
   default:
     w.policy.limit = PickUnits(in);
   }
+  return w;
+}
+
+// ConsumePlanner (the batch's planner) plans the same, or refuses the same.
+void CheckPlannerAgrees(const WalletState &w, Micros now, std::int64_t amount) {
+  std::optional<ConsumePlan> direct;
+  std::optional<ErrorCode> direct_error;
+  try {
+    direct = PlanConsume(w, now, amount);
+  } catch (const LedgerError &e) {
+    direct_error = e.code();
+  }
+  try {
+    ConsumePlanner planner(w, now);
+    const ConsumePlan p = planner.Plan(amount);
+    CL_FUZZ_CHECK(direct.has_value());
+    CL_FUZZ_CHECK(p.draws.size() == direct->draws.size());
+    for (std::size_t i = 0; i < p.draws.size(); ++i) {
+      CL_FUZZ_CHECK(p.draws[i].index == direct->draws[i].index &&
+                    p.draws[i].amount == direct->draws[i].amount);
+    }
+    CL_FUZZ_CHECK(p.repayments.size() == direct->repayments.size());
+    CL_FUZZ_CHECK(p.uncovered == direct->uncovered &&
+                  p.debt_after == direct->debt_after &&
+                  p.spendable_before == direct->spendable_before &&
+                  p.spendable_after == direct->spendable_after &&
+                  p.emptied == direct->emptied);
+    planner.Apply(p);
+    for (std::size_t i = 0; i < w.grants.size(); ++i) {
+      CL_FUZZ_CHECK(planner.state().grants[i].remaining ==
+                    direct->remaining_after[i]);
+    }
+  } catch (const LedgerError &e) {
+    CL_FUZZ_CHECK(direct_error.has_value() && e.code() == *direct_error);
+  }
+}
+
+} // namespace
+} // namespace credit_ledger::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
+                                      std::size_t size) {
+  using namespace credit_ledger;
+  using namespace credit_ledger::fuzz;
+  FuzzedDataProvider in(data, size);
+  WalletState w = PickWallet(in);
   const Micros now = in.ConsumeIntegralInRange<int>(0, 15) == 0
                          ? PickInstant(in)
                          : kNow + in.ConsumeIntegralInRange<Micros>(-2, 2);
@@ -360,36 +400,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
   }
   CL_FUZZ_CHECK(CheckPlanConsume(shuffled, now, amount) == by_id);
 
-  // ConsumePlanner (the batch's planner) plans the same, or refuses the same.
-  std::optional<ConsumePlan> direct;
-  std::optional<ErrorCode> direct_error;
-  try {
-    direct = PlanConsume(w, now, amount);
-  } catch (const LedgerError &e) {
-    direct_error = e.code();
-  }
-  try {
-    ConsumePlanner planner(w, now);
-    const ConsumePlan p = planner.Plan(amount);
-    CL_FUZZ_CHECK(direct.has_value());
-    CL_FUZZ_CHECK(p.draws.size() == direct->draws.size());
-    for (std::size_t i = 0; i < p.draws.size(); ++i) {
-      CL_FUZZ_CHECK(p.draws[i].index == direct->draws[i].index &&
-                    p.draws[i].amount == direct->draws[i].amount);
-    }
-    CL_FUZZ_CHECK(p.repayments.size() == direct->repayments.size());
-    CL_FUZZ_CHECK(p.uncovered == direct->uncovered &&
-                  p.debt_after == direct->debt_after &&
-                  p.spendable_before == direct->spendable_before &&
-                  p.spendable_after == direct->spendable_after &&
-                  p.emptied == direct->emptied);
-    planner.Apply(p);
-    for (std::size_t i = 0; i < w.grants.size(); ++i) {
-      CL_FUZZ_CHECK(planner.state().grants[i].remaining ==
-                    direct->remaining_after[i]);
-    }
-  } catch (const LedgerError &e) {
-    CL_FUZZ_CHECK(direct_error.has_value() && e.code() == *direct_error);
-  }
+  CheckPlannerAgrees(w, now, amount);
   return 0;
 }

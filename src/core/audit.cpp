@@ -164,6 +164,13 @@ void WalletAuditor::AddToGrant(const EntryRecord& e, Tally& t) {
 }
 
 std::vector<Problem> WalletAuditor::Finish(const AuditWallet& w) {
+  CheckTotals(w);
+  if (w.tracks_latest_effective) CheckLatestEffective(w);
+  for (const auto& [grant_id, tally] : grants_) CheckGrant(grant_id, tally);
+  return std::move(problems_);
+}
+
+void WalletAuditor::CheckTotals(const AuditWallet& w) {
   if (w.last_seq != last_seq_) {
     Report("seq_mismatch", "The wallet's last seq is " +
                                std::to_string(w.last_seq) +
@@ -185,73 +192,71 @@ std::vector<Problem> WalletAuditor::Finish(const AuditWallet& w) {
                                 " but its debt entries sum to " +
                                 Units(entries_debt) + ".");
   }
-  // The balance shortcut trusts latest_effective_at to bound every block's
-  // start: a block starting later could be counted before it starts.
-  if (w.tracks_latest_effective) {
-    for (const auto& id_and_tally : grants_) {
-      const AuditGrant& g = id_and_tally.second.grant;
-      if (!w.latest_effective_at || g.effective_at > *w.latest_effective_at) {
-        Report("latest_effective_behind",
-               "Grant " + std::to_string(g.grant_id) + " starts at " +
-                   FormatTimestampUtc(g.effective_at) +
-                   ", after the wallet's latest_effective_at (" +
-                   (w.latest_effective_at ? FormatTimestampUtc(*w.latest_effective_at)
-                                          : std::string("none")) +
-                   ").");
-      }
-    }
-  }
-  // Not a structured binding: C++17 lets no lambda capture one, and clang
-  // (the fuzz build) enforces that.
+}
+
+// The balance shortcut trusts latest_effective_at to bound every block's
+// start: a block starting later could be counted before it starts.
+void WalletAuditor::CheckLatestEffective(const AuditWallet& w) {
   for (const auto& id_and_tally : grants_) {
-    const Tally& t = id_and_tally.second;
-    const std::string grant = "Grant " + std::to_string(id_and_tally.first);
-    if (!t.opened) {
-      Report("grant_entry_mismatch", grant + " has no entries.");
-    } else if (t.opening_amount != t.grant.amount) {
-      Report("grant_entry_mismatch", grant + " opens with " +
-                                         Units(t.opening_amount) +
-                                         " but its amount is " +
-                                         Units(t.grant.amount) + ".");
-    }
-    if (t.extra_grant_entries > 0) {
-      Report("grant_entry_mismatch",
-             grant + " has " + std::to_string(t.extra_grant_entries + 1) +
-                 " grant entries; a block has exactly one.");
-    }
-    if (t.expired != t.grant.expired_amount || t.voided != t.grant.voided_amount) {
-      Report("lapsed_mismatch",
-             grant + " records " + Units(t.grant.expired_amount) +
-                 " expired and " + Units(t.grant.voided_amount) +
-                 " voided, but its entries say " + Units(t.expired) + " and " +
-                 Units(t.voided) + ".");
-    }
-    if (t.grant.remaining != t.sum) {
-      Report("remaining_mismatch", grant + " has " + Units(t.grant.remaining) +
-                                       " remaining but its entries sum to " +
-                                       Units(t.sum) + ".");
-    }
-    if (t.grant.remaining < 0 || t.grant.remaining > t.grant.amount) {
-      Report("remaining_out_of_range", grant + " has " +
-                                           Units(t.grant.remaining) +
-                                           " remaining of " +
-                                           Units(t.grant.amount) + ".");
-    }
-    // Restored credit that lapses at once is written by the reversal itself;
-    // any other expiration or void of a grant may happen only once.
-    auto count_lifecycle = [&](const std::vector<std::int64_t>& ops) {
-      int n = 0;
-      for (std::int64_t op : ops) n += t.reversal_operations.count(op) == 0;
-      return n;
-    };
-    if (count_lifecycle(t.expiration_operations) > 1) {
-      Report("expired_twice", grant + " was expired more than once.");
-    }
-    if (count_lifecycle(t.void_operations) > 1) {
-      Report("voided_twice", grant + " was voided more than once.");
+    const AuditGrant& g = id_and_tally.second.grant;
+    if (!w.latest_effective_at || g.effective_at > *w.latest_effective_at) {
+      Report("latest_effective_behind",
+             "Grant " + std::to_string(g.grant_id) + " starts at " +
+                 FormatTimestampUtc(g.effective_at) +
+                 ", after the wallet's latest_effective_at (" +
+                 (w.latest_effective_at ? FormatTimestampUtc(*w.latest_effective_at)
+                                        : std::string("none")) +
+                 ").");
     }
   }
-  return std::move(problems_);
+}
+
+void WalletAuditor::CheckGrant(std::int64_t grant_id, const Tally& t) {
+  const std::string grant = "Grant " + std::to_string(grant_id);
+  if (!t.opened) {
+    Report("grant_entry_mismatch", grant + " has no entries.");
+  } else if (t.opening_amount != t.grant.amount) {
+    Report("grant_entry_mismatch", grant + " opens with " +
+                                       Units(t.opening_amount) +
+                                       " but its amount is " +
+                                       Units(t.grant.amount) + ".");
+  }
+  if (t.extra_grant_entries > 0) {
+    Report("grant_entry_mismatch",
+           grant + " has " + std::to_string(t.extra_grant_entries + 1) +
+               " grant entries; a block has exactly one.");
+  }
+  if (t.expired != t.grant.expired_amount || t.voided != t.grant.voided_amount) {
+    Report("lapsed_mismatch",
+           grant + " records " + Units(t.grant.expired_amount) +
+               " expired and " + Units(t.grant.voided_amount) +
+               " voided, but its entries say " + Units(t.expired) + " and " +
+               Units(t.voided) + ".");
+  }
+  if (t.grant.remaining != t.sum) {
+    Report("remaining_mismatch", grant + " has " + Units(t.grant.remaining) +
+                                     " remaining but its entries sum to " +
+                                     Units(t.sum) + ".");
+  }
+  if (t.grant.remaining < 0 || t.grant.remaining > t.grant.amount) {
+    Report("remaining_out_of_range", grant + " has " +
+                                         Units(t.grant.remaining) +
+                                         " remaining of " +
+                                         Units(t.grant.amount) + ".");
+  }
+  // Restored credit that lapses at once is written by the reversal itself;
+  // any other expiration or void of a grant may happen only once.
+  auto count_lifecycle = [&](const std::vector<std::int64_t>& ops) {
+    int n = 0;
+    for (std::int64_t op : ops) n += t.reversal_operations.count(op) == 0;
+    return n;
+  };
+  if (count_lifecycle(t.expiration_operations) > 1) {
+    Report("expired_twice", grant + " was expired more than once.");
+  }
+  if (count_lifecycle(t.void_operations) > 1) {
+    Report("voided_twice", grant + " was voided more than once.");
+  }
 }
 
 }  // namespace credit_ledger

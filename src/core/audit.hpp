@@ -67,6 +67,11 @@ class WalletAuditor {
 
   void Report(std::string problem, std::string detail);
   void AddToGrant(const EntryRecord& entry, Tally& tally);
+  // Finish's checks: the wallet's cached totals, its latest_effective_at,
+  // and each grant against its entries.
+  void CheckTotals(const AuditWallet& wallet);
+  void CheckLatestEffective(const AuditWallet& wallet);
+  void CheckGrant(std::int64_t grant_id, const Tally& tally);
   std::string Units(std::int64_t units) const;
 
   int scale_;

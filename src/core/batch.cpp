@@ -127,12 +127,14 @@ BatchEventFields ReadBatchEvent(JsonKind kind,
   return out;
 }
 
-BatchSchedule ScheduleBatch(const std::vector<BatchItem>& items) {
-  BatchSchedule s;
-  const std::size_t n = items.size();
-  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+namespace {
 
-  // Wallets in lock order, and each wallet's items in array order.
+constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+// Fills the wallets in lock order and each item's wallet; returns each
+// wallet's items in array order.
+std::vector<std::vector<std::size_t>> GroupByWallet(
+    const std::vector<BatchItem>& items, BatchSchedule& s) {
   std::map<std::pair<std::string, std::string>, std::size_t> index;
   for (const BatchItem& item : items) {
     index.emplace(std::make_pair(item.customer_id, item.credit_type), 0);
@@ -142,38 +144,46 @@ BatchSchedule ScheduleBatch(const std::vector<BatchItem>& items) {
     s.wallets.push_back(wallet);
   }
   std::vector<std::vector<std::size_t>> items_of(s.wallets.size());
-  s.wallet_of.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
+  s.wallet_of.resize(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
     s.wallet_of[i] = index.at({items[i].customer_id, items[i].credit_type});
     items_of[s.wallet_of[i]].push_back(i);
   }
+  return items_of;
+}
 
-  // An item waits for the previous item with its customer and key when that
-  // one is in another wallet (one in the same wallet precedes it anyway).
-  std::vector<std::size_t> waits_for(n, kNone);
+// An item waits for the previous item with its customer and key when that
+// one is in another wallet (one in the same wallet precedes it anyway).
+std::vector<std::size_t> KeyWaits(const std::vector<BatchItem>& items,
+                                  const std::vector<std::size_t>& wallet_of) {
+  std::vector<std::size_t> waits_for(items.size(), kNone);
   std::map<std::pair<std::string_view, std::string_view>, std::size_t> last;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < items.size(); ++i) {
     if (!items[i].idempotency_key) continue;
     auto [it, fresh] =
         last.try_emplace({items[i].customer_id, *items[i].idempotency_key}, i);
     if (!fresh) {
-      if (s.wallet_of[it->second] != s.wallet_of[i]) waits_for[i] = it->second;
+      if (wallet_of[it->second] != wallet_of[i]) waits_for[i] = it->second;
       it->second = i;
     }
   }
+  return waits_for;
+}
 
-  // Runs wallets in lock order; a wallet whose next item waits for an item
-  // not applied yet runs that item's wallet up to it first. Each wallet is on
-  // the stack at most once (the items the stack waits on strictly decrease),
-  // so the stack holds at most one entry per wallet.
+// Runs wallets in lock order; a wallet whose next item waits for an item
+// not applied yet runs that item's wallet up to it first. Each wallet is on
+// the stack at most once (the items the stack waits on strictly decrease),
+// so the stack holds at most one entry per wallet.
+void Order(const std::vector<std::vector<std::size_t>>& items_of,
+           const std::vector<std::size_t>& waits_for, BatchSchedule& s) {
   std::vector<std::size_t> next(s.wallets.size(), 0);
-  std::vector<bool> done(n, false);
+  std::vector<bool> done(waits_for.size(), false);
   struct Run {
     std::size_t wallet;
     std::size_t until;  // the item to stop after, or kNone: all of them
   };
   std::vector<Run> stack;
-  s.order.reserve(n);
+  s.order.reserve(waits_for.size());
   for (std::size_t w = 0; w < s.wallets.size(); ++w) {
     stack.push_back({w, kNone});
     while (!stack.empty()) {
@@ -193,6 +203,14 @@ BatchSchedule ScheduleBatch(const std::vector<BatchItem>& items) {
       ++next[run.wallet];
     }
   }
+}
+
+}  // namespace
+
+BatchSchedule ScheduleBatch(const std::vector<BatchItem>& items) {
+  BatchSchedule s;
+  const auto items_of = GroupByWallet(items, s);
+  Order(items_of, KeyWaits(items, s.wallet_of), s);
   return s;
 }
 

@@ -3,8 +3,8 @@
 // respects the wallet's limit.
 #include "amount.hpp"
 #include "args.hpp"
-#include "canonical.hpp"
 #include "error.hpp"
+#include "fingerprint.hpp"
 #include "guard.hpp"
 #include "operations.hpp"
 #include "spi.hpp"
@@ -29,11 +29,7 @@ CL_FUNCTION(credit_adjust) {
   }
   const OperationRequest request{
       "adjust", customer_id, key,
-      Canonical("adjust")
-          .Text(credit_type)
-          .Text(NormalizeDecimal(amount))
-          .Text(labels.reason)
-          .Hash()};
+      AdjustFingerprint({credit_type, amount, *labels.reason})};
 
   Ledger ledger;
   OperationOutcome outcome;

@@ -7,6 +7,7 @@
 #include "error.hpp"
 #include "guard.hpp"
 #include "ledger.hpp"
+#include "lifecycle.hpp"
 #include "operations.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
@@ -52,14 +53,14 @@ bool ExpireGrant(Ledger& ledger, Wallet& wallet, std::int64_t grant_id,
   p.Int64(grant_id).Text(wallet.customer_id).Timestamp(as_of);
   Rows rows = Execute(locked_grant, p, 1);
   if (rows.empty()) return false;
-  const std::int64_t remaining = rows[0].Units(1, wallet.scale);
-  EntryDraft draft;
-  draft.type = EntryType::kExpiration;
-  draft.amount = -remaining;
-  draft.grant_id = grant_id;
-  draft.promotional = rows[0].Bool(2);
-  draft.cost_basis = rows[0].NumericText(3);
-  draft.occurred_at = rows[0].Timestamp(4);
+  GrantRow grant;
+  grant.grant_id = grant_id;
+  grant.remaining = rows[0].Units(1, wallet.scale);
+  grant.promotional = rows[0].Bool(2);
+  grant.cost_basis = rows[0].NumericText(3);
+  grant.expires_at = rows[0].Timestamp(4);
+  const EntryDraft draft = ExpirationDraft(grant);
+  const std::int64_t remaining = grant.remaining;
   // The grant lapsed by as_of <= now, so the spendable balance, read before
   // anything is written, already leaves it out and stays as it is.
   const std::int64_t balance = ledger.Spendable(wallet, now);
@@ -91,16 +92,7 @@ bool ExpireGrant(Ledger& ledger, Wallet& wallet, std::int64_t grant_id,
 std::int32_t Expire(Ledger& ledger, const std::optional<Micros>& as_of_arg,
                     std::int32_t max_grants) {
   const Micros now = LedgerNow();
-  const Micros as_of = as_of_arg.value_or(now);
-  if (as_of > now) {
-    throw LedgerError(ErrorCode::kInvalidParameter, "as_of is in the future",
-                      "Only credit that has already lapsed can expire.");
-  }
-  if (max_grants < 1) {
-    throw LedgerError(ErrorCode::kInvalidParameter,
-                      "max_grants must be positive",
-                      "The value given was " + std::to_string(max_grants) + ".");
-  }
+  const Micros as_of = SweepAsOf(as_of_arg, now, max_grants);
 
   std::set<std::int64_t> skipped_wallets;
   std::int32_t expired = 0;

@@ -2,8 +2,8 @@
 // grant); a block spendable now repays overdraft debt first.
 #include "amount.hpp"
 #include "args.hpp"
-#include "canonical.hpp"
 #include "error.hpp"
+#include "fingerprint.hpp"
 #include "guard.hpp"
 #include "operations.hpp"
 #include "spi.hpp"
@@ -52,22 +52,18 @@ GrantArgs ReadGrantArgs(FunctionCallInfo fcinfo) {
 }
 
 Digest Fingerprint(const GrantArgs& a) {
-  Canonical c("grant");
-  c.Text(a.credit_type)
-      .Text(NormalizeDecimal(a.amount))
-      .Bool(a.spec.promotional)
-      .Int(std::int64_t{a.spec.priority});
-  if (a.spec.cost_basis) {
-    c.Text(NormalizeDecimal(*a.spec.cost_basis, "cost_basis"));
-  } else {
-    c.Null();
-  }
-  return c.Int(a.spec.effective_at)
-      .Int(a.spec.expires_at)
-      .Text(a.labels.reason)
-      .Text(a.labels.source_id)
-      .Text(a.labels.metadata.text)
-      .Hash();
+  GrantFingerprintInput f;
+  f.credit_type = a.credit_type;
+  f.amount = a.amount;
+  f.promotional = a.spec.promotional;
+  f.priority = a.spec.priority;
+  f.cost_basis = ViewOf(a.spec.cost_basis);
+  f.effective_at = a.spec.effective_at;
+  f.expires_at = a.spec.expires_at;
+  f.reason = ViewOf(a.labels.reason);
+  f.source_id = ViewOf(a.labels.source_id);
+  f.metadata = ViewOf(a.labels.metadata.text);
+  return GrantFingerprint(f);
 }
 
 }  // namespace

@@ -4,16 +4,17 @@
 // since expired or been voided leaves again at once, in entries of its own.
 #include "amount.hpp"
 #include "args.hpp"
-#include "canonical.hpp"
 #include "error.hpp"
+#include "fingerprint.hpp"
 #include "guard.hpp"
 #include "operations.hpp"
 #include "plan.hpp"
+#include "reversal.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
 #include "validate.hpp"
 
-#include <map>
+#include <utility>
 
 namespace credit_ledger::pg {
 namespace {
@@ -25,87 +26,46 @@ struct ReverseArgs {
   EntryLabels labels;
 };
 
-// Restores each portion: onto its grant (and out again if the grant has
-// lapsed), onto the debt, or - for debt that later grants already repaid -
-// into a new block of its own. Fills drafts and the grants it touched.
-void Restore(Ledger& ledger, Wallet& wallet, const std::vector<Restoration>& restorations,
-             Micros now, std::vector<EntryDraft>& drafts,
-             std::map<std::int64_t, GrantRow>& touched,
-             std::optional<NewGrant>& new_block) {
-  std::int64_t debt_left = wallet.debt;
-  for (const Restoration& r : restorations) {
-    if (!r.grant_id) {
-      const std::int64_t onto_debt = std::min(r.amount, debt_left);
-      debt_left -= onto_debt;
-      if (onto_debt > 0) {
-        EntryDraft e;
-        e.type = EntryType::kReversal;
-        e.amount = onto_debt;
-        drafts.push_back(e);
-      }
-      if (r.amount > onto_debt) {
-        NewGrant block;
-        block.grant_id = ledger.NextGrantId();
-        block.amount = r.amount - onto_debt;
-        block.remaining = block.amount;
-        block.effective_at = now;
-        block.kind = "reversal";
-        EntryDraft e;
-        e.type = EntryType::kReversal;
-        e.amount = block.amount;
-        e.grant_id = block.grant_id;
-        e.promotional = false;
-        drafts.push_back(e);
-        new_block = block;
-      }
-      continue;
-    }
-    GrantRow& g = touched.try_emplace(*r.grant_id, ledger.ReadGrant(wallet, *r.grant_id))
-                      .first->second;
-    EntryDraft back;
-    back.type = EntryType::kReversal;
-    back.amount = r.amount;
-    back.grant_id = g.grant_id;
-    back.promotional = g.promotional;
-    back.cost_basis = g.cost_basis;
-    drafts.push_back(back);
-    if (g.Lapsed(now)) {
-      EntryDraft out = back;
-      out.amount = -r.amount;
-      if (g.voided_at) {
-        out.type = EntryType::kVoid;
-        g.voided_amount = AddUnits(g.voided_amount, r.amount);
-      } else {
-        out.type = EntryType::kExpiration;
-        g.expired_amount = AddUnits(g.expired_amount, r.amount);
-      }
-      drafts.push_back(out);
-    } else {
-      g.remaining = AddUnits(g.remaining, r.amount);
+// What PlanReverse reads: the restored grants, the open ones and - when
+// restored debt needs a block of its own - the new block's id.
+ReversalInput ReadForReversal(Ledger& ledger, const Wallet& wallet,
+                              std::vector<Restoration> restorations, Micros now) {
+  ReversalInput in;
+  in.restorations = std::move(restorations);
+  for (const Restoration& r : in.restorations) {
+    if (r.grant_id && in.restored.count(*r.grant_id) == 0) {
+      in.restored.emplace(*r.grant_id, ledger.ReadGrant(wallet, *r.grant_id));
     }
   }
+  if (ReversalBlockCredits(in.restorations, wallet.debt) > 0) {
+    in.new_block_id = ledger.NextGrantId();
+  }
+  in.open = ledger.ReadOpenGrants(wallet, now);
+  in.debt = wallet.debt;
+  in.policy = wallet.policy;
+  in.scale = wallet.scale;
+  in.now = now;
+  return in;
+}
+
+// Writes the grants: the others the debt settlement drew from, the new
+// block, then the restored ones.
+void SaveReversalGrants(Ledger& ledger, Wallet& wallet, ReversalPlan& plan,
+                        std::int64_t operation_id, Micros now) {
+  ledger.SaveRemaining(wallet, plan.others, plan.others_after);
+  if (plan.new_block) {
+    plan.new_block->operation_id = operation_id;
+    ledger.InsertGrant(wallet, *plan.new_block, Datum(0), true, now);  // no metadata
+  }
+  for (const auto& [grant_id, row] : plan.restored) ledger.SaveGrant(wallet, row);
 }
 
 OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
   const OperationRef target = ledger.FindOperation(a.operation_id);
-  const std::string id = std::to_string(a.operation_id);
-  if (target.operation_type != "consume") {
-    throw LedgerError(ErrorCode::kInvalidState,
-                      "only consume operations can be reversed",
-                      "Operation " + id + " is a " + target.operation_type + ".",
-                      "Correct other operations with credit_adjust() or "
-                      "credit_void().");
-  }
-  Canonical fingerprint("reverse");
-  fingerprint.Int(a.operation_id);
-  if (a.amount) {
-    fingerprint.Text(NormalizeDecimal(*a.amount));
-  } else {
-    fingerprint.Null();
-  }
-  const OperationRequest request{"reverse", target.customer_id,
-                                 a.idempotency_key,
-                                 fingerprint.Text(a.labels.reason).Hash()};
+  CheckReversible(a.operation_id, target.operation_type);
+  const OperationRequest request{
+      "reverse", target.customer_id, a.idempotency_key,
+      ReverseFingerprint({a.operation_id, ViewOf(a.amount), ViewOf(a.labels.reason)})};
   if (auto op = ledger.FindReplay(request)) return ReplayOutcome(*op);
 
   const Micros now = LedgerNow();
@@ -113,82 +73,35 @@ OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
   std::optional<std::int64_t> units;
   if (a.amount) units = ParseAmount(*a.amount, wallet.scale);
   const UsageEntries usage = ledger.ReadUsage(wallet, target);
-  const std::vector<Restoration> restorations = PlanReversal(
-      usage.portions, ledger.ReversedSoFar(wallet, a.operation_id), units, wallet.scale);
-  std::int64_t total = 0;
-  for (const Restoration& r : restorations) total = AddUnits(total, r.amount);
+  ReversalInput in = ReadForReversal(
+      ledger, wallet,
+      PlanReversal(usage.portions, ledger.ReversedSoFar(wallet, a.operation_id), units,
+                   wallet.scale),
+      now);
+  in.reason = a.labels.reason;
+  ReversalPlan plan = PlanReverse(in);
 
-  std::vector<EntryDraft> drafts;
-  std::map<std::int64_t, GrantRow> touched;
-  std::optional<NewGrant> new_block;
-  Restore(ledger, wallet, restorations, now, drafts, touched, new_block);
-
-  // Restored credit repays outstanding debt first, like any new credit: plan
-  // over the open grants with the restored ones (and the new block) updated.
-  std::map<std::int64_t, OpenGrant> by_id;
-  for (OpenGrant& g : ledger.ReadOpenGrants(wallet, now)) by_id[g.state.grant_id] = g;
-  for (const auto& [grant_id, row] : touched) by_id[grant_id] = row.AsOpen();
-  if (new_block) {
-    OpenGrant g;
-    g.state.grant_id = new_block->grant_id;
-    g.state.priority = new_block->priority;
-    g.state.effective_at = now;
-    g.state.remaining = new_block->remaining;
-    by_id[g.state.grant_id] = g;
-  }
-  std::vector<OpenGrant> grants;
-  for (auto& [grant_id, g] : by_id) grants.push_back(g);
-  WalletState state = PlannerState(wallet, grants);
-  for (const EntryDraft& d : drafts) {
-    if (!d.grant_id) state.debt = SubUnits(state.debt, d.amount, "debt");
-  }
-  const ConsumePlan settle = PlanConsume(state, now, 0);
-  AddRepaymentEntries(drafts, grants, settle.repayments);
-
-  OperationResult result = MakeResult(wallet, now, drafts.size());
-  result.amount = total;
-  result.balance = settle.spendable_after;
+  OperationResult result = MakeResult(wallet, now, plan.drafts.size());
+  result.amount = plan.amount;
+  result.balance = plan.settle.spendable_after;
   result.reverses_operation_id = a.operation_id;
   auto operation_id = ledger.InsertOperation(request, result);
   if (!operation_id) return ReplayOutcome(ledger.ReplayAfterConflict(request));
-
-  // Write the grants: the new block, the restored ones, then any other grant
-  // the debt settlement drew from.
-  std::vector<OpenGrant> others;
-  std::vector<std::int64_t> others_after;
-  for (std::size_t i = 0; i < grants.size(); ++i) {
-    const std::int64_t grant_id = grants[i].state.grant_id;
-    const std::int64_t remaining = settle.remaining_after[i];
-    if (new_block && grant_id == new_block->grant_id) {
-      new_block->remaining = remaining;
-    } else if (auto t = touched.find(grant_id); t != touched.end()) {
-      if (!t->second.Lapsed(now)) t->second.remaining = remaining;
-    } else {
-      others.push_back(grants[i]);
-      others_after.push_back(remaining);
-    }
-  }
-  ledger.SaveRemaining(wallet, others, others_after);
-  if (new_block) {
-    new_block->reason = a.labels.reason;
-    new_block->operation_id = *operation_id;
-    ledger.InsertGrant(wallet, *new_block, now);
-  }
-  for (const auto& [grant_id, row] : touched) ledger.SaveGrant(wallet, row);
+  SaveReversalGrants(ledger, wallet, plan, *operation_id, now);
 
   EntryLabels labels = a.labels;
   labels.feature = usage.feature;
   labels.source_id = usage.source_id;
   std::vector<PendingEvent> events;
-  AddDepletedGrants(events, wallet, *operation_id, state.grants, settle.emptied,
-                    settle.spendable_after);
-  Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), drafts,
-           settle.spendable_after, std::move(events));
+  AddDepletedGrants(events, wallet, *operation_id, plan.planned.grants,
+                    plan.settle.emptied, plan.settle.spendable_after);
+  Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), plan.drafts,
+           plan.settle.spendable_after, std::move(events));
 
   OperationOutcome out;
   out.operation_id = *operation_id;
-  out.amount = FormatAmount(total, wallet.scale);
-  out.balance = FormatAmount(settle.spendable_after, wallet.scale);
+  out.amount = FormatAmount(plan.amount, wallet.scale);
+  out.balance = FormatAmount(plan.settle.spendable_after, wallet.scale);
   return out;
 }
 

@@ -9,8 +9,6 @@
 #include "spi.hpp"
 #include "validate.hpp"
 
-#include <algorithm>
-
 namespace credit_ledger::pg {
 namespace {
 
@@ -72,42 +70,15 @@ CL_FUNCTION(credit_wallet_configure) {
   Ledger ledger;
   const Micros now = LedgerNow();
   Wallet wallet = ledger.LockOrCreateWallet(customer_id, credit_type, now);
-  std::optional<std::int64_t> limit;
-  if (limit_text) {
-    limit = ParseAmount(*limit_text, wallet.scale, "overdraft_limit");
-    if (*limit < 0) {
-      throw LedgerError(ErrorCode::kInvalidParameter,
-                        "overdraft_limit must not be negative",
-                        "Use 0 for a hard limit and NULL for no limit.");
-    }
-  }
-  std::vector<std::int64_t> thresholds;
-  for (const std::string& t : threshold_texts) {
-    const std::int64_t units = ParseAmount(t, wallet.scale, "low_balance_thresholds");
-    if (units <= 0) {
-      throw LedgerError(ErrorCode::kInvalidParameter,
-                        "low_balance_thresholds must be positive",
-                        "The value given was " + t + ".");
-    }
-    thresholds.push_back(units);
-  }
-  // Stored highest first, without duplicates: the order they are crossed.
-  std::sort(thresholds.rbegin(), thresholds.rend());
-  thresholds.erase(std::unique(thresholds.begin(), thresholds.end()),
-                   thresholds.end());
-  // Thresholds the balance is already below count as crossed: alerts fire
-  // on the next crossing, not retroactively for the configuration itself.
-  const std::int64_t balance = ledger.Spendable(wallet, now);
-  AlertState all_sent;
-  all_sent.fired = thresholds;
-  all_sent.depleted = true;
-  const AlertState alerts = EvaluateAlerts(thresholds, all_sent, balance).next;
+  const WalletConfig config = ParseWalletConfig(limit_text, threshold_texts, wallet.scale);
+  const AlertState alerts =
+      ConfiguredAlerts(config.thresholds, ledger.Spendable(wallet, now));
 
   Params p;
   p.Int64(wallet.wallet_id)
       .Text(customer_id)
-      .Units(limit, wallet.scale)
-      .Text(UnitsArrayText(thresholds, wallet.scale))
+      .Units(config.overdraft_limit, wallet.scale)
+      .Text(UnitsArrayText(config.thresholds, wallet.scale))
       .Timestamp(now)
       .Text(UnitsArrayText(alerts.fired, wallet.scale))
       .Bool(alerts.depleted);

@@ -2,6 +2,7 @@
 
 #include "amount.hpp"
 #include "error.hpp"
+#include "fingerprint.hpp"
 #include "guard.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
@@ -242,6 +243,19 @@ class RowScope {
   MemoryContext caller_;
 };
 
+// A row's tid as the core's opaque row handle (OpenGrant::row), and back.
+std::uint64_t PackTid(ItemPointerData tid) {
+  return (std::uint64_t{ItemPointerGetBlockNumberNoCheck(&tid)} << 16) |
+         ItemPointerGetOffsetNumberNoCheck(&tid);
+}
+
+ItemPointerData UnpackTid(std::uint64_t row) {
+  ItemPointerData tid;
+  ItemPointerSet(&tid, static_cast<BlockNumber>(row >> 16),
+                 static_cast<OffsetNumber>(row & 0xffff));
+  return tid;
+}
+
 }  // namespace
 
 MemoryContext Ledger::RowMemory() {
@@ -416,7 +430,7 @@ std::vector<OpenGrant> Ledger::ReadOpenGrants(const Wallet& wallet, Micros now) 
   std::vector<OpenGrant> out;
   OpenBlocks(wallet, now, false, [&](const Row& r, ItemPointerData tid) {
     OpenGrant g;
-    g.tid = tid;
+    g.row = PackTid(tid);
     g.state.grant_id = r.Int64(At(t, grants::grant_id));
     g.state.priority = r.Int32(At(t, grants::priority));
     g.state.effective_at = r.Timestamp(At(t, grants::effective_at));
@@ -439,12 +453,12 @@ void Ledger::SaveRemaining(const Wallet& wallet,
     if (!prepared) Guard([&] { RawPrepareWrite(&tables_, t); });
     prepared = true;
     CheckForInterrupts();
-    if (!before[i].tid) {
+    if (!before[i].row) {
       throw LedgerError(ErrorCode::kInternal,
                         "a grant to update was not read from the table");
     }
     RowScope row(RowMemory());
-    HeapTuple old = Guard([&] { return RawFetchVersion(t, *before[i].tid); });
+    HeapTuple old = Guard([&] { return RawFetchVersion(t, UnpackTid(*before[i].row)); });
     RowWriter(t)
         .Units(grants::remaining, remaining_after[i], wallet.scale)
         .Bool(grants::open, remaining_after[i] > 0)
@@ -469,7 +483,8 @@ std::int64_t Ledger::Spendable(const Wallet& wallet, Micros now) {
   return SpendableFromLedger(wallet.balance, lapsed);
 }
 
-void Ledger::InsertGrant(Wallet& wallet, const NewGrant& g, Micros now) {
+void Ledger::InsertGrant(Wallet& wallet, const NewGrant& g, Datum metadata,
+                         bool metadata_null, Micros now) {
   if (!wallet.latest_effective_at || g.effective_at > *wallet.latest_effective_at) {
     wallet.latest_effective_at = g.effective_at;
   }
@@ -490,7 +505,7 @@ void Ledger::InsertGrant(Wallet& wallet, const NewGrant& g, Micros now) {
       .Units(grants::voided_amount, 0, wallet.scale)
       .Text(grants::reason, g.reason)
       .Text(grants::source_id, g.source_id)
-      .Jsonb(grants::metadata, g.metadata, g.metadata_null)
+      .Jsonb(grants::metadata, metadata, metadata_null)
       .Text(grants::kind, g.kind)
       .Int64(grants::operation_id, g.operation_id)
       .Timestamp(grants::created_at, now)
@@ -560,7 +575,7 @@ std::optional<StoredOperation> Ledger::FindReplay(
   const Oid index = Guard([] { return RawIndex("operations_key_idx"); });
   const RawKeySpec keys[2] = {
       {1, F_TEXTEQ, TextDatum(request.customer_id)},
-      {2, F_BYTEAEQ, BytesDatum(Sha256Of(*request.idempotency_key))}};
+      {2, F_BYTEAEQ, BytesDatum(KeyHash(*request.idempotency_key))}};
   if (!Guard([&] { return RawFetch(t, index, keys, 2, mode_); })) {
     return std::nullopt;
   }
@@ -573,24 +588,16 @@ std::optional<StoredOperation> Ledger::FindReplay(
   op.amount = r.NumericText(At(t, operations::amount));
   op.balance = r.NumericText(At(t, operations::balance));
   op.grant_id = r.OptInt64(At(t, operations::grant_id));
-  if (op.operation_type != request.operation_type ||
-      op.request_hash != request.request_hash) {
-    throw LedgerError(
-        ErrorCode::kIdempotencyMismatch,
-        "idempotency key was already used with different parameters",
-        "The key was first used by " + op.operation_type + " operation " +
-            std::to_string(op.operation_id) + " of customer \"" +
-            request.customer_id + "\".",
-        "Use a new key for a new request; retry a request with exactly the "
-        "parameters it was first sent with.");
-  }
+  CheckSameRequest(op.operation_type, op.request_hash, op.operation_id,
+                   request.operation_type, request.request_hash,
+                   request.customer_id);
   return op;
 }
 
 std::optional<std::int64_t> Ledger::InsertOperation(
     const OperationRequest& request, const OperationResult& result) {
   std::optional<Digest> key_hash;
-  if (request.idempotency_key) key_hash = Sha256Of(*request.idempotency_key);
+  if (request.idempotency_key) key_hash = KeyHash(*request.idempotency_key);
   OpenTable* t = Table(TableId::kOperations);
   const std::int64_t id = Guard([] { return RawNextval("operation_id_seq"); });
   RowWriter row(t);
@@ -806,48 +813,6 @@ std::string MoneyValue(std::int64_t units, int scale,
     return DatumGetCString(DirectFunctionCall1(numeric_out, product));
   });
   return text;
-}
-
-WalletState PlannerState(const Wallet& wallet,
-                         const std::vector<OpenGrant>& grants) {
-  WalletState state;
-  state.grants.reserve(grants.size());
-  for (const OpenGrant& g : grants) state.grants.push_back(g.state);
-  state.debt = wallet.debt;
-  state.policy = wallet.policy;
-  state.scale = wallet.scale;
-  return state;
-}
-
-void AddDrawEntries(std::vector<EntryDraft>& drafts,
-                    const std::vector<OpenGrant>& grants,
-                    const std::vector<Draw>& draws, EntryType type) {
-  for (const Draw& d : draws) {
-    const OpenGrant& g = grants[d.index];
-    EntryDraft e;
-    e.type = type;
-    e.amount = -d.amount;
-    e.grant_id = g.state.grant_id;
-    e.promotional = g.state.promotional;
-    e.cost_basis = g.cost_basis;
-    drafts.push_back(std::move(e));
-  }
-}
-
-void AddRepaymentEntries(std::vector<EntryDraft>& drafts,
-                         const std::vector<OpenGrant>& grants,
-                         const std::vector<Draw>& draws) {
-  // The grant is charged first, then the debt cleared: balance_after dips by
-  // the repayment and comes back, and so always stays within the range the
-  // wallet's balance has before and after. Clearing the debt first would
-  // briefly raise it by the repayment, past 10^18 - 1 for a grant that fits.
-  for (const Draw& d : draws) {
-    AddDrawEntries(drafts, grants, {d}, EntryType::kRepayment);
-    EntryDraft settle;
-    settle.type = EntryType::kRepayment;
-    settle.amount = d.amount;
-    drafts.push_back(std::move(settle));
-  }
 }
 
 std::string UnitsArrayText(const std::vector<std::int64_t>& units, int scale) {

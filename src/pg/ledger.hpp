@@ -7,8 +7,10 @@
 #pragma once
 
 #include "alerts.hpp"
+#include "drafts.hpp"
 #include "drawdown.hpp"
 #include "entry.hpp"
+#include "grant.hpp"
 #include "plan.hpp"
 #include "postgres.hpp"
 #include "relations.hpp"
@@ -42,66 +44,6 @@ struct Wallet {
   std::optional<Micros> latest_effective_at;
   bool latest_effective_tracked = false;
   HeapTuple tuple = nullptr;             // the locked row, for the update
-};
-
-// A grant that still holds credits (open), as the planner and writer need it.
-struct OpenGrant {
-  GrantState state;
-  std::optional<std::string> cost_basis;  // exact numeric text
-  std::optional<ItemPointerData> tid;     // the row read, for an update
-};
-
-// A grant's full state, for lifecycle changes (void, expiry, reversal).
-struct GrantRow {
-  std::int64_t grant_id = 0;
-  std::int64_t amount = 0;
-  std::int64_t remaining = 0;
-  bool promotional = false;
-  std::int32_t priority = 50;
-  std::optional<std::string> cost_basis;
-  Micros effective_at = 0;
-  Micros expires_at = kNever;
-  std::optional<Micros> voided_at;
-  std::optional<Micros> expired_at;
-  std::int64_t expired_amount = 0;
-  std::int64_t voided_amount = 0;
-
-  // Credits put back onto a voided or lapsed grant cannot be spent: they
-  // leave again at once.
-  bool Lapsed(Micros now) const {
-    return voided_at || expired_at || expires_at <= now;
-  }
-
-  // The grant as the planner sees it.
-  OpenGrant AsOpen() const {
-    OpenGrant g;
-    g.state.grant_id = grant_id;
-    g.state.priority = priority;
-    g.state.effective_at = effective_at;
-    g.state.expires_at = expires_at;
-    g.state.promotional = promotional;
-    g.state.remaining = (voided_at || expired_at) ? 0 : remaining;
-    g.cost_basis = cost_basis;
-    return g;
-  }
-};
-
-// A new credit block as stored in credit_ledger.grants.
-struct NewGrant {
-  std::int64_t grant_id = 0;
-  std::int64_t amount = 0;
-  std::int64_t remaining = 0;
-  bool promotional = false;
-  std::int32_t priority = 50;
-  std::optional<std::string> cost_basis;
-  Micros effective_at = 0;
-  std::optional<Micros> expires_at;
-  std::optional<std::string> reason;
-  std::optional<std::string> source_id;
-  Datum metadata = 0;
-  bool metadata_null = true;
-  std::string kind = "grant";  // grant, adjustment or reversal
-  std::int64_t operation_id = 0;
 };
 
 // What one operation asks for, for idempotency.
@@ -151,16 +93,6 @@ struct UsageEntries {
   std::vector<UsagePortion> portions;
   std::optional<std::string> feature;
   std::optional<std::string> source_id;
-};
-
-// One entry to append; seq, balance_after, value and hash are derived.
-struct EntryDraft {
-  EntryType type = EntryType::kUsage;
-  std::int64_t amount = 0;
-  std::optional<std::int64_t> grant_id;
-  std::optional<bool> promotional;
-  std::optional<std::string> cost_basis;
-  std::optional<Micros> occurred_at;  // overrides the operation's
 };
 
 // What every entry of one operation shares.
@@ -229,9 +161,10 @@ class Ledger {
   // otherwise every open block. Call it before writing to the wallet.
   std::int64_t Spendable(const Wallet& wallet, Micros now);
 
-  // Inserts a block, and records its effective_at on the wallet (saved with
-  // the wallet).
-  void InsertGrant(Wallet& wallet, const NewGrant& grant, Micros now);
+  // Inserts a block with its jsonb metadata (passed through), and records
+  // its effective_at on the wallet (saved with the wallet).
+  void InsertGrant(Wallet& wallet, const NewGrant& grant, Datum metadata,
+                   bool metadata_null, Micros now);
   std::int64_t NextGrantId();
 
   // Who owns a grant: (customer_id, credit_type), or LG004.
@@ -294,19 +227,11 @@ class Ledger {
   MemoryContext row_memory_ = nullptr;
 };
 
-// Entries for draws from grants (usage, adjustment...), negative amounts.
-void AddDrawEntries(std::vector<EntryDraft>& drafts,
-                    const std::vector<OpenGrant>& grants,
-                    const std::vector<Draw>& draws, EntryType type);
-
-// A repayment pair per draw: credits leave the grant and settle debt.
-void AddRepaymentEntries(std::vector<EntryDraft>& drafts,
-                         const std::vector<OpenGrant>& grants,
-                         const std::vector<Draw>& draws);
-
 // The core's view of a wallet and its open grants.
-WalletState PlannerState(const Wallet& wallet,
-                         const std::vector<OpenGrant>& grants);
+inline WalletState PlannerState(const Wallet& wallet,
+                                const std::vector<OpenGrant>& grants) {
+  return PlannerState(grants, wallet.debt, wallet.policy, wallet.scale);
+}
 
 // units x cost_basis, exactly, as numeric text (an entry's value).
 std::string MoneyValue(std::int64_t units, int scale,

@@ -1,9 +1,10 @@
 #include "operations.hpp"
 
 #include "amount.hpp"
-#include "canonical.hpp"
-#include "validate.hpp"
 #include "error.hpp"
+#include "fingerprint.hpp"
+#include "grant.hpp"
+#include "validate.hpp"
 #include "plan.hpp"
 #include "settings.hpp"
 
@@ -72,15 +73,11 @@ void ValidateConsume(const ConsumeRequest& r, Micros now) {
 }
 
 OperationRequest ConsumeOperation(const ConsumeRequest& r) {
-  return OperationRequest{"consume", r.customer_id, r.idempotency_key,
-                          Canonical("consume")
-                              .Text(r.credit_type)
-                              .Text(NormalizeDecimal(r.amount))
-                              .Text(r.labels.feature)
-                              .Text(r.labels.source_id)
-                              .Int(r.labels.occurred_at)
-                              .Text(r.labels.metadata.text)
-                              .Hash()};
+  return OperationRequest{
+      "consume", r.customer_id, r.idempotency_key,
+      ConsumeFingerprint({r.credit_type, r.amount, ViewOf(r.labels.feature),
+                          ViewOf(r.labels.source_id), r.labels.occurred_at,
+                          ViewOf(r.labels.metadata.text)})};
 }
 
 void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
@@ -92,20 +89,6 @@ void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
     events.push_back(
         GrantDepletedEvent(wallet, operation_id, grants[i].grant_id, balance));
   }
-}
-
-std::vector<EntryDraft> ConsumeDrafts(const std::vector<OpenGrant>& grants,
-                                      const ConsumePlan& plan, EntryType type) {
-  std::vector<EntryDraft> drafts;
-  AddRepaymentEntries(drafts, grants, plan.repayments);
-  AddDrawEntries(drafts, grants, plan.draws, type);
-  if (plan.uncovered > 0) {
-    EntryDraft debt;
-    debt.type = type;
-    debt.amount = -plan.uncovered;
-    drafts.push_back(debt);
-  }
-  return drafts;
 }
 
 void RefuseWithoutWallet(Ledger& ledger, const std::string& customer_id,
@@ -156,109 +139,64 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
   return out;
 }
 
+namespace {
+
+// What PlanBlock reads: the open grants only when there is debt to repay,
+// else the spendable balance.
+BlockInput ReadForBlock(Ledger& ledger, const Wallet& wallet, Micros now) {
+  BlockInput in;
+  in.debt = wallet.debt;
+  in.policy = wallet.policy;
+  in.scale = wallet.scale;
+  in.now = now;
+  if (wallet.debt > 0) {
+    in.open = ledger.ReadOpenGrants(wallet, now);
+  } else {
+    in.spendable_before = ledger.Spendable(wallet, now);
+  }
+  return in;
+}
+
+BlockOutcome BlockReplay(const StoredOperation& op) {
+  return BlockOutcome{op.grant_id.value_or(0), ReplayOutcome(op)};
+}
+
+}  // namespace
+
 BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
                       const std::string& credit_type,
                       const std::string& amount_text, const BlockSpec& spec,
                       const EntryLabels& labels) {
-  if (auto op = ledger.FindReplay(request)) {
-    return BlockOutcome{op->grant_id.value_or(0), ReplayOutcome(*op)};
-  }
-
+  if (auto op = ledger.FindReplay(request)) return BlockReplay(*op);
   const Micros now = LedgerNow();
-  const Micros effective_at = spec.effective_at.value_or(now);
-  if (spec.expires_at && spec.effective_at && *spec.expires_at <= effective_at) {
-    throw LedgerError(ErrorCode::kInvalidParameter,
-                      "expires_at must be after effective_at",
-                      "A grant is spendable while effective_at <= now < "
-                      "expires_at, so this one could never be spent.");
-  }
-  if (spec.expires_at && *spec.expires_at <= now) {
-    throw LedgerError(ErrorCode::kInvalidParameter,
-                      "expires_at is already past",
-                      "A grant that has expired when it is granted could "
-                      "never be spent.");
-  }
+  BlockEffectiveAt(spec, now);  // 22023 before the wallet is looked at
 
   Wallet wallet = ledger.LockOrCreateWallet(request.customer_id, credit_type, now);
   const std::int64_t units = ParseAmount(amount_text, wallet.scale);
+  const std::int64_t grant_id = ledger.NextGrantId();
+  const BlockInput in = ReadForBlock(ledger, wallet, now);
+  BlockPlan plan = PlanBlock(in, spec, units, grant_id, labels.reason, labels.source_id);
 
-  OpenGrant block;
-  block.state.grant_id = ledger.NextGrantId();
-  block.state.priority = spec.priority;
-  block.state.effective_at = effective_at;
-  block.state.expires_at = spec.expires_at.value_or(kNever);
-  block.state.promotional = spec.promotional;
-  block.state.remaining = units;
-  block.cost_basis = spec.cost_basis;
-
-  // Debt is repaid from what is spendable now, the new block included. A
-  // wallet without debt needs only its spendable balance, which does not
-  // take reading its active blocks (so granting stays cheap however many
-  // open blocks the wallet holds).
-  std::vector<OpenGrant> grants;
-  if (wallet.debt > 0) grants = ledger.ReadOpenGrants(wallet, now);
-  grants.push_back(block);
-  const WalletState state = PlannerState(wallet, grants);
-  ConsumePlan plan;
-  if (wallet.debt > 0) {
-    plan = PlanConsume(state, now, 0);
-  } else {
-    const std::int64_t before = ledger.Spendable(wallet, now);
-    plan.spendable_after =
-        IsSpendableAt(block.state, now) ? AddUnits(before, units) : before;
-    plan.remaining_after = {units};
-  }
-
-  std::vector<EntryDraft> drafts;
-  EntryDraft opening;
-  opening.type = spec.opening;
-  opening.amount = units;
-  opening.grant_id = block.state.grant_id;
-  opening.promotional = spec.promotional;
-  opening.cost_basis = spec.cost_basis;
-  opening.occurred_at = effective_at;
-  drafts.push_back(opening);
-  AddRepaymentEntries(drafts, grants, plan.repayments);
-
-  OperationResult result = MakeResult(wallet, now, drafts.size());
+  OperationResult result = MakeResult(wallet, now, plan.drafts.size());
   result.amount = units;
   result.balance = plan.spendable_after;
-  result.grant_id = block.state.grant_id;
+  result.grant_id = grant_id;
   auto operation_id = ledger.InsertOperation(request, result);
-  if (!operation_id) {
-    const StoredOperation op = ledger.ReplayAfterConflict(request);
-    return BlockOutcome{op.grant_id.value_or(0), ReplayOutcome(op)};
-  }
+  if (!operation_id) return BlockReplay(ledger.ReplayAfterConflict(request));
 
-  NewGrant row;
-  row.grant_id = block.state.grant_id;
-  row.amount = units;
-  row.remaining = plan.remaining_after.back();
-  row.promotional = spec.promotional;
-  row.priority = spec.priority;
-  row.cost_basis = spec.cost_basis;
-  row.effective_at = effective_at;
-  row.expires_at = spec.expires_at;
-  row.reason = labels.reason;
-  row.source_id = labels.source_id;
-  row.metadata = labels.metadata.datum;
-  row.metadata_null = !labels.metadata.text.has_value();
-  row.kind = spec.kind;
-  row.operation_id = *operation_id;
-  ledger.InsertGrant(wallet, row, now);
+  plan.grant.operation_id = *operation_id;
+  ledger.InsertGrant(wallet, plan.grant, labels.metadata.datum,
+                     !labels.metadata.text.has_value(), now);
   std::vector<PendingEvent> events{
-      GrantedEvent(wallet, *operation_id, row, plan.spendable_after)};
-  AddDepletedGrants(events, wallet, *operation_id, state.grants, plan.emptied,
-                    plan.spendable_after);
-  grants.pop_back();
-  std::vector<std::int64_t> others(plan.remaining_after.begin(),
-                                   plan.remaining_after.end() - 1);
-  ledger.SaveRemaining(wallet, grants, others);
-  Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), drafts,
+      GrantedEvent(wallet, *operation_id, plan.grant, plan.spendable_after)};
+  AddDepletedGrants(events, wallet, *operation_id, plan.planned.grants,
+                    plan.settle.emptied, plan.spendable_after);
+  ledger.SaveRemaining(wallet, in.open, plan.OpenRemainingAfter());
+  Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), plan.drafts,
            plan.spendable_after, std::move(events));
 
   BlockOutcome out;
-  out.grant_id = block.state.grant_id;
+  out.grant_id = grant_id;
   out.operation.operation_id = *operation_id;
   out.operation.amount = FormatAmount(units, wallet.scale);
   out.operation.balance = FormatAmount(plan.spendable_after, wallet.scale);

@@ -6,6 +6,7 @@
 
 #include "args.hpp"
 #include "events.hpp"
+#include "grant.hpp"
 #include "ledger.hpp"
 #include "result.hpp"
 
@@ -32,17 +33,6 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
                           const std::string& credit_type,
                           const std::string& amount_text, EntryType entry_type,
                           const EntryLabels& labels);
-
-// A new credit block; ids, remaining and entries are derived.
-struct BlockSpec {
-  std::string kind = "grant";  // grant or adjustment
-  EntryType opening = EntryType::kGrant;
-  bool promotional = false;
-  std::int32_t priority = 50;
-  std::optional<std::string> cost_basis;
-  std::optional<Micros> effective_at;  // default: now
-  std::optional<Micros> expires_at;
-};
 
 struct BlockOutcome {
   std::int64_t grant_id = 0;
@@ -93,11 +83,6 @@ void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
                        const std::vector<GrantState>& grants,
                        const std::vector<std::size_t>& emptied,
                        std::int64_t balance);
-
-// The entries of a consume plan: repayments of earlier debt, the draws from
-// `grants`, then what no grant covered as new debt.
-std::vector<EntryDraft> ConsumeDrafts(const std::vector<OpenGrant>& grants,
-                                      const ConsumePlan& plan, EntryType type);
 
 // The refusal of a consume on a wallet that does not exist: LG001, once the
 // amount has been checked against the credit type (22023 or LG003 first, as

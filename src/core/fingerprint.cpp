@@ -1,0 +1,76 @@
+#include "fingerprint.hpp"
+
+#include "amount.hpp"
+#include "canonical.hpp"
+#include "error.hpp"
+#include "cpp_only.hpp"  // last: fails if a PostgreSQL header came before
+
+namespace credit_ledger {
+namespace {
+
+Canonical& Add(Canonical& c, const OptText& text) {
+  return text ? c.Text(*text) : c.Null();
+}
+
+}  // namespace
+
+Digest ConsumeFingerprint(const ConsumeFingerprintInput& r) {
+  Canonical c("consume");
+  c.Text(r.credit_type).Text(NormalizeDecimal(r.amount));
+  Add(c, r.feature);
+  Add(c, r.source_id);
+  c.Int(r.occurred_at);
+  return Add(c, r.metadata).Hash();
+}
+
+Digest GrantFingerprint(const GrantFingerprintInput& r) {
+  Canonical c("grant");
+  c.Text(r.credit_type)
+      .Text(NormalizeDecimal(r.amount))
+      .Bool(r.promotional)
+      .Int(std::int64_t{r.priority});
+  if (r.cost_basis) {
+    c.Text(NormalizeDecimal(*r.cost_basis, "cost_basis"));
+  } else {
+    c.Null();
+  }
+  c.Int(r.effective_at).Int(r.expires_at);
+  Add(c, r.reason);
+  Add(c, r.source_id);
+  return Add(c, r.metadata).Hash();
+}
+
+Digest AdjustFingerprint(const AdjustFingerprintInput& r) {
+  return Canonical("adjust")
+      .Text(r.credit_type)
+      .Text(NormalizeDecimal(r.amount))
+      .Text(r.reason)
+      .Hash();
+}
+
+Digest ReverseFingerprint(const ReverseFingerprintInput& r) {
+  Canonical c("reverse");
+  c.Int(r.operation_id);
+  if (r.amount) {
+    c.Text(NormalizeDecimal(*r.amount));
+  } else {
+    c.Null();
+  }
+  return Add(c, r.reason).Hash();
+}
+
+void CheckSameRequest(const std::string& stored_type,
+                      const std::optional<Digest>& stored_hash,
+                      std::int64_t stored_id, const std::string& type,
+                      const Digest& request_hash, const std::string& customer_id) {
+  if (stored_type == type && stored_hash == request_hash) return;
+  throw LedgerError(
+      ErrorCode::kIdempotencyMismatch,
+      "idempotency key was already used with different parameters",
+      "The key was first used by " + stored_type + " operation " +
+          std::to_string(stored_id) + " of customer \"" + customer_id + "\".",
+      "Use a new key for a new request; retry a request with exactly the "
+      "parameters it was first sent with.");
+}
+
+}  // namespace credit_ledger

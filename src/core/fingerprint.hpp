@@ -1,0 +1,81 @@
+// Request fingerprints: what an idempotency key remembers of the request it
+// was first used with, one function per operation type. The ledger stores
+// them forever (credit_ledger.operations.request_hash, key_hash): a retry
+// with the same key must produce the same bytes, release after release, or it
+// fails with LG002. Known-answer vectors in test/unit/fingerprint_test.cpp and
+// test/sql/27_stored_formats.sql pin them; a new format needs a new domain tag.
+//
+// The requests are views of what the caller passed, so fingerprinting copies
+// nothing; amounts are the exact decimal text given, normalized here.
+#pragma once
+
+#include "sha256.hpp"
+#include "time.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace credit_ledger {
+
+using OptText = std::optional<std::string_view>;
+
+// An optional string as an OptText (no copy).
+inline OptText ViewOf(const std::optional<std::string>& text) {
+  return text ? OptText(*text) : std::nullopt;
+}
+
+struct ConsumeFingerprintInput {
+  std::string_view credit_type;
+  std::string_view amount;  // decimal text as given
+  OptText feature;
+  OptText source_id;
+  std::optional<Micros> occurred_at;
+  OptText metadata;  // jsonb text
+};
+
+struct GrantFingerprintInput {
+  std::string_view credit_type;
+  std::string_view amount;
+  bool promotional = false;
+  std::int32_t priority = 50;
+  OptText cost_basis;
+  std::optional<Micros> effective_at;
+  std::optional<Micros> expires_at;
+  OptText reason;
+  OptText source_id;
+  OptText metadata;
+};
+
+struct AdjustFingerprintInput {
+  std::string_view credit_type;
+  std::string_view amount;  // signed
+  std::string_view reason;
+};
+
+struct ReverseFingerprintInput {
+  std::int64_t operation_id = 0;
+  OptText amount;  // nullopt: all that is left
+  OptText reason;
+};
+
+Digest ConsumeFingerprint(const ConsumeFingerprintInput& request);
+Digest GrantFingerprint(const GrantFingerprintInput& request);
+Digest AdjustFingerprint(const AdjustFingerprintInput& request);
+Digest ReverseFingerprint(const ReverseFingerprintInput& request);
+
+// What operations.key_hash stores of an idempotency key.
+inline Digest KeyHash(std::string_view idempotency_key) {
+  return Sha256Of(idempotency_key);
+}
+
+// A retry must repeat its request: LG002 unless the operation stored under
+// the key (`stored_type`, `stored_hash`, `stored_id`) was made by the same
+// operation type with the same fingerprint.
+void CheckSameRequest(const std::string& stored_type,
+                      const std::optional<Digest>& stored_hash,
+                      std::int64_t stored_id, const std::string& type,
+                      const Digest& request_hash, const std::string& customer_id);
+
+}  // namespace credit_ledger

@@ -1,0 +1,76 @@
+// Adding a credit block (credit_grant, a positive credit_adjust): when it
+// starts, the row it becomes, its opening entry and the repayment of
+// outstanding debt it implies. The glue reads the wallet (and, only when
+// there is debt, its open grants), calls PlanBlock and writes what it returns.
+#pragma once
+
+#include "drafts.hpp"
+#include "plan.hpp"
+#include "time.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace credit_ledger {
+
+// A new credit block as asked for; ids, remaining and entries are derived.
+struct BlockSpec {
+  std::string kind = "grant";  // grant or adjustment
+  EntryType opening = EntryType::kGrant;
+  bool promotional = false;
+  std::int32_t priority = 50;
+  std::optional<std::string> cost_basis;
+  std::optional<Micros> effective_at;  // default: now
+  std::optional<Micros> expires_at;
+};
+
+// A new credit block as stored in credit_ledger.grants (its metadata aside,
+// which the glue passes through).
+struct NewGrant : GrantTerms {
+  std::optional<Micros> expires_at;
+  std::optional<std::string> reason;
+  std::optional<std::string> source_id;
+  std::string kind = "grant";  // grant, adjustment or reversal
+  std::int64_t operation_id = 0;
+};
+
+// When a block asked for at `now` starts: its effective_at, defaulting to
+// now. 22023 when it could never be spent (expires_at not after
+// effective_at, or already past). Checked before the wallet is read.
+Micros BlockEffectiveAt(const BlockSpec& spec, Micros now);
+
+// What PlanBlock reads: the wallet's debt and policy and, when it has debt,
+// its open grants; without debt, its spendable balance instead.
+struct BlockInput {
+  std::vector<OpenGrant> open;  // read only when debt > 0
+  std::int64_t debt = 0;
+  OverdraftPolicy policy;
+  int scale = 0;
+  std::int64_t spendable_before = 0;  // used only when debt == 0
+  Micros now = 0;
+};
+
+struct BlockPlan {
+  NewGrant grant;                  // operation_id left for the glue
+  std::vector<EntryDraft> drafts;  // the opening entry, then repayments
+  std::int64_t spendable_after = 0;
+  // The grants planned: input.open, then the new block.
+  WalletState planned;
+  // The debt repayment (empty without debt): remaining_after and emptied
+  // index `planned.grants`.
+  ConsumePlan settle;
+
+  // remaining_after of input.open, the new block left out (for the update).
+  std::vector<std::int64_t> OpenRemainingAfter() const;
+};
+
+// The block, its opening entry and - for a block spendable now - the
+// repayment of outstanding debt from what is spendable, the block included.
+BlockPlan PlanBlock(const BlockInput& input, const BlockSpec& spec,
+                    std::int64_t units, std::int64_t grant_id,
+                    const std::optional<std::string>& reason,
+                    const std::optional<std::string>& source_id);
+
+}  // namespace credit_ledger

@@ -1,0 +1,38 @@
+// A grant's end of life: a void (credit_void) and an expiration (the
+// credit_expire sweep). Each planner takes the grant as read under its
+// wallet's lock and returns the grant's new state and the entry it implies.
+#pragma once
+
+#include "drafts.hpp"
+#include "time.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace credit_ledger {
+
+struct VoidPlan {
+  GrantRow grant;                  // as it is to be saved
+  std::vector<EntryDraft> drafts;  // one void entry, none for an empty grant
+  std::int64_t voided = 0;         // the credits removed
+  std::int64_t spendable_after = 0;
+};
+
+// Voids `grant` at `now`, the wallet's spendable balance being
+// `spendable_before`: LG006 when it is already voided or has expired. A
+// scheduled grant's credits never counted as spendable, so voiding it leaves
+// the balance as it is.
+VoidPlan PlanVoid(const GrantRow& grant, std::int64_t spendable_before, Micros now);
+
+// credit_expire's arguments: 22023 for an as_of after now or a non-positive
+// max_grants. Returns the instant the sweep expires up to.
+Micros SweepAsOf(std::optional<Micros> as_of, Micros now, std::int32_t max_grants);
+
+// The expiration entry of a lapsed grant (`grant`: its remaining credits,
+// promotional, cost_basis and expires_at): its remaining credits leave,
+// dated at its expires_at. The spendable balance does not change (a lapsed
+// grant is not spendable), and the grant closes with remaining 0.
+EntryDraft ExpirationDraft(const GrantRow& grant);
+
+}  // namespace credit_ledger

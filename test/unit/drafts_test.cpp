@@ -1,0 +1,66 @@
+#include "drafts.hpp"
+
+#include <gtest/gtest.h>
+
+namespace credit_ledger {
+namespace {
+
+constexpr Micros kNow = 500 * kMicrosPerDay;
+
+OpenGrant Open(std::int64_t id, std::int64_t remaining, bool promotional,
+               std::optional<std::string> cost_basis) {
+  OpenGrant g;
+  g.state.grant_id = id;
+  g.state.remaining = remaining;
+  g.state.effective_at = kNow - 1;
+  g.state.promotional = promotional;
+  g.cost_basis = std::move(cost_basis);
+  return g;
+}
+
+// A consume over debt: each repayment is a pair (the grant charged, then the
+// debt settled), then the draws, then what no grant covered as new debt.
+TEST(ConsumeDrafts, RepaymentsThenDrawsThenDebt) {
+  const std::vector<OpenGrant> grants = {Open(7, 40, true, "0.5"),
+                                         Open(8, 10, false, std::nullopt)};
+  WalletState w = PlannerState(grants, 30, OverdraftPolicy{}, 2);
+  w.policy.limit = 1000;
+  const ConsumePlan plan = PlanConsume(w, kNow, 50);
+  const std::vector<EntryDraft> d = ConsumeDrafts(grants, plan, EntryType::kUsage);
+  ASSERT_EQ(d.size(), 5u);
+  EXPECT_EQ(d[0].type, EntryType::kRepayment);
+  EXPECT_EQ(d[0].amount, -30);
+  EXPECT_EQ(d[0].grant_id, 7);
+  EXPECT_EQ(d[0].promotional, true);
+  EXPECT_EQ(d[0].cost_basis, "0.5");
+  EXPECT_EQ(d[1].type, EntryType::kRepayment);
+  EXPECT_EQ(d[1].amount, 30);
+  EXPECT_FALSE(d[1].grant_id);
+  EXPECT_EQ(d[2].type, EntryType::kUsage);
+  EXPECT_EQ(d[2].amount, -10);
+  EXPECT_EQ(d[2].grant_id, 7);
+  EXPECT_EQ(d[3].amount, -10);
+  EXPECT_EQ(d[3].grant_id, 8);
+  EXPECT_FALSE(d[3].cost_basis);
+  EXPECT_EQ(d[4].type, EntryType::kUsage);
+  EXPECT_EQ(d[4].amount, -30);
+  EXPECT_FALSE(d[4].grant_id);
+  EXPECT_FALSE(d[4].promotional);
+}
+
+TEST(GrantRow, AsOpenHidesWhatLapsed) {
+  GrantRow r;
+  r.grant_id = 3;
+  r.remaining = 9;
+  r.cost_basis = "2";
+  EXPECT_EQ(r.AsOpen().state.remaining, 9);
+  EXPECT_EQ(r.AsOpen().cost_basis, "2");
+  EXPECT_FALSE(r.AsOpen().row);
+  EXPECT_FALSE(r.Lapsed(kNow));
+  r.voided_at = kNow;
+  EXPECT_EQ(r.AsOpen().state.remaining, 0);
+  EXPECT_TRUE(r.Lapsed(kNow));
+}
+
+}  // namespace
+}  // namespace credit_ledger

@@ -1,0 +1,77 @@
+#include "error.hpp"
+#include "grant.hpp"
+
+#include <gtest/gtest.h>
+
+namespace credit_ledger {
+namespace {
+
+constexpr Micros kNow = 500 * kMicrosPerDay;
+
+TEST(BlockEffectiveAt, RefusesABlockThatCouldNeverBeSpent) {
+  BlockSpec spec;
+  EXPECT_EQ(BlockEffectiveAt(spec, kNow), kNow);
+  spec.effective_at = kNow + 10;
+  spec.expires_at = kNow + 10;
+  EXPECT_THROW(BlockEffectiveAt(spec, kNow), LedgerError);
+  spec.effective_at.reset();
+  spec.expires_at = kNow;
+  EXPECT_THROW(BlockEffectiveAt(spec, kNow), LedgerError);
+  spec.expires_at = kNow + 1;
+  EXPECT_EQ(BlockEffectiveAt(spec, kNow), kNow);
+}
+
+TEST(PlanBlock, WithoutDebtAddsToTheSpendableBalance) {
+  BlockInput in;
+  in.now = kNow;
+  in.spendable_before = 5;
+  BlockSpec spec;
+  spec.cost_basis = "0.5";
+  const BlockPlan p = PlanBlock(in, spec, 100, 9, std::string("paid"), std::nullopt);
+  EXPECT_EQ(p.spendable_after, 105);
+  EXPECT_EQ(p.grant.grant_id, 9);
+  EXPECT_EQ(p.grant.remaining, 100);
+  EXPECT_EQ(p.grant.reason, "paid");
+  EXPECT_EQ(p.grant.effective_at, kNow);
+  ASSERT_EQ(p.drafts.size(), 1u);
+  EXPECT_EQ(p.drafts[0].type, EntryType::kGrant);
+  EXPECT_EQ(p.drafts[0].amount, 100);
+  EXPECT_EQ(p.drafts[0].cost_basis, "0.5");
+  EXPECT_EQ(p.drafts[0].occurred_at, kNow);
+  EXPECT_TRUE(p.OpenRemainingAfter().empty());
+
+  spec.effective_at = kNow + 1;  // scheduled: not spendable yet
+  EXPECT_EQ(PlanBlock(in, spec, 100, 9, {}, {}).spendable_after, 5);
+}
+
+TEST(PlanBlock, RepaysDebtFromTheBlock) {
+  BlockInput in;
+  in.now = kNow;
+  in.debt = 30;
+  in.policy.limit = 100;
+  OpenGrant scheduled;
+  scheduled.state.grant_id = 1;
+  scheduled.state.remaining = 50;
+  scheduled.state.effective_at = kNow + 5;
+  scheduled.row = 42;
+  in.open = {scheduled};
+  BlockSpec spec;
+  spec.kind = "adjustment";
+  spec.opening = EntryType::kAdjustment;
+  const BlockPlan p = PlanBlock(in, spec, 20, 2, {}, {});
+  EXPECT_EQ(p.spendable_after, -10);
+  EXPECT_EQ(p.grant.remaining, 0);
+  EXPECT_EQ(p.grant.kind, "adjustment");
+  EXPECT_EQ(p.OpenRemainingAfter(), (std::vector<std::int64_t>{50}));
+  ASSERT_EQ(p.drafts.size(), 3u);
+  EXPECT_EQ(p.drafts[0].type, EntryType::kAdjustment);
+  EXPECT_EQ(p.drafts[1].type, EntryType::kRepayment);
+  EXPECT_EQ(p.drafts[1].amount, -20);
+  EXPECT_EQ(p.drafts[1].grant_id, 2);
+  EXPECT_EQ(p.drafts[2].amount, 20);
+  ASSERT_EQ(p.settle.emptied.size(), 1u);
+  EXPECT_EQ(p.planned.grants[p.settle.emptied[0]].grant_id, 2);
+}
+
+}  // namespace
+}  // namespace credit_ledger
