@@ -94,7 +94,7 @@ tar -C "$root" --exclude=./build --exclude=./.git -cf - . | tar -C "$src" -xf -
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -fno-wrapv"
 if ! (cd "$src" && make -s clean PG_CONFIG="$pg_config" >/dev/null 2>&1 &&
       make -j"$(nproc)" PG_CONFIG="$pg_config" CXX="$cxx" \
-        EXTRA_CXXFLAGS="$san" EXTRA_LDFLAGS="-fsanitize=address,undefined" &&
+        EXTRA_CXXFLAGS="$san -DCREDIT_LEDGER_CHECK_CONSTRAINTS" EXTRA_LDFLAGS="-fsanitize=address,undefined" &&
       make install PG_CONFIG="$pg_config") >"$log/build.log" 2>&1; then
   tail -40 "$log/build.log"; echo "0 passed, 1 failed"; exit 1
 fi
