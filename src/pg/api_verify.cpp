@@ -19,7 +19,8 @@ Statement wallets_to_check(
     "       w.debt, w.last_seq, w.last_hash,"
     // Read through to_jsonb: a 1.0 schema has no such column.
     "       to_jsonb(w) ? 'latest_effective_at',"
-    "       (to_jsonb(w) ->> 'latest_effective_at')::timestamptz"
+    "       (to_jsonb(w) ->> 'latest_effective_at')::timestamptz,"
+    "       w.overdraft_limit"
     "  FROM credit_ledger.wallets w"
     "  LEFT JOIN credit_ledger.credit_types t ON t.credit_type = w.credit_type"
     " WHERE $1::text IS NULL OR w.customer_id = $1"
@@ -28,7 +29,8 @@ Statement wallets_to_check(
 
 Statement wallet_grants(
     "SELECT grant_id, amount, remaining, expired_amount, voided_amount,"
-    "       effective_at"
+    "       effective_at, priority, cost_basis, expires_at, voided_at,"
+    "       expired_at, kind, open"
     "  FROM credit_ledger.grants"
     " WHERE wallet_id = $1 AND customer_id = $2",
     {INT8OID, TEXTOID});
@@ -70,6 +72,27 @@ struct Finding {
 
 constexpr long kChunk = 1000;
 
+// The wallet's grants (wallet_grants' key), every column the audit checks.
+std::vector<AuditGrant> ReadGrants(Params& key, int s) {
+  Rows rows = Execute(wallet_grants, key, 0, ReadMode::kReadOnly);
+  std::vector<AuditGrant> grants;
+  for (std::uint64_t i = 0; i < rows.size(); ++i) {
+    Row g = rows[i];
+    AuditGrant grant{g.Int64(1),    g.Units(2, s), g.Units(3, s),
+                     g.Units(4, s), g.Units(5, s), g.Timestamp(6)};
+    grant.priority = g.Int32(7);
+    grant.cost_basis = g.NumericText(8);
+    grant.expires_at = g.OptTimestamp(9);
+    grant.voided_at = g.OptTimestamp(10);
+    grant.expired_at = g.OptTimestamp(11);
+    grant.kind = g.Text(12);
+    grant.open = g.Bool(13);
+    grants.push_back(std::move(grant));
+  }
+  FreeRows(rows);
+  return grants;
+}
+
 std::vector<Problem> AuditWalletRow(const Row& w) {
   const std::int64_t wallet_id = w.Int64(1);
   const std::string customer_id = w.Text(2);
@@ -87,19 +110,11 @@ std::vector<Problem> AuditWalletRow(const Row& w) {
   cached.last_hash = w.Bytes(8).value_or(kGenesisHash);
   cached.tracks_latest_effective = w.Bool(9);
   cached.latest_effective_at = w.OptTimestamp(10);
+  cached.overdraft_limit = w.NumericText(11);
 
   Params key;
   key.Int64(wallet_id).Text(customer_id);
-  Rows grant_rows = Execute(wallet_grants, key, 0, ReadMode::kReadOnly);
-  std::vector<AuditGrant> grants;
-  for (std::uint64_t i = 0; i < grant_rows.size(); ++i) {
-    Row g = grant_rows[i];
-    grants.push_back(AuditGrant{g.Int64(1), g.Units(2, s), g.Units(3, s),
-                                g.Units(4, s), g.Units(5, s), g.Timestamp(6)});
-  }
-  FreeRows(grant_rows);
-
-  WalletAuditor auditor(s, grants);
+  WalletAuditor auditor(s, ReadGrants(key, s));
   Cursor cursor(wallet_entries, key);
   for (;;) {
     Rows chunk = cursor.Fetch(kChunk);
