@@ -1,6 +1,7 @@
 #include "guard.hpp"
 
 #include "error.hpp"
+#include "validate.hpp"
 
 #include <cstring>
 #include <new>
@@ -22,9 +23,13 @@ struct PendingError {
 
 PendingError pending;
 
-void CopyText(char* out, std::size_t size, const char* text) {
-  std::strncpy(out, text ? text : "", size - 1);
-  out[size - 1] = '\0';
+// Cut at a character boundary: a message cut inside a UTF-8 character is
+// invalid text that the client (or whoever stores SQLERRM) then rejects.
+void CopyText(char* out, std::size_t size, const char* text) noexcept {
+  const std::string_view view(text ? text : "");
+  const std::size_t n = Utf8PrefixBytes(view, size - 1);
+  std::memcpy(out, view.data(), n);
+  out[n] = '\0';
 }
 
 void SetPending(const char* sqlstate, const char* message, const char* detail,

@@ -83,7 +83,9 @@ bool CheckActor(char** newval, void**, GucSource) {
                              credit_ledger::kMaxLabelChars);
   } catch (const credit_ledger::LedgerError& e) {
     ok = false;
-    strlcpy(detail, e.detail().c_str(), sizeof(detail));
+    const std::size_t n = credit_ledger::Utf8PrefixBytes(e.detail(), sizeof(detail) - 1);
+    e.detail().copy(detail, n);
+    detail[n] = '\0';
   } catch (...) {
     ok = false;
   }

@@ -227,6 +227,11 @@ SELECT ordinal, status, sqlstate, message
 ]') ORDER BY ordinal;
 SELECT feature, occurred_at FROM credit_ledger.entries
  WHERE customer_id = 'v' AND feature LIKE 'o%' ORDER BY seq;
+-- A message quoting long non-ASCII input is cut at a character boundary: it
+-- stays valid UTF-8 (it was cut inside a '€', and converting it failed).
+SELECT ordinal, status, sqlstate, convert_to(message, 'UTF8') IS NOT NULL AS valid, message
+  FROM credit_consume_batch(jsonb_build_array(jsonb_build_object(
+    'customer_id', 'v', 'credit_type', 'tok', 'amount', 1, 'occurred_at', repeat('€', 70))));
 -- credit_consume's occurred_at follows the same bound.
 SELECT amount FROM credit_consume('v', 'tok', 1, occurred_at => '2026-03-02 12:00+00');
 SELECT amount FROM credit_consume('v', 'tok', 1, occurred_at => '2026-03-02 12:00:00.000001+00');
