@@ -246,5 +246,22 @@ SELECT count(*) FROM credit_consume_batch(
   (SELECT jsonb_agg(jsonb_build_object('customer_id', 'c1', 'credit_type', 'usd', 'amount', 1))
      FROM generate_series(1, 10001)));
 
+-- An error after an event's first write fails the whole call: an event is
+-- decided before anything is written, and only a rejection found while
+-- deciding is the event's own outcome. Here a superuser has set a wallet's
+-- cached balance to the lowest the ledger holds, so writing the usage entry
+-- (its balance_after) is out of range after the operation row is written.
+-- Before, the batch reported that event as an error and went on, leaving an
+-- operation without entries.
+SELECT credit_grant(c, 'usd', 10) FROM unnest(ARRAY['w_ok', 'w_broken']) AS c;
+UPDATE credit_ledger.wallets SET balance = -9999999999999999.99 WHERE customer_id = 'w_broken';
+SELECT count(*) AS operations_before FROM credit_ledger.operations WHERE customer_id IN ('w_ok', 'w_broken');
+SELECT * FROM credit_consume_batch('[
+  {"customer_id": "w_ok", "credit_type": "usd", "amount": 1},
+  {"customer_id": "w_broken", "credit_type": "usd", "amount": 1}
+]');
+SELECT count(*) AS operations_after FROM credit_ledger.operations WHERE customer_id IN ('w_ok', 'w_broken');
+UPDATE credit_ledger.wallets SET balance = 10 WHERE customer_id = 'w_broken';
+
 SELECT * FROM credit_verify();
 DROP EXTENSION credit_ledger;
