@@ -72,6 +72,22 @@ struct Finding {
 
 constexpr long kChunk = 1000;
 
+// Runs fn(cursor) over a cursor on `statement` and closes the cursor on
+// every path: an unreadable row is a finding and the check goes on (Verify
+// catches it), so a portal left open there would stay open, one per such
+// wallet, until the end of the transaction.
+template <typename Fn>
+void WithCursor(Statement& statement, Params& params, Fn&& fn) {
+  Cursor cursor(statement, params);
+  try {
+    fn(cursor);
+  } catch (...) {
+    cursor.Close();
+    throw;
+  }
+  cursor.Close();
+}
+
 // The wallet's grants (wallet_grants' key), every column the audit checks.
 std::vector<AuditGrant> ReadGrants(Params& key, int s) {
   Rows rows = Execute(wallet_grants, key, 0, ReadMode::kReadOnly);
@@ -93,29 +109,9 @@ std::vector<AuditGrant> ReadGrants(Params& key, int s) {
   return grants;
 }
 
-std::vector<Problem> AuditWalletRow(const Row& w) {
-  const std::int64_t wallet_id = w.Int64(1);
-  const std::string customer_id = w.Text(2);
-  const auto scale = w.OptInt64(4);
-  if (!scale) {
-    return {Problem{"unknown_credit_type",
-                    "The wallet's credit type \"" + w.Text(3) +
-                        "\" does not exist."}};
-  }
-  const int s = static_cast<int>(*scale);
-  AuditWallet cached;
-  cached.balance = w.Units(5, s);
-  cached.debt = w.Units(6, s);
-  cached.last_seq = w.Int64(7);
-  cached.last_hash = w.Bytes(8).value_or(kGenesisHash);
-  cached.tracks_latest_effective = w.Bool(9);
-  cached.latest_effective_at = w.OptTimestamp(10);
-  cached.overdraft_limit = w.NumericText(11);
-
-  Params key;
-  key.Int64(wallet_id).Text(customer_id);
-  WalletAuditor auditor(s, ReadGrants(key, s));
-  Cursor cursor(wallet_entries, key);
+// Feeds the wallet's entries, a chunk at a time, to the auditor.
+void FeedEntries(Cursor& cursor, WalletAuditor& auditor, std::int64_t wallet_id,
+                 int s) {
   for (;;) {
     Rows chunk = cursor.Fetch(kChunk);
     if (chunk.empty()) break;
@@ -145,7 +141,33 @@ std::vector<Problem> AuditWalletRow(const Row& w) {
     }
     FreeRows(chunk);
   }
-  cursor.Close();
+}
+
+std::vector<Problem> AuditWalletRow(const Row& w) {
+  const std::int64_t wallet_id = w.Int64(1);
+  const std::string customer_id = w.Text(2);
+  const auto scale = w.OptInt64(4);
+  if (!scale) {
+    return {Problem{"unknown_credit_type",
+                    "The wallet's credit type \"" + w.Text(3) +
+                        "\" does not exist."}};
+  }
+  const int s = static_cast<int>(*scale);
+  AuditWallet cached;
+  cached.balance = w.Units(5, s);
+  cached.debt = w.Units(6, s);
+  cached.last_seq = w.Int64(7);
+  cached.last_hash = w.Bytes(8).value_or(kGenesisHash);
+  cached.tracks_latest_effective = w.Bool(9);
+  cached.latest_effective_at = w.OptTimestamp(10);
+  cached.overdraft_limit = w.NumericText(11);
+
+  Params key;
+  key.Int64(wallet_id).Text(customer_id);
+  WalletAuditor auditor(s, ReadGrants(key, s));
+  WithCursor(wallet_entries, key, [&](Cursor& cursor) {
+    FeedEntries(cursor, auditor, wallet_id, s);
+  });
   return auditor.Finish(cached);
 }
 
@@ -153,28 +175,28 @@ std::vector<Finding> Verify(const std::optional<std::string>& customer_id) {
   std::vector<Finding> findings;
   Params p;
   p.Text(customer_id);
-  Cursor wallets(wallets_to_check, p);
-  for (;;) {
-    Rows chunk = wallets.Fetch(100);
-    if (chunk.empty()) break;
-    for (std::uint64_t i = 0; i < chunk.size(); ++i) {
-      Row w = chunk[i];
-      std::vector<Problem> problems;
-      try {
-        problems = AuditWalletRow(w);
-      } catch (const LedgerError& e) {
-        // A stored value the ledger cannot read (e.g. more decimals than the
-        // scale) is itself a finding, not a reason to stop checking.
-        problems.push_back(Problem{"unreadable_row", e.message()});
+  WithCursor(wallets_to_check, p, [&](Cursor& wallets) {
+    for (;;) {
+      Rows chunk = wallets.Fetch(100);
+      if (chunk.empty()) break;
+      for (std::uint64_t i = 0; i < chunk.size(); ++i) {
+        Row w = chunk[i];
+        std::vector<Problem> problems;
+        try {
+          problems = AuditWalletRow(w);
+        } catch (const LedgerError& e) {
+          // A stored value the ledger cannot read (e.g. more decimals than the
+          // scale) is itself a finding, not a reason to stop checking.
+          problems.push_back(Problem{"unreadable_row", e.message()});
+        }
+        for (Problem& pr : problems) {
+          findings.push_back(Finding{w.Text(2), w.Text(3), std::move(pr.problem),
+                                     std::move(pr.detail)});
+        }
       }
-      for (Problem& pr : problems) {
-        findings.push_back(Finding{w.Text(2), w.Text(3), std::move(pr.problem),
-                                   std::move(pr.detail)});
-      }
+      FreeRows(chunk);
     }
-    FreeRows(chunk);
-  }
-  wallets.Close();
+  });
 
   Rows lost = Execute(orphans, p, 0, ReadMode::kReadOnly);
   for (std::uint64_t i = 0; i < lost.size(); ++i) {

@@ -46,11 +46,21 @@ void SetPending(const char* sqlstate, const char* message, const char* detail,
 void ThrowCaughtError(sigjmp_buf* saved_stack,
                       ErrorContextCallback* saved_context,
                       MemoryContext context) {
+  error_context_stack = saved_context;
+  MemoryContextSwitchTo(context);
+  // CopyErrorData allocates and can itself ereport (out of memory): that
+  // longjmp must land here, not in a frame further up past C++ ones.
+  ErrorData* volatile data = nullptr;
+  sigjmp_buf local;
+  if (sigsetjmp(local, 0) == 0) {
+    PG_exception_stack = &local;
+    data = CopyErrorData();
+  }
   PG_exception_stack = saved_stack;
   error_context_stack = saved_context;
   MemoryContextSwitchTo(context);
-  ErrorData* data = CopyErrorData();
-  FlushErrorState();
+  FlushErrorState();  // the original error and any raised while copying it
+  if (data == nullptr) throw std::bad_alloc();  // RunImpl: 53200
   throw PgError(data);
 }
 

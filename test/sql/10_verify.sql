@@ -81,4 +81,16 @@ UPDATE credit_ledger.wallets SET debt = -1 WHERE customer_id = 'row_debt';
 UPDATE credit_ledger.wallets SET overdraft_limit = -1 WHERE customer_id = 'row_overdraft';
 SELECT customer_id, problem, detail FROM credit_verify()
  WHERE customer_id LIKE 'row\_%' ORDER BY customer_id, problem, detail;
+
+-- A stored value the ledger cannot read is a finding, and the check goes
+-- on; the cursor over that wallet's entries is closed on that path too
+-- (it stayed open, visible in pg_cursors, until the end of the transaction).
+SELECT pg_temp.fill('unreadable');
+SET session_replication_role = replica;
+UPDATE credit_ledger.entries SET amount = 100.001 WHERE customer_id = 'unreadable' AND seq = 1;
+RESET session_replication_role;
+BEGIN;
+SELECT customer_id, problem, detail FROM credit_verify('unreadable');
+SELECT count(*) AS open_cursors FROM pg_cursors;
+COMMIT;
 DROP EXTENSION credit_ledger;
