@@ -14,7 +14,10 @@
 # LD_PRELOAD of gcc's libasan (the runtime must come first in a process that
 # dlopens an instrumented library; a small shim built on the fly makes it
 # initialise early, see step 3) and ASAN_OPTIONS=detect_leaks=0 (the
-# postmaster forks and backends exit without freeing on purpose). Sanitizer
+# postmaster forks and backends exit without freeing on purpose). The build
+# defines CREDIT_LEDGER_CHECK_CONSTRAINTS, so credit_ledger.check_constraints
+# is on and every direct write is checked against its table's CHECK
+# constraints throughout the suites. Sanitizer
 # reports go to files and fail the run, as do failed tests and crashed
 # backends. Each suite is counted from pg_regress's exit code and summary
 # (scripts/tally.sh). Ends with "N passed, N failed"; exits non-zero on any
