@@ -55,6 +55,10 @@ const std::set<std::string> kProblemCodes = {
     "voided_twice",
     "lapsed_mismatch",
     "latest_effective_behind",
+    "grant_constraint",
+    "wallet_constraint",
+    "open_mismatch",
+    "lifecycle_mismatch",
 };
 
 // A wallet's stored rows: what credit_verify reads.
@@ -155,6 +159,8 @@ public:
     AuditGrant &stored = Stored(g.grant_id);
     (type == EntryType::kExpiration ? stored.expired_amount
                                     : stored.voided_amount) += g.remaining;
+    (type == EntryType::kExpiration ? stored.expired_at : stored.voided_at) =
+        last_operation_;  // any time: the audit checks that it is set
     g.remaining = 0;
     Remaining(g.grant_id) = 0;
     if (type == EntryType::kExpiration)
