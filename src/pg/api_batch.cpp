@@ -197,16 +197,22 @@ std::optional<DecidedEvent> DecideEvent(Ledger& ledger, WalletRun& run,
   }
 }
 
-// Writes a decided event: its operation, entries and events. Deliberately
-// outside any try block: once the operation row is written, any error
-// (a LedgerError included) aborts the whole call, so no operation is left
-// with part of its entries while the batch carries on.
+// Writes a decided event: its operation, entries and events. Once the
+// operation row is written nothing here catches: any error (a LedgerError
+// included) aborts the whole call, so no operation is left with part of its
+// entries while the batch carries on.
 void WriteEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now,
                 const DecidedEvent& d) {
   Wallet& wallet = *run.wallet;
   auto operation_id = ledger.InsertOperation(e.operation, d.result);
   if (!operation_id) {
-    e.Replay(ledger.ReplayAfterConflict(e.operation));
+    // Not written: another transaction stored the key first. Its answer,
+    // or LG002 for a different request, is this event's outcome.
+    try {
+      e.Replay(ledger.ReplayAfterConflict(e.operation));
+    } catch (const LedgerError& err) {
+      e.Fail(err);
+    }
     return;
   }
   std::vector<PendingEvent> pending;
