@@ -60,6 +60,10 @@ const std::set<std::string> kProblemCodes = {
     "voided_twice",
     "lapsed_mismatch",
     "latest_effective_behind",
+    "grant_constraint",
+    "wallet_constraint",
+    "open_mismatch",
+    "lifecycle_mismatch",
 };
 
 // A wallet's stored rows: what credit_verify reads.
@@ -203,9 +207,19 @@ public:
   StoredWallet Finish() {
     stored_.grants.clear();
     for (const GrantRow &g : rows_) {
-      stored_.grants.push_back(AuditGrant{g.grant_id, g.amount, g.remaining,
-                                          g.expired_amount, g.voided_amount,
-                                          g.effective_at});
+      AuditGrant a{g.grant_id, g.amount, g.remaining, g.expired_amount,
+                   g.voided_amount, g.effective_at};
+      a.priority = g.priority;
+      a.cost_basis = g.cost_basis;
+      // The harness lapses a grant by moving its expiry to just before now,
+      // without modelling its start, so a swept grant's expires_at is not
+      // stored (10_verify and the unit tests cover that CHECK).
+      if (g.expires_at != kNever && !g.expired_at)
+        a.expires_at = g.expires_at;
+      a.voided_at = g.voided_at;
+      a.expired_at = g.expired_at;
+      a.open = g.remaining > 0 && !g.voided_at && !g.expired_at;
+      stored_.grants.push_back(a);
       if (!stored_.wallet.latest_effective_at ||
           g.effective_at > *stored_.wallet.latest_effective_at)
         stored_.wallet.latest_effective_at = g.effective_at;

@@ -14,7 +14,10 @@
 # LD_PRELOAD of gcc's libasan (the runtime must come first in a process that
 # dlopens an instrumented library; a small shim built on the fly makes it
 # initialise early, see step 3) and ASAN_OPTIONS=detect_leaks=0 (the
-# postmaster forks and backends exit without freeing on purpose). Sanitizer
+# postmaster forks and backends exit without freeing on purpose). The build
+# defines CREDIT_LEDGER_CHECK_CONSTRAINTS, so credit_ledger.check_constraints
+# is on and every direct write is checked against its table's CHECK
+# constraints throughout the suites. Sanitizer
 # reports go to files and fail the run, as do failed tests and crashed
 # backends. Each suite is counted from pg_regress's exit code and summary
 # (scripts/tally.sh). Ends with "N passed, N failed"; exits non-zero on any
@@ -94,7 +97,7 @@ tar -C "$root" --exclude=./build --exclude=./.git -cf - . | tar -C "$src" -xf -
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -fno-wrapv"
 if ! (cd "$src" && make -s clean PG_CONFIG="$pg_config" >/dev/null 2>&1 &&
       make -j"$(nproc)" PG_CONFIG="$pg_config" CXX="$cxx" \
-        EXTRA_CXXFLAGS="$san" EXTRA_LDFLAGS="-fsanitize=address,undefined" &&
+        EXTRA_CXXFLAGS="$san -DCREDIT_LEDGER_CHECK_CONSTRAINTS" EXTRA_LDFLAGS="-fsanitize=address,undefined" &&
       make install PG_CONFIG="$pg_config") >"$log/build.log" 2>&1; then
   tail -40 "$log/build.log"; echo "0 passed, 1 failed"; exit 1
 fi

@@ -1,6 +1,7 @@
 #include "amount.hpp"
 
 #include "error.hpp"
+#include "validate.hpp"
 
 #include "cpp_only.hpp"  // last: fails if a PostgreSQL header came before
 
@@ -32,7 +33,7 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 [[noreturn]] void Malformed(std::string_view text, std::string_view what) {
   throw LedgerError(ErrorCode::kInvalidParameter,
                     std::string(what) + " is not a valid decimal number",
-                    "The value given was \"" + std::string(text.substr(0, 64)) +
+                    "The value given was \"" + Abbreviated(text) +
                         "\".");
 }
 
@@ -104,7 +105,7 @@ std::int64_t ParseAmount(std::string_view text, int scale,
     throw LedgerError(
         ErrorCode::kInvalidParameter,
         std::string(what) + " has more decimal places than its credit type allows",
-        "The value " + std::string(text.substr(0, 64)) + " has " +
+        "The value " + Abbreviated(text) + " has " +
             std::to_string(frac_digits) +
             " decimal places; the credit type's scale is " +
             std::to_string(scale) + ".",

@@ -68,6 +68,21 @@ std::int64_t SaturatingNegate(std::int64_t value) {
   return value == INT64_MIN ? INT64_MAX : -value;
 }
 
+// Whether a numeric as PostgreSQL prints it is below zero (it never prints
+// "-0").
+bool Negative(const std::optional<std::string>& numeric) {
+  return numeric && !numeric->empty() && (*numeric)[0] == '-';
+}
+
+// How many of `ops` are not also a reversal operation: a reversal writes the
+// expiration or void of credit it restores to a lapsed grant itself.
+int CountOutsideReversals(const std::vector<std::int64_t>& ops,
+                          const std::set<std::int64_t>& reversals) {
+  int n = 0;
+  for (std::int64_t op : ops) n += reversals.count(op) == 0;
+  return n;
+}
+
 }  // namespace
 
 WalletAuditor::WalletAuditor(int scale, const std::vector<AuditGrant>& grants)
@@ -163,10 +178,87 @@ void WalletAuditor::AddToGrant(const EntryRecord& e, Tally& t) {
   }
 }
 
+// The grants table's CHECK constraints, which the direct writes do not
+// evaluate, and its lifecycle columns against the grant's entries.
+void WalletAuditor::CheckGrantRow(const Tally& t) {
+  const AuditGrant& g = t.grant;
+  const std::string grant = "Grant " + std::to_string(g.grant_id);
+  auto broken = [&](const std::string& check, const std::string& found) {
+    Report("grant_constraint",
+           grant + " breaks CHECK (" + check + "): " + found + ".");
+  };
+  if (g.amount <= 0) broken("amount > 0", "its amount is " + Units(g.amount));
+  if (g.priority < 0) {
+    broken("priority >= 0", "its priority is " + std::to_string(g.priority));
+  }
+  if (Negative(g.cost_basis)) {
+    broken("cost_basis >= 0", "its cost_basis is " + *g.cost_basis);
+  }
+  if (g.expires_at && *g.expires_at <= g.effective_at) {
+    broken("expires_at > effective_at",
+           "it expires at " + FormatTimestampUtc(*g.expires_at) +
+               " and starts at " + FormatTimestampUtc(g.effective_at));
+  }
+  if (g.kind != "grant" && g.kind != "adjustment" && g.kind != "reversal") {
+    broken("kind IN ('grant', 'adjustment', 'reversal')",
+           "its kind is \"" + g.kind + "\"");
+  }
+  const bool spendable = g.remaining > 0 && !g.voided_at && !g.expired_at;
+  if (g.open && *g.open != spendable) {
+    Report("open_mismatch",
+           grant + " is marked " + (*g.open ? "open" : "closed") + " but has " +
+               Units(g.remaining) + " remaining" +
+               (g.voided_at ? ", voided" : "") +
+               (g.expired_at ? ", expired" : "") + ".");
+  }
+  // A void and the sweep take all that is left, and credit a reversal
+  // restores to a lapsed block lapses at once.
+  if ((g.voided_at || g.expired_at) && g.remaining != 0) {
+    Report("lifecycle_mismatch",
+           grant + " is " + (g.voided_at ? "voided" : "expired") +
+               " but has " + Units(g.remaining) + " remaining.");
+  }
+  if (g.voided_at && g.expired_at) {
+    Report("lifecycle_mismatch", grant + " has both voided_at and expired_at.");
+  }
+  if (!t.void_operations.empty() && !g.voided_at) {
+    Report("lifecycle_mismatch", grant + " has void entries but no voided_at.");
+  }
+  const int sweeps =
+      CountOutsideReversals(t.expiration_operations, t.reversal_operations);
+  if (sweeps > 0 && !g.expired_at) {
+    Report("lifecycle_mismatch",
+           grant + " has expiration entries but no expired_at.");
+  }
+  // The sweep expires only blocks with credit left, so it always writes an
+  // entry; a void of an empty block writes none.
+  if (g.expired_at && sweeps == 0) {
+    Report("lifecycle_mismatch",
+           grant + " has an expired_at but no expiration entry.");
+  }
+}
+
+void WalletAuditor::CheckWalletRow(const AuditWallet& w) {
+  if (w.debt < 0) {
+    Report("wallet_constraint",
+           "The wallet breaks CHECK (debt >= 0): its debt is " + Units(w.debt) +
+               ".");
+  }
+  if (Negative(w.overdraft_limit)) {
+    Report("wallet_constraint",
+           "The wallet breaks CHECK (overdraft_limit >= 0): its overdraft_limit "
+           "is " + *w.overdraft_limit + ".");
+  }
+}
+
 std::vector<Problem> WalletAuditor::Finish(const AuditWallet& w) {
+  CheckWalletRow(w);
   CheckTotals(w);
   if (w.tracks_latest_effective) CheckLatestEffective(w);
-  for (const auto& [grant_id, tally] : grants_) CheckGrant(grant_id, tally);
+  for (const auto& [grant_id, tally] : grants_) {
+    CheckGrant(grant_id, tally);
+    CheckGrantRow(tally);
+  }
   return std::move(problems_);
 }
 
@@ -246,15 +338,10 @@ void WalletAuditor::CheckGrant(std::int64_t grant_id, const Tally& t) {
   }
   // Restored credit that lapses at once is written by the reversal itself;
   // any other expiration or void of a grant may happen only once.
-  auto count_lifecycle = [&](const std::vector<std::int64_t>& ops) {
-    int n = 0;
-    for (std::int64_t op : ops) n += t.reversal_operations.count(op) == 0;
-    return n;
-  };
-  if (count_lifecycle(t.expiration_operations) > 1) {
+  if (CountOutsideReversals(t.expiration_operations, t.reversal_operations) > 1) {
     Report("expired_twice", grant + " was expired more than once.");
   }
-  if (count_lifecycle(t.void_operations) > 1) {
+  if (CountOutsideReversals(t.void_operations, t.reversal_operations) > 1) {
     Report("voided_twice", grant + " was voided more than once.");
   }
 }

@@ -22,6 +22,16 @@ struct AuditGrant {
   std::int64_t expired_amount = 0;  // credits its expiration entries removed
   std::int64_t voided_amount = 0;   // credits its void entries removed
   Micros effective_at = 0;
+  // The rest of the row, for its CHECK predicates and lifecycle columns.
+  std::int64_t priority = 0;
+  std::optional<std::string> cost_basis{};  // numeric as PostgreSQL prints it
+  std::optional<Micros> expires_at{};
+  std::optional<Micros> voided_at{};
+  std::optional<Micros> expired_at{};
+  std::string kind = "grant";
+  // The stored open flag; nullopt when the caller did not read it (then the
+  // flag is not compared with remaining, voided_at and expired_at).
+  std::optional<bool> open{};
 };
 
 // A wallet's cached totals as stored in credit_ledger.wallets.
@@ -34,6 +44,8 @@ struct AuditWallet {
   // tracked on a 1.0 schema, which lacks the column.
   bool tracks_latest_effective = false;
   std::optional<Micros> latest_effective_at;
+  // NULL means no limit; numeric as PostgreSQL prints it.
+  std::optional<std::string> overdraft_limit{};
 };
 
 struct Problem {
@@ -66,6 +78,8 @@ class WalletAuditor {
   };
 
   void Report(std::string problem, std::string detail);
+  void CheckGrantRow(const Tally& tally);
+  void CheckWalletRow(const AuditWallet& wallet);
   void AddToGrant(const EntryRecord& entry, Tally& tally);
   // Finish's checks: the wallet's cached totals, its latest_effective_at,
   // and each grant against its entries.

@@ -1,6 +1,7 @@
 #include "batch.hpp"
 
 #include "error.hpp"
+#include "validate.hpp"
 
 #include <map>
 #include <string_view>
@@ -43,10 +44,7 @@ const char* KindName(JsonKind kind) {
 
 // A member name as messages show it: quoted, and cut short if long.
 std::string Shown(std::string_view name) {
-  constexpr std::size_t kShown = 64;
-  std::string out = "\"" + std::string(name.substr(0, kShown));
-  if (name.size() > kShown) out += "...";
-  return out + "\"";
+  return "\"" + Abbreviated(name) + "\"";
 }
 
 [[noreturn]] void WrongKind(Field field, const char* expected, JsonKind got) {

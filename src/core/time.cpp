@@ -1,6 +1,7 @@
 #include "time.hpp"
 
 #include "error.hpp"
+#include "validate.hpp"
 
 #include <cstdio>
 
@@ -125,9 +126,7 @@ bool ReadRfc3339(std::string_view text, Micros& out) {
 Micros ParseTimestampRfc3339(std::string_view text, std::string_view what) {
   Micros out = 0;
   if (!ReadRfc3339(text, out)) {
-    constexpr std::size_t kShown = 64;
-    std::string shown(text.substr(0, kShown));
-    if (text.size() > kShown) shown += "...";
+    const std::string shown = Abbreviated(text);
     throw LedgerError(
         ErrorCode::kInvalidParameter,
         std::string(what) + " is not a timestamp with a time zone offset",

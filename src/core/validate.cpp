@@ -13,6 +13,22 @@ std::size_t Utf8Length(std::string_view text) {
   return n;
 }
 
+std::size_t Utf8PrefixBytes(std::string_view text, std::size_t max_bytes) noexcept {
+  if (text.size() <= max_bytes) return text.size();
+  std::size_t n = max_bytes;
+  // text[n] is the first byte left out; while it continues a character, that
+  // character started inside the prefix and is left out whole.
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return n;
+}
+
+std::string Abbreviated(std::string_view text, std::size_t max_bytes) {
+  const std::size_t n = Utf8PrefixBytes(text, max_bytes);
+  std::string out(text.substr(0, n));
+  if (n < text.size()) out += "...";
+  return out;
+}
+
 void CheckText(std::string_view what, std::string_view text,
                std::size_t max_chars) {
   if (text.empty()) {

@@ -25,6 +25,16 @@ constexpr std::size_t kMaxMetadataBytes = 32768;
 // Characters (not bytes) in UTF-8 text.
 std::size_t Utf8Length(std::string_view text);
 
+// The length in bytes of the longest prefix of UTF-8 `text` that is at most
+// `max_bytes` long and does not end inside a character: wherever text is
+// cut (error messages, fixed buffers), it is cut there, so the result is
+// still valid in the database's encoding.
+std::size_t Utf8PrefixBytes(std::string_view text, std::size_t max_bytes) noexcept;
+
+// `text` as messages show it: at most `max_bytes` bytes of it, cut at a
+// character boundary, followed by "..." when it was cut.
+std::string Abbreviated(std::string_view text, std::size_t max_bytes = 64);
+
 // Non-empty and at most `max_chars` characters.
 void CheckText(std::string_view what, std::string_view text,
                std::size_t max_chars);

@@ -154,14 +154,24 @@ struct WalletRun {
   std::size_t left = 0;  // events still to apply
 };
 
-// Applies one event to its locked wallet, exactly as credit_consume would.
-void ApplyEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now) {
-  CheckForInterrupts();
+// What an event will write, decided before anything is written.
+struct DecidedEvent {
+  std::int64_t units = 0;
+  ConsumePlan plan;
+  std::vector<EntryDraft> drafts;
+  OperationResult result;
+};
+
+// Decides one event against its locked wallet, exactly as credit_consume
+// would, and writes nothing: a rejection (LG001, a bad amount, no wallet, a
+// replay) is the event's outcome and the batch carries on.
+std::optional<DecidedEvent> DecideEvent(Ledger& ledger, WalletRun& run,
+                                        BatchEvent& e, Micros now) {
   try {
     // An earlier event of this batch may have used the same key.
     if (auto op = ledger.FindReplay(e.operation)) {
       e.Replay(*op);
-      return;
+      return std::nullopt;
     }
     if (!run.wallet) {
       RefuseWithoutWallet(ledger, e.request.customer_id, e.request.credit_type,
@@ -173,36 +183,58 @@ void ApplyEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now) {
       run.planner.emplace(PlannerState(wallet, run.grants), now);
       run.open = true;
     }
-    const std::vector<OpenGrant>& grants = run.grants;
-    ConsumePlanner& planner = *run.planner;
-    const std::int64_t units = ParseAmount(e.request.amount, wallet.scale);
-    const ConsumePlan plan = planner.Plan(units);
-    const std::vector<EntryDraft> drafts =
-        ConsumeDrafts(grants, plan, EntryType::kUsage);
-    OperationResult result = MakeResult(wallet, now, drafts.size());
-    result.amount = units;
-    result.balance = plan.spendable_after;
-    auto operation_id = ledger.InsertOperation(e.operation, result);
-    if (!operation_id) {
-      e.Replay(ledger.ReplayAfterConflict(e.operation));
-      return;
-    }
-
-    std::vector<PendingEvent> pending;
-    AddDepletedGrants(pending, wallet, *operation_id, planner.state().grants,
-                      plan.emptied, plan.spendable_after);
-    planner.Apply(plan);
-    run.applied = true;
-    Record(ledger, wallet, MakeContext(*operation_id, now, e.request.labels),
-           drafts, plan.spendable_after, std::move(pending));
-
-    e.status = "applied";
-    e.operation_id = *operation_id;
-    e.amount = FormatAmount(units, wallet.scale);
-    e.balance = FormatAmount(plan.spendable_after, wallet.scale);
-    e.done = true;
+    DecidedEvent d;
+    d.units = ParseAmount(e.request.amount, wallet.scale);
+    d.plan = run.planner->Plan(d.units);
+    d.drafts = ConsumeDrafts(run.grants, d.plan, EntryType::kUsage);
+    d.result = MakeResult(wallet, now, d.drafts.size());
+    d.result.amount = d.units;
+    d.result.balance = d.plan.spendable_after;
+    return d;
   } catch (const LedgerError& err) {
-    e.Fail(err);  // the plan was rejected before anything was written
+    e.Fail(err);
+    return std::nullopt;
+  }
+}
+
+// Writes a decided event: its operation, entries and events. Once the
+// operation row is written nothing here catches: any error (a LedgerError
+// included) aborts the whole call, so no operation is left with part of its
+// entries while the batch carries on.
+void WriteEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now,
+                const DecidedEvent& d) {
+  Wallet& wallet = *run.wallet;
+  auto operation_id = ledger.InsertOperation(e.operation, d.result);
+  if (!operation_id) {
+    // Not written: another transaction stored the key first. Its answer,
+    // or LG002 for a different request, is this event's outcome.
+    try {
+      e.Replay(ledger.ReplayAfterConflict(e.operation));
+    } catch (const LedgerError& err) {
+      e.Fail(err);
+    }
+    return;
+  }
+  std::vector<PendingEvent> pending;
+  AddDepletedGrants(pending, wallet, *operation_id, run.planner->state().grants,
+                    d.plan.emptied, d.plan.spendable_after);
+  run.planner->Apply(d.plan);
+  run.applied = true;
+  Record(ledger, wallet, MakeContext(*operation_id, now, e.request.labels),
+         d.drafts, d.plan.spendable_after, std::move(pending));
+  e.status = "applied";
+  e.operation_id = *operation_id;
+  e.amount = FormatAmount(d.units, wallet.scale);
+  e.balance = FormatAmount(d.plan.spendable_after, wallet.scale);
+  e.done = true;
+}
+
+// Applies one event to its locked wallet: decide (may reject the event),
+// then write (may only fail the whole call).
+void ApplyEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now) {
+  CheckForInterrupts();
+  if (auto decided = DecideEvent(ledger, run, e, now)) {
+    WriteEvent(ledger, run, e, now, *decided);
   }
 }
 

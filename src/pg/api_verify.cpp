@@ -19,7 +19,8 @@ Statement wallets_to_check(
     "       w.debt, w.last_seq, w.last_hash,"
     // Read through to_jsonb: a 1.0 schema has no such column.
     "       to_jsonb(w) ? 'latest_effective_at',"
-    "       (to_jsonb(w) ->> 'latest_effective_at')::timestamptz"
+    "       (to_jsonb(w) ->> 'latest_effective_at')::timestamptz,"
+    "       w.overdraft_limit"
     "  FROM credit_ledger.wallets w"
     "  LEFT JOIN credit_ledger.credit_types t ON t.credit_type = w.credit_type"
     " WHERE $1::text IS NULL OR w.customer_id = $1"
@@ -28,7 +29,8 @@ Statement wallets_to_check(
 
 Statement wallet_grants(
     "SELECT grant_id, amount, remaining, expired_amount, voided_amount,"
-    "       effective_at"
+    "       effective_at, priority, cost_basis, expires_at, voided_at,"
+    "       expired_at, kind, open"
     "  FROM credit_ledger.grants"
     " WHERE wallet_id = $1 AND customer_id = $2",
     {INT8OID, TEXTOID});
@@ -70,37 +72,46 @@ struct Finding {
 
 constexpr long kChunk = 1000;
 
-std::vector<Problem> AuditWalletRow(const Row& w) {
-  const std::int64_t wallet_id = w.Int64(1);
-  const std::string customer_id = w.Text(2);
-  const auto scale = w.OptInt64(4);
-  if (!scale) {
-    return {Problem{"unknown_credit_type",
-                    "The wallet's credit type \"" + w.Text(3) +
-                        "\" does not exist."}};
+// Runs fn(cursor) over a cursor on `statement` and closes the cursor on
+// every path: an unreadable row is a finding and the check goes on (Verify
+// catches it), so a portal left open there would stay open, one per such
+// wallet, until the end of the transaction.
+template <typename Fn>
+void WithCursor(Statement& statement, Params& params, Fn&& fn) {
+  Cursor cursor(statement, params);
+  try {
+    fn(cursor);
+  } catch (...) {
+    cursor.Close();
+    throw;
   }
-  const int s = static_cast<int>(*scale);
-  AuditWallet cached;
-  cached.balance = w.Units(5, s);
-  cached.debt = w.Units(6, s);
-  cached.last_seq = w.Int64(7);
-  cached.last_hash = w.Bytes(8).value_or(kGenesisHash);
-  cached.tracks_latest_effective = w.Bool(9);
-  cached.latest_effective_at = w.OptTimestamp(10);
+  cursor.Close();
+}
 
-  Params key;
-  key.Int64(wallet_id).Text(customer_id);
-  Rows grant_rows = Execute(wallet_grants, key, 0, ReadMode::kReadOnly);
+// The wallet's grants (wallet_grants' key), every column the audit checks.
+std::vector<AuditGrant> ReadGrants(Params& key, int s) {
+  Rows rows = Execute(wallet_grants, key, 0, ReadMode::kReadOnly);
   std::vector<AuditGrant> grants;
-  for (std::uint64_t i = 0; i < grant_rows.size(); ++i) {
-    Row g = grant_rows[i];
-    grants.push_back(AuditGrant{g.Int64(1), g.Units(2, s), g.Units(3, s),
-                                g.Units(4, s), g.Units(5, s), g.Timestamp(6)});
+  for (std::uint64_t i = 0; i < rows.size(); ++i) {
+    Row g = rows[i];
+    AuditGrant grant{g.Int64(1),    g.Units(2, s), g.Units(3, s),
+                     g.Units(4, s), g.Units(5, s), g.Timestamp(6)};
+    grant.priority = g.Int32(7);
+    grant.cost_basis = g.NumericText(8);
+    grant.expires_at = g.OptTimestamp(9);
+    grant.voided_at = g.OptTimestamp(10);
+    grant.expired_at = g.OptTimestamp(11);
+    grant.kind = g.Text(12);
+    grant.open = g.Bool(13);
+    grants.push_back(std::move(grant));
   }
-  FreeRows(grant_rows);
+  FreeRows(rows);
+  return grants;
+}
 
-  WalletAuditor auditor(s, grants);
-  Cursor cursor(wallet_entries, key);
+// Feeds the wallet's entries, a chunk at a time, to the auditor.
+void FeedEntries(Cursor& cursor, WalletAuditor& auditor, std::int64_t wallet_id,
+                 int s) {
   for (;;) {
     Rows chunk = cursor.Fetch(kChunk);
     if (chunk.empty()) break;
@@ -130,7 +141,33 @@ std::vector<Problem> AuditWalletRow(const Row& w) {
     }
     FreeRows(chunk);
   }
-  cursor.Close();
+}
+
+std::vector<Problem> AuditWalletRow(const Row& w) {
+  const std::int64_t wallet_id = w.Int64(1);
+  const std::string customer_id = w.Text(2);
+  const auto scale = w.OptInt64(4);
+  if (!scale) {
+    return {Problem{"unknown_credit_type",
+                    "The wallet's credit type \"" + w.Text(3) +
+                        "\" does not exist."}};
+  }
+  const int s = static_cast<int>(*scale);
+  AuditWallet cached;
+  cached.balance = w.Units(5, s);
+  cached.debt = w.Units(6, s);
+  cached.last_seq = w.Int64(7);
+  cached.last_hash = w.Bytes(8).value_or(kGenesisHash);
+  cached.tracks_latest_effective = w.Bool(9);
+  cached.latest_effective_at = w.OptTimestamp(10);
+  cached.overdraft_limit = w.NumericText(11);
+
+  Params key;
+  key.Int64(wallet_id).Text(customer_id);
+  WalletAuditor auditor(s, ReadGrants(key, s));
+  WithCursor(wallet_entries, key, [&](Cursor& cursor) {
+    FeedEntries(cursor, auditor, wallet_id, s);
+  });
   return auditor.Finish(cached);
 }
 
@@ -138,28 +175,28 @@ std::vector<Finding> Verify(const std::optional<std::string>& customer_id) {
   std::vector<Finding> findings;
   Params p;
   p.Text(customer_id);
-  Cursor wallets(wallets_to_check, p);
-  for (;;) {
-    Rows chunk = wallets.Fetch(100);
-    if (chunk.empty()) break;
-    for (std::uint64_t i = 0; i < chunk.size(); ++i) {
-      Row w = chunk[i];
-      std::vector<Problem> problems;
-      try {
-        problems = AuditWalletRow(w);
-      } catch (const LedgerError& e) {
-        // A stored value the ledger cannot read (e.g. more decimals than the
-        // scale) is itself a finding, not a reason to stop checking.
-        problems.push_back(Problem{"unreadable_row", e.message()});
+  WithCursor(wallets_to_check, p, [&](Cursor& wallets) {
+    for (;;) {
+      Rows chunk = wallets.Fetch(100);
+      if (chunk.empty()) break;
+      for (std::uint64_t i = 0; i < chunk.size(); ++i) {
+        Row w = chunk[i];
+        std::vector<Problem> problems;
+        try {
+          problems = AuditWalletRow(w);
+        } catch (const LedgerError& e) {
+          // A stored value the ledger cannot read (e.g. more decimals than the
+          // scale) is itself a finding, not a reason to stop checking.
+          problems.push_back(Problem{"unreadable_row", e.message()});
+        }
+        for (Problem& pr : problems) {
+          findings.push_back(Finding{w.Text(2), w.Text(3), std::move(pr.problem),
+                                     std::move(pr.detail)});
+        }
       }
-      for (Problem& pr : problems) {
-        findings.push_back(Finding{w.Text(2), w.Text(3), std::move(pr.problem),
-                                   std::move(pr.detail)});
-      }
+      FreeRows(chunk);
     }
-    FreeRows(chunk);
-  }
-  wallets.Close();
+  });
 
   Rows lost = Execute(orphans, p, 0, ReadMode::kReadOnly);
   for (std::uint64_t i = 0; i < lost.size(); ++i) {

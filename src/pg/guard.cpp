@@ -1,6 +1,7 @@
 #include "guard.hpp"
 
 #include "error.hpp"
+#include "validate.hpp"
 
 #include <cstring>
 #include <new>
@@ -22,9 +23,13 @@ struct PendingError {
 
 PendingError pending;
 
-void CopyText(char* out, std::size_t size, const char* text) {
-  std::strncpy(out, text ? text : "", size - 1);
-  out[size - 1] = '\0';
+// Cut at a character boundary: a message cut inside a UTF-8 character is
+// invalid text that the client (or whoever stores SQLERRM) then rejects.
+void CopyText(char* out, std::size_t size, const char* text) noexcept {
+  const std::string_view view(text ? text : "");
+  const std::size_t n = Utf8PrefixBytes(view, size - 1);
+  std::memcpy(out, view.data(), n);
+  out[n] = '\0';
 }
 
 void SetPending(const char* sqlstate, const char* message, const char* detail,
@@ -41,11 +46,21 @@ void SetPending(const char* sqlstate, const char* message, const char* detail,
 void ThrowCaughtError(sigjmp_buf* saved_stack,
                       ErrorContextCallback* saved_context,
                       MemoryContext context) {
+  error_context_stack = saved_context;
+  MemoryContextSwitchTo(context);
+  // CopyErrorData allocates and can itself ereport (out of memory): that
+  // longjmp must land here, not in a frame further up past C++ ones.
+  ErrorData* volatile data = nullptr;
+  sigjmp_buf local;
+  if (sigsetjmp(local, 0) == 0) {
+    PG_exception_stack = &local;
+    data = CopyErrorData();
+  }
   PG_exception_stack = saved_stack;
   error_context_stack = saved_context;
   MemoryContextSwitchTo(context);
-  ErrorData* data = CopyErrorData();
-  FlushErrorState();
+  FlushErrorState();  // the original error and any raised while copying it
+  if (data == nullptr) throw std::bad_alloc();  // RunImpl: 53200
   throw PgError(data);
 }
 

@@ -35,10 +35,21 @@ class PgError : public std::exception {
                                    ErrorContextCallback* saved_context,
                                    MemoryContext context);
 
-// Runs fn, which calls PostgreSQL and owns no C++ object with a destructor.
+// Runs fn, which calls PostgreSQL and owns no C++ object with a destructor:
+// an ereport inside fn longjmps out of it, and no destructor of fn's would
+// run. The compiler checks what it can: fn's closure (its captures) and its
+// result are trivially destructible, so neither a captured copy nor the
+// value fn builds can be skipped. That fn's body declares no local with a
+// destructor remains a rule for the reader.
 template <typename Fn>
 auto Guard(Fn&& fn) -> decltype(fn()) {
   using Result = decltype(fn());
+  static_assert(std::is_trivially_destructible_v<std::remove_reference_t<Fn>>,
+                "Guard: capture by reference; a captured object with a "
+                "destructor would be skipped by a longjmp");
+  static_assert(std::is_void_v<Result> || std::is_trivially_destructible_v<Result>,
+                "Guard: fn must return a trivially destructible value; build "
+                "C++ objects outside the guard");
   sigjmp_buf* volatile saved_stack = PG_exception_stack;
   ErrorContextCallback* volatile saved_context = error_context_stack;
   volatile MemoryContext context = CurrentMemoryContext;

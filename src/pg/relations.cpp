@@ -1,5 +1,7 @@
 #include "relations.hpp"
 
+#include "settings.hpp"
+
 extern "C" {
 #include "access/xact.h"
 #include "storage/lock.h"
@@ -94,6 +96,19 @@ void CheckNotNull(Relation rel, const bool* nulls) {
                errtablecol(rel, att->attnum)));
     }
   }
+}
+
+// Evaluates the table's CHECK constraints (and NOT NULL again) on the tuple
+// in the write slot, as the executor does for INSERT and UPDATE (23514): the
+// direct path must not be able to store a row the table's definition forbids,
+// such as a grant whose open flag disagrees with its remaining credits.
+// Foreign keys stay unchecked: their rows are the ones this call locked.
+// Only with credit_ledger.check_constraints on (see settings.hpp for why).
+void EvaluateCheckConstraints(OpenTables* open, OpenTable* t) {
+  if (!CheckConstraints()) return;
+  if (RelationGetDescr(t->rel)->constr == nullptr) return;
+  ExecConstraints(t->rri, t->wslot, open->estate);
+  ResetPerTupleExprContext(open->estate);
 }
 
 // Inserts the index entries of the tuple in the write slot.
@@ -280,6 +295,7 @@ void RawInsert(OpenTables* open, OpenTable* t, Datum* values, bool* nulls) {
   CheckNotNull(t->rel, nulls);
   HeapTuple tuple = heap_form_tuple(RelationGetDescr(t->rel), values, nulls);
   ExecStoreHeapTuple(tuple, t->wslot, true);
+  EvaluateCheckConstraints(open, t);
   simple_table_tuple_insert(t->rel, t->wslot);
   InsertIndexEntries(open, t);
   ExecClearTuple(t->wslot);
@@ -295,6 +311,7 @@ void RawUpdate(OpenTables* open, OpenTable* t, HeapTuple old, Datum* values,
   HeapTuple tuple =
       heap_modify_tuple(old, RelationGetDescr(t->rel), values, nulls, replace);
   ExecStoreHeapTuple(tuple, t->wslot, true);
+  EvaluateCheckConstraints(open, t);
   bool update_indexes = false;
   simple_table_tuple_update(t->rel, &old->t_self, t->wslot,
                             GetActiveSnapshot(), &update_indexes);
@@ -329,6 +346,7 @@ bool RawInsertUnlessConflict(OpenTables* open, OpenTable* t, Datum* values,
   CheckNotNull(t->rel, nulls);
   HeapTuple tuple = heap_form_tuple(RelationGetDescr(t->rel), values, nulls);
   ExecStoreHeapTuple(tuple, t->wslot, true);
+  EvaluateCheckConstraints(open, t);
   List* arbiters = list_make1_oid(arbiter_index);
   // The caller has just looked for a committed row with this key, so the
   // first attempt goes straight to a speculative insertion; only after a

@@ -13,6 +13,15 @@ char* clock_setting = nullptr;
 char* actor_setting = nullptr;
 bool notify_setting = false;
 
+// On in assert-enabled servers and in builds with
+// -DCREDIT_LEDGER_CHECK_CONSTRAINTS (scripts/sanitize.sh), off otherwise.
+#if defined(USE_ASSERT_CHECKING) || defined(CREDIT_LEDGER_CHECK_CONSTRAINTS)
+constexpr bool kCheckConstraintsByDefault = true;
+#else
+constexpr bool kCheckConstraintsByDefault = false;
+#endif
+bool check_constraints_setting = kCheckConstraintsByDefault;
+
 }  // namespace
 
 Micros LedgerNow() {
@@ -43,6 +52,8 @@ std::string CurrentActor() {
 
 bool NotifyEvents() { return notify_setting; }
 
+bool CheckConstraints() { return check_constraints_setting; }
+
 }  // namespace credit_ledger::pg
 
 namespace {
@@ -72,7 +83,9 @@ bool CheckActor(char** newval, void**, GucSource) {
                              credit_ledger::kMaxLabelChars);
   } catch (const credit_ledger::LedgerError& e) {
     ok = false;
-    strlcpy(detail, e.detail().c_str(), sizeof(detail));
+    const std::size_t n = credit_ledger::Utf8PrefixBytes(e.detail(), sizeof(detail) - 1);
+    e.detail().copy(detail, n);
+    detail[n] = '\0';
   } catch (...) {
     ok = false;
   }
@@ -110,6 +123,17 @@ void _PG_init(void) {
       "serializes event-writing commits. Relays find events by polling "
       "either way; notifications only wake them sooner.",
       &credit_ledger::pg::notify_setting, false, PGC_USERSET, 0, nullptr,
+      nullptr, nullptr);
+  // SUSET: a development check that costs time on every write; an ordinary
+  // role has no reason to turn it off, or to slow the ledger down.
+  DefineCustomBoolVariable(
+      "credit_ledger.check_constraints",
+      "Evaluates the tables' CHECK constraints on every row the ledger writes.",
+      "The ledger writes its rows without the executor, so the tables' CHECK "
+      "constraints are otherwise not evaluated. On by default in assert and "
+      "sanitizer builds. Superuser only.",
+      &credit_ledger::pg::check_constraints_setting,
+      credit_ledger::pg::kCheckConstraintsByDefault, PGC_SUSET, 0, nullptr,
       nullptr, nullptr);
   MarkGUCPrefixReserved("credit_ledger");
 }

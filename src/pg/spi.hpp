@@ -68,7 +68,11 @@ class Params {
   std::vector<char> nulls_;
 };
 
-// One row of a result, valid until the next statement or SpiFinish.
+// One row of a result, valid as long as its result: until FreeRows on the
+// Rows it came from, or SpiFinish. Later statements do not invalidate it
+// (each result keeps its own SPITupleTable; only the SPI_tuptable global
+// moves on), and the code relies on that: credit_verify audits a wallet row
+// while running the statements that read its grants and entries.
 class Row {
  public:
   Row(HeapTuple tuple, TupleDesc desc) : tuple_(tuple), desc_(desc) {}

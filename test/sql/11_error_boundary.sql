@@ -62,5 +62,14 @@ SELECT * FROM credit_consume('c', 'usd', 1);
 -- A function returning a record called where no record is accepted.
 SELECT pg_temp.sqlstate_of($$SELECT credit_ledger.append_only()$$);
 
+-- A message longer than the error boundary's buffer (1023 bytes) is cut at a
+-- character boundary, so it stays valid UTF-8: it was cut inside a '€', and
+-- converting the stored SQLERRM failed with "invalid byte sequence".
+CREATE TEMP TABLE long_message AS
+SELECT pg_temp.sqlstate_of($$SELECT credit_consume('c', repeat('€', 400), 1)$$) AS m;
+SELECT left(m, 40) AS message, octet_length(m) < 1100 AS cut,
+       convert_to(m, 'UTF8') IS NOT NULL AS valid
+  FROM long_message;
+
 SELECT * FROM credit_verify();
 DROP EXTENSION credit_ledger;

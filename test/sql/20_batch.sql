@@ -227,6 +227,11 @@ SELECT ordinal, status, sqlstate, message
 ]') ORDER BY ordinal;
 SELECT feature, occurred_at FROM credit_ledger.entries
  WHERE customer_id = 'v' AND feature LIKE 'o%' ORDER BY seq;
+-- A message quoting long non-ASCII input is cut at a character boundary: it
+-- stays valid UTF-8 (it was cut inside a '€', and converting it failed).
+SELECT ordinal, status, sqlstate, convert_to(message, 'UTF8') IS NOT NULL AS valid, message
+  FROM credit_consume_batch(jsonb_build_array(jsonb_build_object(
+    'customer_id', 'v', 'credit_type', 'tok', 'amount', 1, 'occurred_at', repeat('€', 70))));
 -- credit_consume's occurred_at follows the same bound.
 SELECT amount FROM credit_consume('v', 'tok', 1, occurred_at => '2026-03-02 12:00+00');
 SELECT amount FROM credit_consume('v', 'tok', 1, occurred_at => '2026-03-02 12:00:00.000001+00');
@@ -240,6 +245,23 @@ SELECT * FROM credit_consume_batch('"[]"');
 SELECT count(*) FROM credit_consume_batch(
   (SELECT jsonb_agg(jsonb_build_object('customer_id', 'c1', 'credit_type', 'usd', 'amount', 1))
      FROM generate_series(1, 10001)));
+
+-- An error after an event's first write fails the whole call: an event is
+-- decided before anything is written, and only a rejection found while
+-- deciding is the event's own outcome. Here a superuser has set a wallet's
+-- cached balance to the lowest the ledger holds, so writing the usage entry
+-- (its balance_after) is out of range after the operation row is written.
+-- Before, the batch reported that event as an error and went on, leaving an
+-- operation without entries.
+SELECT credit_grant(c, 'usd', 10) FROM unnest(ARRAY['w_ok', 'w_broken']) AS c;
+UPDATE credit_ledger.wallets SET balance = -9999999999999999.99 WHERE customer_id = 'w_broken';
+SELECT count(*) AS operations_before FROM credit_ledger.operations WHERE customer_id IN ('w_ok', 'w_broken');
+SELECT * FROM credit_consume_batch('[
+  {"customer_id": "w_ok", "credit_type": "usd", "amount": 1},
+  {"customer_id": "w_broken", "credit_type": "usd", "amount": 1}
+]');
+SELECT count(*) AS operations_after FROM credit_ledger.operations WHERE customer_id IN ('w_ok', 'w_broken');
+UPDATE credit_ledger.wallets SET balance = 10 WHERE customer_id = 'w_broken';
 
 SELECT * FROM credit_verify();
 DROP EXTENSION credit_ledger;

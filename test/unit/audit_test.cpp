@@ -43,6 +43,24 @@ struct Ledger {
     wallet.debt = 5;
     wallet.last_seq = 5;
     wallet.last_hash = hashes.back();
+    grants[0].open = true;   // 80 left
+    grants[1].open = false;  // drawn down to 0
+  }
+
+  // Appends a lifecycle entry (void or expiration) taking all of grant g's
+  // remaining credits, as credit_void or the sweep would in operation op,
+  // and records it where those write it.
+  void Lapse(EntryType type, std::size_t g, std::int64_t op) {
+    AuditGrant& grant = grants[g];
+    Append(type, -grant.remaining, grant.grant_id, op);
+    (type == EntryType::kVoid ? grant.voided_amount : grant.expired_amount) +=
+        grant.remaining;
+    (type == EntryType::kVoid ? grant.voided_at : grant.expired_at) = 5000;
+    wallet.balance -= grant.remaining;
+    grant.remaining = 0;
+    grant.open = false;
+    wallet.last_seq = static_cast<std::int64_t>(entries.size());
+    wallet.last_hash = hashes.back();
   }
 
   std::vector<std::string> Problems() const {
@@ -124,7 +142,8 @@ TEST(WalletAuditor, WrongSignAndUnknownGrant) {
   l.wallet.last_hash = l.hashes.back();
   l.grants[0].remaining = 85;
   l.grants[0].expired_amount = -5;  // consistent with the (wrong) entry
-  EXPECT_EQ(l.Problems(), (Codes{"amount_sign", "unknown_grant"}));
+  // ... but not expired_at: the lifecycle columns disagree as well.
+  EXPECT_EQ(l.Problems(), (Codes{"amount_sign", "lifecycle_mismatch", "unknown_grant"}));
 }
 
 TEST(WalletAuditor, ExpiredTwiceButRestoredCreditMayLapseAgain) {
@@ -136,6 +155,8 @@ TEST(WalletAuditor, ExpiredTwiceButRestoredCreditMayLapseAgain) {
   l.wallet.last_hash = l.hashes.back();
   l.grants[0].remaining = 0;
   l.grants[0].expired_amount = 80;
+  l.grants[0].expired_at = 5000;
+  l.grants[0].open = false;
   EXPECT_EQ(l.Problems(), Codes{"expired_twice"});
 
   Ledger r;
@@ -147,6 +168,8 @@ TEST(WalletAuditor, ExpiredTwiceButRestoredCreditMayLapseAgain) {
   r.wallet.last_hash = r.hashes.back();
   r.grants[0].remaining = 0;
   r.grants[0].expired_amount = 100;
+  r.grants[0].expired_at = 5000;
+  r.grants[0].open = false;
   EXPECT_EQ(r.Problems(), Codes{});
   r.grants[0].expired_amount = 80;  // the stored total must match the entries
   EXPECT_EQ(r.Problems(), Codes{"lapsed_mismatch"});
@@ -213,6 +236,83 @@ TEST(WalletAuditor, SaturatedDebtSumIsAMismatchNotAnOverflow) {
   l.wallet.last_hash = l.hashes.back();
   const Codes codes = l.Problems();
   EXPECT_EQ(std::count(codes.begin(), codes.end(), "debt_mismatch"), 1);
+}
+
+// The grants table's CHECK predicates: the direct writes do not evaluate
+// them, so credit_verify does.
+TEST(WalletAuditor, GrantCheckPredicates) {
+  auto codes_after = [](auto tamper) {
+    Ledger l;
+    tamper(l.grants[0]);
+    return l.Problems();
+  };
+  const Codes constraint{"grant_constraint"};
+  EXPECT_EQ(codes_after([](AuditGrant& g) { g.priority = -1; }), constraint);
+  EXPECT_EQ(codes_after([](AuditGrant& g) { g.cost_basis = "-0.5"; }), constraint);
+  EXPECT_EQ(codes_after([](AuditGrant& g) { g.cost_basis = "0"; }), Codes{});
+  EXPECT_EQ(codes_after([](AuditGrant& g) { g.kind = "gift"; }), constraint);
+  EXPECT_EQ(codes_after([](AuditGrant& g) { g.expires_at = g.effective_at; }),
+            constraint);
+  EXPECT_EQ(codes_after([](AuditGrant& g) { g.expires_at = g.effective_at + 1; }),
+            Codes{});
+  // amount <= 0 also breaks the entries' agreement and the remaining range.
+  const Codes amount = codes_after([](AuditGrant& g) { g.amount = 0; });
+  EXPECT_EQ(std::count(amount.begin(), amount.end(), "grant_constraint"), 1);
+}
+
+TEST(WalletAuditor, OpenFlagMustMatchRemainingAndLifecycle) {
+  Ledger l;
+  l.grants[0].open = false;  // 80 left, unspendable
+  EXPECT_EQ(l.Problems(), Codes{"open_mismatch"});
+  l.grants[0].open.reset();  // not read: not compared
+  EXPECT_EQ(l.Problems(), Codes{});
+  Ledger empty;
+  empty.grants[1].open = true;  // 0 left, yet offered to the drawdown
+  EXPECT_EQ(empty.Problems(), Codes{"open_mismatch"});
+  Ledger voided;
+  voided.Lapse(EntryType::kVoid, 0, 7);
+  EXPECT_EQ(voided.Problems(), Codes{});
+  voided.grants[0].open = true;
+  EXPECT_EQ(voided.Problems(), Codes{"open_mismatch"});
+}
+
+TEST(WalletAuditor, VoidedAtAndExpiredAtMatchTheEntries) {
+  Ledger voided;
+  voided.Lapse(EntryType::kVoid, 0, 7);
+  voided.grants[0].voided_at.reset();
+  EXPECT_EQ(voided.Problems(), Codes{"lifecycle_mismatch"});
+  Ledger expired;
+  expired.Lapse(EntryType::kExpiration, 0, 7);
+  EXPECT_EQ(expired.Problems(), Codes{});
+  expired.grants[0].expired_at.reset();
+  EXPECT_EQ(expired.Problems(), Codes{"lifecycle_mismatch"});
+  // An expired_at without the sweep's entry; a voided_at without one is
+  // fine (voiding an empty block writes none).
+  Ledger marked;
+  marked.grants[1].expired_at = 5000;
+  EXPECT_EQ(marked.Problems(), Codes{"lifecycle_mismatch"});
+  marked.grants[1].expired_at.reset();
+  marked.grants[1].voided_at = 5000;
+  EXPECT_EQ(marked.Problems(), Codes{});
+  Ledger left;
+  left.grants[0].voided_at = 5000;  // voided, yet 80 left (and closed)
+  left.grants[0].open = false;
+  EXPECT_EQ(left.Problems(), Codes{"lifecycle_mismatch"});
+  marked.grants[1].expired_at = 5000;  // both: void refuses expired blocks
+  EXPECT_EQ(marked.Problems(), (Codes{"lifecycle_mismatch", "lifecycle_mismatch"}));
+}
+
+TEST(WalletAuditor, WalletCheckPredicates) {
+  Ledger l;
+  l.wallet.overdraft_limit = "-1.00";
+  EXPECT_EQ(l.Problems(), Codes{"wallet_constraint"});
+  l.wallet.overdraft_limit = "0";
+  EXPECT_EQ(l.Problems(), Codes{});
+  l.wallet.overdraft_limit.reset();  // NULL: no limit
+  EXPECT_EQ(l.Problems(), Codes{});
+  l.wallet.debt = -5;
+  const Codes codes = l.Problems();
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), "wallet_constraint"), 1);
 }
 
 }  // namespace
