@@ -35,8 +35,7 @@ struct RefDecimal {
 
 bool AllDigits(std::string_view s) {
   for (char c : s) {
-    if (c < '0' || c > '9')
-      return false;
+    if (c < '0' || c > '9') return false;
   }
   return true;
 }
@@ -53,41 +52,37 @@ std::optional<RefDecimal> RefParse(std::string_view text) {
   std::string_view int_part = text.substr(0, dot);
   std::string_view frac_part =
       dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
-  if (int_part.empty() && frac_part.empty())
-    return std::nullopt;
-  if (!AllDigits(int_part) || !AllDigits(frac_part))
-    return std::nullopt;
+  if (int_part.empty() && frac_part.empty()) return std::nullopt;
+  if (!AllDigits(int_part) || !AllDigits(frac_part)) return std::nullopt;
   while (!int_part.empty() && int_part.front() == '0')
     int_part.remove_prefix(1);
   while (!frac_part.empty() && frac_part.back() == '0')
     frac_part.remove_suffix(1);
   d.int_digits = std::string(int_part);
   d.frac_digits = std::string(frac_part);
-  if (d.int_digits.empty() && d.frac_digits.empty())
-    d.negative = false;
+  if (d.int_digits.empty() && d.frac_digits.empty()) d.negative = false;
   return d;
 }
 
 // The canonical text NormalizeDecimal must produce for `d`.
-std::string RefCanonical(const RefDecimal &d) {
+std::string RefCanonical(const RefDecimal& d) {
   std::string out = d.negative ? "-" : "";
   out += d.int_digits.empty() ? "0" : d.int_digits;
-  if (!d.frac_digits.empty())
-    out += "." + d.frac_digits;
+  if (!d.frac_digits.empty()) out += "." + d.frac_digits;
   return out;
 }
 
-int RefSign(const RefDecimal &d) {
-  if (d.int_digits.empty() && d.frac_digits.empty())
-    return 0;
+int RefSign(const RefDecimal& d) {
+  if (d.int_digits.empty() && d.frac_digits.empty()) return 0;
   return d.negative ? -1 : 1;
 }
 
 // Runs `f`, which must throw a well-formed LedgerError with `code`.
-template <typename F> void ExpectError(ErrorCode code, F &&f) {
+template <typename F>
+void ExpectError(ErrorCode code, F&& f) {
   try {
     f();
-  } catch (const LedgerError &e) {
+  } catch (const LedgerError& e) {
     CL_FUZZ_CHECK(e.code() == code);
     CL_FUZZ_CHECK(WellFormed(e));
     return;
@@ -97,7 +92,7 @@ template <typename F> void ExpectError(ErrorCode code, F &&f) {
 
 // DecimalSign and NormalizeDecimal on any text.
 void CheckSignAndNormalize(std::string_view text,
-                           const std::optional<RefDecimal> &ref) {
+                           const std::optional<RefDecimal>& ref) {
   if (!ref) {
     ExpectError(ErrorCode::kInvalidParameter, [&] { DecimalSign(text); });
     ExpectError(ErrorCode::kInvalidParameter, [&] { NormalizeDecimal(text); });
@@ -106,13 +101,13 @@ void CheckSignAndNormalize(std::string_view text,
   CL_FUZZ_CHECK(DecimalSign(text) == RefSign(*ref));
   const std::string normal = NormalizeDecimal(text);
   CL_FUZZ_CHECK(normal == RefCanonical(*ref));
-  CL_FUZZ_CHECK(NormalizeDecimal(normal) == normal); // idempotent
+  CL_FUZZ_CHECK(NormalizeDecimal(normal) == normal);  // idempotent
   CL_FUZZ_CHECK(DecimalSign(normal) == RefSign(*ref));
 }
 
 // ParseAmount on any text at any scale, and the round trip of what it returns.
 void CheckParse(std::string_view text, int scale,
-                const std::optional<RefDecimal> &ref) {
+                const std::optional<RefDecimal>& ref) {
   if (scale < 0 || scale > kMaxScale || !ref ||
       ref->frac_digits.size() > static_cast<std::size_t>(scale)) {
     ExpectError(ErrorCode::kInvalidParameter,
@@ -128,10 +123,8 @@ void CheckParse(std::string_view text, int scale,
   std::string digits = ref->int_digits + ref->frac_digits;
   digits.append(static_cast<std::size_t>(scale) - ref->frac_digits.size(), '0');
   Wide expected = 0;
-  for (char c : digits)
-    expected = expected * 10 + (c - '0');
-  if (ref->negative)
-    expected = -expected;
+  for (char c : digits) expected = expected * 10 + (c - '0');
+  if (ref->negative) expected = -expected;
 
   const std::int64_t units = ParseAmount(text, scale);
   CL_FUZZ_CHECK(units == expected);
@@ -176,7 +169,7 @@ void CheckUnits(std::int64_t a, std::int64_t b, int scale) {
 // Folds any int64 into the interesting band around +-kMaxUnits.
 std::int64_t NearBound(std::int64_t raw) {
   constexpr std::int64_t kBand = 1000;
-  const std::int64_t offset = raw % kBand; // -999..999
+  const std::int64_t offset = raw % kBand;  // -999..999
   return raw < 0 ? -kMaxUnits + offset : kMaxUnits + offset;
 }
 
@@ -184,25 +177,24 @@ std::int64_t NearBound(std::int64_t raw) {
 // of 0 gives INT64_MIN itself).
 std::int64_t NearLimit(std::int64_t raw) {
   constexpr std::int64_t kBand = 1000;
-  const std::int64_t offset = raw % kBand; // -999..999
+  const std::int64_t offset = raw % kBand;  // -999..999
   return offset <= 0 ? std::numeric_limits<std::int64_t>::min() - offset
                      : std::numeric_limits<std::int64_t>::max() - (offset - 1);
 }
 
-} // namespace
-} // namespace credit_ledger::fuzz
+}  // namespace
+}  // namespace credit_ledger::fuzz
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   using namespace credit_ledger;
   using namespace credit_ledger::fuzz;
-  if (size == 0)
-    return 0;
+  if (size == 0) return 0;
   const char first = static_cast<char>(data[0]);
   const int scale = first >= '0' && first <= '9'
                         ? first - '0'
                         : static_cast<signed char>(first);
-  const std::string_view text(reinterpret_cast<const char *>(data) + 1,
+  const std::string_view text(reinterpret_cast<const char*>(data) + 1,
                               size - 1);
   const std::optional<RefDecimal> ref = RefParse(text);
 

@@ -76,13 +76,13 @@ struct StoredWallet {
 };
 
 // Runs the auditor over `w` and checks the shape of what it reports.
-std::vector<Problem> Audit(const StoredWallet &w) {
+std::vector<Problem> Audit(const StoredWallet& w) {
   WalletAuditor auditor(w.scale, w.grants);
   for (std::size_t i = 0; i < w.entries.size(); ++i) {
     auditor.Add(w.entries[i], w.hashes[i]);
   }
   std::vector<Problem> problems = auditor.Finish(w.wallet);
-  for (const Problem &p : problems) {
+  for (const Problem& p : problems) {
     CL_FUZZ_CHECK(kProblemCodes.count(p.problem) == 1);
     CL_FUZZ_CHECK(!p.detail.empty() && p.detail.back() == '.');
   }
@@ -95,7 +95,7 @@ std::vector<Problem> Audit(const StoredWallet &w) {
 // PlanReverse) and stores exactly what it returns, numbering the entries as
 // Ledger::AppendEntries does.
 class Writer {
-public:
+ public:
   explicit Writer(int scale) { stored_.scale = scale; }
 
   // credit_grant. A 22003 (balance out of range) throws.
@@ -126,9 +126,9 @@ public:
     policy.limit = limit;
     ConsumePlan plan;
     try {
-      plan = PlanConsume(PlannerState(open, debt_, policy, stored_.scale),
-                         kNow, amount);
-    } catch (const LedgerError &e) {
+      plan = PlanConsume(PlannerState(open, debt_, policy, stored_.scale), kNow,
+                         amount);
+    } catch (const LedgerError& e) {
       CL_FUZZ_CHECK(e.code() == ErrorCode::kInsufficientCredits ||
                     e.code() == ErrorCode::kOutOfRange);
       return false;
@@ -139,7 +139,7 @@ public:
     SaveRemaining(open, plan.remaining_after);
     Append(drafts, op);
     Usage usage;
-    for (const EntryDraft &d : drafts) {
+    for (const EntryDraft& d : drafts) {
       if (d.type == EntryType::kUsage)
         usage.portions.push_back(UsagePortion{d.grant_id, -d.amount});
     }
@@ -150,9 +150,8 @@ public:
   // The expiration sweep or credit_void of one of the open grants.
   void Close(std::size_t which, EntryType type) {
     const std::vector<OpenGrant> open = Open();
-    if (open.empty())
-      return;
-    GrantRow &g = rows_[*open[which % open.size()].row];
+    if (open.empty()) return;
+    GrantRow& g = rows_[*open[which % open.size()].row];
     const std::int64_t op = ++last_operation_;
     if (type == EntryType::kVoid) {
       const VoidPlan plan = PlanVoid(g, Spendable(), kNow);
@@ -160,9 +159,9 @@ public:
       Append(plan.drafts, op);
       return;
     }
-    g.expires_at = kNow - 1; // it lapsed; the sweep found it
+    g.expires_at = kNow - 1;  // it lapsed; the sweep found it
     const EntryDraft draft = ExpirationDraft(g);
-    g.expired_amount += g.remaining; // the sweep's UPDATE
+    g.expired_amount += g.remaining;  // the sweep's UPDATE
     g.remaining = 0;
     g.expired_at = kNow;
     Append({draft}, op);
@@ -170,19 +169,16 @@ public:
 
   // credit_reverse of up to `amount` of a consume.
   void Reverse(std::size_t which, std::int64_t amount) {
-    if (usages_.empty())
-      return;
-    Usage &u = usages_[which % usages_.size()];
+    if (usages_.empty()) return;
+    Usage& u = usages_[which % usages_.size()];
     std::int64_t consumed = 0;
-    for (const UsagePortion &p : u.portions)
-      consumed += p.amount;
-    if (consumed - u.reversed <= 0)
-      return;
+    for (const UsagePortion& p : u.portions) consumed += p.amount;
+    if (consumed - u.reversed <= 0) return;
     ReversalInput in;
     in.restorations =
         PlanReversal(u.portions, u.reversed,
                      std::min(amount, consumed - u.reversed), stored_.scale);
-    for (const Restoration &r : in.restorations) {
+    for (const Restoration& r : in.restorations) {
       if (r.grant_id)
         in.restored.emplace(*r.grant_id, rows_[Index(*r.grant_id)]);
     }
@@ -195,9 +191,8 @@ public:
     const ReversalPlan plan = PlanReverse(in);
     const std::int64_t op = ++last_operation_;
     SaveRemaining(plan.others, plan.others_after);
-    if (plan.new_block)
-      rows_.push_back(RowOf(*plan.new_block));
-    for (const auto &[grant_id, row] : plan.restored)
+    if (plan.new_block) rows_.push_back(RowOf(*plan.new_block));
+    for (const auto& [grant_id, row] : plan.restored)
       rows_[Index(grant_id)] = row;
     Append(plan.drafts, op);
     u.reversed += plan.amount;
@@ -206,16 +201,15 @@ public:
   // The stored rows, with the wallet's cached totals.
   StoredWallet Finish() {
     stored_.grants.clear();
-    for (const GrantRow &g : rows_) {
-      AuditGrant a{g.grant_id, g.amount, g.remaining, g.expired_amount,
-                   g.voided_amount, g.effective_at};
+    for (const GrantRow& g : rows_) {
+      AuditGrant a{g.grant_id,       g.amount,        g.remaining,
+                   g.expired_amount, g.voided_amount, g.effective_at};
       a.priority = g.priority;
       a.cost_basis = g.cost_basis;
       // The harness lapses a grant by moving its expiry to just before now,
       // without modelling its start, so a swept grant's expires_at is not
       // stored (10_verify and the unit tests cover that CHECK).
-      if (g.expires_at != kNever && !g.expired_at)
-        a.expires_at = g.expires_at;
+      if (g.expires_at != kNever && !g.expired_at) a.expires_at = g.expires_at;
       a.voided_at = g.voided_at;
       a.expired_at = g.expired_at;
       a.open = g.remaining > 0 && !g.voided_at && !g.expired_at;
@@ -235,9 +229,9 @@ public:
 
   std::int64_t debt() const { return debt_; }
 
-private:
+ private:
   struct Usage {
-    std::vector<UsagePortion> portions; // its usage entries, seq order
+    std::vector<UsagePortion> portions;  // its usage entries, seq order
     std::int64_t reversed = 0;
   };
 
@@ -248,9 +242,9 @@ private:
     return static_cast<std::size_t>(grant_id - 1);
   }
 
-  static GrantRow RowOf(const NewGrant &g) {
+  static GrantRow RowOf(const NewGrant& g) {
     GrantRow row;
-    static_cast<GrantTerms &>(row) = g;
+    static_cast<GrantTerms&>(row) = g;
     row.expires_at = g.expires_at.value_or(kNever);
     return row;
   }
@@ -260,8 +254,7 @@ private:
   std::vector<OpenGrant> Open() const {
     std::vector<OpenGrant> open;
     for (std::size_t i = 0; i < rows_.size(); ++i) {
-      if (rows_[i].remaining == 0 || rows_[i].Lapsed(kNow))
-        continue;
+      if (rows_[i].remaining == 0 || rows_[i].Lapsed(kNow)) continue;
       OpenGrant g = rows_[i].AsOpen();
       g.row = i;
       open.push_back(std::move(g));
@@ -275,16 +268,16 @@ private:
   }
 
   // Ledger::SaveRemaining.
-  void SaveRemaining(const std::vector<OpenGrant> &before,
-                     const std::vector<std::int64_t> &after) {
+  void SaveRemaining(const std::vector<OpenGrant>& before,
+                     const std::vector<std::int64_t>& after) {
     for (std::size_t i = 0; i < before.size(); ++i)
       rows_[*before[i].row].remaining = after[i];
   }
 
   // Ledger::AppendEntries (the value column aside, which the auditor does
   // not read).
-  void Append(const std::vector<EntryDraft> &drafts, std::int64_t op) {
-    for (const EntryDraft &d : drafts) {
+  void Append(const std::vector<EntryDraft>& drafts, std::int64_t op) {
+    for (const EntryDraft& d : drafts) {
       EntryRecord e;
       e.wallet_id = 7;
       e.seq = static_cast<std::int64_t>(stored_.entries.size()) + 1;
@@ -298,8 +291,7 @@ private:
       e.credit_type = "usd";
       e.occurred_at = d.occurred_at.value_or(kNow);
       e.created_at = kNow;
-      if (!d.grant_id)
-        debt_ = SubUnits(debt_, d.amount, "debt");
+      if (!d.grant_id) debt_ = SubUnits(debt_, d.amount, "debt");
       balance_ = e.balance_after;
       const Digest previous =
           stored_.hashes.empty() ? kGenesisHash : stored_.hashes.back();
@@ -309,7 +301,7 @@ private:
   }
 
   StoredWallet stored_;
-  std::vector<GrantRow> rows_; // index: grant_id - 1
+  std::vector<GrantRow> rows_;  // index: grant_id - 1
   std::vector<Usage> usages_;
   std::int64_t balance_ = 0;
   std::int64_t debt_ = 0;
@@ -317,13 +309,13 @@ private:
 };
 
 // A non-zero change to a stored int64.
-std::int64_t Delta(FuzzedDataProvider &in) {
+std::int64_t Delta(FuzzedDataProvider& in) {
   const std::int64_t d = in.ConsumeIntegralInRange<std::int64_t>(-3, 3);
   return d == 0 ? 1 : d;
 }
 
 // Alters one field of an entry (alteration k, 0 to 5).
-void AlterEntry(FuzzedDataProvider &in, EntryRecord &e, int k) {
+void AlterEntry(FuzzedDataProvider& in, EntryRecord& e, int k) {
   switch (k) {
   case 0:
     e.amount += Delta(in);
@@ -347,7 +339,7 @@ void AlterEntry(FuzzedDataProvider &in, EntryRecord &e, int k) {
 }
 
 // Alters entry i's stored hash or place in the chain (alteration k, 6 to 9).
-void AlterChain(FuzzedDataProvider &in, StoredWallet &w, std::size_t i, int k) {
+void AlterChain(FuzzedDataProvider& in, StoredWallet& w, std::size_t i, int k) {
   const std::size_t n = w.entries.size();
   switch (k) {
   case 6:
@@ -376,7 +368,7 @@ void AlterChain(FuzzedDataProvider &in, StoredWallet &w, std::size_t i, int k) {
 }
 
 // Alters a cached wallet or grant value (alteration k, 10 to 13).
-void AlterCache(FuzzedDataProvider &in, StoredWallet &w, int k) {
+void AlterCache(FuzzedDataProvider& in, StoredWallet& w, int k) {
   switch (k) {
   case 10:
     w.wallet.balance += Delta(in);
@@ -392,7 +384,7 @@ void AlterCache(FuzzedDataProvider &in, StoredWallet &w, int k) {
       w.wallet.balance += Delta(in);
       break;
     }
-    AuditGrant &g = w.grants[in.ConsumeIntegralInRange<std::size_t>(
+    AuditGrant& g = w.grants[in.ConsumeIntegralInRange<std::size_t>(
         0, w.grants.size() - 1)];
     if (in.ConsumeBool()) {
       g.amount += Delta(in);
@@ -404,7 +396,7 @@ void AlterCache(FuzzedDataProvider &in, StoredWallet &w, int k) {
 }
 
 // Alters one stored value of a non-empty healthy wallet.
-void Tamper(FuzzedDataProvider &in, StoredWallet &w) {
+void Tamper(FuzzedDataProvider& in, StoredWallet& w) {
   const std::size_t i =
       in.ConsumeIntegralInRange<std::size_t>(0, w.entries.size() - 1);
   const int k = in.ConsumeIntegralInRange<int>(0, 13);
@@ -420,7 +412,7 @@ void Tamper(FuzzedDataProvider &in, StoredWallet &w) {
 // Healthy history: clean audit; one alteration: at least one problem. An
 // operation the glue would fail (22003 out of range, LG006 for a reversal)
 // rolls back whole.
-void CheckHealthy(FuzzedDataProvider &in) {
+void CheckHealthy(FuzzedDataProvider& in) {
   Writer writer(in.ConsumeIntegralInRange<int>(0, kMaxScale));
   const int ops = in.ConsumeIntegralInRange<int>(1, 40);
   for (int k = 0; k < ops && in.remaining_bytes() > 0; ++k) {
@@ -441,8 +433,7 @@ void CheckHealthy(FuzzedDataProvider &in) {
         writer.Grant(amount, promotional, priority);
         break;
       case 2:
-        if (writer.debt() <= kMaxUnits - amount)
-          writer.Consume(amount, limit);
+        if (writer.debt() <= kMaxUnits - amount) writer.Consume(amount, limit);
         break;
       case 3:
         writer.Close(which, EntryType::kExpiration);
@@ -453,21 +444,20 @@ void CheckHealthy(FuzzedDataProvider &in) {
       default:
         writer.Reverse(which, amount);
       }
-    } catch (const LedgerError &e) {
+    } catch (const LedgerError& e) {
       CL_FUZZ_CHECK(e.code() == ErrorCode::kOutOfRange);
       writer = before;
     }
   }
   StoredWallet w = writer.Finish();
   CL_FUZZ_CHECK(Audit(w).empty());
-  if (w.entries.empty())
-    return;
+  if (w.entries.empty()) return;
   Tamper(in, w);
   CL_FUZZ_CHECK(!Audit(w).empty());
 }
 
 // An amount as the glue can read one back (within +-kMaxUnits), or anything.
-std::int64_t PickAmount(FuzzedDataProvider &in) {
+std::int64_t PickAmount(FuzzedDataProvider& in) {
   switch (in.ConsumeIntegralInRange<int>(0, 4)) {
   case 0:
     return kMaxUnits;
@@ -481,7 +471,7 @@ std::int64_t PickAmount(FuzzedDataProvider &in) {
 }
 
 // An int64 column with no range check in the glue (seq, ids).
-std::int64_t PickId(FuzzedDataProvider &in) {
+std::int64_t PickId(FuzzedDataProvider& in) {
   switch (in.ConsumeIntegralInRange<int>(0, 5)) {
   case 0:
     return std::numeric_limits<std::int64_t>::max();
@@ -495,7 +485,7 @@ std::int64_t PickId(FuzzedDataProvider &in) {
 }
 
 // Arbitrary stored rows: no crash, no undefined behaviour, known codes.
-void CheckTampered(FuzzedDataProvider &in) {
+void CheckTampered(FuzzedDataProvider& in) {
   StoredWallet w;
   w.scale = in.ConsumeIntegralInRange<int>(0, kMaxScale);
   const std::size_t grants = in.ConsumeIntegralInRange<std::size_t>(0, 4);
@@ -510,8 +500,7 @@ void CheckTampered(FuzzedDataProvider &in) {
     e.type = static_cast<EntryType>(in.ConsumeIntegralInRange<int>(0, 6));
     e.amount = PickAmount(in);
     e.balance_after = PickAmount(in);
-    if (in.ConsumeBool())
-      e.grant_id = PickId(in);
+    if (in.ConsumeBool()) e.grant_id = PickId(in);
     e.operation_id = PickId(in);
     const Digest hash = in.ConsumeBool() ? ChainHash(previous, e) : Digest{};
     w.entries.push_back(e);
@@ -525,10 +514,10 @@ void CheckTampered(FuzzedDataProvider &in) {
   Audit(w);
 }
 
-} // namespace
-} // namespace credit_ledger::fuzz
+}  // namespace
+}  // namespace credit_ledger::fuzz
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   FuzzedDataProvider in(data, size);
   if (in.ConsumeBool()) {

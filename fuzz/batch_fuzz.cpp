@@ -28,13 +28,12 @@ namespace credit_ledger::fuzz {
 namespace {
 
 // The model: the grammar as one regular expression, the value by timegm.
-std::optional<Micros> RefTimestamp(const std::string &text) {
+std::optional<Micros> RefTimestamp(const std::string& text) {
   static const std::regex kGrammar(
       "([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})"
       "(\\.[0-9]{1,6})?(([Zz])|([+-])([0-9]{2})(:?([0-9]{2}))?)");
   std::smatch m;
-  if (!std::regex_match(text, m, kGrammar))
-    return std::nullopt;
+  if (!std::regex_match(text, m, kGrammar)) return std::nullopt;
   const int year = std::stoi(m[1]), month = std::stoi(m[2]),
             day = std::stoi(m[3]);
   const int hour = std::stoi(m[4]), minute = std::stoi(m[5]),
@@ -52,7 +51,7 @@ std::optional<Micros> RefTimestamp(const std::string &text) {
   tm.tm_sec = second;
   const std::time_t unix = timegm(&tm);
   if (tm.tm_mday != day || tm.tm_mon != month - 1)
-    return std::nullopt; // 31 April
+    return std::nullopt;  // 31 April
   Micros fraction = 0;
   if (m[7].matched) {
     std::string digits = m[7].str().substr(1);
@@ -63,8 +62,7 @@ std::optional<Micros> RefTimestamp(const std::string &text) {
   if (m[10].matched) {
     const int oh = std::stoi(m[11]);
     const int om = m[13].matched ? std::stoi(m[13]) : 0;
-    if (oh > 23 || om > 59)
-      return std::nullopt;
+    if (oh > 23 || om > 59) return std::nullopt;
     offset = (m[10] == "-" ? -1 : 1) * (oh * 3600 + om * 60);
   }
   return (static_cast<Micros>(unix) - 946684800 - offset) * kMicrosPerSecond +
@@ -79,19 +77,19 @@ void CheckTimestamp(std::string_view input) {
     CL_FUZZ_CHECK(ref.has_value() && *ref == t);
     CL_FUZZ_CHECK(ParseTimestampRfc3339(FormatTimestampUtc(t), "occurred_at") ==
                   t);
-  } catch (const LedgerError &e) {
+  } catch (const LedgerError& e) {
     CL_FUZZ_CHECK(!ref.has_value());
     CL_FUZZ_CHECK(e.code() == ErrorCode::kInvalidParameter && WellFormed(e));
   }
 }
 
-const char *const kNames[] = {
+const char* const kNames[] = {
     "customer_id", "credit_type", "amount",   "idempotency_key", "feature",
     "source_id",   "occurred_at", "metadata", "idempotencyKey",  ""};
 
 void CheckEvent(std::string_view input) {
   std::vector<JsonMember> members;
-  std::set<std::string> names; // jsonb keys are unique
+  std::set<std::string> names;  // jsonb keys are unique
   std::size_t pos = 0;
   while (pos + 2 <= input.size()) {
     const auto name_byte = static_cast<unsigned char>(input[pos]);
@@ -102,8 +100,7 @@ void CheckEvent(std::string_view input) {
     pos = end + 1;
     const std::string name =
         kNames[name_byte % (sizeof kNames / sizeof kNames[0])];
-    if (!names.insert(name).second)
-      continue;
+    if (!names.insert(name).second) continue;
     members.push_back({name, static_cast<JsonKind>(kind_byte % 6), text});
   }
   const auto kind =
@@ -113,7 +110,7 @@ void CheckEvent(std::string_view input) {
   try {
     const BatchEventFields f = ReadBatchEvent(kind, members);
     CL_FUZZ_CHECK(kind == JsonKind::kObject);
-    for (const JsonMember &m : members) {
+    for (const JsonMember& m : members) {
       CL_FUZZ_CHECK(m.name != "idempotencyKey" && !m.name.empty());
       if (m.name == "customer_id")
         CL_FUZZ_CHECK(m.kind == JsonKind::kString && f.customer_id == m.text);
@@ -133,7 +130,7 @@ void CheckEvent(std::string_view input) {
         CL_FUZZ_CHECK(!f.metadata || members[*f.metadata].name == "metadata");
       }
     }
-  } catch (const LedgerError &e) {
+  } catch (const LedgerError& e) {
     CL_FUZZ_CHECK(e.code() == ErrorCode::kInvalidParameter ||
                   e.code() == ErrorCode::kNullValue);
     CL_FUZZ_CHECK(WellFormed(e));
@@ -147,8 +144,7 @@ void CheckSchedule(std::string_view input) {
   for (std::size_t i = 0; i + 3 <= input.size() && items.size() < 2000;
        i += 3) {
     std::optional<std::string> key;
-    if (input[i + 2] % 4 != 0)
-      key = "k" + std::to_string(input[i + 2] % 7);
+    if (input[i + 2] % 4 != 0) key = "k" + std::to_string(input[i + 2] % 7);
     items.push_back({"c" + std::to_string(input[i] % 5),
                      "t" + std::to_string(input[i + 1] % 6), key});
   }
@@ -178,15 +174,14 @@ void CheckSchedule(std::string_view input) {
   }
 }
 
-} // namespace
-} // namespace credit_ledger::fuzz
+}  // namespace
+}  // namespace credit_ledger::fuzz
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   using namespace credit_ledger::fuzz;
-  if (size == 0)
-    return 0;
-  const std::string_view rest(reinterpret_cast<const char *>(data) + 1,
+  if (size == 0) return 0;
+  const std::string_view rest(reinterpret_cast<const char*>(data) + 1,
                               size - 1);
   switch (data[0]) {
   case 't':

@@ -37,7 +37,7 @@ constexpr Micros kNow = 1000 * kMicrosPerDay;
 constexpr std::size_t kMaxGrants = 24;
 
 // An instant a few microseconds around kNow, or an extreme.
-Micros PickInstant(FuzzedDataProvider &in) {
+Micros PickInstant(FuzzedDataProvider& in) {
   switch (in.ConsumeIntegralInRange<int>(0, 7)) {
   case 0:
     return kNever;
@@ -52,7 +52,7 @@ Micros PickInstant(FuzzedDataProvider &in) {
 
 // A credit amount: small (so sums are easy to hit exactly), anywhere up to
 // the bound, or at it.
-std::int64_t PickUnits(FuzzedDataProvider &in) {
+std::int64_t PickUnits(FuzzedDataProvider& in) {
   switch (in.ConsumeIntegralInRange<int>(0, 5)) {
   case 0:
     return kMaxUnits;
@@ -64,14 +64,13 @@ std::int64_t PickUnits(FuzzedDataProvider &in) {
 }
 
 // Grants with distinct ids, as the glue reads them.
-std::vector<GrantState> PickGrants(FuzzedDataProvider &in) {
+std::vector<GrantState> PickGrants(FuzzedDataProvider& in) {
   std::vector<GrantState> grants(
       in.ConsumeIntegralInRange<std::size_t>(0, kMaxGrants));
   std::set<std::int64_t> ids;
-  for (GrantState &g : grants) {
+  for (GrantState& g : grants) {
     std::int64_t id = in.ConsumeIntegralInRange<std::int64_t>(1, 40);
-    while (!ids.insert(id).second)
-      ++id;
+    while (!ids.insert(id).second) ++id;
     g.grant_id = id;
     g.priority = in.ConsumeBool()
                      ? in.ConsumeIntegral<std::int32_t>()
@@ -89,60 +88,52 @@ std::vector<GrantState> PickGrants(FuzzedDataProvider &in) {
 
 // The contract's spendability, written out: effective_at <= now < expires_at
 // and something left.
-bool RefSpendable(const GrantState &g, Micros now) {
+bool RefSpendable(const GrantState& g, Micros now) {
   return g.remaining > 0 && g.effective_at <= now && now < g.expires_at;
 }
 
 // The contract's drawdown order, rule by rule as DESIGN.md states it.
-bool RefDrawsBefore(const GrantState &a, const GrantState &b) {
-  if (a.priority != b.priority)
-    return a.priority < b.priority;
+bool RefDrawsBefore(const GrantState& a, const GrantState& b) {
+  if (a.priority != b.priority) return a.priority < b.priority;
   if (a.expires_at != b.expires_at) {
-    if (a.expires_at == kNever)
-      return false; // never-expiring last
-    if (b.expires_at == kNever)
-      return true;
-    return a.expires_at < b.expires_at; // soonest expiry first
+    if (a.expires_at == kNever) return false;  // never-expiring last
+    if (b.expires_at == kNever) return true;
+    return a.expires_at < b.expires_at;  // soonest expiry first
   }
-  if (a.promotional != b.promotional)
-    return a.promotional;
-  if (a.effective_at != b.effective_at)
-    return a.effective_at < b.effective_at;
+  if (a.promotional != b.promotional) return a.promotional;
+  if (a.effective_at != b.effective_at) return a.effective_at < b.effective_at;
   return a.grant_id < b.grant_id;
 }
 
-Wide RefSpendableTotal(const std::vector<GrantState> &grants, Micros now) {
+Wide RefSpendableTotal(const std::vector<GrantState>& grants, Micros now) {
   Wide total = 0;
-  for (const GrantState &g : grants) {
-    if (RefSpendable(g, now))
-      total += g.remaining;
+  for (const GrantState& g : grants) {
+    if (RefSpendable(g, now)) total += g.remaining;
   }
   return total;
 }
 
 // Checks one drawdown of `amount` from `grants` at `now` against the rules;
 // returns what each grant gave.
-std::vector<std::int64_t> CheckDrawdown(const std::vector<GrantState> &grants,
+std::vector<std::int64_t> CheckDrawdown(const std::vector<GrantState>& grants,
                                         Micros now, std::int64_t amount,
-                                        const std::vector<Draw> &draws,
+                                        const std::vector<Draw>& draws,
                                         std::int64_t drawn,
                                         std::int64_t uncovered) {
   std::vector<std::int64_t> given(grants.size(), 0);
   std::vector<bool> used(grants.size(), false);
   Wide total = 0;
   for (std::size_t k = 0; k < draws.size(); ++k) {
-    const Draw &d = draws[k];
+    const Draw& d = draws[k];
     CL_FUZZ_CHECK(d.index < grants.size());
-    const GrantState &g = grants[d.index];
-    CL_FUZZ_CHECK(!used[d.index]); // each grant at most once
+    const GrantState& g = grants[d.index];
+    CL_FUZZ_CHECK(!used[d.index]);  // each grant at most once
     used[d.index] = true;
     CL_FUZZ_CHECK(RefSpendable(g, now));
     CL_FUZZ_CHECK(IsSpendableAt(g, now));
     CL_FUZZ_CHECK(d.amount > 0 && d.amount <= g.remaining);
-    if (k + 1 < draws.size())
-      CL_FUZZ_CHECK(d.amount == g.remaining);
-    if (k > 0)
-      CL_FUZZ_CHECK(RefDrawsBefore(grants[draws[k - 1].index], g));
+    if (k + 1 < draws.size()) CL_FUZZ_CHECK(d.amount == g.remaining);
+    if (k > 0) CL_FUZZ_CHECK(RefDrawsBefore(grants[draws[k - 1].index], g));
     given[d.index] = d.amount;
     total += d.amount;
   }
@@ -153,8 +144,7 @@ std::vector<std::int64_t> CheckDrawdown(const std::vector<GrantState> &grants,
   // What was drawn is a prefix of the order: every spendable grant left
   // untouched comes after the last one drawn.
   for (std::size_t i = 0; i < grants.size(); ++i) {
-    if (!RefSpendable(grants[i], now) || used[i])
-      continue;
+    if (!RefSpendable(grants[i], now) || used[i]) continue;
     CL_FUZZ_CHECK(uncovered == 0);
     if (!draws.empty()) {
       CL_FUZZ_CHECK(RefDrawsBefore(grants[draws.back().index], grants[i]));
@@ -165,11 +155,11 @@ std::vector<std::int64_t> CheckDrawdown(const std::vector<GrantState> &grants,
 
 // DrawsBefore is the contract's order and a strict total order on distinct
 // ids; IsSpendableAt is the contract's window.
-void CheckOrder(const std::vector<GrantState> &grants, Micros now) {
-  for (const GrantState &a : grants) {
+void CheckOrder(const std::vector<GrantState>& grants, Micros now) {
+  for (const GrantState& a : grants) {
     CL_FUZZ_CHECK(IsSpendableAt(a, now) == RefSpendable(a, now));
     CL_FUZZ_CHECK(!DrawsBefore(a, a));
-    for (const GrantState &b : grants) {
+    for (const GrantState& b : grants) {
       CL_FUZZ_CHECK(DrawsBefore(a, b) == RefDrawsBefore(a, b));
       if (a.grant_id != b.grant_id) {
         CL_FUZZ_CHECK(DrawsBefore(a, b) != DrawsBefore(b, a));
@@ -179,12 +169,12 @@ void CheckOrder(const std::vector<GrantState> &grants, Micros now) {
 }
 
 // PlanDrawdown on its own, including a negative amount.
-void CheckPlanDrawdown(const std::vector<GrantState> &grants, Micros now,
+void CheckPlanDrawdown(const std::vector<GrantState>& grants, Micros now,
                        std::int64_t amount) {
   if (amount < 0) {
     try {
       PlanDrawdown(grants, now, amount);
-    } catch (const LedgerError &e) {
+    } catch (const LedgerError& e) {
       CL_FUZZ_CHECK(e.code() == ErrorCode::kInternal);
       return;
     }
@@ -204,7 +194,7 @@ struct Expected {
   Wide spendable_after = 0;
 };
 
-Expected RefConsume(const WalletState &w, Micros now, std::int64_t amount) {
+Expected RefConsume(const WalletState& w, Micros now, std::int64_t amount) {
   Expected x;
   if (amount < 0) {
     x.error = ErrorCode::kInternal;
@@ -212,19 +202,19 @@ Expected RefConsume(const WalletState &w, Micros now, std::int64_t amount) {
   }
   const Wide spendable = RefSpendableTotal(w.grants, now);
   x.repaid = std::min<Wide>(w.debt, spendable);
-  const Wide left = spendable - x.repaid; // spendable after the repayment
+  const Wide left = spendable - x.repaid;  // spendable after the repayment
   const Wide debt = w.debt - x.repaid;
   x.uncovered = amount > left ? amount - left : 0;
   x.debt_after = debt + x.uncovered;
   x.spendable_before = left - debt;
   x.spendable_after = x.spendable_before - amount;
   if (left > kMaxUnits) {
-    x.error = ErrorCode::kOutOfRange; // more credit than a balance can hold
+    x.error = ErrorCode::kOutOfRange;  // more credit than a balance can hold
   } else if (x.uncovered > 0 && w.policy.limit &&
              x.debt_after > *w.policy.limit) {
-    x.error = ErrorCode::kInsufficientCredits; // the policy says no
+    x.error = ErrorCode::kInsufficientCredits;  // the policy says no
   } else if (x.debt_after > kMaxUnits || x.spendable_after < -kMaxUnits) {
-    x.error = ErrorCode::kOutOfRange; // unlimited debt past the bound
+    x.error = ErrorCode::kOutOfRange;  // unlimited debt past the bound
   }
   return x;
 }
@@ -232,23 +222,22 @@ Expected RefConsume(const WalletState &w, Micros now, std::int64_t amount) {
 // PlanConsume against the model and the drawdown rules; returns the plan's
 // remaining_after keyed by grant id (empty when it threw).
 std::map<std::int64_t, std::int64_t>
-CheckPlanConsume(const WalletState &w, Micros now, std::int64_t amount) {
+CheckPlanConsume(const WalletState& w, Micros now, std::int64_t amount) {
   const Expected x = RefConsume(w, now, amount);
   std::optional<ConsumePlan> plan;
   try {
     plan = PlanConsume(w, now, amount);
-  } catch (const LedgerError &e) {
+  } catch (const LedgerError& e) {
     CL_FUZZ_CHECK(x.error.has_value() && e.code() == *x.error);
     CL_FUZZ_CHECK(WellFormed(e));
     return {};
   }
   CL_FUZZ_CHECK(!x.error.has_value());
-  const ConsumePlan &p = *plan;
+  const ConsumePlan& p = *plan;
 
   // The repayment is a drawdown of the debt from the grants as they were...
   Wide repaid = 0;
-  for (const Draw &d : p.repayments)
-    repaid += d.amount;
+  for (const Draw& d : p.repayments) repaid += d.amount;
   CL_FUZZ_CHECK(repaid == x.repaid);
   const std::int64_t debt = w.debt;
   const std::vector<std::int64_t> settled = CheckDrawdown(
@@ -260,14 +249,13 @@ CheckPlanConsume(const WalletState &w, Micros now, std::int64_t amount) {
     after_repayment[i].remaining -= settled[i];
   }
   Wide drawn = 0;
-  for (const Draw &d : p.draws)
-    drawn += d.amount;
+  for (const Draw& d : p.draws) drawn += d.amount;
   CL_FUZZ_CHECK(p.uncovered == x.uncovered);
   const std::vector<std::int64_t> used =
       CheckDrawdown(after_repayment, now, amount, p.draws,
                     static_cast<std::int64_t>(drawn), p.uncovered);
 
-  CL_FUZZ_CHECK(drawn + p.uncovered == amount); // every unit accounted for
+  CL_FUZZ_CHECK(drawn + p.uncovered == amount);  // every unit accounted for
   CL_FUZZ_CHECK(p.debt_after == x.debt_after);
   CL_FUZZ_CHECK(p.spendable_before == x.spendable_before);
   CL_FUZZ_CHECK(p.spendable_after == x.spendable_after);
@@ -278,7 +266,7 @@ CheckPlanConsume(const WalletState &w, Micros now, std::int64_t amount) {
   std::map<std::int64_t, std::int64_t> by_id;
   CL_FUZZ_CHECK(p.remaining_after.size() == w.grants.size());
   for (std::size_t i = 0; i < w.grants.size(); ++i) {
-    const GrantState &g = w.grants[i];
+    const GrantState& g = w.grants[i];
     CL_FUZZ_CHECK(p.remaining_after[i] == g.remaining - settled[i] - used[i]);
     if (RefSpendable(g, now)) {
       CL_FUZZ_CHECK(p.remaining_after[i] >= 0);
@@ -291,12 +279,12 @@ CheckPlanConsume(const WalletState &w, Micros now, std::int64_t amount) {
 }
 
 // SpendableRemaining and SpendableBalance against the model.
-void CheckBalances(const WalletState &w, Micros now) {
+void CheckBalances(const WalletState& w, Micros now) {
   const Wide total = RefSpendableTotal(w.grants, now);
   if (total > kMaxUnits) {
     try {
       SpendableRemaining(w.grants, now);
-    } catch (const LedgerError &e) {
+    } catch (const LedgerError& e) {
       CL_FUZZ_CHECK(e.code() == ErrorCode::kOutOfRange);
       return;
     }
@@ -307,7 +295,7 @@ void CheckBalances(const WalletState &w, Micros now) {
 }
 
 // A wallet's scale, debt and overdraft policy; its grants come later.
-WalletState PickWallet(FuzzedDataProvider &in) {
+WalletState PickWallet(FuzzedDataProvider& in) {
   WalletState w;
   w.scale = in.ConsumeIntegralInRange<int>(0, kMaxScale);
   w.debt = in.ConsumeBool() ? 0 : PickUnits(in);
@@ -325,12 +313,12 @@ WalletState PickWallet(FuzzedDataProvider &in) {
 }
 
 // ConsumePlanner (the batch's planner) plans the same, or refuses the same.
-void CheckPlannerAgrees(const WalletState &w, Micros now, std::int64_t amount) {
+void CheckPlannerAgrees(const WalletState& w, Micros now, std::int64_t amount) {
   std::optional<ConsumePlan> direct;
   std::optional<ErrorCode> direct_error;
   try {
     direct = PlanConsume(w, now, amount);
-  } catch (const LedgerError &e) {
+  } catch (const LedgerError& e) {
     direct_error = e.code();
   }
   try {
@@ -353,15 +341,15 @@ void CheckPlannerAgrees(const WalletState &w, Micros now, std::int64_t amount) {
       CL_FUZZ_CHECK(planner.state().grants[i].remaining ==
                     direct->remaining_after[i]);
     }
-  } catch (const LedgerError &e) {
+  } catch (const LedgerError& e) {
     CL_FUZZ_CHECK(direct_error.has_value() && e.code() == *direct_error);
   }
 }
 
-} // namespace
-} // namespace credit_ledger::fuzz
+}  // namespace
+}  // namespace credit_ledger::fuzz
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   using namespace credit_ledger;
   using namespace credit_ledger::fuzz;
@@ -373,10 +361,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
   std::int64_t amount = PickUnits(in);
   switch (in.ConsumeIntegralInRange<int>(0, 31)) {
   case 0:
-    amount = -amount - 1; // the glue never asks; the planner must refuse
+    amount = -amount - 1;  // the glue never asks; the planner must refuse
     break;
   case 1:
-    amount = in.ConsumeIntegral<std::int64_t>(); // past the bound
+    amount = in.ConsumeIntegral<std::int64_t>();  // past the bound
     break;
   default:
     break;

@@ -7,7 +7,8 @@
 #   bash scripts/deps.sh examples     # only what examples/run_tests.sh needs
 #
 # clang-14 and libclang-rt-14-dev (libFuzzer's runtime) are for the fuzz
-# targets; gcc's ASan/UBSan runtimes come with build-essential;
+# targets; clang-format-14 checks the house style (.clang-format); gcc's
+# ASan/UBSan runtimes come with build-essential;
 # libipc-run-perl is for the TAP tests.
 set -euo pipefail
 
@@ -21,7 +22,7 @@ case "${1:-all}" in
   all)
     packages=(
       build-essential cmake libgtest-dev
-      clang-14 libclang-rt-14-dev
+      clang-14 libclang-rt-14-dev clang-format-14
       postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap postgresql-15-cron
       libipc-run-perl
       "${examples[@]}"

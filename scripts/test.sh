@@ -43,6 +43,15 @@ unit_tests() {
 unit_tests "unit tests" ctest build/core
 unit_tests "unit tests under ASan+UBSan" ctest-san build/core-san -DCREDIT_LEDGER_SANITIZE=ON
 
+# 1b. The house style: every C++ file of src/, test/unit and fuzz/ is as
+# clang-format (.clang-format) leaves it. One test.
+if clang-format-14 --dry-run --Werror $(git ls-files 'src/*.cpp' 'src/*.hpp' \
+     'test/unit/*.cpp' 'fuzz/*.cpp' 'fuzz/*.hpp') >"$log/format.log" 2>&1; then
+  tally "clang-format" 0 "1 0"
+else
+  head -40 "$log/format.log"; tally "clang-format" 1 "0 1"
+fi
+
 # 1c. A short fuzz run: each libFuzzer target in fuzz/ for FUZZ_SECONDS
 # (default 25) from its seed corpus; one test per target. The long run is
 # scripts/fuzz.sh [seconds].

@@ -15,8 +15,8 @@ AlertOutcome EvaluateAlerts(const std::vector<std::int64_t>& thresholds,
   std::vector<std::int64_t> sorted = thresholds;
   std::sort(sorted.rbegin(), sorted.rend());
   for (std::int64_t t : sorted) {
-    const bool was_fired =
-        std::find(state.fired.begin(), state.fired.end(), t) != state.fired.end();
+    const bool was_fired = std::find(state.fired.begin(), state.fired.end(),
+                                     t) != state.fired.end();
     if (balance < t) {
       if (!was_fired) out.usage_low.push_back(t);
       out.next.fired.push_back(t);
@@ -30,9 +30,9 @@ AlertOutcome EvaluateAlerts(const std::vector<std::int64_t>& thresholds,
   return out;
 }
 
-WalletConfig ParseWalletConfig(const std::optional<std::string>& overdraft_limit,
-                               const std::vector<std::string>& thresholds,
-                               int scale) {
+WalletConfig
+ParseWalletConfig(const std::optional<std::string>& overdraft_limit,
+                  const std::vector<std::string>& thresholds, int scale) {
   WalletConfig c;
   if (overdraft_limit) {
     c.overdraft_limit = ParseAmount(*overdraft_limit, scale, "overdraft_limit");

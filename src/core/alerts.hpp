@@ -32,14 +32,14 @@ AlertOutcome EvaluateAlerts(const std::vector<std::int64_t>& thresholds,
 // A wallet's policy as credit_wallet_configure sets it, in units.
 struct WalletConfig {
   std::optional<std::int64_t> overdraft_limit;  // nullopt: no limit
-  std::vector<std::int64_t> thresholds;  // highest first, no duplicates
+  std::vector<std::int64_t> thresholds;         // highest first, no duplicates
 };
 
 // Reads the configuration's decimals at the credit type's scale: 22023 for a
 // negative limit or a threshold that is not positive (or either malformed).
-WalletConfig ParseWalletConfig(const std::optional<std::string>& overdraft_limit,
-                               const std::vector<std::string>& thresholds,
-                               int scale);
+WalletConfig
+ParseWalletConfig(const std::optional<std::string>& overdraft_limit,
+                  const std::vector<std::string>& thresholds, int scale);
 
 // The alert state right after configuring `thresholds` at a spendable
 // `balance`: thresholds the balance is already below count as crossed, so

@@ -28,13 +28,14 @@ constexpr std::int64_t kPow10[] = {1,
                                    100000000000000000,
                                    1000000000000000000};
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 [[noreturn]] void Malformed(std::string_view text, std::string_view what) {
   throw LedgerError(ErrorCode::kInvalidParameter,
                     std::string(what) + " is not a valid decimal number",
-                    "The value given was \"" + Abbreviated(text) +
-                        "\".");
+                    "The value given was \"" + Abbreviated(text) + "\".");
 }
 
 }  // namespace
@@ -104,7 +105,8 @@ std::int64_t ParseAmount(std::string_view text, int scale,
   if (frac_digits > static_cast<std::size_t>(scale)) {
     throw LedgerError(
         ErrorCode::kInvalidParameter,
-        std::string(what) + " has more decimal places than its credit type allows",
+        std::string(what) +
+            " has more decimal places than its credit type allows",
         "The value " + Abbreviated(text) + " has " +
             std::to_string(frac_digits) +
             " decimal places; the credit type's scale is " +
@@ -155,9 +157,9 @@ std::string FormatAmount(std::int64_t units, int scale) {
   CheckScale(scale);
   const bool negative = units < 0;
   // Magnitude as unsigned so INT64_MIN cannot overflow.
-  const std::uint64_t magnitude =
-      negative ? 0 - static_cast<std::uint64_t>(units)
-               : static_cast<std::uint64_t>(units);
+  const std::uint64_t magnitude = negative
+                                      ? 0 - static_cast<std::uint64_t>(units)
+                                      : static_cast<std::uint64_t>(units);
   const auto divisor = static_cast<std::uint64_t>(kPow10[scale]);
   std::string out = negative ? "-" : "";
   out += std::to_string(magnitude / divisor);

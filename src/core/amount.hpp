@@ -3,7 +3,6 @@
 // exact or fails loudly; nothing is ever rounded.
 #pragma once
 
-
 #include <cstdint>
 #include <string>
 #include <string_view>

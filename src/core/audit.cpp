@@ -14,14 +14,14 @@ namespace {
 int ExpectedSign(EntryType type, bool on_grant, bool opening) {
   if (!on_grant) {
     switch (type) {
-      case EntryType::kUsage:
-      case EntryType::kAdjustment:
-        return -1;  // usage or a negative adjustment no grant covered
-      case EntryType::kRepayment:
-      case EntryType::kReversal:
-        return 1;  // debt repaid, or a reversed debt portion
-      default:
-        return 0;  // never without a grant
+    case EntryType::kUsage:
+    case EntryType::kAdjustment:
+      return -1;  // usage or a negative adjustment no grant covered
+    case EntryType::kRepayment:
+    case EntryType::kReversal:
+      return 1;  // debt repaid, or a reversed debt portion
+    default:
+      return 0;  // never without a grant
     }
   }
   if (opening) {
@@ -32,21 +32,23 @@ int ExpectedSign(EntryType type, bool on_grant, bool opening) {
                : 0;
   }
   switch (type) {
-    case EntryType::kReversal:
-      return 1;
-    case EntryType::kUsage:
-    case EntryType::kAdjustment:
-    case EntryType::kExpiration:
-    case EntryType::kVoid:
-    case EntryType::kRepayment:
-      return -1;
-    case EntryType::kGrant:
-      return 0;  // a block has one grant entry, its first
+  case EntryType::kReversal:
+    return 1;
+  case EntryType::kUsage:
+  case EntryType::kAdjustment:
+  case EntryType::kExpiration:
+  case EntryType::kVoid:
+  case EntryType::kRepayment:
+    return -1;
+  case EntryType::kGrant:
+    return 0;  // a block has one grant entry, its first
   }
   return 0;
 }
 
-std::string Seq(std::int64_t seq) { return "entry seq " + std::to_string(seq); }
+std::string Seq(std::int64_t seq) {
+  return "entry seq " + std::to_string(seq);
+}
 
 // The seq that must follow `seq`, as text: a tampered seq may be INT64_MAX,
 // whose successor no int64 holds.
@@ -100,8 +102,8 @@ void WalletAuditor::Report(std::string problem, std::string detail) {
 
 void WalletAuditor::Add(const EntryRecord& e, const Digest& stored_hash) {
   if (last_seq_ == INT64_MAX || e.seq != last_seq_ + 1) {
-    Report("seq_gap", "Expected seq " + SeqAfter(last_seq_) +
-                          " but found " + std::to_string(e.seq) + ".");
+    Report("seq_gap", "Expected seq " + SeqAfter(last_seq_) + " but found " +
+                          std::to_string(e.seq) + ".");
   }
   last_seq_ = e.seq;
 
@@ -116,10 +118,10 @@ void WalletAuditor::Add(const EntryRecord& e, const Digest& stored_hash) {
   SaturatingAdd(sum_, e.amount);
   SaturatingAdd(balance_, e.amount);
   if (e.balance_after != balance_) {
-    Report("balance_after_mismatch",
-           "The balance_after of " + Seq(e.seq) + " is " +
-               Units(e.balance_after) + " but the entries sum to " +
-               Units(balance_) + ".");
+    Report("balance_after_mismatch", "The balance_after of " + Seq(e.seq) +
+                                         " is " + Units(e.balance_after) +
+                                         " but the entries sum to " +
+                                         Units(balance_) + ".");
     balance_ = e.balance_after;  // resynchronise: report each break once
   }
 
@@ -171,10 +173,10 @@ void WalletAuditor::AddToGrant(const EntryRecord& e, Tally& t) {
     SaturatingAdd(t.voided, -e.amount);
   }
   if (t.sum < 0 || t.sum > t.grant.amount) {
-    Report("remaining_out_of_range",
-           "After " + Seq(e.seq) + " grant " + std::to_string(t.grant.grant_id) +
-               " would hold " + Units(t.sum) + " of " + Units(t.grant.amount) +
-               ".");
+    Report("remaining_out_of_range", "After " + Seq(e.seq) + " grant " +
+                                         std::to_string(t.grant.grant_id) +
+                                         " would hold " + Units(t.sum) +
+                                         " of " + Units(t.grant.amount) + ".");
   }
 }
 
@@ -205,18 +207,18 @@ void WalletAuditor::CheckGrantRow(const Tally& t) {
   }
   const bool spendable = g.remaining > 0 && !g.voided_at && !g.expired_at;
   if (g.open && *g.open != spendable) {
-    Report("open_mismatch",
-           grant + " is marked " + (*g.open ? "open" : "closed") + " but has " +
-               Units(g.remaining) + " remaining" +
-               (g.voided_at ? ", voided" : "") +
-               (g.expired_at ? ", expired" : "") + ".");
+    Report("open_mismatch", grant + " is marked " +
+                                (*g.open ? "open" : "closed") + " but has " +
+                                Units(g.remaining) + " remaining" +
+                                (g.voided_at ? ", voided" : "") +
+                                (g.expired_at ? ", expired" : "") + ".");
   }
   // A void and the sweep take all that is left, and credit a reversal
   // restores to a lapsed block lapses at once.
   if ((g.voided_at || g.expired_at) && g.remaining != 0) {
     Report("lifecycle_mismatch",
-           grant + " is " + (g.voided_at ? "voided" : "expired") +
-               " but has " + Units(g.remaining) + " remaining.");
+           grant + " is " + (g.voided_at ? "voided" : "expired") + " but has " +
+               Units(g.remaining) + " remaining.");
   }
   if (g.voided_at && g.expired_at) {
     Report("lifecycle_mismatch", grant + " has both voided_at and expired_at.");
@@ -245,9 +247,11 @@ void WalletAuditor::CheckWalletRow(const AuditWallet& w) {
                ".");
   }
   if (Negative(w.overdraft_limit)) {
-    Report("wallet_constraint",
-           "The wallet breaks CHECK (overdraft_limit >= 0): its overdraft_limit "
-           "is " + *w.overdraft_limit + ".");
+    Report(
+        "wallet_constraint",
+        "The wallet breaks CHECK (overdraft_limit >= 0): its overdraft_limit "
+        "is " +
+            *w.overdraft_limit + ".");
   }
 }
 
@@ -264,10 +268,9 @@ std::vector<Problem> WalletAuditor::Finish(const AuditWallet& w) {
 
 void WalletAuditor::CheckTotals(const AuditWallet& w) {
   if (w.last_seq != last_seq_) {
-    Report("seq_mismatch", "The wallet's last seq is " +
-                               std::to_string(w.last_seq) +
-                               " but its entries end at " +
-                               std::to_string(last_seq_) + ".");
+    Report("seq_mismatch",
+           "The wallet's last seq is " + std::to_string(w.last_seq) +
+               " but its entries end at " + std::to_string(last_seq_) + ".");
   }
   if (w.last_hash != last_hash_) {
     Report("hash_mismatch",
@@ -296,8 +299,9 @@ void WalletAuditor::CheckLatestEffective(const AuditWallet& w) {
              "Grant " + std::to_string(g.grant_id) + " starts at " +
                  FormatTimestampUtc(g.effective_at) +
                  ", after the wallet's latest_effective_at (" +
-                 (w.latest_effective_at ? FormatTimestampUtc(*w.latest_effective_at)
-                                        : std::string("none")) +
+                 (w.latest_effective_at
+                      ? FormatTimestampUtc(*w.latest_effective_at)
+                      : std::string("none")) +
                  ").");
     }
   }
@@ -308,17 +312,17 @@ void WalletAuditor::CheckGrant(std::int64_t grant_id, const Tally& t) {
   if (!t.opened) {
     Report("grant_entry_mismatch", grant + " has no entries.");
   } else if (t.opening_amount != t.grant.amount) {
-    Report("grant_entry_mismatch", grant + " opens with " +
-                                       Units(t.opening_amount) +
-                                       " but its amount is " +
-                                       Units(t.grant.amount) + ".");
+    Report("grant_entry_mismatch",
+           grant + " opens with " + Units(t.opening_amount) +
+               " but its amount is " + Units(t.grant.amount) + ".");
   }
   if (t.extra_grant_entries > 0) {
     Report("grant_entry_mismatch",
            grant + " has " + std::to_string(t.extra_grant_entries + 1) +
                " grant entries; a block has exactly one.");
   }
-  if (t.expired != t.grant.expired_amount || t.voided != t.grant.voided_amount) {
+  if (t.expired != t.grant.expired_amount ||
+      t.voided != t.grant.voided_amount) {
     Report("lapsed_mismatch",
            grant + " records " + Units(t.grant.expired_amount) +
                " expired and " + Units(t.grant.voided_amount) +
@@ -331,14 +335,14 @@ void WalletAuditor::CheckGrant(std::int64_t grant_id, const Tally& t) {
                                      Units(t.sum) + ".");
   }
   if (t.grant.remaining < 0 || t.grant.remaining > t.grant.amount) {
-    Report("remaining_out_of_range", grant + " has " +
-                                         Units(t.grant.remaining) +
-                                         " remaining of " +
-                                         Units(t.grant.amount) + ".");
+    Report("remaining_out_of_range",
+           grant + " has " + Units(t.grant.remaining) + " remaining of " +
+               Units(t.grant.amount) + ".");
   }
   // Restored credit that lapses at once is written by the reversal itself;
   // any other expiration or void of a grant may happen only once.
-  if (CountOutsideReversals(t.expiration_operations, t.reversal_operations) > 1) {
+  if (CountOutsideReversals(t.expiration_operations, t.reversal_operations) >
+      1) {
     Report("expired_twice", grant + " was expired more than once.");
   }
   if (CountOutsideReversals(t.void_operations, t.reversal_operations) > 1) {

@@ -67,9 +67,9 @@ class WalletAuditor {
   struct Tally {
     AuditGrant grant;
     std::int64_t sum = 0;
-    bool opened = false;             // its first entry was seen
+    bool opened = false;  // its first entry was seen
     std::int64_t opening_amount = 0;
-    int extra_grant_entries = 0;     // `grant` entries after the first
+    int extra_grant_entries = 0;  // `grant` entries after the first
     std::int64_t expired = 0;
     std::int64_t voided = 0;
     std::set<std::int64_t> reversal_operations;
@@ -92,8 +92,8 @@ class WalletAuditor {
   std::map<std::int64_t, Tally> grants_;
   std::vector<Problem> problems_;
   std::int64_t last_seq_ = 0;
-  std::int64_t sum_ = 0;      // the true sum of the entries
-  std::int64_t balance_ = 0;  // the running balance_after, resynchronised
+  std::int64_t sum_ = 0;           // the true sum of the entries
+  std::int64_t balance_ = 0;       // the running balance_after, resynchronised
   std::int64_t debt_entries_ = 0;  // sum of entries without a grant
   Digest last_hash_ = kGenesisHash;
 };

@@ -32,12 +32,18 @@ constexpr std::size_t kFieldCount =
 
 const char* KindName(JsonKind kind) {
   switch (kind) {
-    case JsonKind::kNull: return "null";
-    case JsonKind::kString: return "a string";
-    case JsonKind::kNumber: return "a number";
-    case JsonKind::kBool: return "a boolean";
-    case JsonKind::kObject: return "an object";
-    case JsonKind::kArray: return "an array";
+  case JsonKind::kNull:
+    return "null";
+  case JsonKind::kString:
+    return "a string";
+  case JsonKind::kNumber:
+    return "a number";
+  case JsonKind::kBool:
+    return "a boolean";
+  case JsonKind::kObject:
+    return "an object";
+  case JsonKind::kArray:
+    return "an array";
   }
   return "a value";
 }
@@ -62,9 +68,9 @@ std::optional<std::string> OptString(const JsonMember* m, Field field) {
 }
 
 [[noreturn]] void Missing(Field field) {
-  throw LedgerError(
-      ErrorCode::kNullValue,
-      std::string(kFieldNames[static_cast<int>(field)]) + " must not be NULL");
+  throw LedgerError(ErrorCode::kNullValue,
+                    std::string(kFieldNames[static_cast<int>(field)]) +
+                        " must not be NULL");
 }
 
 }  // namespace
@@ -131,8 +137,8 @@ constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 
 // Fills the wallets in lock order and each item's wallet; returns each
 // wallet's items in array order.
-std::vector<std::vector<std::size_t>> GroupByWallet(
-    const std::vector<BatchItem>& items, BatchSchedule& s) {
+std::vector<std::vector<std::size_t>>
+GroupByWallet(const std::vector<BatchItem>& items, BatchSchedule& s) {
   std::map<std::pair<std::string, std::string>, std::size_t> index;
   for (const BatchItem& item : items) {
     index.emplace(std::make_pair(item.customer_id, item.credit_type), 0);

@@ -17,7 +17,9 @@ class Canonical {
 
   Canonical& Null();
   Canonical& Text(std::string_view value);
-  Canonical& Text(const std::string& value) { return Text(std::string_view(value)); }
+  Canonical& Text(const std::string& value) {
+    return Text(std::string_view(value));
+  }
   Canonical& Text(const char* value) { return Text(std::string_view(value)); }
   Canonical& Text(const std::optional<std::string>& value);
   Canonical& Int(std::int64_t value);

@@ -18,8 +18,9 @@ OpenGrant GrantRow::AsOpen() const {
   return g;
 }
 
-WalletState PlannerState(const std::vector<OpenGrant>& grants, std::int64_t debt,
-                         const OverdraftPolicy& policy, int scale) {
+WalletState PlannerState(const std::vector<OpenGrant>& grants,
+                         std::int64_t debt, const OverdraftPolicy& policy,
+                         int scale) {
   WalletState state;
   state.grants.reserve(grants.size());
   for (const OpenGrant& g : grants) state.grants.push_back(g.state);

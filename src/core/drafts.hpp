@@ -65,8 +65,9 @@ struct EntryDraft {
 };
 
 // The planner's view of a wallet with these open grants.
-WalletState PlannerState(const std::vector<OpenGrant>& grants, std::int64_t debt,
-                         const OverdraftPolicy& policy, int scale);
+WalletState PlannerState(const std::vector<OpenGrant>& grants,
+                         std::int64_t debt, const OverdraftPolicy& policy,
+                         int scale);
 
 // Entries for draws from grants (usage, adjustment...), negative amounts.
 void AddDrawEntries(std::vector<EntryDraft>& drafts,

@@ -37,9 +37,9 @@ struct Draw {
 };
 
 struct DrawdownPlan {
-  std::vector<Draw> draws;      // in drawdown order, each amount > 0
-  std::int64_t drawn = 0;       // sum of the draws
-  std::int64_t uncovered = 0;   // what no spendable grant could cover
+  std::vector<Draw> draws;     // in drawdown order, each amount > 0
+  std::int64_t drawn = 0;      // sum of the draws
+  std::int64_t uncovered = 0;  // what no spendable grant could cover
 };
 
 // Sum of the remaining credits spendable at `now`.

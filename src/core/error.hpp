@@ -1,7 +1,6 @@
 // The ledger's error type and every SQLSTATE the extension raises itself.
 #pragma once
 
-
 #include <exception>
 #include <string>
 #include <utility>
@@ -26,16 +25,26 @@ enum class ErrorCode {
 // The five-character SQLSTATE for a code.
 constexpr const char* SqlStateOf(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInsufficientCredits: return "LG001";
-    case ErrorCode::kIdempotencyMismatch: return "LG002";
-    case ErrorCode::kUnknownCreditType: return "LG003";
-    case ErrorCode::kNotFound: return "LG004";
-    case ErrorCode::kAppendOnly: return "LG005";
-    case ErrorCode::kInvalidState: return "LG006";
-    case ErrorCode::kInvalidParameter: return "22023";
-    case ErrorCode::kNullValue: return "22004";
-    case ErrorCode::kOutOfRange: return "22003";
-    case ErrorCode::kInternal: return "XX000";
+  case ErrorCode::kInsufficientCredits:
+    return "LG001";
+  case ErrorCode::kIdempotencyMismatch:
+    return "LG002";
+  case ErrorCode::kUnknownCreditType:
+    return "LG003";
+  case ErrorCode::kNotFound:
+    return "LG004";
+  case ErrorCode::kAppendOnly:
+    return "LG005";
+  case ErrorCode::kInvalidState:
+    return "LG006";
+  case ErrorCode::kInvalidParameter:
+    return "22023";
+  case ErrorCode::kNullValue:
+    return "22004";
+  case ErrorCode::kOutOfRange:
+    return "22003";
+  case ErrorCode::kInternal:
+    return "XX000";
   }
   return "XX000";
 }
@@ -46,9 +55,7 @@ class LedgerError : public std::exception {
  public:
   LedgerError(ErrorCode code, std::string message, std::string detail = {},
               std::string hint = {})
-      : code_(code),
-        message_(std::move(message)),
-        detail_(std::move(detail)),
+      : code_(code), message_(std::move(message)), detail_(std::move(detail)),
         hint_(std::move(hint)) {}
 
   ErrorCode code() const noexcept { return code_; }

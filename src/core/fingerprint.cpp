@@ -62,7 +62,8 @@ Digest ReverseFingerprint(const ReverseFingerprintInput& r) {
 void CheckSameRequest(const std::string& stored_type,
                       const std::optional<Digest>& stored_hash,
                       std::int64_t stored_id, const std::string& type,
-                      const Digest& request_hash, const std::string& customer_id) {
+                      const Digest& request_hash,
+                      const std::string& customer_id) {
   if (stored_type == type && stored_hash == request_hash) return;
   throw LedgerError(
       ErrorCode::kIdempotencyMismatch,

@@ -76,6 +76,7 @@ inline Digest KeyHash(std::string_view idempotency_key) {
 void CheckSameRequest(const std::string& stored_type,
                       const std::optional<Digest>& stored_hash,
                       std::int64_t stored_id, const std::string& type,
-                      const Digest& request_hash, const std::string& customer_id);
+                      const Digest& request_hash,
+                      const std::string& customer_id);
 
 }  // namespace credit_ledger

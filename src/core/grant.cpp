@@ -8,7 +8,8 @@ namespace credit_ledger {
 
 Micros BlockEffectiveAt(const BlockSpec& spec, Micros now) {
   const Micros effective_at = spec.effective_at.value_or(now);
-  if (spec.expires_at && spec.effective_at && *spec.expires_at <= effective_at) {
+  if (spec.expires_at && spec.effective_at &&
+      *spec.expires_at <= effective_at) {
     throw LedgerError(ErrorCode::kInvalidParameter,
                       "expires_at must be after effective_at",
                       "A grant is spendable while effective_at <= now < "
@@ -30,8 +31,8 @@ std::vector<std::int64_t> BlockPlan::OpenRemainingAfter() const {
 
 namespace {
 
-NewGrant BlockRow(const BlockSpec& spec, std::int64_t units, std::int64_t grant_id,
-                  Micros effective_at) {
+NewGrant BlockRow(const BlockSpec& spec, std::int64_t units,
+                  std::int64_t grant_id, Micros effective_at) {
   NewGrant g;
   g.grant_id = grant_id;
   g.amount = units;

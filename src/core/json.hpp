@@ -19,9 +19,11 @@ class JsonObject {
   JsonObject& String(std::string_view key, const std::string& value) {
     return String(key, std::string_view(value));
   }
-  JsonObject& String(std::string_view key, const std::optional<std::string>& value);
+  JsonObject& String(std::string_view key,
+                     const std::optional<std::string>& value);
   JsonObject& Integer(std::string_view key, std::int64_t value);
-  JsonObject& Integer(std::string_view key, const std::optional<std::int64_t>& value);
+  JsonObject& Integer(std::string_view key,
+                      const std::optional<std::int64_t>& value);
   JsonObject& Bool(std::string_view key, bool value);
   JsonObject& Null(std::string_view key);
   // A value that is already JSON (e.g. stored metadata).

@@ -21,7 +21,8 @@ EntryDraft OutOf(const GrantRow& grant, EntryType type) {
 
 }  // namespace
 
-VoidPlan PlanVoid(const GrantRow& grant, std::int64_t spendable_before, Micros now) {
+VoidPlan PlanVoid(const GrantRow& grant, std::int64_t spendable_before,
+                  Micros now) {
   const std::string id = std::to_string(grant.grant_id);
   if (grant.voided_at) {
     throw LedgerError(ErrorCode::kInvalidState,
@@ -48,15 +49,16 @@ VoidPlan PlanVoid(const GrantRow& grant, std::int64_t spendable_before, Micros n
   return p;
 }
 
-Micros SweepAsOf(std::optional<Micros> as_of, Micros now, std::int32_t max_grants) {
+Micros SweepAsOf(std::optional<Micros> as_of, Micros now,
+                 std::int32_t max_grants) {
   if (as_of && *as_of > now) {
     throw LedgerError(ErrorCode::kInvalidParameter, "as_of is in the future",
                       "Only credit that has already lapsed can expire.");
   }
   if (max_grants < 1) {
-    throw LedgerError(ErrorCode::kInvalidParameter,
-                      "max_grants must be positive",
-                      "The value given was " + std::to_string(max_grants) + ".");
+    throw LedgerError(
+        ErrorCode::kInvalidParameter, "max_grants must be positive",
+        "The value given was " + std::to_string(max_grants) + ".");
   }
   return as_of.value_or(now);
 }

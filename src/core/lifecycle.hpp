@@ -23,11 +23,13 @@ struct VoidPlan {
 // `spendable_before`: LG006 when it is already voided or has expired. A
 // scheduled grant's credits never counted as spendable, so voiding it leaves
 // the balance as it is.
-VoidPlan PlanVoid(const GrantRow& grant, std::int64_t spendable_before, Micros now);
+VoidPlan PlanVoid(const GrantRow& grant, std::int64_t spendable_before,
+                  Micros now);
 
 // credit_expire's arguments: 22023 for an as_of after now or a non-positive
 // max_grants. Returns the instant the sweep expires up to.
-Micros SweepAsOf(std::optional<Micros> as_of, Micros now, std::int32_t max_grants);
+Micros SweepAsOf(std::optional<Micros> as_of, Micros now,
+                 std::int32_t max_grants);
 
 // The expiration entry of a lapsed grant (`grant`: its remaining credits,
 // promotional, cost_basis and expires_at): its remaining credits leave,

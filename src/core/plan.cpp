@@ -69,7 +69,8 @@ ConsumePlan PlanConsume(const WalletState& wallet, Micros now,
   plan.uncovered = use.uncovered;
   ConcludePlan(plan, wallet, debt, amount);
   plan.remaining_after.reserve(grants.size());
-  for (const GrantState& g : grants) plan.remaining_after.push_back(g.remaining);
+  for (const GrantState& g : grants)
+    plan.remaining_after.push_back(g.remaining);
   // A grant both repaid from and drawn from is the last repayment and the
   // first draw: adjacent.
   for (const std::vector<Draw>* draws : {&plan.repayments, &plan.draws}) {
@@ -155,7 +156,8 @@ std::vector<Restoration> PlanReversal(const std::vector<UsagePortion>& portions,
                                       std::optional<std::int64_t> amount,
                                       int scale) {
   std::int64_t consumed = 0;
-  for (const UsagePortion& p : portions) consumed = AddUnits(consumed, p.amount);
+  for (const UsagePortion& p : portions)
+    consumed = AddUnits(consumed, p.amount);
   const std::int64_t left = consumed - already_reversed;
   if (left <= 0) {
     throw LedgerError(ErrorCode::kInvalidState,
@@ -168,12 +170,12 @@ std::vector<Restoration> PlanReversal(const std::vector<UsagePortion>& portions,
     throw LedgerError(ErrorCode::kInvalidParameter, "amount must be positive");
   }
   if (wanted > left) {
-    throw LedgerError(
-        ErrorCode::kInvalidState,
-        "reversal exceeds what is left of the operation",
-        "It consumed " + FormatAmount(consumed, scale) + ", of which " +
-            FormatAmount(left, scale) + " can still be reversed; " +
-            FormatAmount(wanted, scale) + " was asked.");
+    throw LedgerError(ErrorCode::kInvalidState,
+                      "reversal exceeds what is left of the operation",
+                      "It consumed " + FormatAmount(consumed, scale) +
+                          ", of which " + FormatAmount(left, scale) +
+                          " can still be reversed; " +
+                          FormatAmount(wanted, scale) + " was asked.");
   }
   // Walk back from the last portion: earlier reversals took the first
   // `already_reversed` credits of this walk, this one takes the next `wanted`.

@@ -24,9 +24,9 @@ struct ConsumePlan {
   // Overdraft debt repaid first from grants that became spendable since the
   // debt arose (e.g. a scheduled grant that started); usually empty.
   std::vector<Draw> repayments;
-  std::vector<Draw> draws;           // the consume itself, in drawdown order
-  std::int64_t uncovered = 0;        // what the consume adds to the debt
-  std::int64_t spendable_before = 0; // spendable balance (remaining - debt)
+  std::vector<Draw> draws;            // the consume itself, in drawdown order
+  std::int64_t uncovered = 0;         // what the consume adds to the debt
+  std::int64_t spendable_before = 0;  // spendable balance (remaining - debt)
   std::int64_t spendable_after = 0;
   std::int64_t debt_after = 0;
   std::vector<std::int64_t> remaining_after;  // per input grant

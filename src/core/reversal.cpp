@@ -8,7 +8,8 @@
 
 namespace credit_ledger {
 
-void CheckReversible(std::int64_t operation_id, const std::string& operation_type) {
+void CheckReversible(std::int64_t operation_id,
+                     const std::string& operation_type) {
   if (operation_type == "consume") return;
   throw LedgerError(ErrorCode::kInvalidState,
                     "only consume operations can be reversed",
@@ -64,7 +65,8 @@ void RestoreDebt(const ReversalInput& in, std::int64_t amount,
 }
 
 // Credits back onto their grant, and out again if the grant has lapsed.
-void RestoreGrant(const ReversalInput& in, const Restoration& r, ReversalPlan& p) {
+void RestoreGrant(const ReversalInput& in, const Restoration& r,
+                  ReversalPlan& p) {
   GrantRow& g = p.restored.try_emplace(*r.grant_id, in.restored.at(*r.grant_id))
                     .first->second;
   EntryDraft back = Reversal(r.amount);
@@ -90,7 +92,8 @@ void RestoreGrant(const ReversalInput& in, const Restoration& r, ReversalPlan& p
 
 // The open grants with the restored ones (and the new block) updated, in
 // grant_id order.
-std::vector<OpenGrant> AfterRestoring(const ReversalInput& in, const ReversalPlan& p) {
+std::vector<OpenGrant> AfterRestoring(const ReversalInput& in,
+                                      const ReversalPlan& p) {
   std::map<std::int64_t, OpenGrant> by_id;
   for (const OpenGrant& g : in.open) by_id[g.state.grant_id] = g;
   for (const auto& [grant_id, row] : p.restored) by_id[grant_id] = row.AsOpen();
@@ -114,7 +117,8 @@ void Settle(const ReversalInput& in, ReversalPlan& p) {
   const std::vector<OpenGrant> grants = AfterRestoring(in, p);
   p.planned = PlannerState(grants, in.debt, in.policy, in.scale);
   for (const EntryDraft& d : p.drafts) {
-    if (!d.grant_id) p.planned.debt = SubUnits(p.planned.debt, d.amount, "debt");
+    if (!d.grant_id)
+      p.planned.debt = SubUnits(p.planned.debt, d.amount, "debt");
   }
   p.settle = PlanConsume(p.planned, in.now, 0);
   AddRepaymentEntries(p.drafts, grants, p.settle.repayments);

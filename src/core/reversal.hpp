@@ -21,7 +21,8 @@
 namespace credit_ledger {
 
 // LG006 unless the operation is a consume.
-void CheckReversible(std::int64_t operation_id, const std::string& operation_type);
+void CheckReversible(std::int64_t operation_id,
+                     const std::string& operation_type);
 
 // The credits of `restorations` the wallet's `debt` cannot take back: they
 // become a new block (a consume has at most one debt portion). 0: none.

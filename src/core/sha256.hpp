@@ -2,7 +2,6 @@
 // fingerprints and the per-wallet hash chain of ledger entries.
 #pragma once
 
-
 #include <array>
 #include <cstddef>
 #include <cstdint>

@@ -146,7 +146,8 @@ void CheckOccurredAt(Micros occurred_at, Micros now) {
         ErrorCode::kInvalidParameter, "occurred_at is too far in the future",
         "The value given was " + FormatTimestampUtc(occurred_at) +
             "; an event may occur at most one day after the ledger's "
-            "current time, " + FormatTimestampUtc(now) + ".");
+            "current time, " +
+            FormatTimestampUtc(now) + ".");
   }
 }
 

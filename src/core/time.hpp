@@ -2,7 +2,6 @@
 // PostgreSQL's own timestamptz representation, so no conversion is ever lossy.
 #pragma once
 
-
 #include <cstdint>
 #include <limits>
 

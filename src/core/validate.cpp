@@ -13,7 +13,8 @@ std::size_t Utf8Length(std::string_view text) {
   return n;
 }
 
-std::size_t Utf8PrefixBytes(std::string_view text, std::size_t max_bytes) noexcept {
+std::size_t Utf8PrefixBytes(std::string_view text,
+                            std::size_t max_bytes) noexcept {
   if (text.size() <= max_bytes) return text.size();
   std::size_t n = max_bytes;
   // text[n] is the first byte left out; while it continues a character, that
@@ -37,11 +38,10 @@ void CheckText(std::string_view what, std::string_view text,
   }
   const std::size_t chars = Utf8Length(text);
   if (chars > max_chars) {
-    throw LedgerError(ErrorCode::kInvalidParameter,
-                      std::string(what) + " is too long",
-                      "It has " + std::to_string(chars) +
-                          " characters; the limit is " +
-                          std::to_string(max_chars) + ".");
+    throw LedgerError(
+        ErrorCode::kInvalidParameter, std::string(what) + " is too long",
+        "It has " + std::to_string(chars) + " characters; the limit is " +
+            std::to_string(max_chars) + ".");
   }
 }
 
@@ -71,7 +71,8 @@ void CheckCreditTypeName(std::string_view name) {
   }
   if (!ok) {
     throw LedgerError(ErrorCode::kInvalidParameter,
-                      "credit_type \"" + std::string(name) + "\" is not a valid name",
+                      "credit_type \"" + std::string(name) +
+                          "\" is not a valid name",
                       "A credit type name starts with a lower-case letter and "
                       "holds only lower-case letters, digits and underscores.");
   }

@@ -2,7 +2,6 @@
 // naming the argument.
 #pragma once
 
-
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -14,7 +13,7 @@ namespace credit_ledger {
 constexpr std::size_t kMaxCustomerIdChars = 255;
 constexpr std::size_t kMaxCreditTypeChars = 63;
 constexpr std::size_t kMaxIdempotencyKeyChars = 10000;
-constexpr std::size_t kMaxLabelChars = 255;   // feature, source_id, units
+constexpr std::size_t kMaxLabelChars = 255;    // feature, source_id, units
 constexpr std::size_t kMaxReasonChars = 1000;  // reason, description
 // Metadata is copied into every entry an operation writes (a consume drawing
 // from 20 blocks stores it 20 times), so its size is bounded: 32 KiB of JSON
@@ -29,7 +28,8 @@ std::size_t Utf8Length(std::string_view text);
 // `max_bytes` long and does not end inside a character: wherever text is
 // cut (error messages, fixed buffers), it is cut there, so the result is
 // still valid in the database's encoding.
-std::size_t Utf8PrefixBytes(std::string_view text, std::size_t max_bytes) noexcept;
+std::size_t Utf8PrefixBytes(std::string_view text,
+                            std::size_t max_bytes) noexcept;
 
 // `text` as messages show it: at most `max_bytes` bytes of it, cut at a
 // character boundary, followed by "..." when it was cut.

@@ -37,7 +37,8 @@ CL_FUNCTION(credit_adjust) {
     BlockSpec spec;
     spec.kind = "adjustment";
     spec.opening = EntryType::kAdjustment;
-    outcome = AddBlock(ledger, request, credit_type, amount, spec, labels).operation;
+    outcome =
+        AddBlock(ledger, request, credit_type, amount, spec, labels).operation;
   } else {
     outcome = DrawDown(ledger, request, credit_type, amount.substr(1),
                        EntryType::kAdjustment, labels);

@@ -39,7 +39,8 @@ std::string Balance(Ledger& ledger, const std::string& customer_id,
   if (!wallet) {
     return FormatAmount(0, ledger.RequireCreditType(credit_type));
   }
-  if (!as_of) return FormatAmount(ledger.Spendable(*wallet, now), wallet->scale);
+  if (!as_of)
+    return FormatAmount(ledger.Spendable(*wallet, now), wallet->scale);
   ledger.UseSpi();
   Params p;
   p.Int64(wallet->wallet_id).Text(customer_id).Timestamp(*as_of);

@@ -34,14 +34,19 @@ struct RawEvent {
 
 JsonKind KindOf(const JsonbValue& v) {
   switch (v.type) {
-    case jbvNull: return JsonKind::kNull;
-    case jbvString: return JsonKind::kString;
-    case jbvNumeric: return JsonKind::kNumber;
-    case jbvBool: return JsonKind::kBool;
-    case jbvBinary:
-      return JsonContainerIsObject(v.val.binary.data) ? JsonKind::kObject
-                                                      : JsonKind::kArray;
-    default: return JsonKind::kObject;  // jbvObject/jbvArray: not produced
+  case jbvNull:
+    return JsonKind::kNull;
+  case jbvString:
+    return JsonKind::kString;
+  case jbvNumeric:
+    return JsonKind::kNumber;
+  case jbvBool:
+    return JsonKind::kBool;
+  case jbvBinary:
+    return JsonContainerIsObject(v.val.binary.data) ? JsonKind::kObject
+                                                    : JsonKind::kArray;
+  default:
+    return JsonKind::kObject;  // jbvObject/jbvArray: not produced
   }
 }
 
@@ -105,7 +110,8 @@ struct BatchEvent {
   bool done = false;
 
   void Fail(const LedgerError& e) {
-    status = e.code() == ErrorCode::kInsufficientCredits ? "insufficient" : "error";
+    status =
+        e.code() == ErrorCode::kInsufficientCredits ? "insufficient" : "error";
     sqlstate = SqlStateOf(e.code());
     message = e.message();
     if (!e.detail().empty()) *message += ": " + e.detail();
@@ -151,7 +157,7 @@ struct WalletRun {
   bool applied = false;          // an event was applied: write it back
   std::vector<OpenGrant> grants;
   std::optional<ConsumePlanner> planner;  // sorted once per wallet
-  std::size_t left = 0;  // events still to apply
+  std::size_t left = 0;                   // events still to apply
 };
 
 // What an event will write, decided before anything is written.
@@ -334,8 +340,8 @@ CL_FUNCTION(credit_consume_batch) {
   for (std::size_t i = 0; i < results.size(); ++i) {
     const BatchEvent& e = results[i];
     Datum values[7];
-    bool nulls[7] = {false, false, !e.operation_id, !e.amount, !e.balance,
-                     !e.sqlstate, !e.message};
+    bool nulls[7] = {false,      false,       !e.operation_id, !e.amount,
+                     !e.balance, !e.sqlstate, !e.message};
     values[0] = Int32GetDatum(static_cast<int32>(i + 1));
     values[1] = TextDatum(e.status);
     values[2] = e.operation_id ? Int64GetDatum(*e.operation_id) : 0;

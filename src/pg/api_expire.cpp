@@ -69,23 +69,27 @@ bool ExpireGrant(Ledger& ledger, Wallet& wallet, std::int64_t grant_id,
   OperationResult result = MakeResult(wallet, now, 1);
   result.amount = remaining;
   result.grant_id = grant_id;
-  const std::int64_t operation_id = ledger.InsertOperation(request, result).value();
+  const std::int64_t operation_id =
+      ledger.InsertOperation(request, result).value();
 
   Params mark;
-  mark.Int64(grant_id).Text(wallet.customer_id).Timestamp(now).Units(0, wallet.scale);
+  mark.Int64(grant_id)
+      .Text(wallet.customer_id)
+      .Timestamp(now)
+      .Units(0, wallet.scale);
   Execute(mark_expired, mark);
 
   EntryLabels labels;
   labels.reason = "expired";
   labels.occurred_at = draft.occurred_at;
   std::optional<std::string> value;
-  if (draft.cost_basis) value = MoneyValue(remaining, wallet.scale, *draft.cost_basis);
-  std::vector<PendingEvent> events{ExpiredEvent(wallet, operation_id, grant_id,
-                                                remaining, value,
-                                                *draft.promotional,
-                                                *draft.occurred_at, balance)};
-  Conclude(ledger, wallet, MakeContext(operation_id, now, labels), {draft}, balance,
-           std::move(events));
+  if (draft.cost_basis)
+    value = MoneyValue(remaining, wallet.scale, *draft.cost_basis);
+  std::vector<PendingEvent> events{
+      ExpiredEvent(wallet, operation_id, grant_id, remaining, value,
+                   *draft.promotional, *draft.occurred_at, balance)};
+  Conclude(ledger, wallet, MakeContext(operation_id, now, labels), {draft},
+           balance, std::move(events));
   return true;
 }
 
@@ -101,8 +105,10 @@ std::int32_t Expire(Ledger& ledger, const std::optional<Micros>& as_of_arg,
   while (expired < max_grants) {
     ledger.UseSpi();
     Params p;
-    p.Timestamp(as_of).Timestamp(after_expiry).Int64(after_id).Int64(
-        std::min<long>(kBatch, max_grants - expired));
+    p.Timestamp(as_of)
+        .Timestamp(after_expiry)
+        .Int64(after_id)
+        .Int64(std::min<long>(kBatch, max_grants - expired));
     Rows batch = Execute(lapsed_grants, p);
     if (batch.empty()) break;
     for (std::uint64_t i = 0; i < batch.size() && expired < max_grants; ++i) {

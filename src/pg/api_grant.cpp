@@ -45,7 +45,8 @@ GrantArgs ReadGrantArgs(FunctionCallInfo fcinfo) {
                       "cost_basis must not be negative",
                       "The cost basis given was " + *a.spec.cost_basis + ".");
   }
-  CheckOptionalText("idempotency_key", a.idempotency_key, kMaxIdempotencyKeyChars);
+  CheckOptionalText("idempotency_key", a.idempotency_key,
+                    kMaxIdempotencyKeyChars);
   CheckOptionalText("reason", a.labels.reason, kMaxReasonChars);
   CheckOptionalText("source_id", a.labels.source_id, kMaxLabelChars);
   return a;

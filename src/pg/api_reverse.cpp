@@ -29,7 +29,8 @@ struct ReverseArgs {
 // What PlanReverse reads: the restored grants, the open ones and - when
 // restored debt needs a block of its own - the new block's id.
 ReversalInput ReadForReversal(Ledger& ledger, const Wallet& wallet,
-                              std::vector<Restoration> restorations, Micros now) {
+                              std::vector<Restoration> restorations,
+                              Micros now) {
   ReversalInput in;
   in.restorations = std::move(restorations);
   for (const Restoration& r : in.restorations) {
@@ -55,9 +56,11 @@ void SaveReversalGrants(Ledger& ledger, Wallet& wallet, ReversalPlan& plan,
   ledger.SaveRemaining(wallet, plan.others, plan.others_after);
   if (plan.new_block) {
     plan.new_block->operation_id = operation_id;
-    ledger.InsertGrant(wallet, *plan.new_block, Datum(0), true, now);  // no metadata
+    ledger.InsertGrant(wallet, *plan.new_block, Datum(0), true,
+                       now);  // no metadata
   }
-  for (const auto& [grant_id, row] : plan.restored) ledger.SaveGrant(wallet, row);
+  for (const auto& [grant_id, row] : plan.restored)
+    ledger.SaveGrant(wallet, row);
 }
 
 OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
@@ -65,18 +68,20 @@ OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
   CheckReversible(a.operation_id, target.operation_type);
   const OperationRequest request{
       "reverse", target.customer_id, a.idempotency_key,
-      ReverseFingerprint({a.operation_id, ViewOf(a.amount), ViewOf(a.labels.reason)})};
+      ReverseFingerprint(
+          {a.operation_id, ViewOf(a.amount), ViewOf(a.labels.reason)})};
   if (auto op = ledger.FindReplay(request)) return ReplayOutcome(*op);
 
   const Micros now = LedgerNow();
-  Wallet wallet = ledger.LockWallet(target.customer_id, target.credit_type).value();
+  Wallet wallet =
+      ledger.LockWallet(target.customer_id, target.credit_type).value();
   std::optional<std::int64_t> units;
   if (a.amount) units = ParseAmount(*a.amount, wallet.scale);
   const UsageEntries usage = ledger.ReadUsage(wallet, target);
   ReversalInput in = ReadForReversal(
       ledger, wallet,
-      PlanReversal(usage.portions, ledger.ReversedSoFar(wallet, a.operation_id), units,
-                   wallet.scale),
+      PlanReversal(usage.portions, ledger.ReversedSoFar(wallet, a.operation_id),
+                   units, wallet.scale),
       now);
   in.reason = a.labels.reason;
   ReversalPlan plan = PlanReverse(in);
@@ -119,7 +124,8 @@ CL_FUNCTION(credit_reverse) {
   a.idempotency_key = args.OptText(3);
   if (a.amount) CheckPositiveAmount(*a.amount);
   CheckOptionalText("reason", a.labels.reason, kMaxReasonChars);
-  CheckOptionalText("idempotency_key", a.idempotency_key, kMaxIdempotencyKeyChars);
+  CheckOptionalText("idempotency_key", a.idempotency_key,
+                    kMaxIdempotencyKeyChars);
   Ledger ledger;
   const OperationOutcome outcome = Reverse(ledger, a);
   ledger.Finish();

@@ -70,7 +70,8 @@ CL_FUNCTION(credit_wallet_configure) {
   Ledger ledger;
   const Micros now = LedgerNow();
   Wallet wallet = ledger.LockOrCreateWallet(customer_id, credit_type, now);
-  const WalletConfig config = ParseWalletConfig(limit_text, threshold_texts, wallet.scale);
+  const WalletConfig config =
+      ParseWalletConfig(limit_text, threshold_texts, wallet.scale);
   const AlertState alerts =
       ConfiguredAlerts(config.thresholds, ledger.Spendable(wallet, now));
 

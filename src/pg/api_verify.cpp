@@ -45,23 +45,22 @@ Statement wallet_entries(
     {INT8OID, TEXTOID});
 
 // Rows that belong to no wallet: the per-wallet audit cannot see them.
-Statement orphans(
-    "SELECT customer_id, credit_type, 'orphan_grant',"
-    "       'Grant ' || grant_id || ' belongs to no wallet.'"
-    "  FROM credit_ledger.grants g"
-    " WHERE ($1::text IS NULL OR g.customer_id = $1)"
-    "   AND NOT EXISTS (SELECT 1 FROM credit_ledger.wallets w"
-    "                    WHERE w.wallet_id = g.wallet_id"
-    "                      AND w.customer_id = g.customer_id)"
-    " UNION ALL "
-    "SELECT customer_id, credit_type, 'orphan_entry',"
-    "       'Entry ' || entry_id || ' belongs to no wallet.'"
-    "  FROM credit_ledger.entries e"
-    " WHERE ($1::text IS NULL OR e.customer_id = $1)"
-    "   AND NOT EXISTS (SELECT 1 FROM credit_ledger.wallets w"
-    "                    WHERE w.wallet_id = e.wallet_id"
-    "                      AND w.customer_id = e.customer_id)",
-    {TEXTOID});
+Statement orphans("SELECT customer_id, credit_type, 'orphan_grant',"
+                  "       'Grant ' || grant_id || ' belongs to no wallet.'"
+                  "  FROM credit_ledger.grants g"
+                  " WHERE ($1::text IS NULL OR g.customer_id = $1)"
+                  "   AND NOT EXISTS (SELECT 1 FROM credit_ledger.wallets w"
+                  "                    WHERE w.wallet_id = g.wallet_id"
+                  "                      AND w.customer_id = g.customer_id)"
+                  " UNION ALL "
+                  "SELECT customer_id, credit_type, 'orphan_entry',"
+                  "       'Entry ' || entry_id || ' belongs to no wallet.'"
+                  "  FROM credit_ledger.entries e"
+                  " WHERE ($1::text IS NULL OR e.customer_id = $1)"
+                  "   AND NOT EXISTS (SELECT 1 FROM credit_ledger.wallets w"
+                  "                    WHERE w.wallet_id = e.wallet_id"
+                  "                      AND w.customer_id = e.customer_id)",
+                  {TEXTOID});
 
 struct Finding {
   std::string customer_id;
@@ -148,9 +147,9 @@ std::vector<Problem> AuditWalletRow(const Row& w) {
   const std::string customer_id = w.Text(2);
   const auto scale = w.OptInt64(4);
   if (!scale) {
-    return {Problem{"unknown_credit_type",
-                    "The wallet's credit type \"" + w.Text(3) +
-                        "\" does not exist."}};
+    return {Problem{"unknown_credit_type", "The wallet's credit type \"" +
+                                               w.Text(3) +
+                                               "\" does not exist."}};
   }
   const int s = static_cast<int>(*scale);
   AuditWallet cached;
@@ -190,7 +189,8 @@ std::vector<Finding> Verify(const std::optional<std::string>& customer_id) {
           problems.push_back(Problem{"unreadable_row", e.message()});
         }
         for (Problem& pr : problems) {
-          findings.push_back(Finding{w.Text(2), w.Text(3), std::move(pr.problem),
+          findings.push_back(Finding{w.Text(2), w.Text(3),
+                                     std::move(pr.problem),
                                      std::move(pr.detail)});
         }
       }

@@ -14,7 +14,8 @@
 namespace credit_ledger::pg {
 namespace {
 
-std::string Void(Ledger& ledger, std::int64_t grant_id, const EntryLabels& labels) {
+std::string Void(Ledger& ledger, std::int64_t grant_id,
+                 const EntryLabels& labels) {
   const auto [customer_id, credit_type] = ledger.GrantOwner(grant_id);
   const Micros now = LedgerNow();
   Wallet wallet = ledger.LockWallet(customer_id, credit_type).value();
@@ -25,15 +26,16 @@ std::string Void(Ledger& ledger, std::int64_t grant_id, const EntryLabels& label
   result.amount = plan.voided;
   result.grant_id = grant_id;
   const std::int64_t operation_id =
-      ledger.InsertOperation(OperationRequest{"void", customer_id, std::nullopt, {}},
-                      result)
+      ledger
+          .InsertOperation(
+              OperationRequest{"void", customer_id, std::nullopt, {}}, result)
           .value();
 
   ledger.SaveGrant(wallet, plan.grant);
   Conclude(ledger, wallet, MakeContext(operation_id, now, labels), plan.drafts,
            plan.spendable_after,
-           {VoidedEvent(wallet, operation_id, grant_id, plan.voided, labels.reason,
-                        plan.spendable_after)});
+           {VoidedEvent(wallet, operation_id, grant_id, plan.voided,
+                        labels.reason, plan.spendable_after)});
   return FormatAmount(plan.voided, wallet.scale);
 }
 

@@ -32,7 +32,9 @@ bool TryParseTimestamp(const char* input, Micros* out) {
   return true;
 }
 
-bool Args::IsNull(int n) const { return PG_ARGISNULL(n); }
+bool Args::IsNull(int n) const {
+  return PG_ARGISNULL(n);
+}
 
 std::string Args::Text(int n, const char* name) const {
   if (IsNull(n)) NullArgument(name);
@@ -140,9 +142,8 @@ Args::Json JsonObject(Datum jsonb, const char* name) {
   Args::Json out;
   // The detoasted value is what is stored and hashed.
   out.datum = Guard([&] { return PointerGetDatum(DatumGetJsonbP(jsonb)); });
-  const bool is_object = Guard([&] {
-    return JB_ROOT_IS_OBJECT(DatumGetJsonbP(out.datum)) != 0;
-  });
+  const bool is_object =
+      Guard([&] { return JB_ROOT_IS_OBJECT(DatumGetJsonbP(out.datum)) != 0; });
   if (!is_object) {
     throw LedgerError(ErrorCode::kInvalidParameter,
                       std::string(name) + " must be a JSON object");

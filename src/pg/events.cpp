@@ -85,7 +85,8 @@ PendingEvent UsageLowEvent(const Wallet& wallet, std::int64_t operation_id,
   return {"credits.balance.usage_low", o.str()};
 }
 
-PendingEvent BalanceDepletedEvent(const Wallet& wallet, std::int64_t operation_id,
+PendingEvent BalanceDepletedEvent(const Wallet& wallet,
+                                  std::int64_t operation_id,
                                   std::int64_t balance) {
   JsonObject o = Base(wallet, operation_id);
   o.String("balance", Units(wallet, balance));

@@ -31,7 +31,8 @@ PendingEvent VoidedEvent(const Wallet& wallet, std::int64_t operation_id,
                          std::int64_t balance);
 PendingEvent UsageLowEvent(const Wallet& wallet, std::int64_t operation_id,
                            std::int64_t threshold, std::int64_t balance);
-PendingEvent BalanceDepletedEvent(const Wallet& wallet, std::int64_t operation_id,
+PendingEvent BalanceDepletedEvent(const Wallet& wallet,
+                                  std::int64_t operation_id,
                                   std::int64_t balance);
 
 }  // namespace credit_ledger::pg

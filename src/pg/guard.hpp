@@ -47,7 +47,8 @@ auto Guard(Fn&& fn) -> decltype(fn()) {
   static_assert(std::is_trivially_destructible_v<std::remove_reference_t<Fn>>,
                 "Guard: capture by reference; a captured object with a "
                 "destructor would be skipped by a longjmp");
-  static_assert(std::is_void_v<Result> || std::is_trivially_destructible_v<Result>,
+  static_assert(std::is_void_v<Result> ||
+                    std::is_trivially_destructible_v<Result>,
                 "Guard: fn must return a trivially destructible value; build "
                 "C++ objects outside the guard");
   sigjmp_buf* volatile saved_stack = PG_exception_stack;
@@ -90,16 +91,16 @@ bool RunImpl(ImplFn impl, FunctionCallInfo fcinfo, Datum* result) noexcept;
 
 // Defines the SQL-callable function `name`; the braces that follow are its
 // C++ body, a function of `fcinfo` returning Datum.
-#define CL_FUNCTION(name)                                                  \
-  static Datum name##_impl(FunctionCallInfo fcinfo);                       \
-  extern "C" {                                                             \
-  PG_FUNCTION_INFO_V1(name);                                               \
-  Datum name(PG_FUNCTION_ARGS) {                                           \
-    Datum result = 0;                                                      \
-    if (!::credit_ledger::pg::RunImpl(name##_impl, fcinfo, &result)) {     \
-      ::credit_ledger::pg::RaisePendingError();                            \
-    }                                                                      \
-    return result;                                                         \
-  }                                                                        \
-  }                                                                        \
+#define CL_FUNCTION(name)                                                      \
+  static Datum name##_impl(FunctionCallInfo fcinfo);                           \
+  extern "C" {                                                                 \
+  PG_FUNCTION_INFO_V1(name);                                                   \
+  Datum name(PG_FUNCTION_ARGS) {                                               \
+    Datum result = 0;                                                          \
+    if (!::credit_ledger::pg::RunImpl(name##_impl, fcinfo, &result)) {         \
+      ::credit_ledger::pg::RaisePendingError();                                \
+    }                                                                          \
+    return result;                                                             \
+  }                                                                            \
+  }                                                                            \
   static Datum name##_impl([[maybe_unused]] FunctionCallInfo fcinfo)

@@ -93,20 +93,28 @@ class RowWriter {
     replace_[n - 1] = true;
     return *this;
   }
-  RowWriter& Int64(ColumnRef& c, std::int64_t v) { return Set(c, Int64GetDatum(v)); }
+  RowWriter& Int64(ColumnRef& c, std::int64_t v) {
+    return Set(c, Int64GetDatum(v));
+  }
   RowWriter& Int64(ColumnRef& c, const std::optional<std::int64_t>& v) {
     return v ? Int64(c, *v) : Null(c);
   }
-  RowWriter& Int32(ColumnRef& c, std::int32_t v) { return Set(c, Int32GetDatum(v)); }
+  RowWriter& Int32(ColumnRef& c, std::int32_t v) {
+    return Set(c, Int32GetDatum(v));
+  }
   RowWriter& Bool(ColumnRef& c, bool v) { return Set(c, BoolGetDatum(v)); }
   RowWriter& Bool(ColumnRef& c, const std::optional<bool>& v) {
     return v ? Bool(c, *v) : Null(c);
   }
-  RowWriter& Text(ColumnRef& c, std::string_view v) { return Set(c, TextDatum(v)); }
+  RowWriter& Text(ColumnRef& c, std::string_view v) {
+    return Set(c, TextDatum(v));
+  }
   RowWriter& Text(ColumnRef& c, const std::string& v) {
     return Text(c, std::string_view(v));
   }
-  RowWriter& Text(ColumnRef& c, const char* v) { return Text(c, std::string_view(v)); }
+  RowWriter& Text(ColumnRef& c, const char* v) {
+    return Text(c, std::string_view(v));
+  }
   RowWriter& Text(ColumnRef& c, const std::optional<std::string>& v) {
     return v ? Text(c, std::string_view(*v)) : Null(c);
   }
@@ -126,7 +134,9 @@ class RowWriter {
   RowWriter& Numeric(ColumnRef& c, const std::optional<std::string>& text) {
     return text ? Set(c, NumericTextDatum(*text)) : Null(c);
   }
-  RowWriter& Bytes(ColumnRef& c, const Digest& v) { return Set(c, BytesDatum(v)); }
+  RowWriter& Bytes(ColumnRef& c, const Digest& v) {
+    return Set(c, BytesDatum(v));
+  }
   RowWriter& Bytes(ColumnRef& c, const std::optional<Digest>& v) {
     return v ? Bytes(c, *v) : Null(c);
   }
@@ -138,9 +148,9 @@ class RowWriter {
     std::vector<Datum> elems;
     for (std::int64_t u : units) elems.push_back(UnitsToNumeric(u, scale));
     Datum array = Guard([&] {
-      return PointerGetDatum(construct_array(elems.data(),
-                                             static_cast<int>(elems.size()),
-                                             NUMERICOID, -1, false, TYPALIGN_INT));
+      return PointerGetDatum(
+          construct_array(elems.data(), static_cast<int>(elems.size()),
+                          NUMERICOID, -1, false, TYPALIGN_INT));
     });
     return Set(c, array);
   }
@@ -184,10 +194,10 @@ Statement create_wallet(
     "    ON CONFLICT (customer_id, credit_type) DO NOTHING",
     {TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICOID});
 
-Statement grant_owner(
-    "SELECT customer_id, credit_type FROM credit_ledger.grants"
-    " WHERE grant_id = $1",
-    {INT8OID});
+Statement
+    grant_owner("SELECT customer_id, credit_type FROM credit_ledger.grants"
+                " WHERE grant_id = $1",
+                {INT8OID});
 
 Statement read_grant(
     "SELECT amount, remaining, promotional, cost_basis, expires_at, voided_at,"
@@ -196,14 +206,14 @@ Statement read_grant(
     " WHERE grant_id = $1 AND customer_id = $2",
     {INT8OID, TEXTOID});
 
-Statement save_grant(
-    "UPDATE credit_ledger.grants"
-    "   SET remaining = $3, expired_amount = $4, voided_amount = $5,"
-    "       voided_at = $6, expired_at = $7,"
-    "       open = ($3 > 0 AND $6 IS NULL AND $7 IS NULL)"
-    " WHERE grant_id = $1 AND customer_id = $2",
-    {INT8OID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID, TIMESTAMPTZOID,
-     TIMESTAMPTZOID});
+Statement
+    save_grant("UPDATE credit_ledger.grants"
+               "   SET remaining = $3, expired_amount = $4, voided_amount = $5,"
+               "       voided_at = $6, expired_at = $7,"
+               "       open = ($3 > 0 AND $6 IS NULL AND $7 IS NULL)"
+               " WHERE grant_id = $1 AND customer_id = $2",
+               {INT8OID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID,
+                TIMESTAMPTZOID, TIMESTAMPTZOID});
 
 Statement find_operation_by_id(
     "SELECT customer_id, credit_type, operation_type, first_seq, last_seq"
@@ -353,8 +363,9 @@ std::optional<Wallet> Ledger::FindWallet(const std::string& customer_id,
   w.last_seq = row.Int64(At(t, wallets::last_seq));
   // Only a hand-edited row gets here; seq arithmetic must stay in range.
   if (w.last_seq < 0 || w.last_seq > INT64_MAX / 2) {
-    throw LedgerError(ErrorCode::kInternal, "wallet " +
-                          std::to_string(w.wallet_id) + " has an impossible last_seq",
+    throw LedgerError(ErrorCode::kInternal,
+                      "wallet " + std::to_string(w.wallet_id) +
+                          " has an impossible last_seq",
                       "last_seq is " + std::to_string(w.last_seq) +
                           "; credit_verify() reports the damage.");
   }
@@ -365,7 +376,8 @@ std::optional<Wallet> Ledger::FindWallet(const std::string& customer_id,
   const AttrNumber latest =
       Guard([&] { return OptCol(t->rel, wallets::latest_effective_at); });
   w.latest_effective_tracked = latest != InvalidAttrNumber;
-  if (w.latest_effective_tracked) w.latest_effective_at = row.OptTimestamp(latest);
+  if (w.latest_effective_tracked)
+    w.latest_effective_at = row.OptTimestamp(latest);
   return w;
 }
 
@@ -414,9 +426,8 @@ void Ledger::OpenBlocks(
   Guard([&] { RawScanBegin(t, index, keys, 2, mode_, &scan); });
   while (Guard([&] { return RawScanNext(t, &scan); })) {
     RowScope row(row_memory);
-    HeapTuple tuple = Guard([&] {
-      return ExecFetchSlotHeapTuple(t->slot, false, nullptr);
-    });
+    HeapTuple tuple =
+        Guard([&] { return ExecFetchSlotHeapTuple(t->slot, false, nullptr); });
     Row r = Read(t, tuple);
     if (r.Text(At(t, grants::customer_id)) == wallet.customer_id) {
       visit(r, tuple->t_self);
@@ -425,7 +436,8 @@ void Ledger::OpenBlocks(
   Guard([&] { RawScanEnd(t, &scan); });
 }
 
-std::vector<OpenGrant> Ledger::ReadOpenGrants(const Wallet& wallet, Micros now) {
+std::vector<OpenGrant> Ledger::ReadOpenGrants(const Wallet& wallet,
+                                              Micros now) {
   OpenTable* t = Table(TableId::kGrants);
   std::vector<OpenGrant> out;
   OpenBlocks(wallet, now, false, [&](const Row& r, ItemPointerData tid) {
@@ -434,7 +446,8 @@ std::vector<OpenGrant> Ledger::ReadOpenGrants(const Wallet& wallet, Micros now) 
     g.state.grant_id = r.Int64(At(t, grants::grant_id));
     g.state.priority = r.Int32(At(t, grants::priority));
     g.state.effective_at = r.Timestamp(At(t, grants::effective_at));
-    g.state.expires_at = r.OptTimestamp(At(t, grants::expires_at)).value_or(kNever);
+    g.state.expires_at =
+        r.OptTimestamp(At(t, grants::expires_at)).value_or(kNever);
     g.state.promotional = r.Bool(At(t, grants::promotional));
     g.state.remaining = r.Units(At(t, grants::remaining), wallet.scale);
     g.cost_basis = r.NumericText(At(t, grants::cost_basis));
@@ -458,7 +471,8 @@ void Ledger::SaveRemaining(const Wallet& wallet,
                         "a grant to update was not read from the table");
     }
     RowScope row(RowMemory());
-    HeapTuple old = Guard([&] { return RawFetchVersion(t, UnpackTid(*before[i].row)); });
+    HeapTuple old =
+        Guard([&] { return RawFetchVersion(t, UnpackTid(*before[i].row)); });
     RowWriter(t)
         .Units(grants::remaining, remaining_after[i], wallet.scale)
         .Bool(grants::open, remaining_after[i] > 0)
@@ -471,7 +485,8 @@ std::int64_t Ledger::Spendable(const Wallet& wallet, Micros now) {
       wallet.latest_effective_tracked &&
       (!wallet.latest_effective_at || *wallet.latest_effective_at <= now);
   if (!none_scheduled) {
-    return SpendableBalance(PlannerState(wallet, ReadOpenGrants(wallet, now)), now);
+    return SpendableBalance(PlannerState(wallet, ReadOpenGrants(wallet, now)),
+                            now);
   }
   // The other range of grants_open_idx: the wallet's open blocks that lapsed
   // by now (usually none: the sweep closes them).
@@ -485,7 +500,8 @@ std::int64_t Ledger::Spendable(const Wallet& wallet, Micros now) {
 
 void Ledger::InsertGrant(Wallet& wallet, const NewGrant& g, Datum metadata,
                          bool metadata_null, Micros now) {
-  if (!wallet.latest_effective_at || g.effective_at > *wallet.latest_effective_at) {
+  if (!wallet.latest_effective_at ||
+      g.effective_at > *wallet.latest_effective_at) {
     wallet.latest_effective_at = g.effective_at;
   }
   OpenTable* t = Table(TableId::kGrants);
@@ -568,8 +584,8 @@ void Ledger::SaveGrant(const Wallet& wallet, const GrantRow& g) {
   Execute(save_grant, p);
 }
 
-std::optional<StoredOperation> Ledger::FindReplay(
-    const OperationRequest& request) {
+std::optional<StoredOperation>
+Ledger::FindReplay(const OperationRequest& request) {
   if (!request.idempotency_key) return std::nullopt;
   OpenTable* t = Table(TableId::kOperations);
   const Oid index = Guard([] { return RawIndex("operations_key_idx"); });
@@ -594,8 +610,9 @@ std::optional<StoredOperation> Ledger::FindReplay(
   return op;
 }
 
-std::optional<std::int64_t> Ledger::InsertOperation(
-    const OperationRequest& request, const OperationResult& result) {
+std::optional<std::int64_t>
+Ledger::InsertOperation(const OperationRequest& request,
+                        const OperationResult& result) {
   std::optional<Digest> key_hash;
   if (request.idempotency_key) key_hash = KeyHash(*request.idempotency_key);
   OpenTable* t = Table(TableId::kOperations);
@@ -609,7 +626,8 @@ std::optional<std::int64_t> Ledger::InsertOperation(
       .Text(operations::idempotency_key, request.idempotency_key)
       .Bytes(operations::key_hash, key_hash)
       .Bytes(operations::request_hash,
-             key_hash ? std::optional<Digest>(request.request_hash) : std::nullopt)
+             key_hash ? std::optional<Digest>(request.request_hash)
+                      : std::nullopt)
       .Units(operations::amount, result.amount, result.scale)
       .Units(operations::balance, result.balance, result.scale)
       .Int64(operations::grant_id, result.grant_id)
@@ -704,7 +722,8 @@ void Ledger::AppendEntries(Wallet& wallet, const EntryContext& ctx,
     e.seq = wallet.last_seq + 1;
     e.type = d.type;
     e.amount = d.amount;
-    if (d.cost_basis) e.value = MoneyValue(d.amount, wallet.scale, *d.cost_basis);
+    if (d.cost_basis)
+      e.value = MoneyValue(d.amount, wallet.scale, *d.cost_basis);
     e.balance_after = AddUnits(wallet.balance, d.amount);
     e.grant_id = d.grant_id;
     e.operation_id = ctx.operation_id;
@@ -721,7 +740,8 @@ void Ledger::AppendEntries(Wallet& wallet, const EntryContext& ctx,
     const Digest hash = ChainHash(wallet.last_hash, e);
 
     RowWriter(t)
-        .Int64(entries::entry_id, Guard([] { return RawNextval("entry_id_seq"); }))
+        .Int64(entries::entry_id,
+               Guard([] { return RawNextval("entry_id_seq"); }))
         .Int64(entries::wallet_id, e.wallet_id)
         .Text(entries::customer_id, e.customer_id)
         .Text(entries::credit_type, e.credit_type)
@@ -752,7 +772,8 @@ void Ledger::AppendEntries(Wallet& wallet, const EntryContext& ctx,
 
 void Ledger::SaveWallet(Wallet& wallet, Micros now) {
   if (wallet.tuple == nullptr) {
-    throw LedgerError(ErrorCode::kInternal, "saving a wallet that was not locked");
+    throw LedgerError(ErrorCode::kInternal,
+                      "saving a wallet that was not locked");
   }
   OpenTable* t = Table(TableId::kWallets);
   RowWriter row(t);
@@ -779,9 +800,8 @@ void Ledger::InsertEvents(const Wallet& wallet, std::int64_t operation_id,
     RowScope row(RowMemory());
     const std::int64_t id = Guard([] { return RawNextval("event_id_seq"); });
     const char* json = e.payload.c_str();
-    const Datum payload = Guard([&] {
-      return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
-    });
+    const Datum payload = Guard(
+        [&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json)); });
     RowWriter(t)
         .Int64(events::event_id, id)
         .Text(events::event_type, e.type)
@@ -806,9 +826,9 @@ std::string MoneyValue(std::int64_t units, int scale,
   const char* basis = cost_basis.c_str();
   const char* text = Guard([&] {
     Datum amount = NumericGetDatum(int64_div_fast_to_numeric(units, scale));
-    Datum rate = DirectFunctionCall3(numeric_in, CStringGetDatum(basis),
-                                     ObjectIdGetDatum(InvalidOid),
-                                     Int32GetDatum(-1));
+    Datum rate =
+        DirectFunctionCall3(numeric_in, CStringGetDatum(basis),
+                            ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
     Datum product = DirectFunctionCall2(numeric_mul, amount, rate);
     return DatumGetCString(DirectFunctionCall1(numeric_out, product));
   });

@@ -43,7 +43,7 @@ struct Wallet {
   // tracked is false on a 1.0 schema, which has no such column.
   std::optional<Micros> latest_effective_at;
   bool latest_effective_tracked = false;
-  HeapTuple tuple = nullptr;             // the locked row, for the update
+  HeapTuple tuple = nullptr;  // the locked row, for the update
 };
 
 // What one operation asks for, for idempotency.
@@ -215,8 +215,9 @@ class Ledger {
   // to expire after `now`, never-expiring ones included, or (`lapsed`) those
   // that lapsed by `now`. The row is valid during the call only, in row
   // memory: what is kept must be copied out.
-  void OpenBlocks(const Wallet& wallet, Micros now, bool lapsed,
-                  const std::function<void(const Row&, ItemPointerData)>& visit);
+  void
+  OpenBlocks(const Wallet& wallet, Micros now, bool lapsed,
+             const std::function<void(const Row&, ItemPointerData)>& visit);
   OpenTable* Table(TableId id);
   // The memory of one row read or written (RowScope), created on first use.
   MemoryContext RowMemory();

@@ -57,8 +57,8 @@ void Record(Ledger& ledger, Wallet& wallet, const EntryContext& context,
 }
 
 void Conclude(Ledger& ledger, Wallet& wallet, const EntryContext& context,
-              const std::vector<EntryDraft>& drafts, std::int64_t spendable_after,
-              std::vector<PendingEvent> events) {
+              const std::vector<EntryDraft>& drafts,
+              std::int64_t spendable_after, std::vector<PendingEvent> events) {
   Record(ledger, wallet, context, drafts, spendable_after, std::move(events));
   ledger.SaveWallet(wallet, context.now);
 }
@@ -66,7 +66,8 @@ void Conclude(Ledger& ledger, Wallet& wallet, const EntryContext& context,
 void ValidateConsume(const ConsumeRequest& r, Micros now) {
   CheckText("customer_id", r.customer_id, kMaxCustomerIdChars);
   CheckPositiveAmount(r.amount);
-  CheckOptionalText("idempotency_key", r.idempotency_key, kMaxIdempotencyKeyChars);
+  CheckOptionalText("idempotency_key", r.idempotency_key,
+                    kMaxIdempotencyKeyChars);
   CheckOptionalText("feature", r.labels.feature, kMaxLabelChars);
   CheckOptionalText("source_id", r.labels.source_id, kMaxLabelChars);
   if (r.labels.occurred_at) CheckOccurredAt(*r.labels.occurred_at, now);
@@ -107,7 +108,8 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
   if (auto op = ledger.FindReplay(request)) return ReplayOutcome(*op);
 
   const Micros now = LedgerNow();
-  std::optional<Wallet> found = ledger.LockWallet(request.customer_id, credit_type);
+  std::optional<Wallet> found =
+      ledger.LockWallet(request.customer_id, credit_type);
   if (!found) {
     RefuseWithoutWallet(ledger, request.customer_id, credit_type, amount_text);
   }
@@ -117,7 +119,8 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
   const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet, now);
   const WalletState state = PlannerState(wallet, grants);
   const ConsumePlan plan = PlanConsume(state, now, units);
-  const std::vector<EntryDraft> drafts = ConsumeDrafts(grants, plan, entry_type);
+  const std::vector<EntryDraft> drafts =
+      ConsumeDrafts(grants, plan, entry_type);
 
   OperationResult result = MakeResult(wallet, now, drafts.size());
   result.amount = entry_type == EntryType::kUsage ? units : -units;
@@ -171,11 +174,13 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   const Micros now = LedgerNow();
   BlockEffectiveAt(spec, now);  // 22023 before the wallet is looked at
 
-  Wallet wallet = ledger.LockOrCreateWallet(request.customer_id, credit_type, now);
+  Wallet wallet =
+      ledger.LockOrCreateWallet(request.customer_id, credit_type, now);
   const std::int64_t units = ParseAmount(amount_text, wallet.scale);
   const std::int64_t grant_id = ledger.NextGrantId();
   const BlockInput in = ReadForBlock(ledger, wallet, now);
-  BlockPlan plan = PlanBlock(in, spec, units, grant_id, labels.reason, labels.source_id);
+  BlockPlan plan =
+      PlanBlock(in, spec, units, grant_id, labels.reason, labels.source_id);
 
   OperationResult result = MakeResult(wallet, now, plan.drafts.size());
   result.amount = units;

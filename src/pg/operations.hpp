@@ -56,8 +56,8 @@ void Record(Ledger& ledger, Wallet& wallet, const EntryContext& context,
 
 // Ends a single operation: Record, then save the wallet.
 void Conclude(Ledger& ledger, Wallet& wallet, const EntryContext& context,
-              const std::vector<EntryDraft>& drafts, std::int64_t spendable_after,
-              std::vector<PendingEvent> events);
+              const std::vector<EntryDraft>& drafts,
+              std::int64_t spendable_after, std::vector<PendingEvent> events);
 
 // One usage event, as credit_consume and credit_consume_batch take it.
 struct ConsumeRequest {

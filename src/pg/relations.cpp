@@ -12,16 +12,17 @@ extern "C" {
 namespace credit_ledger::pg {
 namespace {
 
-const char* const kTableNames[kTableCount] = {"credit_types", "wallets",
-                                              "grants",       "operations",
-                                              "entries",      "events"};
+const char* const kTableNames[kTableCount] = {
+    "credit_types", "wallets", "grants", "operations", "entries", "events"};
 
 Oid LedgerNamespace() {
   Oid nsp = get_namespace_oid("credit_ledger", true);
   if (!OidIsValid(nsp)) {
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_SCHEMA),
-                    errmsg("schema \"credit_ledger\" does not exist"),
-                    errhint("Create the extension with CREATE EXTENSION credit_ledger.")));
+    ereport(
+        ERROR,
+        (errcode(ERRCODE_UNDEFINED_SCHEMA),
+         errmsg("schema \"credit_ledger\" does not exist"),
+         errhint("Create the extension with CREATE EXTENSION credit_ledger.")));
   }
   return nsp;
 }
@@ -36,7 +37,9 @@ CachedRelid relid_cache[32];
 int relid_cache_size = 0;
 bool relid_callback_registered = false;
 
-void ForgetRelids(Datum, Oid) { relid_cache_size = 0; }
+void ForgetRelids(Datum, Oid) {
+  relid_cache_size = 0;
+}
 
 Oid LedgerRelid(const char* name) {
   for (int i = 0; i < relid_cache_size; ++i) {
@@ -44,8 +47,9 @@ Oid LedgerRelid(const char* name) {
   }
   Oid relid = get_relname_relid(name, LedgerNamespace());
   if (!OidIsValid(relid)) {
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-                    errmsg("relation \"credit_ledger.%s\" does not exist", name)));
+    ereport(ERROR,
+            (errcode(ERRCODE_UNDEFINED_TABLE),
+             errmsg("relation \"credit_ledger.%s\" does not exist", name)));
   }
   if (!relid_callback_registered) {
     CacheRegisterRelcacheCallback(ForgetRelids, 0);
@@ -68,7 +72,8 @@ void EnsureWriter(OpenTables* open, OpenTable* t) {
   ResultRelInfo* rri = makeNode(ResultRelInfo);
   InitResultRelInfo(rri, t->rel, 0, nullptr, 0);
   t->rri = rri;
-  t->wslot = MakeSingleTupleTableSlot(RelationGetDescr(t->rel), &TTSOpsHeapTuple);
+  t->wslot =
+      MakeSingleTupleTableSlot(RelationGetDescr(t->rel), &TTSOpsHeapTuple);
 }
 
 // Opens the table's indexes for inserting entries (speculative: its unique
@@ -91,7 +96,8 @@ void CheckNotNull(Relation rel, const bool* nulls) {
     if (att->attnotnull && !att->attisdropped && nulls[i]) {
       ereport(ERROR,
               (errcode(ERRCODE_NOT_NULL_VIOLATION),
-               errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+               errmsg("null value in column \"%s\" of relation \"%s\" violates "
+                      "not-null constraint",
                       NameStr(att->attname), RelationGetRelationName(rel)),
                errtablecol(rel, att->attnum)));
     }
@@ -133,7 +139,9 @@ OpenTable* RawTable(OpenTables* open, TableId id) {
   return t;
 }
 
-Oid RawIndex(const char* name) { return LedgerRelid(name); }
+Oid RawIndex(const char* name) {
+  return LedgerRelid(name);
+}
 
 AttrNumber RawFindColumn(Relation rel, const char* name) {
   TupleDesc desc = RelationGetDescr(rel);
@@ -265,30 +273,32 @@ RawLockResult RawLock(OpenTable* t, bool skip_locked) {
       xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
   UnregisterSnapshot(snapshot);
   switch (result) {
-    case TM_Ok:
-      return kLocked;
-    case TM_WouldBlock:
-      return kSkipped;
-    case TM_Updated:
-    case TM_Deleted:
-      // A row changed after this transaction's snapshot: the sweep leaves
-      // it for a later run, as it does a row another transaction holds,
-      // rather than failing whole with 40001.
-      if (xact_snapshot && skip_locked) return kSkipped;
-      if (xact_snapshot) {
-        ereport(ERROR,
-                (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-                 errmsg("could not serialize access due to concurrent update")));
-      }
-      return kGone;
-    default:
-      elog(ERROR, "unexpected table_tuple_lock status: %d",
-           static_cast<int>(result));
+  case TM_Ok:
+    return kLocked;
+  case TM_WouldBlock:
+    return kSkipped;
+  case TM_Updated:
+  case TM_Deleted:
+    // A row changed after this transaction's snapshot: the sweep leaves
+    // it for a later run, as it does a row another transaction holds,
+    // rather than failing whole with 40001.
+    if (xact_snapshot && skip_locked) return kSkipped;
+    if (xact_snapshot) {
+      ereport(ERROR,
+              (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+               errmsg("could not serialize access due to concurrent update")));
+    }
+    return kGone;
+  default:
+    elog(ERROR, "unexpected table_tuple_lock status: %d",
+         static_cast<int>(result));
   }
   return kGone;
 }
 
-void RawPrepareWrite(OpenTables* open, OpenTable* t) { EnsureWriter(open, t); }
+void RawPrepareWrite(OpenTables* open, OpenTable* t) {
+  EnsureWriter(open, t);
+}
 
 void RawInsert(OpenTables* open, OpenTable* t, Datum* values, bool* nulls) {
   EnsureWriter(open, t);
@@ -305,7 +315,8 @@ void RawUpdate(OpenTables* open, OpenTable* t, HeapTuple old, Datum* values,
                bool* nulls, bool* replace) {
   EnsureWriter(open, t);
   for (int i = 0; i < RelationGetDescr(t->rel)->natts; ++i) {
-    if (!replace[i]) nulls[i] = heap_attisnull(old, i + 1, RelationGetDescr(t->rel));
+    if (!replace[i])
+      nulls[i] = heap_attisnull(old, i + 1, RelationGetDescr(t->rel));
   }
   CheckNotNull(t->rel, nulls);
   HeapTuple tuple =
@@ -313,8 +324,8 @@ void RawUpdate(OpenTables* open, OpenTable* t, HeapTuple old, Datum* values,
   ExecStoreHeapTuple(tuple, t->wslot, true);
   EvaluateCheckConstraints(open, t);
   bool update_indexes = false;
-  simple_table_tuple_update(t->rel, &old->t_self, t->wslot,
-                            GetActiveSnapshot(), &update_indexes);
+  simple_table_tuple_update(t->rel, &old->t_self, t->wslot, GetActiveSnapshot(),
+                            &update_indexes);
   // HOT kept the old index entries valid; otherwise the new version needs
   // its own (partial indexes included, whose predicates are evaluated).
   if (update_indexes) InsertIndexEntries(open, t);
@@ -362,7 +373,8 @@ bool RawInsertUnlessConflict(OpenTables* open, OpenTable* t, Datum* values,
         return false;
       }
     }
-    const uint32 token = SpeculativeInsertionLockAcquire(GetCurrentTransactionId());
+    const uint32 token =
+        SpeculativeInsertionLockAcquire(GetCurrentTransactionId());
     table_tuple_insert_speculative(t->rel, t->wslot, GetCurrentCommandId(true),
                                    0, nullptr, token);
     bool spec_conflict = false;

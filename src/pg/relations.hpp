@@ -29,14 +29,21 @@ extern "C" {
 
 namespace credit_ledger::pg {
 
-enum class TableId { kCreditTypes, kWallets, kGrants, kOperations, kEntries, kEvents };
+enum class TableId {
+  kCreditTypes,
+  kWallets,
+  kGrants,
+  kOperations,
+  kEntries,
+  kEvents
+};
 constexpr int kTableCount = 6;
 
 // One table opened for the current operation.
 struct OpenTable {
   Relation rel = nullptr;
-  ResultRelInfo* rri = nullptr;     // indexes opened for writing, on first write
-  TupleTableSlot* slot = nullptr;   // for scans
+  ResultRelInfo* rri = nullptr;    // indexes opened for writing, on first write
+  TupleTableSlot* slot = nullptr;  // for scans
   TupleTableSlot* wslot = nullptr;  // for tuples being written
   bool indexes_open = false;        // rri's indexes, opened on first need
 };

@@ -29,9 +29,9 @@ Micros LedgerNow() {
     return Guard([] { return GetCurrentTransactionStartTimestamp(); });
   }
   Micros now = Guard([] {
-    return DatumGetTimestampTz(DirectFunctionCall3(
-        timestamptz_in, CStringGetDatum(clock_setting),
-        ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+    return DatumGetTimestampTz(
+        DirectFunctionCall3(timestamptz_in, CStringGetDatum(clock_setting),
+                            ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
   });
   if (now == DT_NOBEGIN || now == DT_NOEND) {
     throw LedgerError(ErrorCode::kInvalidParameter,
@@ -44,15 +44,18 @@ std::string CurrentActor() {
   if (actor_setting != nullptr && actor_setting[0] != '\0') {
     return actor_setting;
   }
-  const char* name = Guard([] {
-    return GetUserNameFromId(GetOuterUserId(), false);
-  });
+  const char* name =
+      Guard([] { return GetUserNameFromId(GetOuterUserId(), false); });
   return name;
 }
 
-bool NotifyEvents() { return notify_setting; }
+bool NotifyEvents() {
+  return notify_setting;
+}
 
-bool CheckConstraints() { return check_constraints_setting; }
+bool CheckConstraints() {
+  return check_constraints_setting;
+}
 
 }  // namespace credit_ledger::pg
 
@@ -65,8 +68,9 @@ bool CheckClock(char** newval, void**, GucSource) {
   // not, so validate with the non-throwing parser.
   credit_ledger::Micros parsed = 0;
   if (!credit_ledger::pg::TryParseTimestamp(*newval, &parsed)) {
-    GUC_check_errdetail("credit_ledger.clock must be a finite timestamp such as "
-                        "'2026-01-01 00:00:00+00', or empty for the real clock.");
+    GUC_check_errdetail(
+        "credit_ledger.clock must be a finite timestamp such as "
+        "'2026-01-01 00:00:00+00', or empty for the real clock.");
     return false;
   }
   return true;
@@ -83,7 +87,8 @@ bool CheckActor(char** newval, void**, GucSource) {
                              credit_ledger::kMaxLabelChars);
   } catch (const credit_ledger::LedgerError& e) {
     ok = false;
-    const std::size_t n = credit_ledger::Utf8PrefixBytes(e.detail(), sizeof(detail) - 1);
+    const std::size_t n =
+        credit_ledger::Utf8PrefixBytes(e.detail(), sizeof(detail) - 1);
     e.detail().copy(detail, n);
     detail[n] = '\0';
   } catch (...) {
@@ -108,11 +113,10 @@ void _PG_init(void) {
       &credit_ledger::pg::clock_setting, "", PGC_SUSET, 0, CheckClock, nullptr,
       nullptr);
   DefineCustomStringVariable(
-      "credit_ledger.actor",
-      "Who ledger entries are recorded as made by.",
+      "credit_ledger.actor", "Who ledger entries are recorded as made by.",
       "Empty means the calling role. Applications set it to their own user id.",
-      &credit_ledger::pg::actor_setting, "", PGC_USERSET, 0, CheckActor, nullptr,
-      nullptr);
+      &credit_ledger::pg::actor_setting, "", PGC_USERSET, 0, CheckActor,
+      nullptr, nullptr);
   // USERSET: any role may NOTIFY anyway, and a relay that listens needs
   // whoever owns the writing sessions (a role, a database) to turn it on.
   DefineCustomBoolVariable(

@@ -27,8 +27,8 @@ void SpiFinish() {
 SPIPlanPtr Statement::plan() {
   if (plan_ != nullptr) return plan_;
   SPIPlanPtr plan = Guard([&] {
-    SPIPlanPtr p = SPI_prepare(sql_, static_cast<int>(types_.size()),
-                               types_.data());
+    SPIPlanPtr p =
+        SPI_prepare(sql_, static_cast<int>(types_.size()), types_.data());
     if (p != nullptr && SPI_keepplan(p) != 0) p = nullptr;
     return p;
   });
@@ -47,15 +47,25 @@ Params& Params::Push(::Datum v, bool is_null) {
   return *this;
 }
 
-Params& Params::Null() { return Push(0, true); }
-Params& Params::Int64(std::int64_t v) { return Push(Int64GetDatum(v), false); }
+Params& Params::Null() {
+  return Push(0, true);
+}
+Params& Params::Int64(std::int64_t v) {
+  return Push(Int64GetDatum(v), false);
+}
 Params& Params::Int64(const std::optional<std::int64_t>& v) {
   return v ? Int64(*v) : Null();
 }
-Params& Params::Int32(std::int32_t v) { return Push(Int32GetDatum(v), false); }
-Params& Params::Bool(bool v) { return Push(BoolGetDatum(v), false); }
+Params& Params::Int32(std::int32_t v) {
+  return Push(Int32GetDatum(v), false);
+}
+Params& Params::Bool(bool v) {
+  return Push(BoolGetDatum(v), false);
+}
 
-Params& Params::Text(std::string_view v) { return Push(TextDatum(v), false); }
+Params& Params::Text(std::string_view v) {
+  return Push(TextDatum(v), false);
+}
 
 Params& Params::Text(const std::optional<std::string>& v) {
   return v ? Text(std::string_view(*v)) : Null();
@@ -81,13 +91,17 @@ Params& Params::NumericText(const std::optional<std::string>& v) {
   return v ? Push(NumericTextDatum(*v), false) : Null();
 }
 
-Params& Params::Bytes(const Digest& v) { return Push(BytesDatum(v), false); }
+Params& Params::Bytes(const Digest& v) {
+  return Push(BytesDatum(v), false);
+}
 
 Params& Params::Bytes(const std::optional<Digest>& v) {
   return v ? Bytes(*v) : Null();
 }
 
-Params& Params::Raw(::Datum v, bool is_null) { return Push(v, is_null); }
+Params& Params::Raw(::Datum v, bool is_null) {
+  return Push(v, is_null);
+}
 
 ::Datum Row::Raw(int col, bool* is_null) const {
   return Guard([&] { return SPI_getbinval(tuple_, desc_, col, is_null); });
@@ -187,7 +201,8 @@ std::vector<std::int64_t> Row::UnitsArray(int col, int scale) const {
   });
   for (int i = 0; i < count; ++i) {
     if (!nulls[i]) {
-      out.push_back(ParseAmount(NumericDatumText(elems[i]), scale, "stored amount"));
+      out.push_back(
+          ParseAmount(NumericDatumText(elems[i]), scale, "stored amount"));
     }
   }
   return out;
@@ -279,9 +294,8 @@ std::string NumericDatumText(::Datum numeric) {
 }
 
 ::Datum UnitsToNumeric(std::int64_t units, int scale) {
-  return Guard([&] {
-    return NumericGetDatum(int64_div_fast_to_numeric(units, scale));
-  });
+  return Guard(
+      [&] { return NumericGetDatum(int64_div_fast_to_numeric(units, scale)); });
 }
 
 ::Datum TextDatum(std::string_view v) {

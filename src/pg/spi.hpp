@@ -55,7 +55,7 @@ class Params {
   Params& Units(std::int64_t units, int scale);  // numeric
   Params& Units(const std::optional<std::int64_t>& units, int scale);
   Params& NumericText(const std::optional<std::string>& v);  // numeric
-  Params& Bytes(const Digest& v);                              // bytea
+  Params& Bytes(const Digest& v);                            // bytea
   Params& Bytes(const std::optional<Digest>& v);
   Params& Raw(::Datum v, bool is_null);  // a value passed through as is
 

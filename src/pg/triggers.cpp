@@ -14,10 +14,10 @@ CL_FUNCTION(credit_ledger_append_only) {
   }
   const auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
   const TriggerEvent event = trigger->tg_event;
-  const char* action = TRIGGER_FIRED_BY_UPDATE(event)   ? "UPDATE"
-                       : TRIGGER_FIRED_BY_DELETE(event) ? "DELETE"
+  const char* action = TRIGGER_FIRED_BY_UPDATE(event)     ? "UPDATE"
+                       : TRIGGER_FIRED_BY_DELETE(event)   ? "DELETE"
                        : TRIGGER_FIRED_BY_TRUNCATE(event) ? "TRUNCATE"
-                                                        : "a change";
+                                                          : "a change";
   const std::string table = RelationGetRelationName(trigger->tg_relation);
   throw LedgerError(
       ErrorCode::kAppendOnly, "credit_ledger." + table + " is append-only",

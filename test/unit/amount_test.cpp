@@ -36,8 +36,10 @@ TEST(ParseAmount, TrailingZerosAreNotDecimals) {
 }
 
 TEST(ParseAmount, RejectsExcessDecimalsWithoutRounding) {
-  EXPECT_EQ(CodeOf([] { ParseAmount("1.234", 2); }), ErrorCode::kInvalidParameter);
-  EXPECT_EQ(CodeOf([] { ParseAmount("0.5", 0); }), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { ParseAmount("1.234", 2); }),
+            ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { ParseAmount("0.5", 0); }),
+            ErrorCode::kInvalidParameter);
   EXPECT_EQ(CodeOf([] { ParseAmount("0.0000000001", 9); }),
             ErrorCode::kInvalidParameter);
 }
@@ -48,7 +50,8 @@ TEST(ParseAmount, EighteenSignificantDigitsAtTheScale) {
   EXPECT_EQ(ParseAmount("-999999999999999999", 0), -999999999999999999);
   EXPECT_EQ(CodeOf([] { ParseAmount("1000000000000000000", 0); }),
             ErrorCode::kOutOfRange);
-  EXPECT_EQ(CodeOf([] { ParseAmount("1000000000", 9); }), ErrorCode::kOutOfRange);
+  EXPECT_EQ(CodeOf([] { ParseAmount("1000000000", 9); }),
+            ErrorCode::kOutOfRange);
   EXPECT_EQ(CodeOf([] { ParseAmount("99999999999999999999999999999", 2); }),
             ErrorCode::kOutOfRange);
   // Leading zeros are not significant.
@@ -58,7 +61,8 @@ TEST(ParseAmount, EighteenSignificantDigitsAtTheScale) {
 TEST(ParseAmount, RejectsNonFiniteAndMalformed) {
   for (const char* bad : {"NaN", "Infinity", "-Infinity", "", "-", ".", "1e5",
                           "1.2.3", " 1", "1 ", "0x10", "1,5", "--1"}) {
-    EXPECT_EQ(CodeOf([&] { ParseAmount(bad, 2); }), ErrorCode::kInvalidParameter)
+    EXPECT_EQ(CodeOf([&] { ParseAmount(bad, 2); }),
+              ErrorCode::kInvalidParameter)
         << bad;
   }
 }
@@ -92,7 +96,8 @@ TEST(CheckedArithmetic, StaysWithinEighteenDigits) {
   EXPECT_EQ(SubUnits(-kMaxUnits + 1, 1), -kMaxUnits);
   EXPECT_EQ(CodeOf([] { AddUnits(kMaxUnits, 1); }), ErrorCode::kOutOfRange);
   EXPECT_EQ(CodeOf([] { SubUnits(-kMaxUnits, 1); }), ErrorCode::kOutOfRange);
-  EXPECT_EQ(CodeOf([] { AddUnits(INT64_MAX, INT64_MAX); }), ErrorCode::kOutOfRange);
+  EXPECT_EQ(CodeOf([] { AddUnits(INT64_MAX, INT64_MAX); }),
+            ErrorCode::kOutOfRange);
   EXPECT_EQ(CodeOf([] { SubUnits(0, INT64_MIN); }), ErrorCode::kOutOfRange);
 }
 
@@ -101,7 +106,8 @@ TEST(CheckedArithmetic, StaysWithinEighteenDigits) {
 TEST(CheckedArithmetic, SubUnitsIsExactNearInt64Min) {
   EXPECT_EQ(SubUnits(INT64_MIN + 5, INT64_MIN), 5);
   EXPECT_EQ(SubUnits(INT64_MIN, INT64_MIN), 0);
-  EXPECT_EQ(CodeOf([] { SubUnits(INT64_MAX, INT64_MIN); }), ErrorCode::kOutOfRange);
+  EXPECT_EQ(CodeOf([] { SubUnits(INT64_MAX, INT64_MIN); }),
+            ErrorCode::kOutOfRange);
 }
 
 }  // namespace

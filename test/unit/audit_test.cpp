@@ -16,14 +16,15 @@ struct Ledger {
   std::vector<AuditGrant> grants{{1, 100, 80}, {2, 50, 0}};
   AuditWallet wallet;
 
-  void Append(EntryType type, std::int64_t amount, std::optional<std::int64_t> grant,
-              std::int64_t op) {
+  void Append(EntryType type, std::int64_t amount,
+              std::optional<std::int64_t> grant, std::int64_t op) {
     EntryRecord e;
     e.wallet_id = 1;
     e.seq = static_cast<std::int64_t>(entries.size()) + 1;
     e.type = type;
     e.amount = amount;
-    e.balance_after = (entries.empty() ? 0 : entries.back().balance_after) + amount;
+    e.balance_after =
+        (entries.empty() ? 0 : entries.back().balance_after) + amount;
     e.grant_id = grant;
     e.operation_id = op;
     e.customer_id = "c";
@@ -65,7 +66,8 @@ struct Ledger {
 
   std::vector<std::string> Problems() const {
     WalletAuditor auditor(2, grants);
-    for (std::size_t i = 0; i < entries.size(); ++i) auditor.Add(entries[i], hashes[i]);
+    for (std::size_t i = 0; i < entries.size(); ++i)
+      auditor.Add(entries[i], hashes[i]);
     std::vector<std::string> codes;
     for (const Problem& p : auditor.Finish(wallet)) codes.push_back(p.problem);
     std::sort(codes.begin(), codes.end());
@@ -75,7 +77,9 @@ struct Ledger {
 
 using Codes = std::vector<std::string>;
 
-TEST(WalletAuditor, HealthyLedgerHasNoProblems) { EXPECT_EQ(Ledger().Problems(), Codes{}); }
+TEST(WalletAuditor, HealthyLedgerHasNoProblems) {
+  EXPECT_EQ(Ledger().Problems(), Codes{});
+}
 
 TEST(WalletAuditor, LatestEffectiveAtMustCoverEveryBlock) {
   Ledger l;
@@ -87,7 +91,8 @@ TEST(WalletAuditor, LatestEffectiveAtMustCoverEveryBlock) {
   l.wallet.latest_effective_at = 1999;  // grant 2 could be counted too early
   EXPECT_EQ(l.Problems(), Codes{"latest_effective_behind"});
   l.wallet.latest_effective_at.reset();  // "never had a block", yet it has two
-  EXPECT_EQ(l.Problems(), (Codes{"latest_effective_behind", "latest_effective_behind"}));
+  EXPECT_EQ(l.Problems(),
+            (Codes{"latest_effective_behind", "latest_effective_behind"}));
   l.wallet.tracks_latest_effective = false;  // a 1.0 schema: nothing to check
   EXPECT_EQ(l.Problems(), Codes{});
 }
@@ -112,7 +117,8 @@ TEST(WalletAuditor, MissingMiddleEntry) {
   l.hashes.erase(l.hashes.begin() + 3);
   const Codes codes = l.Problems();
   EXPECT_TRUE(std::count(codes.begin(), codes.end(), "seq_gap") == 1);
-  EXPECT_TRUE(std::count(codes.begin(), codes.end(), "remaining_mismatch") == 1);
+  EXPECT_TRUE(std::count(codes.begin(), codes.end(), "remaining_mismatch") ==
+              1);
 }
 
 TEST(WalletAuditor, CachedWalletAndGrantValues) {
@@ -130,20 +136,22 @@ TEST(WalletAuditor, RemainingOutsideItsBlock) {
   l.grants[1].remaining = 60;  // more than the grant's 50
   l.grants[1].amount = 50;
   const Codes codes = l.Problems();
-  EXPECT_TRUE(std::count(codes.begin(), codes.end(), "remaining_out_of_range") == 1);
+  EXPECT_TRUE(
+      std::count(codes.begin(), codes.end(), "remaining_out_of_range") == 1);
 }
 
 TEST(WalletAuditor, WrongSignAndUnknownGrant) {
   Ledger l;
   l.Append(EntryType::kExpiration, 5, 1, 5);  // an expiration must be negative
-  l.Append(EntryType::kUsage, -1, 99, 6);      // no such grant
+  l.Append(EntryType::kUsage, -1, 99, 6);     // no such grant
   l.wallet.balance = 79;
   l.wallet.last_seq = 7;
   l.wallet.last_hash = l.hashes.back();
   l.grants[0].remaining = 85;
   l.grants[0].expired_amount = -5;  // consistent with the (wrong) entry
   // ... but not expired_at: the lifecycle columns disagree as well.
-  EXPECT_EQ(l.Problems(), (Codes{"amount_sign", "lifecycle_mismatch", "unknown_grant"}));
+  EXPECT_EQ(l.Problems(),
+            (Codes{"amount_sign", "lifecycle_mismatch", "unknown_grant"}));
 }
 
 TEST(WalletAuditor, ExpiredTwiceButRestoredCreditMayLapseAgain) {
@@ -161,7 +169,7 @@ TEST(WalletAuditor, ExpiredTwiceButRestoredCreditMayLapseAgain) {
 
   Ledger r;
   r.Append(EntryType::kExpiration, -80, 1, 7);
-  r.Append(EntryType::kReversal, 20, 1, 8);    // a reversal restores 20 ...
+  r.Append(EntryType::kReversal, 20, 1, 8);     // a reversal restores 20 ...
   r.Append(EntryType::kExpiration, -20, 1, 8);  // ... which lapses at once
   r.wallet.balance = -5;
   r.wallet.last_seq = 8;
@@ -198,8 +206,8 @@ TEST(WalletAuditor, BlocksOpenWithAGrantAdjustmentOrReversalEntry) {
 
 TEST(WalletAuditor, OnlyDebtMovementsGoWithoutAGrant) {
   Ledger l;
-  l.Append(EntryType::kRepayment, 5, std::nullopt, 5);  // debt repaid ...
-  l.Append(EntryType::kRepayment, -5, 1, 5);            // ... by grant 1
+  l.Append(EntryType::kRepayment, 5, std::nullopt, 5);    // debt repaid ...
+  l.Append(EntryType::kRepayment, -5, 1, 5);              // ... by grant 1
   l.Append(EntryType::kExpiration, -1, std::nullopt, 6);  // never valid
   l.wallet.balance = 74;
   l.wallet.debt = 1;
@@ -248,13 +256,15 @@ TEST(WalletAuditor, GrantCheckPredicates) {
   };
   const Codes constraint{"grant_constraint"};
   EXPECT_EQ(codes_after([](AuditGrant& g) { g.priority = -1; }), constraint);
-  EXPECT_EQ(codes_after([](AuditGrant& g) { g.cost_basis = "-0.5"; }), constraint);
+  EXPECT_EQ(codes_after([](AuditGrant& g) { g.cost_basis = "-0.5"; }),
+            constraint);
   EXPECT_EQ(codes_after([](AuditGrant& g) { g.cost_basis = "0"; }), Codes{});
   EXPECT_EQ(codes_after([](AuditGrant& g) { g.kind = "gift"; }), constraint);
   EXPECT_EQ(codes_after([](AuditGrant& g) { g.expires_at = g.effective_at; }),
             constraint);
-  EXPECT_EQ(codes_after([](AuditGrant& g) { g.expires_at = g.effective_at + 1; }),
-            Codes{});
+  EXPECT_EQ(
+      codes_after([](AuditGrant& g) { g.expires_at = g.effective_at + 1; }),
+      Codes{});
   // amount <= 0 also breaks the entries' agreement and the remaining range.
   const Codes amount = codes_after([](AuditGrant& g) { g.amount = 0; });
   EXPECT_EQ(std::count(amount.begin(), amount.end(), "grant_constraint"), 1);
@@ -299,7 +309,8 @@ TEST(WalletAuditor, VoidedAtAndExpiredAtMatchTheEntries) {
   left.grants[0].open = false;
   EXPECT_EQ(left.Problems(), Codes{"lifecycle_mismatch"});
   marked.grants[1].expired_at = 5000;  // both: void refuses expired blocks
-  EXPECT_EQ(marked.Problems(), (Codes{"lifecycle_mismatch", "lifecycle_mismatch"}));
+  EXPECT_EQ(marked.Problems(),
+            (Codes{"lifecycle_mismatch", "lifecycle_mismatch"}));
 }
 
 TEST(WalletAuditor, WalletCheckPredicates) {

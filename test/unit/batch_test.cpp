@@ -29,8 +29,9 @@ std::vector<JsonMember> Minimal() {
 }
 
 // The SQLSTATE and message ReadBatchEvent throws for `members`.
-std::pair<std::string, std::string> Refusal(
-    const std::vector<JsonMember>& members, JsonKind kind = JsonKind::kObject) {
+std::pair<std::string, std::string>
+Refusal(const std::vector<JsonMember>& members,
+        JsonKind kind = JsonKind::kObject) {
   try {
     ReadBatchEvent(kind, members);
   } catch (const LedgerError& e) {
@@ -169,7 +170,9 @@ TEST(ReadBatchEvent, OccurredAtMustBeExplicit) {
                     "occurred_at is not a timestamp with a time zone offset")));
 }
 
-Micros At(const char* text) { return ParseTimestampRfc3339(text, "t"); }
+Micros At(const char* text) {
+  return ParseTimestampRfc3339(text, "t");
+}
 
 TEST(ParseTimestampRfc3339, ReadsInstants) {
   EXPECT_EQ(At("2000-01-01T00:00:00Z"), 0);

@@ -26,7 +26,8 @@ TEST(ConsumeDrafts, RepaymentsThenDrawsThenDebt) {
   WalletState w = PlannerState(grants, 30, OverdraftPolicy{}, 2);
   w.policy.limit = 1000;
   const ConsumePlan plan = PlanConsume(w, kNow, 50);
-  const std::vector<EntryDraft> d = ConsumeDrafts(grants, plan, EntryType::kUsage);
+  const std::vector<EntryDraft> d =
+      ConsumeDrafts(grants, plan, EntryType::kUsage);
   ASSERT_EQ(d.size(), 5u);
   EXPECT_EQ(d[0].type, EntryType::kRepayment);
   EXPECT_EQ(d[0].amount, -30);

@@ -41,7 +41,8 @@ TEST(DrawdownOrder, SoonestExpiryThenNeverExpiringLast) {
   auto never = Grant(1, 10), late = Grant(2, 10), soon = Grant(3, 10);
   late.expires_at = kNow + 10 * kMicrosPerDay;
   soon.expires_at = kNow + kMicrosPerDay;
-  EXPECT_EQ(DrawOrder({never, late, soon}), (std::vector<std::int64_t>{3, 2, 1}));
+  EXPECT_EQ(DrawOrder({never, late, soon}),
+            (std::vector<std::int64_t>{3, 2, 1}));
 }
 
 TEST(DrawdownOrder, PromotionalBeforePaidOnEqualExpiry) {
@@ -67,7 +68,8 @@ TEST(DrawdownOrder, IsATotalOrderIndependentOfInputOrder) {
   for (int i = 1; i <= 200; ++i) {
     auto g = Grant(i, 1 + static_cast<std::int64_t>(rng() % 5));
     g.priority = static_cast<std::int32_t>(rng() % 3);
-    g.expires_at = rng() % 3 == 0 ? kNever : kNow + 1 + (rng() % 4) * kMicrosPerDay;
+    g.expires_at =
+        rng() % 3 == 0 ? kNever : kNow + 1 + (rng() % 4) * kMicrosPerDay;
     g.promotional = rng() % 2 == 0;
     g.effective_at = kNow - 1 - static_cast<Micros>(rng() % 3);
     grants.push_back(g);
@@ -128,7 +130,8 @@ TEST(PlanDrawdown, ConservesEveryUnitOnRandomWallets) {
     for (int i = 0; i < n; ++i) {
       auto g = Grant(i + 1, static_cast<std::int64_t>(rng() % 100));
       g.effective_at = kNow - 5 + static_cast<Micros>(rng() % 10);
-      g.expires_at = rng() % 2 ? kNever : kNow - 5 + static_cast<Micros>(rng() % 10);
+      g.expires_at =
+          rng() % 2 ? kNever : kNow - 5 + static_cast<Micros>(rng() % 10);
       grants.push_back(g);
     }
     const std::int64_t amount = static_cast<std::int64_t>(rng() % 300);
@@ -154,14 +157,16 @@ TEST(CheckOverdraft, HardSoftAndUnlimited) {
   OverdraftPolicy hard{0}, soft{std::int64_t{50}}, unlimited{std::nullopt};
   EXPECT_NO_THROW(CheckOverdraft(hard, 0, 10, 10, 0));
   EXPECT_NO_THROW(CheckOverdraft(soft, 50, 10, 60, 0));
-  EXPECT_NO_THROW(CheckOverdraft(unlimited, std::int64_t{999999999999999999}, 0, 1, 0));
+  EXPECT_NO_THROW(
+      CheckOverdraft(unlimited, std::int64_t{999999999999999999}, 0, 1, 0));
   try {
     CheckOverdraft(hard, 1, 9, 10, 2);
     ADD_FAILURE();
   } catch (const LedgerError& e) {
     EXPECT_EQ(e.code(), ErrorCode::kInsufficientCredits);
     EXPECT_EQ(e.message(), "insufficient credits");
-    EXPECT_EQ(e.detail(), "The spendable balance is 0.09 and 0.10 was requested.");
+    EXPECT_EQ(e.detail(),
+              "The spendable balance is 0.09 and 0.10 was requested.");
   }
   EXPECT_THROW(CheckOverdraft(soft, 51, 10, 61, 0), LedgerError);
 }

@@ -23,10 +23,11 @@ TEST(Json, ObjectsWithEveryKindOfValue) {
       .Bool("promotional", true)
       .Raw("metadata", std::string("{\"a\": 1}"))
       .String("reason", std::optional<std::string>{});
-  EXPECT_EQ(o.str(),
-            "{\"customer_id\": \"acme\", \"amount\": \"10.50\", \"grant_id\": 42, "
-            "\"missing\": null, \"promotional\": true, \"metadata\": {\"a\": 1}, "
-            "\"reason\": null}");
+  EXPECT_EQ(
+      o.str(),
+      "{\"customer_id\": \"acme\", \"amount\": \"10.50\", \"grant_id\": 42, "
+      "\"missing\": null, \"promotional\": true, \"metadata\": {\"a\": 1}, "
+      "\"reason\": null}");
   EXPECT_EQ(JsonObject().str(), "{}");
 }
 
@@ -70,7 +71,7 @@ TEST(Alerts, DepletedAtZeroOrBelowOnce) {
   o = EvaluateAlerts({}, s, -30);  // further into debt: no second alert
   EXPECT_FALSE(o.depleted);
   EXPECT_FALSE(o.changed);
-  o = EvaluateAlerts({}, s, 5);    // re-armed by a grant
+  o = EvaluateAlerts({}, s, 5);  // re-armed by a grant
   EXPECT_FALSE(o.depleted);
   EXPECT_TRUE(o.changed);
   s = o.next;
@@ -91,8 +92,9 @@ TEST(FormatTimestampUtc, PostgresEpochBasedMicros) {
   EXPECT_EQ(FormatTimestampUtc(-1), "1999-12-31T23:59:59.999999Z");
   EXPECT_EQ(FormatTimestampUtc(500000), "2000-01-01T00:00:00.5Z");
   // 2026-03-01 12:00:00 UTC: 9556 days and 12 hours after 2000-01-01.
-  EXPECT_EQ(FormatTimestampUtc(9556 * kMicrosPerDay + 12 * 3600 * kMicrosPerSecond),
-            "2026-03-01T12:00:00Z");
+  EXPECT_EQ(
+      FormatTimestampUtc(9556 * kMicrosPerDay + 12 * 3600 * kMicrosPerSecond),
+      "2026-03-01T12:00:00Z");
   // Leap day.
   EXPECT_EQ(FormatTimestampUtc(60 * kMicrosPerDay), "2000-03-01T00:00:00Z");
   EXPECT_EQ(FormatTimestampUtc(59 * kMicrosPerDay), "2000-02-29T00:00:00Z");

@@ -57,17 +57,18 @@ TEST(StoredFormat, GrantFingerprint) {
 TEST(StoredFormat, ConsumeFingerprint) {
   // credit_consume('acme', 'usd', 40, 'c1', 'chat', 'req-1',
   //   '2026-03-01 11:59:00+00', '{"user_id": "u1"}')
-  EXPECT_EQ(ToHex(ConsumeFingerprint({"usd", "40", "chat", "req-1", k20260301_1159,
-                                      "{\"user_id\": \"u1\"}"})),
-            "28571ac18add497721199f15baae25c740057ed79291961200d0c6d29d3d0b3a");
+  EXPECT_EQ(
+      ToHex(ConsumeFingerprint({"usd", "40", "chat", "req-1", k20260301_1159,
+                                "{\"user_id\": \"u1\"}"})),
+      "28571ac18add497721199f15baae25c740057ed79291961200d0c6d29d3d0b3a");
   // credit_consume('acme', 'usd', 95.5, 'c2')
   EXPECT_EQ(ToHex(ConsumeFingerprint({"usd", "95.5", {}, {}, {}, {}})),
             "27652989354cc926a07c3edf30de26a382a4717bd0b547484725f7ecf74627a4");
   // The batch event {"amount": "2.5", "idempotency_key": "b1", "feature":
   // "embed", "source_id": "s", "occurred_at": "2026-03-01T11:00:00Z",
   // "metadata": {"k": 1}}: a batch event is fingerprinted as a consume.
-  EXPECT_EQ(ToHex(ConsumeFingerprint({"usd", "2.5", "embed", "s", k20260301_1100,
-                                      "{\"k\": 1}"})),
+  EXPECT_EQ(ToHex(ConsumeFingerprint(
+                {"usd", "2.5", "embed", "s", k20260301_1100, "{\"k\": 1}"})),
             "c2c25db8a68f4f997f3030aa4d3e9477de84724789086369266d6c3db27167d3");
 }
 
@@ -84,7 +85,8 @@ TEST(StoredFormat, ReverseFingerprint) {
 }
 
 TEST(Fingerprint, EveryFieldCounts) {
-  const GrantFingerprintInput base{"usd", "1", false, 50, {}, {}, {}, {}, {}, {}};
+  const GrantFingerprintInput base{"usd", "1", false, 50, {},
+                                   {},    {},  {},    {}, {}};
   const Digest h = GrantFingerprint(base);
   GrantFingerprintInput g = base;
   g.cost_basis = "0";
@@ -103,19 +105,23 @@ TEST(Fingerprint, EveryFieldCounts) {
 TEST(Fingerprint, ARetryMustRepeatItsRequest) {
   const Digest h = ConsumeFingerprint({"usd", "1", {}, {}, {}, {}});
   EXPECT_NO_THROW(CheckSameRequest("consume", h, 5, "consume", h, "acme"));
-  EXPECT_THROW(CheckSameRequest("consume", std::nullopt, 5, "consume", h, "acme"),
-               LedgerError);
+  EXPECT_THROW(
+      CheckSameRequest("consume", std::nullopt, 5, "consume", h, "acme"),
+      LedgerError);
   try {
     CheckSameRequest("grant", h, 5, "consume", h, "acme");
     ADD_FAILURE();
   } catch (const LedgerError& e) {
     EXPECT_EQ(e.code(), ErrorCode::kIdempotencyMismatch);
-    EXPECT_EQ(e.detail(), "The key was first used by grant operation 5 of customer \"acme\".");
+    EXPECT_EQ(
+        e.detail(),
+        "The key was first used by grant operation 5 of customer \"acme\".");
   }
 }
 
 TEST(Fingerprint, RejectsMalformedAmounts) {
-  EXPECT_THROW(ConsumeFingerprint({"usd", "1e3", {}, {}, {}, {}}), std::exception);
+  EXPECT_THROW(ConsumeFingerprint({"usd", "1e3", {}, {}, {}, {}}),
+               std::exception);
 }
 
 }  // namespace

@@ -27,7 +27,8 @@ TEST(PlanBlock, WithoutDebtAddsToTheSpendableBalance) {
   in.spendable_before = 5;
   BlockSpec spec;
   spec.cost_basis = "0.5";
-  const BlockPlan p = PlanBlock(in, spec, 100, 9, std::string("paid"), std::nullopt);
+  const BlockPlan p =
+      PlanBlock(in, spec, 100, 9, std::string("paid"), std::nullopt);
   EXPECT_EQ(p.spendable_after, 105);
   EXPECT_EQ(p.grant.grant_id, 9);
   EXPECT_EQ(p.grant.remaining, 100);

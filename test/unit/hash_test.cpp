@@ -22,7 +22,8 @@ TEST(Sha256, FipsVectors) {
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(ToHex(Sha256Of("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(ToHex(Sha256Of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+  EXPECT_EQ(ToHex(Sha256Of(
+                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   EXPECT_EQ(ToHex(Sha256Of(std::string(1000000, 'a'))),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
@@ -44,7 +45,8 @@ TEST(Canonical, FieldBoundariesAreUnambiguous) {
             Canonical("t").Text("a").Text("bc").Hash());
   EXPECT_NE(Canonical("t").Null().Hash(), Canonical("t").Text("").Hash());
   EXPECT_NE(Canonical("t").Int(1).Hash(), Canonical("t").Text("1").Hash());
-  EXPECT_NE(Canonical("consume").Int(1).Hash(), Canonical("grant").Int(1).Hash());
+  EXPECT_NE(Canonical("consume").Int(1).Hash(),
+            Canonical("grant").Int(1).Hash());
   EXPECT_EQ(Canonical("t").Int(std::optional<std::int64_t>{}).Hash(),
             Canonical("t").Null().Hash());
 }
@@ -54,21 +56,35 @@ TEST(Canonical, FieldBoundariesAreUnambiguous) {
 // two's complement; NULL is 'N', booleans 't' and 'f'.
 std::string Be64(std::uint64_t v) {
   std::string out;
-  for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xff);
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out += static_cast<char>((v >> shift) & 0xff);
   return out;
 }
-std::string T(const std::string& s) { return "T" + Be64(s.size()) + s; }
-std::string I(std::int64_t v) { return "I" + Be64(static_cast<std::uint64_t>(v)); }
+std::string T(const std::string& s) {
+  return "T" + Be64(s.size()) + s;
+}
+std::string I(std::int64_t v) {
+  return "I" + Be64(static_cast<std::uint64_t>(v));
+}
 const std::string N = "N";
 
 TEST(StoredFormat, CanonicalEncodingBytes) {
   Digest d{};
   for (int i = 0; i < 32; ++i) d[i] = static_cast<std::uint8_t>(i);
-  std::string expected = T("d") + N + T("ab") + I(-1) + "t" + "f" + "B" + Be64(32);
+  std::string expected =
+      T("d") + N + T("ab") + I(-1) + "t" + "f" + "B" + Be64(32);
   for (int i = 0; i < 32; ++i) expected += static_cast<char>(i);
-  const Digest got = Canonical("d").Null().Text("ab").Int(-1).Bool(true).Bool(false).Bytes(d).Hash();
+  const Digest got = Canonical("d")
+                         .Null()
+                         .Text("ab")
+                         .Int(-1)
+                         .Bool(true)
+                         .Bool(false)
+                         .Bytes(d)
+                         .Hash();
   EXPECT_EQ(got, Sha256Of(expected));
-  EXPECT_EQ(ToHex(got), "b00f7af43f4ca55a27da6d006a99931ff2f96106450c562aa59201fc25dd84d2");
+  EXPECT_EQ(ToHex(got),
+            "b00f7af43f4ca55a27da6d006a99931ff2f96106450c562aa59201fc25dd84d2");
 }
 
 EntryRecord SampleEntry() {
@@ -127,13 +143,15 @@ TEST(StoredFormat, ChainHashBytesAndVectors) {
   // value, balance_after, grant_id, operation_id, promotional, customer_id,
   // credit_type, feature, source_id, reason, actor, metadata, occurred_at,
   // created_at.
-  const std::string bytes = T("credit_ledger.entry.v1") + "B" + Be64(32) + std::string(32, '\0') +
-                            I(7) + I(3) + T("usage") + I(-250) + T("-125.00") + I(950) + I(2) +
-                            I(11) + "t" + T("acme") + T("usd") + T("llm") + N + N + N + N +
-                            I(1000) + I(2000);
+  const std::string bytes = T("credit_ledger.entry.v1") + "B" + Be64(32) +
+                            std::string(32, '\0') + I(7) + I(3) + T("usage") +
+                            I(-250) + T("-125.00") + I(950) + I(2) + I(11) +
+                            "t" + T("acme") + T("usd") + T("llm") + N + N + N +
+                            N + I(1000) + I(2000);
   const Digest first = ChainHash(kGenesisHash, e);
   EXPECT_EQ(first, Sha256Of(bytes));
-  EXPECT_EQ(ToHex(first), "78cd5be023eec27ac7bcc67e363499bcf41740a5d0fcf60b74f7050b0759ed56");
+  EXPECT_EQ(ToHex(first),
+            "78cd5be023eec27ac7bcc67e363499bcf41740a5d0fcf60b74f7050b0759ed56");
 
   EntryRecord f = e;
   f.seq = 4;
@@ -154,9 +172,10 @@ TEST(StoredFormat, ChainHashBytesAndVectors) {
 }
 
 TEST(EntryType, NamesRoundTrip) {
-  for (EntryType t : {EntryType::kGrant, EntryType::kUsage, EntryType::kAdjustment,
-                      EntryType::kReversal, EntryType::kExpiration, EntryType::kVoid,
-                      EntryType::kRepayment}) {
+  for (EntryType t :
+       {EntryType::kGrant, EntryType::kUsage, EntryType::kAdjustment,
+        EntryType::kReversal, EntryType::kExpiration, EntryType::kVoid,
+        EntryType::kRepayment}) {
     EXPECT_EQ(ParseEntryType(EntryTypeName(t)), t);
   }
   EXPECT_THROW(ParseEntryType("refund"), std::exception);

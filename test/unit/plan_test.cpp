@@ -13,7 +13,8 @@ namespace {
 
 constexpr Micros kNow = 500 * kMicrosPerDay;
 
-GrantState Block(std::int64_t id, std::int64_t remaining, Micros effective = kNow - 1) {
+GrantState Block(std::int64_t id, std::int64_t remaining,
+                 Micros effective = kNow - 1) {
   GrantState g;
   g.grant_id = id;
   g.remaining = remaining;
@@ -122,11 +123,13 @@ TEST(PlanConsume, LimitRefusesWithLg001EvenPastTheRange) {
 namespace credit_ledger {
 namespace {
 
-// A consume that drew 50 from grant 2, then 20 from grant 1, and left 5 as debt.
-const std::vector<UsagePortion> kConsume = {{2, 50}, {1, 20}, {std::nullopt, 5}};
+// A consume that drew 50 from grant 2, then 20 from grant 1, and left 5 as
+// debt.
+const std::vector<UsagePortion> kConsume = {
+    {2, 50}, {1, 20}, {std::nullopt, 5}};
 
-std::vector<std::pair<std::optional<std::int64_t>, std::int64_t>> Flat(
-    const std::vector<Restoration>& r) {
+std::vector<std::pair<std::optional<std::int64_t>, std::int64_t>>
+Flat(const std::vector<Restoration>& r) {
   std::vector<std::pair<std::optional<std::int64_t>, std::int64_t>> out;
   for (const auto& x : r) out.emplace_back(x.grant_id, x.amount);
   return out;
@@ -136,7 +139,8 @@ TEST(PlanReversal, LastDrawnFirstRestored) {
   using V = std::vector<std::pair<std::optional<std::int64_t>, std::int64_t>>;
   EXPECT_EQ(Flat(PlanReversal(kConsume, 0, std::nullopt, 0)),
             (V{{std::nullopt, 5}, {1, 20}, {2, 50}}));
-  EXPECT_EQ(Flat(PlanReversal(kConsume, 0, 12, 0)), (V{{std::nullopt, 5}, {1, 7}}));
+  EXPECT_EQ(Flat(PlanReversal(kConsume, 0, 12, 0)),
+            (V{{std::nullopt, 5}, {1, 7}}));
   // A second partial reversal continues where the first stopped.
   EXPECT_EQ(Flat(PlanReversal(kConsume, 12, 20, 0)), (V{{1, 13}, {2, 7}}));
   EXPECT_EQ(Flat(PlanReversal(kConsume, 32, std::nullopt, 0)), (V{{2, 43}}));
@@ -148,8 +152,8 @@ TEST(PlanReversal, NeverMoreThanWhatIsLeft) {
     ADD_FAILURE();
   } catch (const LedgerError& e) {
     EXPECT_EQ(e.code(), ErrorCode::kInvalidState);
-    EXPECT_EQ(e.detail(),
-              "It consumed 0.75, of which 0.05 can still be reversed; 0.06 was asked.");
+    EXPECT_EQ(e.detail(), "It consumed 0.75, of which 0.05 can still be "
+                          "reversed; 0.06 was asked.");
   }
   try {
     PlanReversal(kConsume, 75, std::nullopt, 0);
@@ -193,15 +197,18 @@ TEST(SpendableFromLedger, AgreesWithTheFullComputationWhenNothingIsScheduled) {
     const int n = static_cast<int>(next(6));
     for (int i = 0; i < n; ++i) {
       GrantState g = Block(i + 1, next(1000), kNow - 1 - next(100));
-      if (next(3) == 0) g.expires_at = kNow - next(2);  // lapsed, at or before now
-      else if (next(2) == 0) g.expires_at = kNow + 1 + next(100);
+      if (next(3) == 0)
+        g.expires_at = kNow - next(2);  // lapsed, at or before now
+      else if (next(2) == 0)
+        g.expires_at = kNow + 1 + next(100);
       remaining_sum += g.remaining;
       if (g.expires_at <= kNow) lapsed += g.remaining;
       w.grants.push_back(g);
     }
     w.debt = next(2) == 0 ? 0 : next(500);
     const std::int64_t ledger_balance = remaining_sum - w.debt;
-    EXPECT_EQ(SpendableFromLedger(ledger_balance, lapsed), SpendableBalance(w, kNow))
+    EXPECT_EQ(SpendableFromLedger(ledger_balance, lapsed),
+              SpendableBalance(w, kNow))
         << "round " << round;
   }
   // A scheduled grant is exactly what the shortcut must not be used for.
@@ -217,7 +224,8 @@ TEST(SpendableFromLedger, AgreesWithTheFullComputationWhenNothingIsScheduled) {
 // wallet (scheduled, lapsed and empty grants, debt, every overdraft policy).
 TEST(ConsumePlanner, EachPlanIsPlanConsumeOnTheStateLeftBefore) {
   std::mt19937 rng(29);
-  auto draws_equal = [](const std::vector<Draw>& a, const std::vector<Draw>& b) {
+  auto draws_equal = [](const std::vector<Draw>& a,
+                        const std::vector<Draw>& b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
       if (a[i].index != b[i].index || a[i].amount != b[i].amount) return false;
@@ -233,12 +241,13 @@ TEST(ConsumePlanner, EachPlanIsPlanConsumeOnTheStateLeftBefore) {
       g.priority = static_cast<std::int32_t>(rng() % 3);
       g.promotional = rng() % 2;
       g.effective_at = kNow - 3 + static_cast<Micros>(rng() % 5);
-      g.expires_at = rng() % 3 ? kNever : kNow - 2 + static_cast<Micros>(rng() % 5);
+      g.expires_at =
+          rng() % 3 ? kNever : kNow - 2 + static_cast<Micros>(rng() % 5);
       w.grants.push_back(g);
     }
     w.debt = rng() % 3 ? 0 : static_cast<std::int64_t>(rng() % 40);
     const int policy = static_cast<int>(rng() % 3);
-    w.policy.limit = policy == 0 ? std::optional<std::int64_t>(0)
+    w.policy.limit = policy == 0   ? std::optional<std::int64_t>(0)
                      : policy == 1 ? std::optional<std::int64_t>(rng() % 60)
                                    : std::nullopt;
     ConsumePlanner planner(w, kNow);
@@ -276,7 +285,8 @@ TEST(ConsumePlanner, EachPlanIsPlanConsumeOnTheStateLeftBefore) {
         ++refused;
       }
       for (std::size_t i = 0; i < model.grants.size(); ++i) {
-        ASSERT_EQ(planner.state().grants[i].remaining, model.grants[i].remaining);
+        ASSERT_EQ(planner.state().grants[i].remaining,
+                  model.grants[i].remaining);
       }
       ASSERT_EQ(planner.state().debt, model.debt);
     }

@@ -55,8 +55,8 @@ TEST(CheckMetadata, HoldsAnyStripeMetadata) {
 }
 
 TEST(CheckText, LabelsAreBoundedInCharacters) {
-  EXPECT_NO_THROW(CheckText("credit_ledger.actor", std::string(255, 'a'),
-                            kMaxLabelChars));
+  EXPECT_NO_THROW(
+      CheckText("credit_ledger.actor", std::string(255, 'a'), kMaxLabelChars));
   try {
     CheckText("credit_ledger.actor", std::string(256, 'a'), kMaxLabelChars);
     ADD_FAILURE();
@@ -71,11 +71,15 @@ TEST(CheckText, LabelsAreBoundedInCharacters) {
 bool ValidUtf8(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
-    const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-                            : (c >> 3) == 30 ? 4 : 0;
+    const std::size_t len = c < 0x80         ? 1
+                            : (c >> 5) == 6  ? 2
+                            : (c >> 4) == 14 ? 3
+                            : (c >> 3) == 30 ? 4
+                                             : 0;
     if (len == 0 || i + len > text.size()) return false;
     for (std::size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80)
+        return false;
     }
     i += len;
   }
@@ -89,7 +93,7 @@ std::string Repeat(const std::string& s, int n) {
 }
 
 TEST(Utf8PrefixBytes, CutsAtACharacterBoundary) {
-  const std::string euro = "\xE2\x82\xAC";  // 3 bytes
+  const std::string euro = "\xE2\x82\xAC";     // 3 bytes
   const std::string text = "ab" + euro + "c";  // 6 bytes
   EXPECT_EQ(Utf8PrefixBytes(text, 100), 6u);
   EXPECT_EQ(Utf8PrefixBytes(text, 6), 6u);
@@ -113,7 +117,8 @@ TEST(Abbreviated, MarksACut) {
   EXPECT_EQ(Abbreviated(std::string(64, 'x')), std::string(64, 'x'));
   EXPECT_EQ(Abbreviated(std::string(65, 'x')), std::string(64, 'x') + "...");
   // 22 euro signs are 66 bytes: 21 fit in 64.
-  EXPECT_EQ(Abbreviated(Repeat("\xE2\x82\xAC", 22)), Repeat("\xE2\x82\xAC", 21) + "...");
+  EXPECT_EQ(Abbreviated(Repeat("\xE2\x82\xAC", 22)),
+            Repeat("\xE2\x82\xAC", 21) + "...");
 }
 
 // The review's repro: messages quoting long non-ASCII input were cut inside

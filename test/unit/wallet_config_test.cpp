@@ -7,7 +7,8 @@ namespace credit_ledger {
 namespace {
 
 TEST(WalletConfig, ThresholdsHighestFirstWithoutDuplicates) {
-  const WalletConfig c = ParseWalletConfig(std::string("20"), {"5", "50.5", "5.00"}, 2);
+  const WalletConfig c =
+      ParseWalletConfig(std::string("20"), {"5", "50.5", "5.00"}, 2);
   EXPECT_EQ(c.overdraft_limit, 2000);
   EXPECT_EQ(c.thresholds, (std::vector<std::int64_t>{5050, 500}));
   EXPECT_FALSE(ParseWalletConfig(std::nullopt, {}, 2).overdraft_limit);
