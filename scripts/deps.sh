@@ -7,7 +7,8 @@
 #   bash scripts/deps.sh examples     # only what examples/run_tests.sh needs
 #
 # clang-14 and libclang-rt-14-dev (libFuzzer's runtime) are for the fuzz
-# targets; clang-format-14 checks the house style (.clang-format); gcc's
+# targets; clang-format-14 and clang-tidy-14 check the house style and
+# src/ (.clang-format, .clang-tidy); gcc's
 # ASan/UBSan runtimes come with build-essential;
 # libipc-run-perl is for the TAP tests.
 set -euo pipefail
@@ -22,7 +23,7 @@ case "${1:-all}" in
   all)
     packages=(
       build-essential cmake libgtest-dev
-      clang-14 libclang-rt-14-dev clang-format-14
+      clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14
       postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap postgresql-15-cron
       libipc-run-perl
       "${examples[@]}"

@@ -52,6 +52,13 @@ else
   head -40 "$log/format.log"; tally "clang-format" 1 "0 1"
 fi
 
+# 1b'. clang-tidy (.clang-tidy) over src/: no findings. One test.
+if bash scripts/tidy.sh >"$log/tidy.log" 2>&1; then
+  tally "clang-tidy" 0 "1 0"
+else
+  grep -E 'warning:|error:' "$log/tidy.log" | head -40; tally "clang-tidy" 1 "0 1"
+fi
+
 # 1c. A short fuzz run: each libFuzzer target in fuzz/ for FUZZ_SECONDS
 # (default 25) from its seed corpus; one test per target. The long run is
 # scripts/fuzz.sh [seconds].

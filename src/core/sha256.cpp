@@ -32,7 +32,7 @@ Sha256::Sha256()
 
 void Sha256::Compress(const std::uint8_t* block) {
   std::uint32_t w[64];
-  for (int i = 0; i < 16; ++i) {
+  for (std::size_t i = 0; i < 16; ++i) {
     w[i] = (std::uint32_t{block[4 * i]} << 24) |
            (std::uint32_t{block[4 * i + 1]} << 16) |
            (std::uint32_t{block[4 * i + 2]} << 8) |
@@ -96,12 +96,12 @@ Digest Sha256::Finish() {
   const std::uint8_t zero = 0;
   while (buffered_ != 56) Update(&zero, 1);
   std::uint8_t length[8];
-  for (int i = 0; i < 8; ++i) {
+  for (std::size_t i = 0; i < 8; ++i) {
     length[i] = static_cast<std::uint8_t>(bit_length >> (56 - 8 * i));
   }
   Update(length, 8);
   Digest out;
-  for (int i = 0; i < 8; ++i) {
+  for (std::size_t i = 0; i < 8; ++i) {
     out[4 * i] = static_cast<std::uint8_t>(state_[i] >> 24);
     out[4 * i + 1] = static_cast<std::uint8_t>(state_[i] >> 16);
     out[4 * i + 2] = static_cast<std::uint8_t>(state_[i] >> 8);

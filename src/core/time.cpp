@@ -115,8 +115,9 @@ bool ReadRfc3339(std::string_view text, Micros& out) {
   }
   constexpr std::int64_t kDaysTo2000 = 10957;  // 1970-01-01 to 2000-01-01
   const std::int64_t seconds =
-      (DaysFromCivil(year, month, day) - kDaysTo2000) * 86400 + hour * 3600 +
-      minute * 60 + second - offset_minutes * 60;
+      (DaysFromCivil(year, month, day) - kDaysTo2000) * 86400 +
+      std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second -
+      std::int64_t{offset_minutes} * 60;
   out = seconds * kMicrosPerSecond + fraction;
   return true;
 }

@@ -146,6 +146,7 @@ class RowWriter {
   RowWriter& UnitsArray(ColumnRef& c, const std::vector<std::int64_t>& units,
                         int scale) {
     std::vector<Datum> elems;
+    elems.reserve(units.size());
     for (std::int64_t u : units) elems.push_back(UnitsToNumeric(u, scale));
     Datum array = Guard([&] {
       return PointerGetDatum(

@@ -103,9 +103,9 @@ bool CheckActor(char** newval, void**, GucSource) {
 extern "C" {
 PG_MODULE_MAGIC;
 
-PGDLLEXPORT void _PG_init(void);
+PGDLLEXPORT void _PG_init(void);  // NOLINT(bugprone-reserved-identifier)
 
-void _PG_init(void) {
+void _PG_init(void) {  // NOLINT(bugprone-reserved-identifier)
   DefineCustomStringVariable(
       "credit_ledger.clock",
       "Overrides the ledger's notion of now (for tests).",
