@@ -66,19 +66,17 @@ SELECT * FROM credit_events_claim(1, 'relay', '2 days');
 CREATE ROLE cl_sweeper;
 SELECT credit_ledger.grant_access('cl_sweeper');
 -- 1.1 -> 1.2 keeps every row as it was.
-CREATE TEMP TABLE rows_1_1 AS
-SELECT 'wallets' AS t, md5(string_agg(x::text, '|' ORDER BY x.wallet_id)) AS digest FROM credit_ledger.wallets x
-UNION ALL SELECT 'grants', md5(string_agg(x::text, '|' ORDER BY x.grant_id)) FROM credit_ledger.grants x
-UNION ALL SELECT 'operations', md5(string_agg(x::text, '|' ORDER BY x.operation_id)) FROM credit_ledger.operations x
-UNION ALL SELECT 'entries', md5(string_agg(x::text, '|' ORDER BY x.wallet_id, x.seq)) FROM credit_ledger.entries x;
+CREATE FUNCTION pg_temp.row_digests() RETURNS TABLE (t text, digest text)
+LANGUAGE sql AS $$
+  SELECT 'wallets', md5(string_agg(x::text, '|' ORDER BY x.wallet_id)) FROM credit_ledger.wallets x
+  UNION ALL SELECT 'grants', md5(string_agg(x::text, '|' ORDER BY x.grant_id)) FROM credit_ledger.grants x
+  UNION ALL SELECT 'operations', md5(string_agg(x::text, '|' ORDER BY x.operation_id)) FROM credit_ledger.operations x
+  UNION ALL SELECT 'entries', md5(string_agg(x::text, '|' ORDER BY x.wallet_id, x.seq)) FROM credit_ledger.entries x
+$$;
+CREATE TEMP TABLE rows_1_1 AS SELECT * FROM pg_temp.row_digests();
 ALTER EXTENSION credit_ledger UPDATE TO '1.2';
 SELECT extversion FROM pg_extension WHERE extname = 'credit_ledger';
-SELECT b.t FROM rows_1_1 b
-  JOIN (SELECT 'wallets' AS t, md5(string_agg(x::text, '|' ORDER BY x.wallet_id)) AS digest FROM credit_ledger.wallets x
-        UNION ALL SELECT 'grants', md5(string_agg(x::text, '|' ORDER BY x.grant_id)) FROM credit_ledger.grants x
-        UNION ALL SELECT 'operations', md5(string_agg(x::text, '|' ORDER BY x.operation_id)) FROM credit_ledger.operations x
-        UNION ALL SELECT 'entries', md5(string_agg(x::text, '|' ORDER BY x.wallet_id, x.seq)) FROM credit_ledger.entries x) a
-    USING (t)
+SELECT b.t FROM rows_1_1 b JOIN pg_temp.row_digests() a USING (t)
  WHERE a.digest IS DISTINCT FROM b.digest;
 SELECT * FROM credit_verify();
 -- The role still runs the sweep, now through credit_ledger.expire_due.
