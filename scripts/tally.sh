@@ -3,6 +3,9 @@
 # summary line, never from its per-test lines.
 #
 #   tally NAME EXIT "PASSED FAILED"   adds a section to $passed and $failed
+#   one_test NAME LOG CMD...          runs CMD (output to LOG) as one test,
+#                                     decided by its exit code; on failure
+#                                     shows the end of LOG
 #   ctest_counts LOG, regress_counts LOG, prove_counts LOG, summary_counts LOG
 #                                     print "PASSED FAILED" from a runner's
 #                                     summary, or nothing when it has none
@@ -68,4 +71,14 @@ prove_counts() {
 # The examples' and fuzz.sh's own last line: "N passed, N failed".
 summary_counts() {
   sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$1" | tail -1
+}
+
+one_test() {
+  local name=$1 out=$2
+  shift 2
+  if "$@" >"$out" 2>&1; then
+    tally "$name" 0 "1 0"
+  else
+    tail -120 "$out"; tally "$name" 1 "0 1"
+  fi
 }

@@ -45,19 +45,11 @@ unit_tests "unit tests under ASan+UBSan" ctest-san build/core-san -DCREDIT_LEDGE
 
 # 1b. The house style: every C++ file of src/, test/unit and fuzz/ is as
 # clang-format (.clang-format) leaves it. One test.
-if clang-format-14 --dry-run --Werror $(git ls-files 'src/*.cpp' 'src/*.hpp' \
-     'test/unit/*.cpp' 'fuzz/*.cpp' 'fuzz/*.hpp') >"$log/format.log" 2>&1; then
-  tally "clang-format" 0 "1 0"
-else
-  head -40 "$log/format.log"; tally "clang-format" 1 "0 1"
-fi
+one_test "clang-format" "$log/format.log" clang-format-14 --dry-run --Werror \
+  $(git ls-files 'src/*.cpp' 'src/*.hpp' 'test/unit/*.cpp' 'fuzz/*.cpp' 'fuzz/*.hpp')
 
 # 1b'. clang-tidy (.clang-tidy) over src/: no findings. One test.
-if bash scripts/tidy.sh >"$log/tidy.log" 2>&1; then
-  tally "clang-tidy" 0 "1 0"
-else
-  grep -E 'warning:|error:' "$log/tidy.log" | head -40; tally "clang-tidy" 1 "0 1"
-fi
+one_test "clang-tidy" "$log/tidy.log" bash scripts/tidy.sh
 
 # 1c. A short fuzz run: each libFuzzer target in fuzz/ for FUZZ_SECONDS
 # (default 25) from its seed corpus; one test per target. The long run is
@@ -127,11 +119,8 @@ tally "TAP tests" "$rc" "$(prove_counts "$log/tap.log")"
 # 6. The README's doc test (scripts/doctest.py), against a throwaway cluster
 # of its own: the five-minute tour prints exactly what the README shows, and
 # the README's other SQL examples run. One test, counted by its exit code.
-if pg_virtualenv -t -v 15 -o 'jit=off' python3 scripts/doctest.py >"$log/doctest.log" 2>&1; then
-  tally "README doc test" 0 "1 0"
-else
-  tail -120 "$log/doctest.log"; tally "README doc test" 1 "0 1"
-fi
+one_test "README doc test" "$log/doctest.log" \
+  pg_virtualenv -t -v 15 -o 'jit=off' python3 scripts/doctest.py
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
