@@ -65,8 +65,11 @@ std::optional<Micros> RefTimestamp(const std::string& text) {
     if (oh > 23 || om > 59) return std::nullopt;
     offset = (m[10] == "-" ? -1 : 1) * (oh * 3600 + om * 60);
   }
-  return (static_cast<Micros>(unix) - 946684800 - offset) * kMicrosPerSecond +
-         fraction;
+  // The UTC instant must itself have a four-digit year (so it can be written
+  // back): from 0001-01-01 up to, not including, 10000-01-01.
+  const std::int64_t utc = static_cast<std::int64_t>(unix) - offset;
+  if (utc < -62135596800 || utc >= 253402300800) return std::nullopt;
+  return (utc - 946684800) * kMicrosPerSecond + fraction;
 }
 
 void CheckTimestamp(std::string_view input) {

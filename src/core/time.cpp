@@ -119,7 +119,11 @@ bool ReadRfc3339(std::string_view text, Micros& out) {
       std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second -
       std::int64_t{offset_minutes} * 60;
   out = seconds * kMicrosPerSecond + fraction;
-  return true;
+  // Only instants whose UTC form also has a four-digit year: every accepted
+  // value can be written back (FormatTimestampUtc) and read again.
+  const std::int64_t first = (DaysFromCivil(1, 1, 1) - kDaysTo2000) * 86400;
+  const std::int64_t end = (DaysFromCivil(10000, 1, 1) - kDaysTo2000) * 86400;
+  return seconds >= first && seconds < end;
 }
 
 }  // namespace

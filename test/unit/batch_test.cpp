@@ -199,6 +199,17 @@ TEST(ParseTimestampRfc3339, RoundTripsFormatTimestampUtc) {
   }
 }
 
+// An instant whose UTC form has no four-digit year could not be written back
+// and read again (batch_fuzz found 9999-12-31T23:59:59.9999-12:00).
+TEST(ParseTimestampRfc3339, RefusesInstantsOutsideFourDigitUtcYears) {
+  EXPECT_THROW(At("9999-12-31T23:59:59.9999-12:00"), LedgerError);
+  EXPECT_THROW(At("9999-12-31T23:59:59-00:01"), LedgerError);
+  EXPECT_THROW(At("0001-01-01T00:00:00+00:01"), LedgerError);
+  EXPECT_EQ(FormatTimestampUtc(At("9999-12-31T23:59:59.999999Z")),
+            FormatTimestampUtc(At("9999-12-31T23:59:59.999999+00:00")));
+  EXPECT_EQ(At("0001-01-01T00:01:00+00:01"), At("0001-01-01T00:00:00Z"));
+}
+
 TEST(ParseTimestampRfc3339, RefusesWhatIsNotExplicit) {
   for (const char* text : {"today",
                            "now",
