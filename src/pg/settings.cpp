@@ -100,23 +100,18 @@ bool CheckActor(char** newval, void**, GucSource) {
 
 }  // namespace
 
-extern "C" {
-PG_MODULE_MAGIC;
+namespace credit_ledger::pg {
 
-PGDLLEXPORT void _PG_init(void);  // NOLINT(bugprone-reserved-identifier)
-
-void _PG_init(void) {  // NOLINT(bugprone-reserved-identifier)
+void DefineSettings() {
   DefineCustomStringVariable(
       "credit_ledger.clock",
       "Overrides the ledger's notion of now (for tests).",
-      "Empty means the transaction timestamp. Superuser only.",
-      &credit_ledger::pg::clock_setting, "", PGC_SUSET, 0, CheckClock, nullptr,
-      nullptr);
+      "Empty means the transaction timestamp. Superuser only.", &clock_setting,
+      "", PGC_SUSET, 0, CheckClock, nullptr, nullptr);
   DefineCustomStringVariable(
       "credit_ledger.actor", "Who ledger entries are recorded as made by.",
       "Empty means the calling role. Applications set it to their own user id.",
-      &credit_ledger::pg::actor_setting, "", PGC_USERSET, 0, CheckActor,
-      nullptr, nullptr);
+      &actor_setting, "", PGC_USERSET, 0, CheckActor, nullptr, nullptr);
   // USERSET: any role may NOTIFY anyway, and a relay that listens needs
   // whoever owns the writing sessions (a role, a database) to turn it on.
   DefineCustomBoolVariable(
@@ -126,8 +121,7 @@ void _PG_init(void) {  // NOLINT(bugprone-reserved-identifier)
       "(two-phase commit), and its commit takes a cluster-wide lock, which "
       "serializes event-writing commits. Relays find events by polling "
       "either way; notifications only wake them sooner.",
-      &credit_ledger::pg::notify_setting, false, PGC_USERSET, 0, nullptr,
-      nullptr, nullptr);
+      &notify_setting, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   // SUSET: a development check that costs time on every write; an ordinary
   // role has no reason to turn it off, or to slow the ledger down.
   DefineCustomBoolVariable(
@@ -136,9 +130,9 @@ void _PG_init(void) {  // NOLINT(bugprone-reserved-identifier)
       "The ledger writes its rows without the executor, so the tables' CHECK "
       "constraints are otherwise not evaluated. On by default in assert and "
       "sanitizer builds. Superuser only.",
-      &credit_ledger::pg::check_constraints_setting,
-      credit_ledger::pg::kCheckConstraintsByDefault, PGC_SUSET, 0, nullptr,
-      nullptr, nullptr);
+      &check_constraints_setting, kCheckConstraintsByDefault, PGC_SUSET, 0,
+      nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("credit_ledger");
 }
-}
+
+}  // namespace credit_ledger::pg

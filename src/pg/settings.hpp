@@ -8,6 +8,11 @@
 
 namespace credit_ledger::pg {
 
+// Defines the credit_ledger.* settings (called once, by _PG_init in
+// module.cpp). Holds no C++ object with a destructor: an ereport in it
+// longjmps straight out to the loader.
+void DefineSettings();
+
 // "now" for the ledger: the transaction timestamp, unless the superuser-only
 // setting credit_ledger.clock holds a timestamp (tests move time with it).
 Micros LedgerNow();
