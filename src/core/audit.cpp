@@ -1,6 +1,7 @@
 #include "audit.hpp"
 
 #include "amount.hpp"
+#include "drafts.hpp"
 #include "time.hpp"
 
 #include <cstdint>
@@ -205,7 +206,8 @@ void WalletAuditor::CheckGrantRow(const Tally& t) {
     broken("kind IN ('grant', 'adjustment', 'reversal')",
            "its kind is \"" + g.kind + "\"");
   }
-  const bool spendable = g.remaining > 0 && !g.voided_at && !g.expired_at;
+  const bool spendable = GrantIsOpen(g.remaining, g.voided_at.has_value(),
+                                     g.expired_at.has_value());
   if (g.open && *g.open != spendable) {
     Report("open_mismatch", grant + " is marked " +
                                 (*g.open ? "open" : "closed") + " but has " +

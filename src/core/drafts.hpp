@@ -36,6 +36,14 @@ struct GrantTerms {
   Micros effective_at = 0;
 };
 
+// Whether a grant is open: it still holds credits and was neither voided
+// nor expired by the sweep. The glue stores it as grants.open (the partial
+// indexes the hot path and the sweep read hold open grants only), the
+// table's CHECK constraint states it, and credit_verify checks it.
+constexpr bool GrantIsOpen(std::int64_t remaining, bool voided, bool expired) {
+  return remaining > 0 && !voided && !expired;
+}
+
 // A grant's full state, for lifecycle changes (void, expiry, reversal).
 struct GrantRow : GrantTerms {
   Micros expires_at = kNever;
@@ -48,6 +56,12 @@ struct GrantRow : GrantTerms {
   // leave again at once.
   bool Lapsed(Micros now) const {
     return voided_at || expired_at || expires_at <= now;
+  }
+
+  // Its open flag (GrantIsOpen).
+  bool Open() const {
+    return GrantIsOpen(remaining, voided_at.has_value(),
+                       expired_at.has_value());
   }
 
   // The grant as the planner sees it.
