@@ -2,8 +2,11 @@
 // per operation), grants, operations (idempotency), entries (appended with
 // seq, balance_after and the hash chain) and events. The hot path - locking
 // a wallet, reading its open grants, writing the operation, entries, grant
-// and wallet rows - uses direct relation access (relations.hpp); rarer paths
-// use SPI with kept plans. Nothing here decides anything: src/core does.
+// and wallet rows - uses direct table access (table.hpp); rarer paths use
+// SPI with kept plans. Nothing here decides anything: src/core does.
+// Implemented by table: ledger_wallets.cpp, ledger_grants.cpp,
+// ledger_operations.cpp (idempotency), ledger_entries.cpp (entries and
+// events), and ledger.cpp (what they share).
 #pragma once
 
 #include "alerts.hpp"
@@ -13,13 +16,12 @@
 #include "grant.hpp"
 #include "plan.hpp"
 #include "postgres.hpp"
-#include "relations.hpp"
 #include "sha256.hpp"
 #include "spi.hpp"
+#include "table.hpp"
 #include "time.hpp"
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -43,7 +45,7 @@ struct Wallet {
   // tracked is false on a 1.0 schema, which has no such column.
   std::optional<Micros> latest_effective_at;
   bool latest_effective_tracked = false;
-  HeapTuple tuple = nullptr;  // the locked row, for the update
+  StoredRow tuple = nullptr;  // the locked row, for the update
 };
 
 // What one operation asks for, for idempotency.
@@ -122,7 +124,7 @@ class Ledger {
  public:
   // A read-only ledger (for STABLE functions) reads with the statement's
   // snapshot and never advances the command counter; it cannot lock.
-  explicit Ledger(ReadMode mode = ReadMode::kWriting) : mode_(mode) {}
+  explicit Ledger(ReadMode mode = ReadMode::kWriting) : tables_(mode) {}
 
   // Closes the tables and SPI.
   void Finish();
@@ -210,22 +212,9 @@ class Ledger {
   std::optional<Wallet> FindWallet(const std::string& customer_id,
                                    const std::string& credit_type, bool lock,
                                    bool skip_locked);
-  // Calls `visit` with each of the wallet's open blocks in one range of
-  // grants_open_idx (wallet_id, coalesce(expires_at, infinity)): those still
-  // to expire after `now`, never-expiring ones included, or (`lapsed`) those
-  // that lapsed by `now`. The row is valid during the call only, in row
-  // memory: what is kept must be copied out.
-  void
-  OpenBlocks(const Wallet& wallet, Micros now, bool lapsed,
-             const std::function<void(const Row&, ItemPointerData)>& visit);
-  OpenTable* Table(TableId id);
-  // The memory of one row read or written (RowScope), created on first use.
-  MemoryContext RowMemory();
 
-  ReadMode mode_;
-  OpenTables tables_;
+  Tables tables_;
   bool spi_ = false;
-  MemoryContext row_memory_ = nullptr;
 };
 
 // The core's view of a wallet and its open grants.
@@ -233,12 +222,5 @@ inline WalletState PlannerState(const Wallet& wallet,
                                 const std::vector<OpenGrant>& grants) {
   return PlannerState(grants, wallet.debt, wallet.policy, wallet.scale);
 }
-
-// units x cost_basis, exactly, as numeric text (an entry's value).
-std::string MoneyValue(std::int64_t units, int scale,
-                       const std::string& cost_basis);
-
-// A numeric[] literal ("{1.00,2.50}") of units at `scale`.
-std::string UnitsArrayText(const std::vector<std::int64_t>& units, int scale);
 
 }  // namespace credit_ledger::pg

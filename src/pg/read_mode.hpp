@@ -1,4 +1,4 @@
-// How a read sees the data, for direct table access (relations.hpp) and SPI
+// How a read sees the data, for direct table access (table.hpp) and SPI
 // statements (spi.hpp) alike.
 #pragma once
 

@@ -4,6 +4,9 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "nodes/bitmapset.h"
+#include "nodes/parsenodes.h"
 #include "storage/lock.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
@@ -63,17 +66,67 @@ Oid LedgerRelid(const char* name) {
   return relid;
 }
 
+// The executor state index maintenance needs, once per operation, with a
+// range table of one entry per ledger table, as a statement's would have:
+// index maintenance reads an update's changed columns from it
+// (ExecGetUpdatedCols, see NoteUpdatedColumns).
+void EnsureExecutorState(OpenTables* open) {
+  if (open->estate != nullptr) return;
+  open->estate = CreateExecutorState();
+  MemoryContext caller = MemoryContextSwitchTo(open->estate->es_query_cxt);
+  List* range_table = NIL;
+  for (int i = 0; i < kTableCount; ++i) {
+    RangeTblEntry* rte = makeNode(RangeTblEntry);
+    rte->rtekind = RTE_RELATION;
+    rte->relkind = RELKIND_RELATION;
+    rte->rellockmode = RowExclusiveLock;
+    range_table = lappend(range_table, rte);
+  }
+  ExecInitRangeTable(open->estate, range_table);
+  MemoryContextSwitchTo(caller);
+}
+
 // Prepares the table for writing, once: the write lock, executor state and a
 // slot. Its indexes are opened only when an index entry must be written.
 void EnsureWriter(OpenTables* open, OpenTable* t) {
   if (t->rri != nullptr) return;
   LockRelationOid(RelationGetRelid(t->rel), RowExclusiveLock);
-  if (open->estate == nullptr) open->estate = CreateExecutorState();
+  EnsureExecutorState(open);
+  const Index rti = static_cast<Index>(t - open->tables) + 1;
+  exec_rt_fetch(rti, open->estate)->relid = RelationGetRelid(t->rel);
   ResultRelInfo* rri = makeNode(ResultRelInfo);
-  InitResultRelInfo(rri, t->rel, 0, nullptr, 0);
+  InitResultRelInfo(rri, t->rel, rti, nullptr, 0);
   t->rri = rri;
   t->wslot =
       MakeSingleTupleTableSlot(RelationGetDescr(t->rel), &TTSOpsHeapTuple);
+}
+
+// Records the columns an update replaces in the table's range table entry,
+// as UPDATE's plan does, so that index maintenance tells each index whether
+// the update left its key unchanged (index_unchanged_by_update: the hint
+// lets a btree delete old versions bottom-up instead of splitting a page).
+void NoteUpdatedColumns(OpenTables* open, OpenTable* t, const bool* replace) {
+  RangeTblEntry* rte = exec_rt_fetch(t->rri->ri_RangeTableIndex, open->estate);
+  const int natts = RelationGetDescr(t->rel)->natts;
+  MemoryContext caller = MemoryContextSwitchTo(open->estate->es_query_cxt);
+  Bitmapset* columns = nullptr;
+  for (int i = 0; i < natts; ++i) {
+    if (replace[i]) {
+      columns =
+          bms_add_member(columns, i + 1 - FirstLowInvalidHeapAttributeNumber);
+    }
+  }
+  MemoryContextSwitchTo(caller);
+  if (bms_equal(columns, rte->updatedCols)) {
+    bms_free(columns);
+    return;
+  }
+  bms_free(rte->updatedCols);
+  rte->updatedCols = columns;
+  // Each index caches its answer; the columns changed, so ask again.
+  for (int i = 0; i < t->rri->ri_NumIndices; ++i) {
+    t->rri->ri_IndexRelationInfo[i]->ii_CheckedUnchanged = false;
+  }
 }
 
 // Opens the table's indexes for inserting entries (speculative: its unique
@@ -117,12 +170,13 @@ void EvaluateCheckConstraints(OpenTables* open, OpenTable* t) {
   ResetPerTupleExprContext(open->estate);
 }
 
-// Inserts the index entries of the tuple in the write slot.
-void InsertIndexEntries(OpenTables* open, OpenTable* t) {
+// Inserts the index entries of the tuple in the write slot: a new row's, or
+// (update) a new version's that could not be HOT.
+void InsertIndexEntries(OpenTables* open, OpenTable* t, bool update) {
   EnsureIndexes(open, t);
   if (t->rri->ri_NumIndices > 0) {
-    ExecInsertIndexTuples(t->rri, t->wslot, open->estate, false, false, nullptr,
-                          NIL);
+    ExecInsertIndexTuples(t->rri, t->wslot, open->estate, update, false,
+                          nullptr, NIL);
   }
   ResetPerTupleExprContext(open->estate);
 }
@@ -185,7 +239,7 @@ namespace {
 
 // Opens the index, builds its scan keys and starts a scan with the snapshot
 // the mode calls for (registered; the caller ends the scan with EndScan).
-IndexScanDesc BeginScan(OpenTable* t, Oid index_oid, const RawKeySpec* keys,
+IndexScanDesc BeginScan(OpenTable* t, Oid index_oid, const IndexKey* keys,
                         int nkeys, ReadMode mode, Snapshot* snapshot) {
   if (mode == ReadMode::kWriting) {
     // Earlier writes of this transaction (this call's or a previous one's)
@@ -223,7 +277,7 @@ void EndScan(IndexScanDesc scan, Snapshot snapshot) {
 
 }  // namespace
 
-bool RawFetch(OpenTable* t, Oid index_oid, const RawKeySpec* keys, int nkeys,
+bool RawFetch(OpenTable* t, Oid index_oid, const IndexKey* keys, int nkeys,
               ReadMode mode) {
   Snapshot snapshot;
   IndexScanDesc scan = BeginScan(t, index_oid, keys, nkeys, mode, &snapshot);
@@ -232,8 +286,8 @@ bool RawFetch(OpenTable* t, Oid index_oid, const RawKeySpec* keys, int nkeys,
   return found;
 }
 
-void RawScanBegin(OpenTable* t, Oid index_oid, const RawKeySpec* keys,
-                  int nkeys, ReadMode mode, RawScan* scan) {
+void RawScanBegin(OpenTable* t, Oid index_oid, const IndexKey* keys, int nkeys,
+                  ReadMode mode, RawScan* scan) {
   scan->scan = BeginScan(t, index_oid, keys, nkeys, mode, &scan->snapshot);
 }
 
@@ -307,7 +361,7 @@ void RawInsert(OpenTables* open, OpenTable* t, Datum* values, bool* nulls) {
   ExecStoreHeapTuple(tuple, t->wslot, true);
   EvaluateCheckConstraints(open, t);
   simple_table_tuple_insert(t->rel, t->wslot);
-  InsertIndexEntries(open, t);
+  InsertIndexEntries(open, t, false);
   ExecClearTuple(t->wslot);
 }
 
@@ -327,8 +381,13 @@ void RawUpdate(OpenTables* open, OpenTable* t, HeapTuple old, Datum* values,
   simple_table_tuple_update(t->rel, &old->t_self, t->wslot, GetActiveSnapshot(),
                             &update_indexes);
   // HOT kept the old index entries valid; otherwise the new version needs
-  // its own (partial indexes included, whose predicates are evaluated).
-  if (update_indexes) InsertIndexEntries(open, t);
+  // its own (partial indexes included, whose predicates are evaluated), with
+  // the hint of which indexes the update left unchanged, as ExecUpdate
+  // passes it.
+  if (update_indexes) {
+    NoteUpdatedColumns(open, t, replace);
+    InsertIndexEntries(open, t, true);
+  }
   old->t_self = t->wslot->tts_tid;
   ExecClearTuple(t->wslot);
 }

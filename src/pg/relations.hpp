@@ -1,7 +1,7 @@
-// Direct access to the ledger's tables for the hot path: index lookups, row
-// locks with SELECT ... FOR UPDATE semantics, and inserts and updates that
-// maintain indexes (HOT where possible), without building a plan or an
-// executor per statement.
+// The raw calls behind table.hpp: heap and index access through the table
+// AM, the executor's index maintenance and snapshots. Only table.cpp
+// includes this; everything else uses table.hpp, whose calls guard
+// themselves.
 //
 // Everything declared here calls PostgreSQL and may ereport: call it only
 // under Guard. The types are plain data, so a longjmp through them skips
@@ -11,6 +11,7 @@
 
 #include "postgres.hpp"
 #include "read_mode.hpp"
+#include "table.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -28,16 +29,6 @@ extern "C" {
 }
 
 namespace credit_ledger::pg {
-
-enum class TableId {
-  kCreditTypes,
-  kWallets,
-  kGrants,
-  kOperations,
-  kEntries,
-  kEvents
-};
-constexpr int kTableCount = 6;
 
 // One table opened for the current operation.
 struct OpenTable {
@@ -68,30 +59,16 @@ AttrNumber RawColumn(Relation rel, const char* name);
 // an older version's schema lacks).
 AttrNumber RawFindColumn(Relation rel, const char* name);
 
-// A column looked up by name once per backend and revalidated by name on
-// every use (an upgrade can change a table's layout under a live backend).
-struct ColumnRef {
-  const char* name;
-  AttrNumber attnum = InvalidAttrNumber;
-};
+// A column by reference (table.hpp), looked up again only when the
+// table's layout changed.
 AttrNumber Col(Relation rel, ColumnRef& column);
 // The same, or InvalidAttrNumber when the table has no such column.
 AttrNumber OptCol(Relation rel, ColumnRef& column);
 
-// "Index column `column` <strategy> `value`", compared with `proc` (F_TEXTEQ,
-// F_INT8EQ, F_TIMESTAMPTZ_GT...); with is_null, "column IS NULL" instead.
-struct RawKeySpec {
-  AttrNumber column;
-  RegProcedure proc;
-  Datum value;
-  StrategyNumber strategy = BTEqualStrategyNumber;
-  bool is_null = false;
-};
-
 // Fetches the first visible tuple matching `keys` in index `index_oid` into
 // the table's slot; false if there is none.
-bool RawFetch(OpenTable* table, Oid index_oid, const RawKeySpec* keys,
-              int nkeys, ReadMode mode);
+bool RawFetch(OpenTable* table, Oid index_oid, const IndexKey* keys, int nkeys,
+              ReadMode mode);
 
 // An index scan over every visible match, one at a time: RawScanBegin, then
 // RawScanNext until it returns false (each match in the table's slot, valid
@@ -101,7 +78,7 @@ struct RawScan {
   IndexScanDesc scan = nullptr;
   Snapshot snapshot = nullptr;
 };
-void RawScanBegin(OpenTable* table, Oid index_oid, const RawKeySpec* keys,
+void RawScanBegin(OpenTable* table, Oid index_oid, const IndexKey* keys,
                   int nkeys, ReadMode mode, RawScan* scan);
 bool RawScanNext(OpenTable* table, RawScan* scan);
 void RawScanEnd(OpenTable* table, RawScan* scan);

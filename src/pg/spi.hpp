@@ -3,6 +3,7 @@
 // call here goes through Guard.
 #pragma once
 
+#include "datum.hpp"
 #include "postgres.hpp"
 #include "read_mode.hpp"
 
@@ -68,40 +69,6 @@ class Params {
   std::vector<char> nulls_;
 };
 
-// One row of a result, valid as long as its result: until FreeRows on the
-// Rows it came from, or SpiFinish. Later statements do not invalidate it
-// (each result keeps its own SPITupleTable; only the SPI_tuptable global
-// moves on), and the code relies on that: credit_verify audits a wallet row
-// while running the statements that read its grants and entries.
-class Row {
- public:
-  Row(HeapTuple tuple, TupleDesc desc) : tuple_(tuple), desc_(desc) {}
-  bool IsNull(int col) const;
-  ::Datum Raw(int col, bool* is_null) const;
-  std::int64_t Int64(int col) const;
-  std::optional<std::int64_t> OptInt64(int col) const;
-  std::int32_t Int32(int col) const;
-  bool Bool(int col) const;
-  std::string Text(int col) const;
-  std::optional<std::string> OptText(int col) const;
-  Micros Timestamp(int col) const;
-  std::optional<Micros> OptTimestamp(int col) const;
-  // A numeric column as units at `scale` (exact, or an error).
-  std::int64_t Units(int col, int scale) const;
-  std::optional<std::int64_t> OptUnits(int col, int scale) const;
-  // A numeric[] column (NULL or empty: no elements) as units at `scale`.
-  std::vector<std::int64_t> UnitsArray(int col, int scale) const;
-  // A numeric column's exact text (numeric_out).
-  std::optional<std::string> NumericText(int col) const;
-  std::optional<Digest> Bytes(int col) const;
-  // A jsonb column's canonical text.
-  std::optional<std::string> JsonbText(int col) const;
-
- private:
-  HeapTuple tuple_;
-  TupleDesc desc_;
-};
-
 class Rows {
  public:
   Rows(SPITupleTable* table, std::uint64_t count)
@@ -137,14 +104,5 @@ class Cursor {
 Rows Execute(Statement& statement, Params& params, long limit = 0,
              ReadMode mode = ReadMode::kWriting);
 Rows Execute(Statement& statement, long limit = 0);
-
-// Value conversions shared with argument reading and direct access.
-std::string NumericDatumText(::Datum numeric);
-::Datum UnitsToNumeric(std::int64_t units, int scale);
-::Datum TextDatum(std::string_view text);
-::Datum BytesDatum(const Digest& digest);
-::Datum NumericTextDatum(const std::string& text);  // numeric_in, exact
-std::string JsonbDatumText(::Datum jsonb);
-std::string TextDatumString(::Datum value);
 
 }  // namespace credit_ledger::pg

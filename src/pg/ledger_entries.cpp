@@ -1,0 +1,131 @@
+// The ledger's entries (appended in the wallet's hash chain, numbered by the
+// core: chain.hpp) and events (the outbox).
+#include "chain.hpp"
+#include "guard.hpp"
+#include "ledger.hpp"
+#include "settings.hpp"
+
+namespace credit_ledger::pg {
+namespace {
+
+namespace entries {
+ColumnRef entry_id{"entry_id"}, wallet_id{"wallet_id"},
+    customer_id{"customer_id"}, credit_type{"credit_type"}, seq{"seq"},
+    entry_type{"entry_type"}, amount{"amount"}, value{"value"},
+    balance_after{"balance_after"}, grant_id{"grant_id"},
+    operation_id{"operation_id"}, promotional{"promotional"},
+    feature{"feature"}, source_id{"source_id"}, reason{"reason"},
+    actor{"actor"}, metadata{"metadata"}, occurred_at{"occurred_at"},
+    created_at{"created_at"}, hash{"hash"};
+}  // namespace entries
+
+namespace events {
+ColumnRef event_id{"event_id"}, event_type{"event_type"},
+    customer_id{"customer_id"}, credit_type{"credit_type"},
+    wallet_id{"wallet_id"}, operation_id{"operation_id"}, payload{"payload"},
+    created_at{"created_at"}, attempts{"attempts"};
+}  // namespace events
+
+// The value of each draft (amount x cost basis), one row scope at a time.
+std::vector<std::optional<std::string>>
+DraftValues(Tables& tables, const std::vector<EntryDraft>& drafts, int scale) {
+  std::vector<std::optional<std::string>> values(drafts.size());
+  for (std::size_t i = 0; i < drafts.size(); ++i) {
+    if (!drafts[i].cost_basis) continue;
+    RowScope row(tables);
+    values[i] = MoneyValue(drafts[i].amount, scale, *drafts[i].cost_basis);
+  }
+  return values;
+}
+
+EntryLabels Labels(const Wallet& wallet, const EntryContext& ctx) {
+  EntryLabels l;
+  l.wallet_id = wallet.wallet_id;
+  l.customer_id = wallet.customer_id;
+  l.credit_type = wallet.credit_type;
+  l.operation_id = ctx.operation_id;
+  l.now = ctx.now;
+  l.occurred_at = ctx.occurred_at;
+  l.feature = ctx.feature;
+  l.source_id = ctx.source_id;
+  l.reason = ctx.reason;
+  l.actor = ctx.actor;
+  l.metadata = ctx.metadata_text;
+  return l;
+}
+
+void InsertEntry(Table& t, const NumberedEntry& n, const EntryContext& ctx,
+                 int scale) {
+  const EntryRecord& e = n.record;
+  t.Write()
+      .Int64(entries::entry_id, NextVal("entry_id_seq"))
+      .Int64(entries::wallet_id, e.wallet_id)
+      .Text(entries::customer_id, e.customer_id)
+      .Text(entries::credit_type, e.credit_type)
+      .Int64(entries::seq, e.seq)
+      .Text(entries::entry_type, EntryTypeName(e.type))
+      .Units(entries::amount, e.amount, scale)
+      .Numeric(entries::value, e.value)
+      .Units(entries::balance_after, e.balance_after, scale)
+      .Int64(entries::grant_id, e.grant_id)
+      .Int64(entries::operation_id, e.operation_id)
+      .Bool(entries::promotional, e.promotional)
+      .Text(entries::feature, e.feature)
+      .Text(entries::source_id, e.source_id)
+      .Text(entries::reason, e.reason)
+      .Text(entries::actor, e.actor)
+      .Jsonb(entries::metadata, ctx.metadata, ctx.metadata_null)
+      .Timestamp(entries::occurred_at, e.occurred_at)
+      .Timestamp(entries::created_at, e.created_at)
+      .Bytes(entries::hash, n.hash)
+      .Insert();
+}
+
+}  // namespace
+
+void Ledger::AppendEntries(Wallet& wallet, const EntryContext& ctx,
+                           const std::vector<EntryDraft>& drafts) {
+  if (drafts.empty()) return;
+  const WalletChain before{wallet.last_seq, wallet.balance, wallet.debt,
+                           wallet.last_hash};
+  const NumberedEntries numbered =
+      NumberEntries(before, Labels(wallet, ctx), drafts,
+                    DraftValues(tables_, drafts, wallet.scale));
+  Table t = tables_.Open(TableId::kEntries);
+  t.PrepareWrite();
+  for (const NumberedEntry& n : numbered.entries) {
+    CheckForInterrupts();  // a drawdown over many grants stays cancellable
+    RowScope row(tables_);
+    InsertEntry(t, n, ctx, wallet.scale);
+  }
+  wallet.last_seq = numbered.after.last_seq;
+  wallet.balance = numbered.after.balance;
+  wallet.debt = numbered.after.debt;
+  wallet.last_hash = numbered.after.last_hash;
+}
+
+void Ledger::InsertEvents(const Wallet& wallet, std::int64_t operation_id,
+                          Micros now, const std::vector<PendingEvent>& events) {
+  if (events.empty()) return;
+  Table t = tables_.Open(TableId::kEvents);
+  const bool notify = NotifyEvents();
+  t.PrepareWrite();
+  for (const PendingEvent& e : events) {
+    RowScope row(tables_);
+    const std::int64_t id = NextVal("event_id_seq");
+    t.Write()
+        .Int64(events::event_id, id)
+        .Text(events::event_type, e.type)
+        .Text(events::customer_id, wallet.customer_id)
+        .Text(events::credit_type, wallet.credit_type)
+        .Int64(events::wallet_id, wallet.wallet_id)
+        .Int64(events::operation_id, operation_id)
+        .Set(events::payload, JsonbDatum(e.payload))
+        .Timestamp(events::created_at, now)
+        .Int32(events::attempts, 0)
+        .Insert();
+    if (notify) Notify("credit_ledger_events", std::to_string(id));
+  }
+}
+
+}  // namespace credit_ledger::pg
