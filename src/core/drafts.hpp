@@ -84,4 +84,25 @@ void AddRepaymentEntries(std::vector<EntryDraft>& drafts,
 std::vector<EntryDraft> ConsumeDrafts(const std::vector<OpenGrant>& grants,
                                       const ConsumePlan& plan, EntryType type);
 
+// The amount a draw-down operation records (its result and the operations
+// row) for `units` drawn in `type` entries: a consume records the credits
+// it used (positive), a negative adjustment its signed change (negative).
+std::int64_t DrawDownAmount(EntryType type, std::int64_t units);
+
+// A draw-down: credit_consume (usage entries) or a negative credit_adjust
+// (adjustment entries).
+struct DrawDownPlan {
+  WalletState state;  // the wallet as planned: plan.emptied indexes its grants
+  ConsumePlan plan;
+  std::vector<EntryDraft> drafts;
+  std::int64_t amount = 0;  // DrawDownAmount
+};
+
+// Draws `units` from `grants` (the wallet's open grants; `state`: the
+// planner's view of them and the wallet) at `now`, repaying outstanding debt
+// first; LG001 when the policy does not admit what remains uncovered.
+DrawDownPlan PlanDrawDown(const std::vector<OpenGrant>& grants,
+                          WalletState state, Micros now, std::int64_t units,
+                          EntryType type);
+
 }  // namespace credit_ledger

@@ -102,4 +102,22 @@ BlockPlan PlanBlock(const BlockInput& in, const BlockSpec& spec,
   return p;
 }
 
+Adjustment ReadAdjustment(const std::string& amount) {
+  const int sign = DecimalSign(amount);
+  if (sign == 0) {
+    throw LedgerError(ErrorCode::kInvalidParameter, "amount must not be zero");
+  }
+  Adjustment a;
+  a.adds = sign > 0;
+  a.magnitude = a.adds ? amount : amount.substr(1);
+  return a;
+}
+
+BlockSpec AdjustmentBlock() {
+  BlockSpec spec;
+  spec.kind = "adjustment";
+  spec.opening = EntryType::kAdjustment;
+  return spec;
+}
+
 }  // namespace credit_ledger
