@@ -6,6 +6,9 @@
 #   scripts/citus_cluster.sh status   # which nodes run, and the coordinator's pg_dist_node
 #   scripts/citus_cluster.sh stop     # stop the nodes and remove their data
 #   scripts/citus_cluster.sh env      # prints the export line for psql (the coordinator)
+#   scripts/citus_cluster.sh start-node  # starts one more node, not yet in the
+#                                     # cluster, and prints its port (join it
+#                                     # with citus_add_node('127.0.0.1', port))
 #
 # The PostgreSQL it runs is the one PG_CONFIG names (default: pg_config on the
 # PATH), so it works with the system install (CI) and with a relocated copy
@@ -14,7 +17,8 @@
 # too (cron.database_name = postgres), for the expiration sweep.
 #
 # Settings (environment):
-#   CITUS_DIR   where the nodes' data, sockets and logs go (default /tmp/credit_ledger_citus)
+#   CITUS_DIR   where the nodes' data, sockets and logs go (default
+#               /tmp/credit_ledger_citus_<CITUS_PORT>)
 #   CITUS_PORT  the coordinator's port; worker i listens on CITUS_PORT + i (default 5470)
 #   CITUS_WORKERS  how many workers (default 2)
 #
@@ -27,8 +31,8 @@
 set -euo pipefail
 
 pg_config=${PG_CONFIG:-pg_config}
-dir=${CITUS_DIR:-/tmp/credit_ledger_citus}
 port=${CITUS_PORT:-5470}
+dir=${CITUS_DIR:-/tmp/credit_ledger_citus_$port}
 workers=${CITUS_WORKERS:-2}
 bindir=$("$pg_config" --bindir)
 libdir=$("$pg_config" --pkglibdir)
@@ -80,9 +84,17 @@ CONF
   sql "$i" "CREATE EXTENSION citus"
 }
 
+# The nodes started so far, by number (start-node adds to them).
+nodes() {
+  local d
+  for d in "$dir"/node*/; do
+    [ -d "$d" ] && basename "$d" | sed 's/^node//'
+  done | sort -n
+}
+
 stop_all() {
   local i
-  for i in $(seq 0 "$workers"); do
+  for i in $(nodes); do
     if [ -f "$dir/node$i/postmaster.pid" ]; then
       as_owner "$bindir/pg_ctl" -D "$dir/node$i" -m fast -w stop >/dev/null 2>&1 ||
         as_owner "$bindir/pg_ctl" -D "$dir/node$i" -m immediate stop >/dev/null 2>&1 || true
@@ -99,6 +111,7 @@ case "${1:-}" in
     fi
     stop_all
     mkdir -p "$dir"
+    chown "$owner" "$dir"
     chmod 755 "$dir"
     for i in $(seq 0 "$workers"); do
       start_node "$i"
@@ -112,9 +125,15 @@ case "${1:-}" in
   stop)
     stop_all
     ;;
+  start-node)
+    i=$(( $(nodes | tail -1) + 1 ))
+    start_node "$i"
+    node_port "$i"
+    ;;
   status)
     rc=0
-    for i in $(seq 0 "$workers"); do
+    [ -d "$dir/node0" ] || { echo "no cluster in $dir"; exit 3; }
+    for i in $(nodes); do
       if [ -f "$dir/node$i/postmaster.pid" ] && as_owner "$bindir/pg_ctl" -D "$dir/node$i" status >/dev/null 2>&1; then
         echo "node $i: running on 127.0.0.1:$(node_port "$i")"
       else
@@ -130,7 +149,7 @@ case "${1:-}" in
     echo "export PGHOST=127.0.0.1 PGPORT=$(node_port 0) PGUSER=postgres PGDATABASE=postgres"
     ;;
   *)
-    echo "usage: $0 start|stop|status|env" >&2
+    echo "usage: $0 start|stop|status|env|start-node" >&2
     exit 2
     ;;
 esac

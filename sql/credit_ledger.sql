@@ -822,20 +822,20 @@ RETURNS SETOF credit_ledger.batch_result
 -- Run once on the Citus coordinator after CREATE EXTENSION credit_ledger, and
 -- again after every citus_add_node (before rebalancing shards onto the new
 -- node): it is idempotent. It makes credit_types (and prices, when it exists)
--- reference tables; distributes the customer tables by customer_id, colocated
--- with wallets and in foreign-key order (wallets first), keeping their
--- append-only triggers on the shards; delegates every customer-scoped function
--- (first argument customer_id, without a default) to the node that holds the
--- customer's shard, with force_delegation for those that write or open the
--- tables directly (LANGUAGE C), so that they run inside the caller's
--- transaction there; and gives every node its own range of every id sequence
--- (group g: ids from (g << 48) + 1 to ((g + 1) << 48) - 1, the coordinator
--- from 1, as Citus does for bigserial), so ids stay unique across the
--- cluster. A function whose customer argument is missing or defaults to NULL
--- (credit_void, credit_reverse, credit_expire, credit_consume_batch,
--- credit_verify) is not delegated. Returns what it did, one row per object.
--- Runs with its caller's rights: the extension's owner or a superuser
--- (nobody else can execute it).
+-- reference tables, with a copy on every node; distributes the customer
+-- tables by customer_id, colocated with wallets and in foreign-key order
+-- (wallets first), keeping their append-only triggers on the shards;
+-- delegates every customer-scoped function (first argument customer_id,
+-- without a default) to the node that holds the customer's shard, with
+-- force_delegation for those that write or open the tables directly
+-- (LANGUAGE C), so that they run there inside the caller's transaction; and
+-- gives every node its own range of every id sequence (group g: ids from
+-- (g << 48) + 1 to ((g + 1) << 48) - 1, the coordinator's from 1, as Citus
+-- does for bigserial), so ids stay unique across the cluster. A function
+-- whose customer argument is missing or defaults to NULL (credit_void,
+-- credit_reverse, credit_expire, credit_consume_batch, credit_verify) is not
+-- delegated. Returns what it did, one row per object. Runs with its caller's
+-- rights: the extension's owner or a superuser (nobody else can execute it).
 CREATE FUNCTION credit_ledger.citus_distribute()
 RETURNS TABLE (object text, action text)
 LANGUAGE plpgsql
@@ -927,6 +927,21 @@ BEGIN
         END IF;
         RETURN NEXT;
     END LOOP;
+    -- A node added since has no copy of them yet (Citus copies them only
+    -- when it next moves shards): the functions there read them locally.
+    IF EXISTS (SELECT 1
+                 FROM pg_dist_partition p
+                 JOIN pg_dist_shard s ON s.logicalrelid = p.logicalrelid
+                 CROSS JOIN pg_dist_node n
+                WHERE p.logicalrelid::text = ANY (SELECT 'credit_ledger.' || u FROM unnest(reference_tables) u)
+                  AND n.isactive AND n.noderole = 'primary'
+                  AND NOT EXISTS (SELECT 1 FROM pg_dist_placement pl
+                                   WHERE pl.shardid = s.shardid AND pl.groupid = n.groupid)) THEN
+        PERFORM replicate_reference_tables('block_writes');
+        object := 'reference tables';
+        action := 'copied to every node';
+        RETURN NEXT;
+    END IF;
 
     -- The append-only triggers must keep firing on the shards.
     unsafe_triggers := current_setting('citus.enable_unsafe_triggers');
