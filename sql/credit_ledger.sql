@@ -836,6 +836,8 @@ RETURNS SETOF credit_ledger.batch_result
 -- credit_reverse, credit_expire, credit_consume_batch, credit_verify) is not
 -- delegated. Returns what it did, one row per object. Runs with its caller's
 -- rights: the extension's owner or a superuser (nobody else can execute it).
+-- Citus 13.2 crashes the coordinator when a delegated function is called
+-- with a NULL constant customer (README, "Scale-out on Citus").
 CREATE FUNCTION credit_ledger.citus_distribute()
 RETURNS TABLE (object text, action text)
 LANGUAGE plpgsql
