@@ -7,12 +7,15 @@
 # that adds one (its port in CITUS_SPARE_PORT). The cluster is stopped and
 # removed at the end.
 #   PG_CONFIG=... bash scripts/test_citus.sh [topic...]
+# The topics build on each other in one database, in order (01_distribute
+# creates and distributes the extension): to run a later one, name 01 too,
+# e.g. bash scripts/test_citus.sh 01_distribute 03_shard_access.
 # When Citus is not installed there it prints "skipped: Citus not installed"
 # and exits 77 (scripts/test.sh counts it as skipped). CITUS_PORT (default
 # 5470) is the coordinator's port; the nodes use the next three.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
+cd "$root" || exit 1
 pg_config=${PG_CONFIG:-pg_config}
 export PG_CONFIG=$pg_config
 export CITUS_PORT=${CITUS_PORT:-5470}
@@ -34,7 +37,7 @@ export CITUS_SPARE_PORT
 
 topics=("$@")
 if [ ${#topics[@]} -eq 0 ]; then
-  topics=($(ls test/citus/sql | sed -n 's/\.sql$//p' | sort))
+  mapfile -t topics < <(cd test/citus/sql && for f in [0-9]*.sql; do echo "${f%.sql}"; done)
 fi
 rm -rf build/citus && mkdir -p build/citus
 # As root, pg_regress's psql runs as root too: it only connects (as the
