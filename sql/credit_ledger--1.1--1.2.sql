@@ -70,3 +70,9 @@ $$;
 -- max_events could hand out more (a plan made for an empty outbox, which
 -- relays that poll see often, handed out 35 events to a claim of 10).
 #current @extschema@.credit_events_claim
+
+-- Scale-out on Citus: distributes the ledger on a Citus coordinator (tables,
+-- customer-scoped functions, per-node id ranges); refuses where Citus is
+-- absent. Only the extension's owner or a superuser runs it.
+#current credit_ledger.citus_distribute
+REVOKE ALL ON FUNCTION credit_ledger.citus_distribute() FROM PUBLIC;

@@ -817,6 +817,229 @@ RETURNS SETOF credit_ledger.batch_result
     LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, credit_ledger, pg_temp;
 
+-- Scale-out on Citus.
+
+-- Run once on the Citus coordinator after CREATE EXTENSION credit_ledger, and
+-- again after every citus_add_node (before rebalancing shards onto the new
+-- node): it is idempotent. It makes credit_types (and prices, when it exists)
+-- reference tables, with a copy on every node; distributes the customer
+-- tables by customer_id, colocated with wallets and in foreign-key order
+-- (wallets first), keeping their append-only triggers on the shards;
+-- delegates every customer-scoped function (first argument customer_id,
+-- without a default) to the node that holds the customer's shard, with
+-- force_delegation for those that write or open the tables directly
+-- (LANGUAGE C), so that they run there inside the caller's transaction; and
+-- gives every node its own range of every id sequence (group g: ids from
+-- (g << 48) + 1 to ((g + 1) << 48) - 1, the coordinator's from 1, as Citus
+-- does for bigserial), so ids stay unique across the cluster. A function
+-- whose customer argument is missing or defaults to NULL (credit_void,
+-- credit_reverse, credit_expire, credit_consume_batch, credit_verify) is not
+-- delegated. Returns what it did, one row per object. Runs with its caller's
+-- rights: the extension's owner or a superuser (nobody else can execute it).
+-- Citus 13.2 crashes the coordinator when a delegated function is called
+-- with a NULL constant customer (README, "Scale-out on Citus").
+CREATE FUNCTION credit_ledger.citus_distribute()
+RETURNS TABLE (object text, action text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    reference_tables text[] := ARRAY['credit_types', 'prices'];
+    customer_tables text[] := ARRAY['wallets', 'grants', 'operations', 'entries', 'events'];
+    unsafe_triggers text;
+    t text;
+    rel regclass;
+    method "char";
+    replication "char";
+    column_name text;
+    colocation integer;
+    routine regprocedure;
+    force boolean;
+    arg_index integer;
+    routine_colocation integer;
+    routine_force boolean;
+    failure text;
+    -- Run on every node: narrows each of the extension's sequences to the
+    -- node's range, keeping its position when that is already inside it.
+    id_ranges constant text := $do$
+DO $ranges$
+DECLARE
+    g bigint := (SELECT groupid FROM pg_catalog.pg_dist_local_group);
+    lo bigint := CASE WHEN g OPERATOR(pg_catalog.=) 0 THEN 1 ELSE (g OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.+) 1 END;
+    hi bigint := ((g OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.-) 1;
+    s regclass;
+    pos bigint;
+    propagation text := pg_catalog.current_setting('citus.enable_ddl_propagation');
+BEGIN
+    -- Each node's own: the coordinator would pass its range on to the workers.
+    PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
+    FOR s IN
+        SELECT c.oid::pg_catalog.regclass
+          FROM pg_catalog.pg_class c
+          JOIN pg_catalog.pg_depend d
+            ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.objid OPERATOR(pg_catalog.=) c.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+          JOIN pg_catalog.pg_extension x
+            ON x.oid OPERATOR(pg_catalog.=) d.refobjid AND x.extname OPERATOR(pg_catalog.=) 'credit_ledger'
+         WHERE c.relkind OPERATOR(pg_catalog.=) 'S'
+         ORDER BY c.relname
+    LOOP
+        CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_sequence q
+                               WHERE q.seqrelid OPERATOR(pg_catalog.=) s
+                                 AND q.seqmin OPERATOR(pg_catalog.=) lo
+                                 AND q.seqmax OPERATOR(pg_catalog.=) hi);
+        EXECUTE pg_catalog.format('SELECT last_value FROM %s', s) INTO pos;
+        IF pos OPERATOR(pg_catalog.>=) lo AND pos OPERATOR(pg_catalog.<=) hi THEN
+            EXECUTE pg_catalog.format('ALTER SEQUENCE %s MINVALUE %s MAXVALUE %s', s, lo, hi);
+        ELSE
+            EXECUTE pg_catalog.format('ALTER SEQUENCE %s MINVALUE %s MAXVALUE %s START %s RESTART %s',
+                                      s, lo, hi, lo, lo);
+        END IF;
+    END LOOP;
+    PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', propagation, true);
+END
+$ranges$
+$do$;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION 'citus is not installed in this database'
+            USING ERRCODE = '55000',
+                  DETAIL = 'credit_ledger.citus_distribute() distributes the ledger with Citus.',
+                  HINT = 'Install Citus, add it to shared_preload_libraries, run CREATE EXTENSION citus, add the worker nodes, then run it on the coordinator.';
+    END IF;
+    IF (SELECT groupid FROM pg_dist_local_group) <> 0 THEN
+        RAISE EXCEPTION 'citus_distribute() must run on the coordinator' USING ERRCODE = '55000';
+    END IF;
+
+    FOREACH t IN ARRAY reference_tables LOOP
+        rel := to_regclass('credit_ledger.' || t);
+        CONTINUE WHEN rel IS NULL;
+        object := rel::text;
+        SELECT p.partmethod, p.repmodel INTO method, replication
+          FROM pg_dist_partition p WHERE p.logicalrelid = rel;
+        IF NOT FOUND THEN
+            PERFORM create_reference_table(rel);
+            action := 'reference table';
+        ELSIF method = 'n' AND replication = 't' THEN
+            action := 'already a reference table';
+        ELSE
+            RAISE EXCEPTION '% is already a Citus table, not a reference table', rel
+                USING ERRCODE = '55000',
+                      HINT = 'Undo it with undistribute_table() and run citus_distribute() again.';
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+    -- A node added since has no copy of them yet (Citus copies them only
+    -- when it next moves shards): the functions there read them locally.
+    IF EXISTS (SELECT 1
+                 FROM pg_dist_partition p
+                 JOIN pg_dist_shard s ON s.logicalrelid = p.logicalrelid
+                 CROSS JOIN pg_dist_node n
+                WHERE p.logicalrelid::text = ANY (SELECT 'credit_ledger.' || u FROM unnest(reference_tables) u)
+                  AND n.isactive AND n.noderole = 'primary'
+                  AND NOT EXISTS (SELECT 1 FROM pg_dist_placement pl
+                                   WHERE pl.shardid = s.shardid AND pl.groupid = n.groupid)) THEN
+        PERFORM replicate_reference_tables('block_writes');
+        object := 'reference tables';
+        action := 'copied to every node';
+        RETURN NEXT;
+    END IF;
+
+    -- The append-only triggers must keep firing on the shards.
+    unsafe_triggers := current_setting('citus.enable_unsafe_triggers');
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    FOREACH t IN ARRAY customer_tables LOOP
+        rel := to_regclass('credit_ledger.' || t);
+        object := rel::text;
+        SELECT p.partmethod, column_to_column_name(p.logicalrelid, p.partkey)
+          INTO method, column_name
+          FROM pg_dist_partition p WHERE p.logicalrelid = rel;
+        IF NOT FOUND THEN
+            IF t = 'wallets' THEN
+                PERFORM create_distributed_table(rel, 'customer_id');
+            ELSE
+                PERFORM create_distributed_table(rel, 'customer_id',
+                                                 colocate_with => 'credit_ledger.wallets');
+            END IF;
+            action := 'distributed by customer_id';
+        ELSIF method = 'h' AND column_name = 'customer_id' THEN
+            action := 'already distributed by customer_id';
+        ELSE
+            RAISE EXCEPTION '% is already a Citus table, not distributed by customer_id', rel
+                USING ERRCODE = '55000',
+                      HINT = 'Undo it with undistribute_table() and run citus_distribute() again.';
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+    PERFORM set_config('citus.enable_unsafe_triggers', unsafe_triggers, true);
+    SELECT p.colocationid INTO colocation
+      FROM pg_dist_partition p WHERE p.logicalrelid = 'credit_ledger.wallets'::regclass;
+    IF EXISTS (SELECT 1 FROM unnest(customer_tables) u
+                WHERE (SELECT p.colocationid FROM pg_dist_partition p
+                        WHERE p.logicalrelid = ('credit_ledger.' || u)::regclass)
+                      IS DISTINCT FROM colocation) THEN
+        RAISE EXCEPTION 'the customer tables are not colocated with credit_ledger.wallets'
+            USING ERRCODE = '55000',
+                  HINT = 'Undo the others with undistribute_table() and run citus_distribute() again.';
+    END IF;
+
+    -- Customer-scoped functions run where the customer's shard is.
+    FOR routine, force IN
+        SELECT p.oid::regprocedure, l.lanname = 'c' OR p.provolatile = 'v'
+          FROM pg_proc p
+          JOIN pg_language l ON l.oid = p.prolang
+          JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                          AND d.deptype = 'e'
+          JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'credit_ledger'
+         WHERE p.prokind = 'f' AND p.pronargs - p.pronargdefaults >= 1
+           AND p.proargnames[1] = 'customer_id' AND p.proargtypes[0] = 'text'::regtype
+         ORDER BY p.proname, p.oid
+    LOOP
+        object := routine::text;
+        SELECT o.distribution_argument_index, o.colocationid, o.force_delegation
+          INTO arg_index, routine_colocation, routine_force
+          FROM pg_dist_object o
+         WHERE o.classid = 'pg_proc'::regclass AND o.objid = routine;
+        IF arg_index = 0 AND routine_colocation = colocation
+           AND coalesce(routine_force, false) = force THEN
+            action := 'already delegated by customer_id';
+        ELSE
+            PERFORM create_distributed_function(routine, 'customer_id',
+                                                colocate_with => 'credit_ledger.wallets',
+                                                force_delegation => force);
+            action := 'delegated by customer_id';
+        END IF;
+        IF force THEN
+            action := action || ' (force_delegation)';
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+
+    -- Each node its own id range.
+    EXECUTE id_ranges;
+    SELECT string_agg(format('%s:%s: %s', r.nodename, r.nodeport, r.result), '; ')
+      INTO failure
+      FROM run_command_on_workers(id_ranges) r
+     WHERE NOT r.success;
+    IF failure IS NOT NULL THEN
+        RAISE EXCEPTION 'could not set the id ranges on every worker'
+            USING ERRCODE = '55000', DETAIL = failure,
+                  HINT = 'Fix the worker and run citus_distribute() again.';
+    END IF;
+    FOR object, action IN
+        SELECT format('id sequences on group %s (%s:%s)', n.groupid, n.nodename, n.nodeport),
+               format('ids %s..%s',
+                      CASE WHEN n.groupid = 0 THEN 1 ELSE (n.groupid::bigint << 48) + 1 END,
+                      ((n.groupid::bigint + 1) << 48) - 1)
+          FROM pg_dist_node n
+         WHERE n.isactive AND n.noderole = 'primary'
+         ORDER BY n.groupid
+    LOOP
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
 -- Privileges. Nothing is open to PUBLIC: tables, sequences, types' schema
 -- and every function are revoked explicitly here, so that default privileges
 -- an administrator set before CREATE EXTENSION cannot open them either.
