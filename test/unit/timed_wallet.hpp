@@ -2,16 +2,18 @@
 // holds, entering).
 #pragma once
 
+#include "error.hpp"
 #include "timeline.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <vector>
 
-namespace credit_ledger::testing {
+namespace credit_ledger::timed {
 
 constexpr Micros kT = 800 * kMicrosPerDay;
 
@@ -49,6 +51,17 @@ inline TimedWallet WalletOf(std::vector<Block> blocks, std::int64_t debt = 0,
   }
   w.balance -= debt;
   return w;
+}
+
+// The code of the LedgerError `f` throws (a test failure if none).
+inline ErrorCode CodeOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const LedgerError& e) {
+    return e.code();
+  }
+  ADD_FAILURE() << "no error";
+  return ErrorCode::kInternal;
 }
 
 inline const Block& BlockOf(const TimedWallet& w, std::int64_t id) {
@@ -95,4 +108,4 @@ inline void ExpectBooks(const TimedWallet& before, const WalletChange& c) {
   EXPECT_EQ(c.wallet.balance, held_in_blocks - c.wallet.debt);
 }
 
-}  // namespace credit_ledger::testing
+}  // namespace credit_ledger::timed

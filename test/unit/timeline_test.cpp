@@ -8,13 +8,7 @@
 namespace credit_ledger {
 namespace {
 
-using testing::BlockOf;
-using testing::Entered;
-using testing::ExpectBooks;
-using testing::HoldOf;
-using testing::kT;
-using testing::Scheduled;
-using testing::WalletOf;
+using namespace timed;
 
 // Places a hold the way credit_hold would and returns the wallet after it.
 TimedWallet WithHold(const TimedWallet& w, Micros now, std::int64_t amount,
