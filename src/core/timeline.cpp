@@ -21,10 +21,18 @@ bool AwaitsEntry(const Block& b) {
   return !b.entered && !b.pending && !b.canceled && !b.row.voided_at;
 }
 
-// An entered block whose free credit leaves when its expires_at comes.
-bool CanLapse(const Block& b) {
+// An entered block holding credit (free or reserved) that leaves when its
+// expires_at comes.
+bool MayLapse(const Block& b) {
   return b.entered && !b.pending && !b.canceled && !b.row.voided_at &&
-         !b.row.expired_at && b.row.remaining > 0 && b.row.expires_at != kNever;
+         !b.row.expired_at && b.row.remaining + b.held > 0 &&
+         b.row.expires_at != kNever;
+}
+
+// One with free credit: its lapse writes an expiration entry. (Reserved
+// credit leaves when its hold gives it back.)
+bool CanLapse(const Block& b) {
+  return MayLapse(b) && b.row.remaining > 0;
 }
 
 // A block entered under 1.1 while still scheduled: in the ledger already,
@@ -149,7 +157,9 @@ Micros NextDueAt(const TimedWallet& wallet, Micros now) {
     if (h.ActiveAt(now)) next = std::min(next, h.expires_at);
   }
   for (const Block& b : wallet.blocks) {
-    if (CanLapse(b) && b.row.expires_at > now) {
+    // Reserved credit counts: a release before the hold's deadline makes it
+    // free again, and it must then lapse on time.
+    if (MayLapse(b) && b.row.expires_at > now) {
       next = std::min(next, b.row.expires_at);
     }
     const bool early = b.entered && !b.pending && !b.canceled &&

@@ -150,9 +150,10 @@ CatchUpPlan PlanCatchUp(const TimedWallet& wallet, Micros now,
                         std::optional<Micros> since = std::nullopt);
 
 // The earliest instant after `now` at which anything is due: a block that
-// has not entered takes effect (effective_at), a block with free credit
-// lapses (expires_at), an active hold times out (expires_at); kNever if
-// nothing. Also counts blocks entered under 1.1 not effective yet.
+// has not entered takes effect (effective_at), a block holding credit, free
+// or reserved, lapses (expires_at), an active hold times out (expires_at);
+// kNever if nothing. Also counts blocks entered under 1.1 that are not
+// effective yet.
 Micros NextDueAt(const TimedWallet& wallet, Micros now);
 
 // Sum of the active holds at `now` (the wallet's `held`).

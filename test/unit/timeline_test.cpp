@@ -247,6 +247,20 @@ TEST(CatchUp, NextDueAtIsTheEarliestHappeningAfterNow) {
   EXPECT_TRUE(PlanCatchUp(p, kT + 60).happenings.empty());
 }
 
+// A block whose credit a hold reserves in full has nothing free to lapse,
+// but a release can give it back before the hold's deadline: its expiry
+// must stay due, or next_due_at would be late.
+TEST(CatchUp, NextDueAtCountsBlocksWhoseCreditIsAllHeld) {
+  TimedWallet w = WalletOf({Entered(1, 100, kT - 100, kT + 50)});
+  w = WithHold(w, kT, 100, 3, kT + 100);
+  EXPECT_EQ(NextDueAt(w, kT), kT + 50);
+  w = PlanRelease(w, kT + 10, 3).change.wallet;
+  const CatchUpPlan p = PlanCatchUp(w, kT + 60, kT + 50);
+  ASSERT_EQ(p.happenings.size(), 1u);
+  EXPECT_EQ(p.happenings[0].kind, HappeningKind::kLapse);
+  EXPECT_EQ(p.happenings[0].at, kT + 50);
+}
+
 TEST(HoldExpiresAt, TimeoutMustBePositiveAndAtMost31Days) {
   EXPECT_EQ(HoldExpiresAt(kT, 600 * kMicrosPerSecond),
             kT + 600 * kMicrosPerSecond);
