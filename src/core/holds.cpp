@@ -23,6 +23,18 @@ void CheckPositive(std::int64_t amount, const char* what) {
 
 }  // namespace
 
+OverdraftPolicy PolicyLessReserved(const OverdraftPolicy& policy,
+                                   std::int64_t reserved) {
+  OverdraftPolicy less = policy;
+  if (less.limit)
+    less.limit = std::max<std::int64_t>(0, *less.limit - reserved);
+  return less;
+}
+
+std::int64_t PartialAmount(std::int64_t amount, std::int64_t available) {
+  return std::max<std::int64_t>(0, std::min(amount, available));
+}
+
 const Hold& CheckHoldOpen(const TimedWallet& wallet, Micros now,
                           std::int64_t hold_id) {
   const std::string id = std::to_string(hold_id);
@@ -158,8 +170,7 @@ WalletConsumePlan PlanWalletConsume(const TimedWallet& wallet, Micros now,
   WalletConsumePlan p;
   p.applied = amount;
   if (allow_partial) {
-    p.applied = std::max<std::int64_t>(
-        0, std::min(amount, AvailableBalance(wallet, now)));
+    p.applied = PartialAmount(amount, AvailableBalance(wallet, now));
   }
   WalletWork work(wallet);
   work.Consume(p.applied, now, true, EntryType::kUsage);

@@ -67,6 +67,17 @@ struct WalletConsumePlan : WalletOutcome {
 WalletConsumePlan PlanWalletConsume(const TimedWallet& wallet, Micros now,
                                     std::int64_t amount, bool allow_partial);
 
+// The policy a new debt is judged by on a wallet whose active holds reserve
+// `reserved` against the overdraft allowance: the limit less that (never
+// below 0). The hot path passes wallets' cached figure instead of reading
+// the holds.
+OverdraftPolicy PolicyLessReserved(const OverdraftPolicy& policy,
+                                   std::int64_t reserved);
+
+// What an allow_partial consume of `amount` applies at an `available`
+// balance: min(amount, available), never below 0.
+std::int64_t PartialAmount(std::int64_t amount, std::int64_t available);
+
 // LG004 or LG006 unless hold `hold_id` can be captured or released at
 // `now`; returns it.
 const Hold& CheckHoldOpen(const TimedWallet& wallet, Micros now,

@@ -2,6 +2,7 @@
 
 #include "amount.hpp"
 #include "error.hpp"
+#include "holds.hpp"
 
 #include <algorithm>
 #include <string>
@@ -118,14 +119,11 @@ std::vector<OpenGrant> WalletWork::Open(std::vector<std::size_t>& index) const {
 }
 
 OverdraftPolicy WalletWork::PolicyWithHolds(Micros now) const {
-  OverdraftPolicy policy = w_.policy;
-  if (!policy.limit) return policy;
   std::int64_t reserved = 0;
   for (const Hold& h : w_.holds) {
     if (h.ActiveAt(now)) reserved = AddUnits(reserved, h.Overdraft());
   }
-  policy.limit = std::max<std::int64_t>(0, *policy.limit - reserved);
-  return policy;
+  return PolicyLessReserved(w_.policy, reserved);
 }
 
 void WalletWork::RepayDebt(Micros at, std::optional<Micros> occurred_at) {

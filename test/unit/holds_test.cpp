@@ -233,5 +233,17 @@ TEST(PlanWalletConsume, AllowPartialTakesWhatIsThereAndNeverGoesIntoDebt) {
             ErrorCode::kInvalidParameter);
 }
 
+TEST(PolicyLessReserved, TheHotPathJudgesDebtLikeTheHoldsDo) {
+  OverdraftPolicy p;
+  p.limit = 50;
+  EXPECT_EQ(PolicyLessReserved(p, 30).limit, 20);
+  EXPECT_EQ(PolicyLessReserved(p, 80).limit, 0);
+  p.limit = std::nullopt;
+  EXPECT_FALSE(PolicyLessReserved(p, 80).limit.has_value());
+  EXPECT_EQ(PartialAmount(10, 4), 4);
+  EXPECT_EQ(PartialAmount(10, 40), 10);
+  EXPECT_EQ(PartialAmount(10, -5), 0);
+}
+
 }  // namespace
 }  // namespace credit_ledger
