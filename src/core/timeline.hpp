@@ -26,6 +26,9 @@
 //    block does not move it), never late: whatever adds something due (a
 //    hold, a scheduled or confirmed grant) lowers it to min(stored, new).
 //
+// How the glue is to call these planners (schema, reads, idempotency,
+// events): docs/time-and-holds-glue.md.
+//
 // Amounts are units at the wallet's scale. A block's `remaining` is what no
 // active hold reserves: its entries sum to remaining + what holds reserve
 // from it (a block not yet entered has no entries). The ledger balance is
