@@ -11,7 +11,7 @@
 //    happening's time and balance_after = the ledger balance right after them.
 //  - Every write on a wallet first calls PlanCatchUp (under the wallet lock)
 //    with the rows it read and `now`, stores what it returns, and only then
-//    plans its own change (PlanHold, PlanCapture, PlanConsumeWithHolds, ...) on
+//    plans its own change (PlanHold, PlanCapture, PlanWalletConsume, ...) on
 //    the caught-up wallet. The sweep calls PlanCatchUp for untouched wallets;
 //    reads call it and store nothing, so a timed-out hold already counts as
 //    released and a lapsed block as gone for every reader.
@@ -24,7 +24,9 @@
 //    due. While now < next_due_at nothing is due, and the hot path skips the
 //    catch-up after one comparison. It may be early (a consume that empties a
 //    block does not move it), never late: whatever adds something due (a
-//    hold, a scheduled or confirmed grant) lowers it to min(stored, new).
+//    hold, a new or confirmed block, credit a reversal puts back on a block)
+//    lowers it to min(stored, new). Reserved credit counts as credit of its
+//    block, so a release or capture never needs to.
 //
 // How the glue is to call these planners (schema, reads, idempotency,
 // events): docs/time-and-holds-glue.md.
