@@ -29,8 +29,6 @@ std::vector<std::int64_t> BlockPlan::OpenRemainingAfter() const {
                                    settle.remaining_after.end() - 1);
 }
 
-namespace {
-
 NewGrant BlockRow(const BlockSpec& spec, std::int64_t units,
                   std::int64_t grant_id, Micros effective_at) {
   NewGrant g;
@@ -45,6 +43,8 @@ NewGrant BlockRow(const BlockSpec& spec, std::int64_t units,
   g.kind = spec.kind;
   return g;
 }
+
+namespace {
 
 OpenGrant AsOpen(const NewGrant& g) {
   OpenGrant o;

@@ -53,6 +53,11 @@ inline bool IsOpen(const GrantRow& grant) {
 // effective_at, or already past). Checked before the wallet is read.
 Micros BlockEffectiveAt(const BlockSpec& spec, Micros now);
 
+// The row of block `grant_id` of `units` asked for by `spec`, starting at
+// `effective_at` (reason and source_id left empty).
+NewGrant BlockRow(const BlockSpec& spec, std::int64_t units,
+                  std::int64_t grant_id, Micros effective_at);
+
 // What PlanBlock reads: the wallet's debt and policy and, when it has debt,
 // its open grants; without debt, its spendable balance instead.
 struct BlockInput {
