@@ -113,10 +113,9 @@ CatchUpPlan PlanCatchUp(const TimedWallet& wallet, Micros now,
     }
     case HappeningKind::kLapse: {
       Block& b = work.GetBlock(due.id);
-      work.Append(ExpirationDraft(b.row));
-      b.row.expired_amount = AddUnits(b.row.expired_amount, b.row.remaining);
-      b.row.remaining = 0;
-      b.row.expired_at = due.at;
+      ExpiryPlan expiry = PlanExpiry(b.row, due.at);
+      work.Append(std::move(expiry.draft));
+      b.row = std::move(expiry.grant);
       work.TouchBlock(due.id);
       // Issue 14: the rollover of part of the lapsing credit goes here,
       // before the expiration entry, as a pair of rollover entries.
