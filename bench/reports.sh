@@ -7,10 +7,13 @@
 #      (bench/report_fill.sql); then credit_usage_report for one month of
 #      one customer and of all customers, each run BENCH_REPORT_RUNS times
 #      (the median printed) and once under auto_explain (the plan printed).
-#   2. The cost of entries_usage_idx on the hot path: pgbench of a keyed
+#   2. The cost of entries_usage_idx and entries_usage_time_idx on the hot path: pgbench of a keyed
 #      credit_consume (bench/pgbench/ledger_consume.sql, 8 clients, 1,000
 #      wallets), BENCH_AB_ROUNDS rounds of BENCH_AB_SECONDS each with and
-#      without the index, alternating, on one database.
+#      without the two indexes, alternating, on one database; then the
+#      same comparison in one backend, which a busy machine disturbs less:
+#      the CPU time (from /proc/self/stat) and WAL per keyed consume over
+#      BENCH_CPU_CONSUMES (20,000) consumes in one statement, 3 rounds.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 rows="${BENCH_REPORT_ROWS:-10000000}"
@@ -36,7 +39,8 @@ if [ "$part" = all ] || [ "$part" = reports ]; then
   echo "filled $rows entries in $(( $(date +%s) - start ))s"
   psql -X -d bench_reports -c "SELECT pg_size_pretty(pg_relation_size('credit_ledger.entries')) AS entries,
       pg_size_pretty(pg_relation_size('credit_ledger.entries_pkey')) AS pkey,
-      pg_size_pretty(pg_relation_size('credit_ledger.entries_usage_idx')) AS usage_idx"
+      pg_size_pretty(pg_relation_size('credit_ledger.entries_usage_idx')) AS usage_idx,
+      pg_size_pretty(pg_relation_size('credit_ledger.entries_usage_time_idx')) AS usage_time_idx"
   # The month before last, in full.
   month="date_trunc('month', now()) - interval '2 months'"
   one="SELECT count(*) FROM credit_usage_report(($month), ($month) + interval '1 month', customer_id => 'r-7')"
@@ -57,7 +61,7 @@ if [ "$part" = all ] || [ "$part" = ab ]; then
     -c 'ALTER DATABASE bench_reports_ab SET synchronous_commit = off'
   psql -X -q -d bench_reports_ab -c 'CREATE EXTENSION credit_ledger' -c "SELECT credit_type_create('usd', 2)" \
     -c "SELECT count(credit_grant('c' || i, 'usd', 1000000000, cost_basis => 0.01, expires_at => now() + interval '10 years')) FROM generate_series(1, 1000) i" >/dev/null
-  idx_def="$(psql -X -At -d bench_reports_ab -c "SELECT pg_get_indexdef('credit_ledger.entries_usage_idx'::regclass)")"
+  idx_defs="$(psql -X -At -d bench_reports_ab -c "SELECT string_agg(pg_get_indexdef(i::regclass), '; ') FROM unnest(ARRAY['credit_ledger.entries_usage_idx', 'credit_ledger.entries_usage_time_idx']) i")"
   pgb() {
     psql -X -q -d bench_reports_ab -c CHECKPOINT
     "$pgbench_bin" -n -M prepared -c 8 -j 2 -T "$seconds" -D wallets=1000 \
@@ -66,9 +70,28 @@ if [ "$part" = all ] || [ "$part" = ab ]; then
   "$pgbench_bin" -n -M prepared -c 8 -j 2 -T 10 -D wallets=1000 -f "$here/pgbench/ledger_consume.sql" bench_reports_ab >/dev/null 2>&1
   for r in $(seq "$rounds"); do
     with=$(pgb)
-    psql -X -q -d bench_reports_ab -c 'DROP INDEX credit_ledger.entries_usage_idx'
+    psql -X -q -d bench_reports_ab -c 'DROP INDEX credit_ledger.entries_usage_idx, credit_ledger.entries_usage_time_idx'
     without=$(pgb)
-    psql -X -q -d bench_reports_ab -c "$idx_def"
-    echo "round $r: keyed consume tps with the index $with, without $without"
+    psql -X -q -d bench_reports_ab -c "$idx_defs"
+    echo "round $r: keyed consume tps with the indexes $with, without $without (load $(cut -d' ' -f1 /proc/loadavg))"
+  done
+  n="${BENCH_CPU_CONSUMES:-20000}"
+  one_backend() {
+    psql -X -At -q -d bench_reports_ab <<SQL
+CREATE TEMP TABLE m AS SELECT (string_to_array(pg_read_file('/proc/self/stat'), ' '))[14:15]::bigint[] AS t,
+                              pg_current_wal_insert_lsn() AS lsn;
+SELECT count(*) FROM (SELECT credit_consume('c' || (1 + i % 1000), 'usd', 1, gen_random_uuid()::text, 'api')
+                        FROM generate_series(1, $n) i) x \g /dev/null
+SELECT 'CPU ' || ((s[1] + s[2] - m.t[1] - m.t[2]) * 1000000 / $(getconf CLK_TCK) / $n) || ' us, WAL '
+       || round(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), m.lsn) / $n) || ' bytes per consume'
+  FROM m, (SELECT (string_to_array(pg_read_file('/proc/self/stat'), ' '))[14:15]::bigint[] AS s) x;
+SQL
+  }
+  for r in 1 2 3; do
+    with=$(one_backend)
+    psql -X -q -d bench_reports_ab -c 'DROP INDEX credit_ledger.entries_usage_idx, credit_ledger.entries_usage_time_idx'
+    without=$(one_backend)
+    psql -X -q -d bench_reports_ab -c "$idx_defs"
+    echo "one backend, round $r: with the indexes $with; without $without"
   done
 fi
