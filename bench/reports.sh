@@ -67,12 +67,18 @@ if [ "$part" = all ] || [ "$part" = ab ]; then
     "$pgbench_bin" -n -M prepared -c 8 -j 2 -T "$seconds" -D wallets=1000 \
       -f "$here/pgbench/ledger_consume.sql" bench_reports_ab 2>&1 | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
   }
+  # One round: "<measure with the indexes>|<measure without them>".
+  with_and_without() {
+    local with without
+    with=$("$@")
+    psql -X -q -d bench_reports_ab -c 'DROP INDEX credit_ledger.entries_usage_idx, credit_ledger.entries_usage_time_idx'
+    without=$("$@")
+    psql -X -q -d bench_reports_ab -c "$idx_defs"
+    echo "$with|$without"
+  }
   "$pgbench_bin" -n -M prepared -c 8 -j 2 -T 10 -D wallets=1000 -f "$here/pgbench/ledger_consume.sql" bench_reports_ab >/dev/null 2>&1
   for r in $(seq "$rounds"); do
-    with=$(pgb)
-    psql -X -q -d bench_reports_ab -c 'DROP INDEX credit_ledger.entries_usage_idx, credit_ledger.entries_usage_time_idx'
-    without=$(pgb)
-    psql -X -q -d bench_reports_ab -c "$idx_defs"
+    IFS='|' read -r with without < <(with_and_without pgb)
     echo "round $r: keyed consume tps with the indexes $with, without $without (load $(cut -d' ' -f1 /proc/loadavg))"
   done
   n="${BENCH_CPU_CONSUMES:-20000}"
@@ -88,10 +94,7 @@ SELECT 'CPU ' || ((s[1] + s[2] - m.t[1] - m.t[2]) * 1000000 / $(getconf CLK_TCK)
 SQL
   }
   for r in 1 2 3; do
-    with=$(one_backend)
-    psql -X -q -d bench_reports_ab -c 'DROP INDEX credit_ledger.entries_usage_idx, credit_ledger.entries_usage_time_idx'
-    without=$(one_backend)
-    psql -X -q -d bench_reports_ab -c "$idx_defs"
+    IFS='|' read -r with without < <(with_and_without one_backend)
     echo "one backend, round $r: with the indexes $with; without $without"
   done
 fi
