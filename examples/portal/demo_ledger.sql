@@ -10,13 +10,17 @@
 --
 -- What is in it (usd, two decimals):
 --   acme: 1,000 paid credits at $0.50 (expire 2026-06-01), 200 promotional
---   (expire 2026-03-31), from 2026-03-01 09:00; 50 scheduled for 2026-04-01;
+--   (expire 2026-03-31), from 2026-03-01 09:00; 50 free credits scheduled
+--   for 2026-04-01;
 --   usage on 2026-03-02 .. 2026-03-08 at 10:00: llm_tokens 10, 20, .., 70
 --   (one per day), image_gen 15 on the 2nd, 4th, 6th and 8th, api_calls 5 on
 --   the 3rd and 6th; 5 credits of the 5th's llm_tokens reversed that day;
 --   20 paid credits granted 2026-03-09 that lapsed on 2026-03-10 and were
 --   expired by the sweep; then 30 more usage entries of 1 credit (support
 --   pings) on 2026-03-12 so that the ledger has several pages.
+--   The money of March (credit_revenue): sold 560.00 (500 + 10 + o'brien's
+--   50), recognized 102.50 (175 paid credits of acme used, 30 of o'brien's,
+--   at $0.50), breakage 10.00 (the lapsed pass), promotional used 100.00.
 --   The HTML-escaping customer `o'brien <b>&co</b>`: 100 credits, 30 used by
 --   the feature `<img src=x onerror=alert(1)>`.
 SET credit_ledger.clock = '2026-03-01 09:00+00';
@@ -28,7 +32,7 @@ SELECT credit_grant('acme', 'usd', 1000, cost_basis => 0.50, expires_at => '2026
 SELECT credit_grant('acme', 'usd', 200, promotional => true, cost_basis => 0.50,
                     expires_at => '2026-03-31 00:00+00', reason => 'Welcome bonus',
                     source_id => 'contract-42', idempotency_key => 'contract-42/bonus');
-SELECT credit_grant('acme', 'usd', 50, cost_basis => 0.50, effective_at => '2026-04-01 00:00+00',
+SELECT credit_grant('acme', 'usd', 50, promotional => true, effective_at => '2026-04-01 00:00+00',
                     expires_at => '2026-07-01 00:00+00', reason => 'April allowance',
                     idempotency_key => 'april');
 

@@ -64,6 +64,20 @@ def fmt(value):
     return str(value)
 
 
+def money(value):
+    """Money as stored (value = amount x cost basis has four decimals): exact,
+    with the zeros past the cents dropped (585.0000 -> 585.00, 0.1250 ->
+    0.125)."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    if value == value.quantize(Decimal("0.01")):
+        value = value.quantize(Decimal("0.01"))
+    else:
+        value = value.normalize()
+    return f"{value:,}"
+
+
 def fmt_time(value):
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M")
 
@@ -415,7 +429,7 @@ def page_usage(conn, q, caps):
     summary = table(
         ["feature", "credits", "value", "events"],
         [(esc(f), esc(fmt(sum(v for (p, k), v in usage.items() if k == f))),
-          esc(fmt(values.get(f))), esc(events.get(f, "")))
+          esc(money(values.get(f))), esc(events.get(f, "")))
          for f in features],
         numeric=("credits", "value", "events"))
     total = sum(usage.values())
@@ -470,6 +484,8 @@ def page_ledger(conn, q, caps):
         raise PageError("unknown entry type")
     since = parse_date(q["since"], "since") if q.get("since") else None
     until = parse_date(q["until"], "until") if q.get("until") else None
+    if since and until and until < since:
+        raise PageError("until is before since")
     note = ""
     if (entry_type or since or until) and not filters_ok:
         note = ('<p class="notice" id="no-filters">This database\'s credit_entries has no filters'
@@ -522,7 +538,8 @@ def page_ledger(conn, q, caps):
             "</select></label><button>Show</button></form>")
     headers = ["seq", "type", "amount", "value", "balance after", "grant", "operation", "feature",
                "source", "reason", "actor", "occurred"]
-    shown = [tuple(esc(fmt_time(c) if isinstance(c, dt.datetime) else fmt(c)) for c in r) for r in rows]
+    shown = [tuple(esc(fmt_time(c) if isinstance(c, dt.datetime) else money(c) if i == 3 else fmt(c))
+                   for i, c in enumerate(r)) for r in rows]
     body = (f'<h1>Ledger of <span id="customer">{esc(customer)}</span> · {esc(credit_type)}</h1>'
             f'<p><span id="entry-count">{last_seq}</span> entries in this wallet.</p>{form}{note}'
             + (table(headers, shown, numeric=("seq", "amount", "value", "balance after"), row_class="entry")
@@ -568,12 +585,12 @@ def page_finance(conn, q, caps):
         {"s": start, "e": end + dt.timedelta(days=1), "tz": tz, "ct": credit_type, "g": granularity}).fetchall()
     headers = ["period", "credit type", "sold", "recognized", "breakage", "voided", "deferred at end",
                "promotional used", "promotional expired"]
-    shown = [(esc(r[0].strftime("%Y-%m-%d")), esc(r[1])) + tuple(esc(fmt(v)) for v in r[2:]) for r in rows]
+    shown = [(esc(r[0].strftime("%Y-%m-%d")), esc(r[1])) + tuple(esc(money(v)) for v in r[2:]) for r in rows]
     totals = ""
     if rows:
         sums = [sum((r[i] or 0) for r in rows) for i in (2, 3, 4, 5)]
         totals = ("<h2>Totals</h2>" + table(
-            ["sold", "recognized", "breakage", "voided"], [tuple(esc(fmt(v)) for v in sums)],
+            ["sold", "recognized", "breakage", "voided"], [tuple(esc(money(v)) for v in sums)],
             numeric=("sold", "recognized", "breakage", "voided"), row_class="total"))
     body = ("<h1>Finance: revenue of credits</h1>"
             "<p>Money of paid credits per period: sold entered the ledger, recognized was used, breakage"

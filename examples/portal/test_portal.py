@@ -233,7 +233,7 @@ def main():
             check("wallets: says where held and pending are", dom.one(id="no-held") is not None)
 
         # Usage: stacked bars per day, week, month over 2026-03-01 .. 2026-03-14.
-        for granularity, bars, size in (("day", 14, "1100,660"), ("week", 4, None), ("month", 4, None)):
+        for granularity, bars, size in (("day", 14, "1100,760"), ("week", 4, None), ("month", 4, None)):
             dom = browse(base, f"/usage?customer=acme&from=2026-03-01&to=2026-03-14&granularity={granularity}",
                          shot="usage" if granularity == "day" else None, size=size or "1100,800")
             svg = dom.one("svg", id="usage-chart")
@@ -255,6 +255,11 @@ def main():
                 check("usage: per feature 10.00, 60.00, 275.00, 30.00",
                       per == {"api_calls": "10.00", "image_gen": "60.00", "llm_tokens": "275.00",
                               "support_ping": "30.00"}, str(per))
+                if has_report:
+                    events = {r["feature"]: r["events"] for r in cell_texts(dom, "row")}
+                    check("usage: events per feature 2, 4, 7, 30 (a reversal counts none)",
+                          events == {"api_calls": "2", "image_gen": "4", "llm_tokens": "7",
+                                     "support_ping": "30"}, str(events))
                 check("usage: says which report made the chart",
                       (dom.one(id="fallback") is None) == bool(has_report))
 
@@ -300,8 +305,10 @@ def main():
             check("finance: one row for March 2026", len(rows) == 1, str(rows))
             if rows:
                 r = rows[0]
-                check("finance: sold 560.00, recognized 102.50, breakage 10.00 of March",
-                      (r["sold"], r["recognized"], r["breakage"]) == ("560.00", "102.50", "10.00"), str(r))
+                check("finance: March sold 560.00, recognized 102.50, breakage 10.00, voided 0.00,"
+                      " deferred 447.50, promotional used 100.00",
+                      (r["sold"], r["recognized"], r["breakage"], r["voided"], r["deferred at end"],
+                       r["promotional used"]) == ("560.00", "102.50", "10.00", "0.00", "447.50", "100.00"), str(r))
         else:
             check("finance: says credit_revenue needs credit_ledger 1.2", dom.one(id="no-revenue") is not None)
 
