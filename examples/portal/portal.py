@@ -11,7 +11,8 @@ Pages (every one takes ?customer=...&credit_type=...):
 
   /            customers (a search box) and the finance link
   /wallets     a customer's wallets: balance, scheduled, expiring, debt, and
-               held/pending where wallet_summary has them (credit_ledger 1.2)
+               held/pending where wallet_summary has them (credit_ledger 1.2);
+               a statement over a range of dates (credit_statement)
   /usage       a stacked usage chart by feature over a chosen range (SVG drawn
                here, bars per day/week/month) from credit_usage_report
   /grants      the credit blocks with statuses and days left (grant_status)
@@ -133,7 +134,8 @@ class Ledger:
                 "   AND d.objid = p.oid AND d.deptype = 'e'"
                 "  JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'credit_ledger'"
                 " WHERE p.proname = ANY (%s)",
-                (["credit_usage_report", "credit_revenue", "credit_entries", "credit_usage"],)):
+                (["credit_usage_report", "credit_revenue", "credit_entries", "credit_usage",
+                  "credit_statement"],)):
             functions.setdefault(name, set()).update(args)
         columns = {r[0] for r in conn.execute(
             "SELECT attname FROM pg_attribute"
@@ -286,8 +288,42 @@ def page_wallets(conn, q, caps):
     if not extra:
         body.append('<p class="notice" id="no-held">Held and pending credit appear here once the'
                     " database runs credit_ledger 1.2 (wallet_summary has no held/pending columns yet).</p>")
+    body.append(statement(conn, q, caps, customer, rows[0][0]))
     nav = dict(customer=customer, credit_type=rows[0][0])
     return page(f"Wallets of {customer}", "".join(body), nav, "wallets")
+
+
+STATEMENT_LINES = ("opening_balance", "granted", "used", "reversed", "adjusted", "expired", "voided",
+                   "closing_balance", "rolled_over")
+
+
+def statement(conn, q, caps, customer, credit_type):
+    """The customer's statement of one credit type over a range of dates
+    (default: the ledger's current month), from credit_statement."""
+    functions, _ = caps
+    credit_type = q.get("credit_type") or credit_type
+    if "credit_statement" not in functions:
+        return ('<p class="notice" id="no-statement">Statements appear here once the database runs'
+                " credit_ledger 1.2 (credit_statement).</p>")
+    today = conn.execute("SELECT (credit_ledger.ledger_now() AT TIME ZONE 'UTC')::date").fetchone()[0]
+    start = parse_date(q["from"], "from") if q.get("from") else today.replace(day=1)
+    end = parse_date(q["to"], "to") if q.get("to") else today
+    if end < start:
+        raise PageError("the range ends before it starts")
+    row = conn.execute(
+        "SELECT " + ", ".join(STATEMENT_LINES) + " FROM credit_statement(%s, %s,"
+        " %s::timestamp AT TIME ZONE 'UTC', %s::timestamp AT TIME ZONE 'UTC')",
+        (customer, credit_type, start, end + dt.timedelta(days=1))).fetchone()
+    form = (f'<form class="filters" method="get" action="/wallets">'
+            f'<input type="hidden" name="customer" value="{esc(customer)}">'
+            f'<input type="hidden" name="credit_type" value="{esc(credit_type)}">'
+            f'<label>From<input type="date" name="from" value="{esc(start)}"></label>'
+            f'<label>To (inclusive)<input type="date" name="to" value="{esc(end)}"></label>'
+            "<button>Show</button></form>")
+    lines = [(esc(name.replace("_", " ") + (" (memo)" if name == "rolled_over" else "")), esc(fmt(v)))
+             for name, v in zip(STATEMENT_LINES, row)]
+    return (f"<h2>Statement of {esc(credit_type)}, {esc(start)} to {esc(end)} (UTC)</h2>{form}"
+            + table(["line", "credits"], lines, numeric=("credits",), row_class="statement"))
 
 
 def date_range(conn, q):

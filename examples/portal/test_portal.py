@@ -182,6 +182,8 @@ def main():
                 " AND attnum > 0 AND NOT attisdropped")}
             has_revenue = conn.execute("SELECT count(*) > 0 FROM pg_proc WHERE proname = 'credit_revenue'"
                                        ).fetchone()[0]
+            has_statement = conn.execute("SELECT count(*) > 0 FROM pg_proc WHERE proname = 'credit_statement'"
+                                         ).fetchone()[0]
             has_report = conn.execute("SELECT count(*) > 0 FROM pg_proc WHERE proname = 'credit_usage_report'"
                                       ).fetchone()[0]
 
@@ -221,11 +223,21 @@ def main():
         check("the portal starts as the reader role", True)
 
         # Wallets: the known balances; held/pending exactly when wallet_summary has them.
-        dom = browse(base, "/wallets?customer=acme", shot="wallets", size="1100,520")
+        dom = browse(base, "/wallets?customer=acme", shot="wallets", size="1100,720")
         fields = {v.attrs["data-field"]: v.text() for v in dom.all(cls="value")}
         check("wallets: balance 875.00, available 825.00, scheduled 50.00, debt 0.00",
               (fields.get("balance"), fields.get("available"), fields.get("scheduled"), fields.get("debt"))
               == ("875.00", "825.00", "50.00", "0.00"), str(fields))
+        statement = {r["line"]: r["credits"] for r in cell_texts(dom, "statement")}
+        if has_statement:
+            check("wallets: March's statement: 0.00 + 1,270.00 granted - 380.00 used + 5.00 reversed"
+                  " - 20.00 expired = 875.00",
+                  {k: statement.get(k) for k in ("opening balance", "granted", "used", "reversed", "expired",
+                                                 "closing balance")}
+                  == {"opening balance": "0.00", "granted": "1,270.00", "used": "-380.00", "reversed": "5.00",
+                      "expired": "-20.00", "closing balance": "875.00"}, str(statement))
+        else:
+            check("wallets: says statements need credit_ledger 1.2", dom.one(id="no-statement") is not None)
         shown = {k for k in ("held", "pending") if k in fields}
         check("wallets: held and pending shown exactly when wallet_summary has them",
               shown == {"held", "pending"} & summary_columns, f"shown {shown}, columns {summary_columns}")
