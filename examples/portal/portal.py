@@ -30,6 +30,7 @@ import argparse
 import datetime as dt
 import html
 import math
+import re
 import sys
 import urllib.parse
 from decimal import Decimal
@@ -40,11 +41,11 @@ import psycopg
 
 GRANULARITIES = ("day", "week", "month")
 PAGE_SIZES = (10, 25, 50, 100)
+MAX_BARS = 400
 # Feature colours of the chart: distinguishable, and the same feature keeps
 # its colour across pages (assigned in sorted order of the features shown).
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
            "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
-WRITERS = ("credit_grant", "credit_consume", "credit_adjust", "credit_void")
 
 
 class PageError(Exception):
@@ -126,7 +127,8 @@ class Ledger:
     @staticmethod
     def capabilities(conn):
         """What this install offers: report functions, their arguments, and
-        wallet_summary's columns (held and pending arrive with 1.2)."""
+        the columns of wallet_summary and grant_status, as (view, column)
+        (held and pending arrive with 1.2)."""
         functions = {}
         for name, args in conn.execute(
                 "SELECT p.proname, coalesce(p.proargnames, '{}')"
@@ -137,22 +139,26 @@ class Ledger:
                 (["credit_usage_report", "credit_revenue", "credit_entries", "credit_usage",
                   "credit_statement"],)):
             functions.setdefault(name, set()).update(args)
-        columns = {r[0] for r in conn.execute(
-            "SELECT attname FROM pg_attribute"
-            " WHERE attrelid = 'credit_ledger.wallet_summary'::regclass"
+        columns = {(r[0], r[1]) for r in conn.execute(
+            "SELECT attrelid::regclass::text, attname FROM pg_attribute"
+            " WHERE attrelid IN ('credit_ledger.wallet_summary'::regclass,"
+            "                    'credit_ledger.grant_status'::regclass)"
             "   AND attnum > 0 AND NOT attisdropped")}
         return functions, columns
 
     @staticmethod
     def may_write(conn):
-        """True when the role is a superuser or may call a writing function."""
+        """True when the role is a superuser or may call any of the ledger's
+        functions that write: every VOLATILE one but credit_verify (which
+        only reads, and is in the reader set)."""
         return conn.execute(
-            "SELECT r.rolsuper OR coalesce(bool_or(has_function_privilege(p.oid, 'EXECUTE')), false)"
-            "  FROM pg_roles r LEFT JOIN pg_proc p ON p.proname = ANY (%s)"
-            "   AND p.pronamespace = (SELECT extnamespace FROM pg_extension"
-            "                          WHERE extname = 'credit_ledger')"
-            " WHERE r.rolname = current_user GROUP BY r.rolsuper",
-            (list(WRITERS),)).fetchone()[0]
+            "SELECT r.rolsuper OR EXISTS ("
+            "  SELECT FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass"
+            "   AND d.objid = p.oid AND d.deptype = 'e'"
+            "  JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'credit_ledger'"
+            "  WHERE p.provolatile = 'v' AND p.proname <> 'credit_verify'"
+            "    AND has_function_privilege(p.oid, 'EXECUTE'))"
+            "  FROM pg_roles r WHERE r.rolname = current_user").fetchone()[0]
 
 
 # --- pages ---------------------------------------------------------------
@@ -253,7 +259,7 @@ def page_index(conn, q):
 def page_wallets(conn, q, caps):
     customer = require_customer(q)
     _, columns = caps
-    extra = [c for c in ("held", "pending") if c in columns]
+    extra = [c for c in ("held", "pending") if ("credit_ledger.wallet_summary", c) in columns]
     cols = ["credit_type", "ledger_balance", "available", *extra, "scheduled",
             "expiring_30d", "debt", "overdraft_limit", "entries"]
     query = ("SELECT " + ", ".join(f"s.{c}" for c in cols) + ", t.unit_plural"
@@ -452,6 +458,8 @@ def page_usage(conn, q, caps):
     else:
         raise PageError("this database has no usage report function")
     slots = periods(conn, start, end, granularity, tz)
+    if len(slots) > MAX_BARS:
+        raise PageError(f"that is {len(slots)} bars: choose a shorter range or a longer period")
     usage, events, values = {}, {}, {}
     for period_start, key, credits, value, n in rows:
         key = key if key is not None else "(no feature)"
@@ -479,22 +487,28 @@ def page_usage(conn, q, caps):
 def page_grants(conn, q, caps):
     customer = require_customer(q)
     credit_type = credit_type_of(conn, q, customer)
+    # grant_status has `held` from 1.2 on: the part of a block a hold reserves.
+    held = ("credit_ledger.grant_status", "held") in caps[1]
     rows = conn.execute(
-        "SELECT grant_id, status, kind, amount, remaining, used, usage_percent, promotional,"
+        "SELECT grant_id, status, kind, amount, remaining, " + ("held" if held else "NULL") + ","
+        "       used, usage_percent, promotional,"
         "       cost_basis, effective_at, expires_at, days_left, reason, source_id"
         "  FROM credit_ledger.grant_status WHERE customer_id = %s AND credit_type = %s"
         " ORDER BY grant_id DESC", (customer, credit_type)).fetchall()
     shown = []
-    for (gid, status, kind, amount, remaining, used, pct, promo, cost, eff, exp, days, reason, src) in rows:
+    for (gid, status, kind, amount, remaining, held_part, used, pct, promo, cost, eff, exp, days, reason,
+         src) in rows:
         shown.append((esc(gid), f'<span class="badge {esc(status)}">{esc(status)}</span>', esc(kind),
-                      esc(fmt(amount)), esc(fmt(remaining)), esc(fmt(used)),
-                      esc("" if pct is None else f"{pct}%"), "promotional" if promo else "paid",
-                      esc(fmt(cost)), esc(fmt_time(eff)), esc(fmt_time(exp)),
-                      esc("" if days is None else days), esc(reason), esc(src)))
-    headers = ["grant", "status", "kind", "amount", "remaining", "used", "usage", "paid",
-               "cost basis", "effective", "expires", "days left", "reason", "source"]
+                      esc(fmt(amount)), esc(fmt(remaining)))
+                     + ((esc(fmt(held_part)),) if held else ())
+                     + (esc(fmt(used)), esc("" if pct is None else f"{pct}%"), "promotional" if promo else "paid",
+                        esc(fmt(cost)), esc(fmt_time(eff)), esc(fmt_time(exp)),
+                        esc("" if days is None else days), esc(reason), esc(src)))
+    headers = ["grant", "status", "kind", "amount", "remaining"] + (["held"] if held else []) + [
+        "used", "usage", "paid", "cost basis", "effective", "expires", "days left", "reason", "source"]
     body = (f'<h1>Grants of <span id="customer">{esc(customer)}</span> · {esc(credit_type)}</h1>'
-            + (table(headers, shown, numeric=("amount", "remaining", "used", "usage", "cost basis", "days left"),
+            + (table(headers, shown,
+                     numeric=("amount", "remaining", "held", "used", "usage", "cost basis", "days left"),
                      row_class="grant") if rows else '<p class="notice">No grants.</p>'))
     return page(f"Grants of {customer}", body, dict(customer=customer, credit_type=credit_type), "grants")
 
@@ -664,6 +678,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send(HTTPStatus.BAD_REQUEST, page("Cannot show this", f'<p class="error" id="error">{esc(e)}</p>'))
         except psycopg.Error as e:
             self.log_error("database error: %s", e)
+            if e.sqlstate and e.sqlstate.startswith("22"):  # the ledger refused an argument
+                return self.send(HTTPStatus.BAD_REQUEST, page("Cannot show this", f'<p class="error" id="error">'
+                                                                 f"{esc(e.diag.message_primary)}</p>"))
             hint = ""
             if e.sqlstate == "42501":
                 hint = (" The portal's role lacks a right: run credit_ledger.grant_access(role, writer => false)"
@@ -694,12 +711,14 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
     parser.add_argument("--time-zone", default="UTC", help="time zone of the times shown (default UTC)")
     args = parser.parse_args(argv)
+    if not re.fullmatch(r"[A-Za-z0-9_/+-]+", args.time_zone):
+        parser.error("--time-zone is a zone name such as UTC or Europe/Berlin")
     ledger = Ledger(args.dsn, args.time_zone)
     try:
         with ledger.connect() as conn:
             if Ledger.may_write(conn):
                 print("portal: refusing to run as a role that can write the ledger (a superuser, or one"
-                      " that may call credit_grant/credit_consume). Connect as a reader:\n"
+                      " that may call its writing functions). Connect as a reader:\n"
                       "  CREATE ROLE credit_portal LOGIN;\n"
                       "  SELECT credit_ledger.grant_access('credit_portal', writer => false);",
                       file=sys.stderr)

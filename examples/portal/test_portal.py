@@ -195,6 +195,18 @@ def main():
         check("the portal refuses to run as a role that can write",
               run.returncode == 2 and "refusing" in run.stderr, run.stderr[-300:])
 
+        # ... and a role grant_access made a writer.
+        writer = f"portal_writer_{suffix}"
+        with psycopg.connect(dbname=db, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(writer), sql.Literal(password)))
+            conn.execute("SELECT credit_ledger.grant_access(%s, writer => true)", (writer,))
+        run = subprocess.run(
+            portal + ["--dsn", psycopg.conninfo.make_conninfo(dbname=db, user=writer, password=password),
+                      "--port", "0"], capture_output=True, text=True, timeout=60)
+        check("the portal refuses a writer role (grant_access(role, writer => true))",
+              run.returncode == 2 and "refusing" in run.stderr, run.stderr[-300:])
+
         # Its sessions are read-only even where the role could write.
         sys.path.insert(0, str(HERE))
         import portal as portal_module
@@ -348,6 +360,8 @@ def main():
         check("bad input: an unknown customer gets a message", err is not None and "no wallet" in err.text())
         check("bad input: a range ending before it starts gets 400",
               status_of(base, "/usage?customer=acme&from=2026-03-10&to=2026-03-01") == 400)
+        check("bad input: too many bars gets 400",
+              status_of(base, "/usage?customer=acme&from=2020-01-01&to=2026-03-14&granularity=day") == 400)
         check("bad input: a non-numeric page key gets 400",
               status_of(base, "/ledger?customer=acme&before=1%3BDROP") == 400)
         return 0
@@ -357,6 +371,7 @@ def main():
             server.wait(timeout=30)
         admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        admin.execute(f'DROP ROLE IF EXISTS "portal_writer_{suffix}"')
         admin.close()
 
 
