@@ -360,6 +360,14 @@ def range_form(path, q, extra_fields=""):
             f"{extra_fields}<button>Show</button></form>")
 
 
+def use_time_zone(conn, tz):
+    """Checks a time zone from the browser and makes it the session's, so
+    that the periods the reports return read as local dates."""
+    if conn.execute("SELECT count(*) FROM pg_timezone_names WHERE name = %s", (tz,)).fetchone()[0] == 0:
+        raise PageError("unknown time zone")
+    conn.execute("SELECT set_config('TimeZone', %s, false)", (tz,))
+
+
 def periods(conn, start, end, granularity, tz):
     """Every period that meets [start, end], as timestamptz starts in tz."""
     return [r[0] for r in conn.execute(
@@ -433,8 +441,7 @@ def page_usage(conn, q, caps):
     if granularity not in GRANULARITIES:
         raise PageError("granularity is day, week or month")
     tz = q.get("tz") or "UTC"
-    if conn.execute("SELECT count(*) FROM pg_timezone_names WHERE name = %s", (tz,)).fetchone()[0] == 0:
-        raise PageError("unknown time zone")
+    use_time_zone(conn, tz)
     start, end = date_range(conn, q)
     q = dict(q, **{"from": start.isoformat(), "to": end.isoformat(), "granularity": granularity, "tz": tz,
                    "credit_type": credit_type})
@@ -610,8 +617,7 @@ def page_finance(conn, q, caps):
     if granularity not in GRANULARITIES:
         raise PageError("granularity is day, week or month")
     tz = q.get("tz") or "UTC"
-    if conn.execute("SELECT count(*) FROM pg_timezone_names WHERE name = %s", (tz,)).fetchone()[0] == 0:
-        raise PageError("unknown time zone")
+    use_time_zone(conn, tz)
     if not q.get("from") and not q.get("to"):
         today = conn.execute("SELECT (credit_ledger.ledger_now() AT TIME ZONE %s)::date", (tz,)).fetchone()[0]
         q["to"] = today.isoformat()

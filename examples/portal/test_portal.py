@@ -287,6 +287,15 @@ def main():
                 check("usage: says which report made the chart",
                       (dom.one(id="fallback") is None) == bool(has_report))
 
+        # Periods are local days of the time zone chosen: at UTC+14 the usage
+        # of 2026-03-02 10:00 UTC falls on 2026-03-03.
+        dom = browse(base, "/usage?customer=acme&from=2026-03-01&to=2026-03-14&tz=Pacific/Kiritimati")
+        by = {(r.attrs["data-period"], r.attrs["data-feature"]): r.attrs["data-credits"]
+              for r in dom.all("rect", cls="bar")}
+        check("usage in Pacific/Kiritimati: llm_tokens 10.00 on 03-03, 70.00 on 03-09",
+              (by.get(("2026-03-03", "llm_tokens")), by.get(("2026-03-09", "llm_tokens")),
+               by.get(("2026-03-02", "llm_tokens"))) == ("10.00", "70.00", None), str(by))
+
         # Grants: statuses and days left at the database's clock (2026-03-20 12:00 UTC).
         dom = browse(base, "/grants?customer=acme", shot="grants", size="1300,420")
         grants = {r["grant"]: (r["status"], r["remaining"], r["days left"]) for r in cell_texts(dom, "grant")}
@@ -360,6 +369,8 @@ def main():
         check("bad input: an unknown customer gets a message", err is not None and "no wallet" in err.text())
         check("bad input: a range ending before it starts gets 400",
               status_of(base, "/usage?customer=acme&from=2026-03-10&to=2026-03-01") == 400)
+        check("bad input: an unknown time zone gets 400",
+              status_of(base, "/usage?customer=acme&tz=Mars%2FOlympus") == 400)
         check("bad input: too many bars gets 400",
               status_of(base, "/usage?customer=acme&from=2020-01-01&to=2026-03-14&granularity=day") == 400)
         check("bad input: a non-numeric page key gets 400",
