@@ -497,22 +497,22 @@ def page_grants(conn, q, caps):
     # grant_status has `held` from 1.2 on: the part of a block a hold reserves.
     held = ("credit_ledger.grant_status", "held") in caps[1]
     rows = conn.execute(
-        "SELECT grant_id, status, kind, amount, remaining, " + ("held" if held else "NULL") + ","
+        "SELECT grant_id, status, amount, remaining, " + ("held" if held else "NULL") + ","
         "       used, usage_percent, promotional,"
         "       cost_basis, effective_at, expires_at, days_left, reason, source_id"
         "  FROM credit_ledger.grant_status WHERE customer_id = %s AND credit_type = %s"
         " ORDER BY grant_id DESC", (customer, credit_type)).fetchall()
     shown = []
-    for (gid, status, kind, amount, remaining, held_part, used, pct, promo, cost, eff, exp, days, reason,
+    for (gid, status, amount, remaining, held_part, used, pct, promo, cost, eff, exp, days, reason,
          src) in rows:
-        shown.append((esc(gid), f'<span class="badge {esc(status)}">{esc(status)}</span>', esc(kind),
+        shown.append((esc(gid), f'<span class="badge {esc(status)}">{esc(status)}</span>',
                       esc(fmt(amount)), esc(fmt(remaining)))
                      + ((esc(fmt(held_part)),) if held else ())
                      + (esc(fmt(used)), esc("" if pct is None else f"{pct}%"), "promotional" if promo else "paid",
                         esc(fmt(cost)), esc(fmt_time(eff)), esc(fmt_time(exp)),
                         esc("" if days is None else days), esc(reason), esc(src)))
-    headers = ["grant", "status", "kind", "amount", "remaining"] + (["held"] if held else []) + [
-        "used", "usage", "paid", "cost basis", "effective", "expires", "days left", "reason", "source"]
+    headers = ["grant", "status", "amount", "remaining"] + (["held"] if held else []) + [
+        "used", "usage", "credit", "cost basis", "effective", "expires", "days left", "reason", "source"]
     body = (f'<h1>Grants of <span id="customer">{esc(customer)}</span> · {esc(credit_type)}</h1>'
             + (table(headers, shown,
                      numeric=("amount", "remaining", "held", "used", "usage", "cost basis", "days left"),

@@ -297,7 +297,7 @@ def main():
                by.get(("2026-03-02", "llm_tokens"))) == ("10.00", "70.00", None), str(by))
 
         # Grants: statuses and days left at the database's clock (2026-03-20 12:00 UTC).
-        dom = browse(base, "/grants?customer=acme", shot="grants", size="1300,420")
+        dom = browse(base, "/grants?customer=acme", shot="grants", size="1440,300")
         grants = {r["grant"]: (r["status"], r["remaining"], r["days left"]) for r in cell_texts(dom, "grant")}
         check("grants: scheduled 50.00 (103 days), active 825.00 (73 days), depleted, expired",
               grants == {"3": ("scheduled", "50.00", "103"), "1": ("active", "825.00", "73"),
