@@ -42,8 +42,8 @@ import psycopg
 GRANULARITIES = ("day", "week", "month")
 PAGE_SIZES = (10, 25, 50, 100)
 MAX_BARS = 400
-# Feature colours of the chart: distinguishable, and the same feature keeps
-# its colour across pages (assigned in sorted order of the features shown).
+# Feature colours of the chart, assigned in sorted order of the features a
+# chart shows (the legend says which is which).
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
            "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
 

@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
@@ -149,6 +150,27 @@ def status_of(base, path):
         return e.code
 
 
+def start_portal(portal, dsn):
+    """Starts the portal on a free port; returns the process (its stderr
+    kept in .log by a thread, so the pipe never fills) and its base URL, or
+    None as the URL when it did not start."""
+    server = subprocess.Popen(portal + ["--dsn", dsn, "--port", "0"], stderr=subprocess.PIPE, text=True)
+    server.log = [server.stderr.readline()]
+    threading.Thread(target=lambda: server.log.extend(server.stderr), daemon=True).start()
+    m = re.search(r"serving on (http://[0-9.]+:[0-9]+)/", server.log[0])
+    return server, m.group(1) if m else None
+
+
+def load_known_ledger(db, version=None):
+    """A database with the extension (at `version`, default the newest) and
+    the known ledger; returns psql's stderr when loading failed."""
+    with psycopg.connect(dbname=db, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION credit_ledger" + (" VERSION " + version if version else ""))
+    run = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(HERE / "demo_ledger.sql")],
+                         env=dict(os.environ, PGDATABASE=db), capture_output=True, text=True)
+    return run.stderr if run.returncode != 0 else None
+
+
 # --- the test -----------------------------------------------------------------
 
 def main():
@@ -163,15 +185,12 @@ def main():
     # clusters ask for one over TCP; PGPASSWORD is the superuser's).
     password = secrets.token_hex(16)
     admin.execute(f'CREATE DATABASE "{db}"')
-    server = None
+    servers = []
+    db_old = f"portal_test_old_{suffix}"
     try:
-        with psycopg.connect(dbname=db, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION credit_ledger")
-        env = dict(os.environ, PGDATABASE=db)
-        run = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(HERE / "demo_ledger.sql")],
-                             env=env, capture_output=True, text=True)
-        if run.returncode != 0:
-            check("the known ledger loads", False, run.stderr[-2000:])
+        failure = load_known_ledger(db)
+        if failure:
+            check("the known ledger loads", False, failure[-2000:])
             return 1
         with psycopg.connect(dbname=db, autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
@@ -224,15 +243,11 @@ def main():
             except psycopg.errors.InsufficientPrivilege:
                 check("the reader role cannot write", True)
 
-        server = subprocess.Popen(portal + ["--dsn", reader_dsn, "--port", "0"],
-                                  stderr=subprocess.PIPE, text=True)
-        line = server.stderr.readline()
-        m = re.search(r"serving on (http://[0-9.]+:[0-9]+)/", line)
-        if not m:
-            check("the portal starts as the reader role", False, line + server.stderr.read()[-1000:])
+        server, base = start_portal(portal, reader_dsn)
+        servers.append(server)
+        check("the portal starts as the reader role", base is not None, "".join(server.log))
+        if base is None:
             return 1
-        base = m.group(1)
-        check("the portal starts as the reader role", True)
 
         # Wallets: the known balances; held/pending exactly when wallet_summary has them.
         dom = browse(base, "/wallets?customer=acme", shot="wallets", size="1100,720")
@@ -331,6 +346,20 @@ def main():
             check("ledger: the last page ends at seq 1 and has no older link",
                   tail[-1:] == ["1"] and last.one("a", id="older") is None, str(tail))
 
+        # Filters (credit_entries' entry_types, since, until), kept by the paging links.
+        dom = browse(base, "/ledger?customer=acme&type=expiration")
+        rows = cell_texts(dom, "entry")
+        check("ledger filtered to expirations: the one lapsed pass, -20.00",
+              [(r["type"], r["amount"]) for r in rows] == [("expiration", "-20.00")], str(rows))
+        dom = browse(base, "/ledger?customer=acme&since=2026-03-12&until=2026-03-12&size=10")
+        rows = [r["seq"] for r in cell_texts(dom, "entry")]
+        older = dom.one("a", id="older")
+        page2 = browse(base, older.attrs["href"]) if older is not None else None
+        rows2 = [r["seq"] for r in cell_texts(page2, "entry")] if page2 is not None else []
+        check("ledger filtered to 2026-03-12: pages of the 30 pings (49 .. 40, then 39 .. 30)",
+              rows == [str(x) for x in range(49, 39, -1)] and rows2 == [str(x) for x in range(39, 29, -1)],
+              f"{rows} {rows2}")
+
         # Finance: credit_revenue, or a clear message where this database has none.
         dom = browse(base, "/finance?from=2026-03-01&to=2026-03-31", shot="finance", size="1300,520")
         if has_revenue:
@@ -375,12 +404,41 @@ def main():
               status_of(base, "/usage?customer=acme&from=2020-01-01&to=2026-03-14&granularity=day") == 400)
         check("bad input: a non-numeric page key gets 400",
               status_of(base, "/ledger?customer=acme&before=1%3BDROP") == 400)
+
+        # On a database of release 1.1 (no reports, no filters, no held or
+        # pending) every page still answers, and says what it lacks.
+        admin.execute(f'CREATE DATABASE "{db_old}"')
+        failure = load_known_ledger(db_old, "'1.1'")
+        check("the known ledger loads into a 1.1 database", failure is None, (failure or "")[-2000:])
+        with psycopg.connect(dbname=db_old, autocommit=True) as conn:
+            conn.execute("SELECT credit_ledger.grant_access(%s, writer => false)", (role,))
+        old, old_base = start_portal(portal, psycopg.conninfo.make_conninfo(dbname=db_old, user=role,
+                                                                           password=password))
+        servers.append(old)
+        check("1.1: the portal starts", old_base is not None, "".join(old.log))
+        if old_base is None:
+            return 1
+        dom = browse(old_base, "/wallets?customer=acme", shot="wallets-1.1", size="1100,520")
+        fields = {v.attrs["data-field"]: v.text() for v in dom.all(cls="value")}
+        check("1.1 wallets: the balance, and notices for held/pending and the statement",
+              fields.get("balance") == "875.00" and dom.one(id="no-held") is not None
+              and dom.one(id="no-statement") is not None, str(fields))
+        dom = browse(old_base, "/usage?customer=acme&from=2026-03-01&to=2026-03-14")
+        check("1.1 usage: the chart from credit_usage, 14 bars, and a notice saying so",
+              dom.one(id="fallback") is not None and len(dom.all("rect", cls="bar")) == 14)
+        dom = browse(old_base, "/finance", shot="finance-1.1", size="1100,300")
+        check("1.1 finance: a notice that credit_revenue needs 1.2", dom.one(id="no-revenue") is not None)
+        dom = browse(old_base, "/ledger?customer=acme&type=expiration&size=10")
+        check("1.1 ledger: a notice that filters need 1.2, and the unfiltered first page",
+              dom.one(id="no-filters") is not None
+              and [r["seq"] for r in cell_texts(dom, "entry")] == [str(x) for x in range(49, 39, -1)])
         return 0
     finally:
-        if server is not None:
+        for server in servers:
             server.terminate()
             server.wait(timeout=30)
         admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        admin.execute(f'DROP DATABASE IF EXISTS "{db_old}" WITH (FORCE)')
         admin.execute(f'DROP ROLE IF EXISTS "{role}"')
         admin.execute(f'DROP ROLE IF EXISTS "portal_writer_{suffix}"')
         admin.close()
