@@ -150,15 +150,22 @@ def status_of(base, path):
         return e.code
 
 
-def start_portal(portal, dsn):
-    """Starts the portal on a free port; returns the process (its stderr
-    kept in .log by a thread, so the pipe never fills) and its base URL, or
-    None as the URL when it did not start."""
+def start_portal(name, portal, dsn, servers):
+    """Starts the portal on a free port (added to servers; its stderr kept in
+    .log by a thread, so the pipe never fills); checks that it started and
+    returns its base URL, or None."""
     server = subprocess.Popen(portal + ["--dsn", dsn, "--port", "0"], stderr=subprocess.PIPE, text=True)
+    servers.append(server)
     server.log = [server.stderr.readline()]
     threading.Thread(target=lambda: server.log.extend(server.stderr), daemon=True).start()
     m = re.search(r"serving on (http://[0-9.]+:[0-9]+)/", server.log[0])
-    return server, m.group(1) if m else None
+    check(name, m is not None, "".join(server.log))
+    return m.group(1) if m else None
+
+
+def wallet_fields(dom):
+    """The wallets page's figures by name (balance, available, ...)."""
+    return {v.attrs["data-field"]: v.text() for v in dom.all(cls="value")}
 
 
 def load_known_ledger(db, version=None):
@@ -243,15 +250,13 @@ def main():
             except psycopg.errors.InsufficientPrivilege:
                 check("the reader role cannot write", True)
 
-        server, base = start_portal(portal, reader_dsn)
-        servers.append(server)
-        check("the portal starts as the reader role", base is not None, "".join(server.log))
+        base = start_portal("the portal starts as the reader role", portal, reader_dsn, servers)
         if base is None:
             return 1
 
         # Wallets: the known balances; held/pending exactly when wallet_summary has them.
         dom = browse(base, "/wallets?customer=acme", shot="wallets", size="1100,720")
-        fields = {v.attrs["data-field"]: v.text() for v in dom.all(cls="value")}
+        fields = wallet_fields(dom)
         check("wallets: balance 875.00, available 825.00, scheduled 50.00, debt 0.00",
               (fields.get("balance"), fields.get("available"), fields.get("scheduled"), fields.get("debt"))
               == ("875.00", "825.00", "50.00", "0.00"), str(fields))
@@ -412,14 +417,13 @@ def main():
         check("the known ledger loads into a 1.1 database", failure is None, (failure or "")[-2000:])
         with psycopg.connect(dbname=db_old, autocommit=True) as conn:
             conn.execute("SELECT credit_ledger.grant_access(%s, writer => false)", (role,))
-        old, old_base = start_portal(portal, psycopg.conninfo.make_conninfo(dbname=db_old, user=role,
-                                                                           password=password))
-        servers.append(old)
-        check("1.1: the portal starts", old_base is not None, "".join(old.log))
+        old_base = start_portal("1.1: the portal starts", portal,
+                                psycopg.conninfo.make_conninfo(dbname=db_old, user=role, password=password),
+                                servers)
         if old_base is None:
             return 1
         dom = browse(old_base, "/wallets?customer=acme", shot="wallets-1.1", size="1100,520")
-        fields = {v.attrs["data-field"]: v.text() for v in dom.all(cls="value")}
+        fields = wallet_fields(dom)
         check("1.1 wallets: the balance, and notices for held/pending and the statement",
               fields.get("balance") == "875.00" and dom.one(id="no-held") is not None
               and dom.one(id="no-statement") is not None, str(fields))
