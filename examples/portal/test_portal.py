@@ -254,6 +254,18 @@ def main():
         if base is None:
             return 1
 
+        # The customers, as text, each linking to its wallets.
+        dom = browse(base, "/")
+        names = {a.text(): a.attrs["href"] for a in dom.one("main").all("a")}
+        check("customers: acme and o'brien <b>&co</b> listed, as text",
+              set(names) == {"acme", "o'brien <b>&co</b>"}, str(names))
+        dom = browse(base, names.get("o'brien <b>&co</b>", "/"))
+        check("customers: the link leads to that customer's wallets",
+              wallet_fields(dom).get("balance") == "70.00")
+        dom = browse(base, "/?q=BRIEN")
+        check("customers: the search finds o'brien", [a.text() for a in dom.one("main").all("a")]
+              == ["o'brien <b>&co</b>"])
+
         # Wallets: the known balances; held/pending exactly when wallet_summary has them.
         dom = browse(base, "/wallets?customer=acme", shot="wallets", size="1100,720")
         fields = wallet_fields(dom)
