@@ -75,6 +75,7 @@ $$;
 -- by feature, customer, actor, source or a metadata key, and the revenue of
 -- paid credits, with the index that serves the usage report.
 #current entries_usage_idx
+#current entries_usage_time_idx
 #current credit_ledger.statement
 #current credit_ledger.usage_report_row
 #current credit_ledger.revenue_row

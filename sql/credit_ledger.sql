@@ -177,12 +177,16 @@ CREATE TABLE credit_ledger.entries (
 );
 COMMENT ON TABLE credit_ledger.entries IS
     'append-only ledger: amount is signed, value = amount x the grant''s cost basis';
--- Usage over a time range, for credit_usage_report: across all customers
--- (a range of occurred_at) or one (customer_id is checked inside the index,
--- so the rows of other customers are never fetched). Partial: only usage
--- and reversal rows pay for it, and only they are what it finds.
-CREATE INDEX entries_usage_idx ON credit_ledger.entries (occurred_at, customer_id)
+-- Usage over a time range, for credit_usage_report. One customer's: a
+-- btree on (customer_id, occurred_at). Every customer's: a BRIN on
+-- occurred_at (entries are appended in about the order they occur, so a
+-- month is a few block ranges), a few kilobytes that an insert into a block
+-- range not yet summarized does not touch (autosummarize summarizes it once
+-- full). Both partial: only usage and reversal rows pay for them.
+CREATE INDEX entries_usage_idx ON credit_ledger.entries (customer_id, occurred_at)
     WHERE entry_type IN ('usage', 'reversal');
+CREATE INDEX entries_usage_time_idx ON credit_ledger.entries USING brin (occurred_at)
+    WITH (autosummarize = on) WHERE entry_type IN ('usage', 'reversal');
 
 -- The transactional outbox. Each event is written in the transaction of the
 -- change that caused it; with the setting credit_ledger.notify on (off by
@@ -699,7 +703,8 @@ $$;
 -- with a cost basis; events counts usage operations (a reversal counts
 -- none). period_start is the start of the period containing the usage, so
 -- the first and last periods may be partial. Only periods and groups with
--- entries have rows. Served by entries_usage_idx.
+-- entries have rows. Served by entries_usage_idx (one customer) and
+-- entries_usage_time_idx (all of them).
 CREATE FUNCTION @extschema@.credit_usage_report(
     start_at timestamptz,
     end_at timestamptz,
@@ -726,7 +731,7 @@ BEGIN
         metadata_key := pg_catalog.substr(group_by, 10);
     END IF;
     IF NOT (group_by OPERATOR(pg_catalog.=) ANY (ARRAY['feature', 'customer_id', 'actor', 'source_id'])
-            OR metadata_key OPERATOR(pg_catalog.<>) '') THEN
+            OR coalesce(metadata_key OPERATOR(pg_catalog.<>) '', false)) THEN
         RAISE EXCEPTION 'group_by must be feature, customer_id, actor, source_id or metadata.<key>'
             USING ERRCODE = '22023',
                   DETAIL = pg_catalog.format('The group_by given was "%s".', group_by);
