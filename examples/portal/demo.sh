@@ -20,6 +20,11 @@ if [ -n "${PGPORT:-}" ]; then
 else
   export PGPORT="${DEMO_PORT:-5499}" PGHOST=localhost
   admin() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h /var/run/postgresql "$@"; }
+  if ! pg_isready -q -h /var/run/postgresql -p "$PGPORT"; then
+    echo "demo.sh: no server on port $PGPORT: run bash scripts/walkthrough.sh first" \
+         "(or set PGPORT and the other PG* variables)" >&2
+    exit 1
+  fi
 fi
 if ! /usr/bin/python3 -c 'import psycopg' 2>/dev/null; then bash "$here/../../scripts/deps.sh" examples; fi
 
