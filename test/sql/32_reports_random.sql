@@ -176,9 +176,21 @@ UNION ALL
 -- basis, read from the grants); each period reconciles.
 CREATE TEMP TABLE revenue_cases AS
 SELECT * FROM (VALUES ('month', 'UTC'), ('week', 'America/New_York'), ('day', 'Asia/Kolkata')) v(gran, tz);
+-- The entries with a value, and the running value of paid ones, indexed by
+-- time: the sums below are range scans.
+CREATE TEMP TABLE valued AS
+SELECT credit_type, created_at, entry_type, promotional, value FROM credit_ledger.entries WHERE value IS NOT NULL;
+CREATE INDEX ON valued (credit_type, created_at);
+CREATE TEMP TABLE paid_until AS
+SELECT credit_type, created_at,
+       coalesce(sum(sum(value) FILTER (WHERE NOT promotional)) OVER (PARTITION BY credit_type ORDER BY created_at), 0) AS paid
+  FROM valued GROUP BY 1, 2;
+CREATE INDEX ON paid_until (credit_type, created_at);
+ANALYZE valued, paid_until;
 WITH actual AS (
-    SELECT w.w, c.gran, c.tz, r.*,
-           lead(r.period_start) OVER (PARTITION BY w.w, c.gran, c.tz, r.credit_type ORDER BY r.period_start) AS next_start,
+    SELECT w.w, c.gran, c.tz, r.*, greatest(r.period_start, w.ws) AS from_at,
+           least(coalesce(lead(r.period_start) OVER (PARTITION BY w.w, c.gran, c.tz, r.credit_type ORDER BY r.period_start),
+                          'infinity'), w.we) AS to_at,
            lag(r.deferred_end) OVER (PARTITION BY w.w, c.gran, c.tz, r.credit_type ORDER BY r.period_start) AS deferred_before
       FROM windows w, revenue_cases c, LATERAL credit_revenue(w.ws, w.we, granularity => c.gran, time_zone => c.tz) r)
 SELECT a.* FROM actual a
@@ -189,16 +201,13 @@ SELECT a.* FROM actual a
            -coalesce(sum(e.value) FILTER (WHERE NOT e.promotional AND e.entry_type IN ('usage', 'reversal', 'repayment', 'adjustment')), 0) AS recognized,
            -coalesce(sum(e.value) FILTER (WHERE e.promotional AND e.entry_type IN ('usage', 'reversal', 'repayment', 'adjustment')), 0) AS promotional_used,
            -coalesce(sum(e.value) FILTER (WHERE e.promotional AND e.entry_type = 'expiration'), 0) AS promotional_expired
-      FROM credit_ledger.entries e
-     WHERE e.credit_type = a.credit_type
-       AND e.created_at >= greatest(a.period_start, (SELECT ws FROM windows WHERE windows.w = a.w))
-       AND e.created_at < least(coalesce(a.next_start, 'infinity'), (SELECT we FROM windows WHERE windows.w = a.w))) p
+      FROM valued e
+     WHERE e.credit_type = a.credit_type AND e.created_at >= a.from_at AND e.created_at < a.to_at) p
  WHERE (a.sold, a.recognized, a.breakage, a.voided, a.promotional_used, a.promotional_expired)
        IS DISTINCT FROM (p.sold, p.recognized, p.breakage, p.voided, p.promotional_used, p.promotional_expired)
-    OR a.deferred_end <> (SELECT coalesce(sum(e.value), 0) FROM credit_ledger.entries e
-                           WHERE e.credit_type = a.credit_type AND NOT e.promotional
-                             AND e.created_at < least(coalesce(a.next_start, 'infinity'),
-                                                      (SELECT we FROM windows WHERE windows.w = a.w)))
+    OR a.deferred_end <> coalesce((SELECT u.paid FROM paid_until u
+                                    WHERE u.credit_type = a.credit_type AND u.created_at < a.to_at
+                                    ORDER BY u.created_at DESC LIMIT 1), 0)
     OR (a.deferred_before IS NOT NULL
         AND a.sold - a.recognized - a.breakage - a.voided <> a.deferred_end - a.deferred_before);
 -- Not vacuous: every column has money in it somewhere.
@@ -238,7 +247,7 @@ BEGIN
     END LOOP;
 END $$;
 SELECT x.customer_id, x.credit_type, f.types, w.w
-  FROM credit_ledger.wallets x, windows w,
+  FROM credit_ledger.wallets x, (SELECT * FROM windows WHERE w IN (0, 1, 2, 101, 201)) w,
        (VALUES (NULL::text[], NULL::text), ('{usage}', NULL), ('{reversal,expiration,void}', NULL), (NULL, 'req-1')) f(types, src)
  WHERE ARRAY(SELECT pg_temp.walk(x.customer_id, x.credit_type, f.types, w.ws, w.we, f.src))
        IS DISTINCT FROM
