@@ -3,9 +3,10 @@
 # it needs (scripts/deps.sh), builds, then runs the core's unit tests
 # (GoogleTest, plain and under ASan+UBSan), a short run of each fuzz target,
 # the regression topics (pg_regress, pgTAP among them) and the isolation specs
-# against a throwaway cluster, the examples' tests, the TAP tests and the
-# README's doc test, each with its own cluster, and the Citus tests when Citus
-# is installed (a coordinator and two workers; skipped, and said so, otherwise).
+# against a throwaway cluster, the examples' tests, the portal's browser
+# test (headless Chromium), the TAP tests and the README's doc test, each
+# with its own cluster, and the Citus tests when Citus is installed (a
+# coordinator and two workers; skipped, and said so, otherwise).
 # Each section is counted from its runner's exit code and its own summary
 # (scripts/tally.sh): ctest's "N tests failed out of M", pg_regress's "All N
 # tests passed." or "M of N tests failed.", prove's "Files=, Tests=" and
@@ -93,6 +94,21 @@ rc=$?
 grep -E '^FAIL:' "$log/examples.log" || true
 [ "$rc" -eq 0 ] || tail -50 "$log/examples.log"
 tally "examples" "$rc" "$(summary_counts "$log/examples.log")"
+
+# 4b. The portal's browser test: headless Chromium loads each page of
+# examples/portal against a known ledger and checks what it shows;
+# screenshots in build/portal/. Counted from its "N passed, N failed". Only
+# when chromium could not be installed (scripts/deps.sh says so above) is it
+# skipped, and the skip is said here and in the last lines.
+pg_virtualenv -t -v 15 -o 'jit=off' bash examples/portal/run_test.sh >"$log/portal.log" 2>&1
+rc=$?
+grep -E '^(not ok - |SKIPPED:)' "$log/portal.log" || true
+if [ "$rc" -eq 77 ] && grep -q '^SKIPPED:' "$log/portal.log"; then
+  note_skip "portal browser test" "$(grep -m1 '^SKIPPED:' "$log/portal.log")"
+else
+  [ "$rc" -eq 0 ] || tail -50 "$log/portal.log"
+  tally "portal browser test" "$rc" "$(summary_counts "$log/portal.log")"
+fi
 
 # 5. TAP tests (PostgreSQL::Test::Cluster), through PGXS: make check-tap.
 # Their clusters are made by initdb, which refuses root, so as root they run
