@@ -90,8 +90,8 @@ std::vector<Problem> Audit(const StoredWallet& w) {
 }
 
 // Writes a healthy history the way src/pg writes one: each operation reads
-// the wallet's rows, asks the shipped core planner (PlanBlock, PlanConsume
-// with ConsumeDrafts, ExpirationDraft, PlanVoid, PlanReversal with
+// the wallet's rows, asks the shipped core planner (PlanBlock, PlanDrawDown,
+// PlanExpiry, PlanVoid, PlanReversal with
 // PlanReverse) and stores exactly what it returns, numbering the entries as
 // Ledger::AppendEntries does.
 class Writer {
@@ -119,27 +119,29 @@ class Writer {
     Append(plan.drafts, op);
   }
 
-  // credit_consume. Returns false when the policy refused it.
-  bool Consume(std::int64_t amount, std::optional<std::int64_t> limit) {
+  // credit_consume (usage entries) or a negative credit_adjust (adjustment
+  // entries). Returns false when the policy refused it.
+  bool DrawDown(std::int64_t amount, std::optional<std::int64_t> limit,
+                EntryType type) {
     const std::vector<OpenGrant> open = Open();
     OverdraftPolicy policy;
     policy.limit = limit;
-    ConsumePlan plan;
+    DrawDownPlan p;
     try {
-      plan = PlanConsume(PlannerState(open, debt_, policy, stored_.scale), kNow,
-                         amount);
+      p = PlanDrawDown(open, PlannerState(open, debt_, policy, stored_.scale),
+                       kNow, amount, type);
     } catch (const LedgerError& e) {
       CL_FUZZ_CHECK(e.code() == ErrorCode::kInsufficientCredits ||
                     e.code() == ErrorCode::kOutOfRange);
       return false;
     }
-    const std::vector<EntryDraft> drafts =
-        ConsumeDrafts(open, plan, EntryType::kUsage);
+    CL_FUZZ_CHECK(p.amount == (type == EntryType::kUsage ? amount : -amount));
     const std::int64_t op = ++last_operation_;
-    SaveRemaining(open, plan.remaining_after);
-    Append(drafts, op);
+    SaveRemaining(open, p.plan.remaining_after);
+    Append(p.drafts, op);
+    if (type != EntryType::kUsage) return true;  // only a consume reverses
     Usage usage;
-    for (const EntryDraft& d : drafts) {
+    for (const EntryDraft& d : p.drafts) {
       if (d.type == EntryType::kUsage)
         usage.portions.push_back(UsagePortion{d.grant_id, -d.amount});
     }
@@ -160,11 +162,10 @@ class Writer {
       return;
     }
     g.expires_at = kNow - 1;  // it lapsed; the sweep found it
-    const EntryDraft draft = ExpirationDraft(g);
-    g.expired_amount += g.remaining;  // the sweep's UPDATE
-    g.remaining = 0;
-    g.expired_at = kNow;
-    Append({draft}, op);
+    CL_FUZZ_CHECK(SweepExpires(g, kNow));
+    const ExpiryPlan plan = PlanExpiry(g, kNow);
+    g = plan.grant;
+    Append({plan.draft}, op);
   }
 
   // credit_reverse of up to `amount` of a consume.
@@ -212,7 +213,7 @@ class Writer {
       if (g.expires_at != kNever && !g.expired_at) a.expires_at = g.expires_at;
       a.voided_at = g.voided_at;
       a.expired_at = g.expired_at;
-      a.open = g.remaining > 0 && !g.voided_at && !g.expired_at;
+      a.open = IsOpen(g);
       stored_.grants.push_back(a);
       if (!stored_.wallet.latest_effective_at ||
           g.effective_at > *stored_.wallet.latest_effective_at)
@@ -433,7 +434,11 @@ void CheckHealthy(FuzzedDataProvider& in) {
         writer.Grant(amount, promotional, priority);
         break;
       case 2:
-        if (writer.debt() <= kMaxUnits - amount) writer.Consume(amount, limit);
+        if (writer.debt() <= kMaxUnits - amount) {
+          writer.DrawDown(amount, limit,
+                          promotional ? EntryType::kAdjustment
+                                      : EntryType::kUsage);
+        }
         break;
       case 3:
         writer.Close(which, EntryType::kExpiration);

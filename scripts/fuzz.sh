@@ -5,7 +5,7 @@
 #   bash scripts/fuzz.sh [seconds-per-target] [target...]
 #
 # Default: 300 seconds for each of amount_fuzz, drawdown_fuzz, audit_fuzz,
-# batch_fuzz.
+# batch_fuzz, timeline_fuzz.
 # scripts/test.sh runs it with 25. Each run starts from the committed seeds
 # in fuzz/corpus/<target>/ plus what earlier runs found (build/fuzz-corpus/,
 # kept between runs); a failing input is written to build/fuzz-artifacts/
@@ -22,7 +22,7 @@ cd "$root"
 seconds="${1:-300}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(amount_fuzz drawdown_fuzz audit_fuzz batch_fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=(amount_fuzz drawdown_fuzz audit_fuzz batch_fuzz timeline_fuzz)
 
 cxx="${CXX:-}"
 if [ -z "$cxx" ]; then

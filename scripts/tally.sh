@@ -3,6 +3,9 @@
 # summary line, never from its per-test lines.
 #
 #   tally NAME EXIT "PASSED FAILED"   adds a section to $passed and $failed
+#   note_skip NAME REASON             a section that could not run here (its
+#                                     prerequisite is not installed): says so
+#                                     and adds one to $skipped
 #   one_test NAME LOG CMD...          runs CMD (output to LOG) as one test,
 #                                     decided by its exit code; on failure
 #                                     shows the end of LOG
@@ -14,8 +17,10 @@
 # without reporting a failure counts as one failure: it never passes silently.
 passed=${passed:-0}
 failed=${failed:-0}
+skipped=${skipped:-0}
 
 note_failure() { echo "FAILED: $1"; failed=$((failed + 1)); }
+note_skip() { echo "$1: skipped: $2"; skipped=$((skipped + 1)); }
 
 tally() {
   local name=$1 rc=$2 ok bad

@@ -3,8 +3,10 @@
 # it needs (scripts/deps.sh), builds, then runs the core's unit tests
 # (GoogleTest, plain and under ASan+UBSan), a short run of each fuzz target,
 # the regression topics (pg_regress, pgTAP among them) and the isolation specs
-# against a throwaway cluster, the examples' tests, the TAP tests and the
-# README's doc test, each with its own cluster.
+# against a throwaway cluster, the examples' tests, the portal's browser
+# test (headless Chromium), the TAP tests and the README's doc test, each
+# with its own cluster, and the Citus tests when Citus is installed (a
+# coordinator and two workers; skipped, and said so, otherwise).
 # Each section is counted from its runner's exit code and its own summary
 # (scripts/tally.sh): ctest's "N tests failed out of M", pg_regress's "All N
 # tests passed." or "M of N tests failed.", prove's "Files=, Tests=" and
@@ -93,6 +95,21 @@ grep -E '^FAIL:' "$log/examples.log" || true
 [ "$rc" -eq 0 ] || tail -50 "$log/examples.log"
 tally "examples" "$rc" "$(summary_counts "$log/examples.log")"
 
+# 4b. The portal's browser test: headless Chromium loads each page of
+# examples/portal against a known ledger and checks what it shows;
+# screenshots in build/portal/. Counted from its "N passed, N failed". Only
+# when chromium could not be installed (scripts/deps.sh says so above) is it
+# skipped, and the skip is said here and in the last lines.
+pg_virtualenv -t -v 15 -o 'jit=off' bash examples/portal/run_test.sh >"$log/portal.log" 2>&1
+rc=$?
+grep -E '^(not ok - |SKIPPED:)' "$log/portal.log" || true
+if [ "$rc" -eq 77 ] && grep -q '^SKIPPED:' "$log/portal.log"; then
+  note_skip "portal browser test" "$(grep -m1 '^SKIPPED:' "$log/portal.log")"
+else
+  [ "$rc" -eq 0 ] || tail -50 "$log/portal.log"
+  tally "portal browser test" "$rc" "$(summary_counts "$log/portal.log")"
+fi
+
 # 5. TAP tests (PostgreSQL::Test::Cluster), through PGXS: make check-tap.
 # Their clusters are made by initdb, which refuses root, so as root they run
 # as postgres in a copy of the sources that postgres owns (make check-tap
@@ -116,11 +133,35 @@ fi
 tally "TAP tests" "$rc" "$(prove_counts "$log/tap.log")"
 [ "$tapdir" = "$root" ] || rm -rf "$tapdir"
 
+# 5b. The Citus tests (scripts/test_citus.sh): a coordinator and two workers
+# on loopback, citus_distribute() and what runs through the coordinator,
+# counted from pg_regress's summary. Skipped, and said so, where Citus is not
+# installed in this PostgreSQL; a failure when CITUS_REQUIRED is set (.ci/run
+# sets it after building Citus).
+bash scripts/test_citus.sh >"$log/citus.log" 2>&1
+rc=$?
+if [ "$rc" -eq 77 ]; then
+  if [ -n "${CITUS_REQUIRED:-}" ]; then
+    cat "$log/citus.log"; note_failure "citus tests: Citus is required but not installed"
+  else
+    note_skip "citus tests" "Citus not installed (README, Scale-out on Citus)"
+  fi
+else
+  grep -E '\.\.\. (FAILED|failed)' "$log/citus.log" || true
+  if [ -s build/citus/regression.diffs ]; then
+    echo "---- build/citus/regression.diffs (first 200 lines)"
+    head -200 build/citus/regression.diffs
+  fi
+  [ "$rc" -eq 0 ] || tail -30 "$log/citus.log"
+  tally "citus tests" "$rc" "$(regress_counts "$log/citus.log")"
+fi
+
 # 6. The README's doc test (scripts/doctest.py), against a throwaway cluster
 # of its own: the five-minute tour prints exactly what the README shows, and
 # the README's other SQL examples run. One test, counted by its exit code.
 one_test "README doc test" "$log/doctest.log" \
   pg_virtualenv -t -v 15 -o 'jit=off' python3 scripts/doctest.py
 
+[ "$skipped" -eq 0 ] || echo "$skipped section(s) skipped (see above)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

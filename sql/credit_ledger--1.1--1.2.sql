@@ -70,3 +70,54 @@ $$;
 -- max_events could hand out more (a plan made for an empty outbox, which
 -- relays that poll see often, handed out 35 events to a claim of 10).
 #current @extschema@.credit_events_claim
+
+-- Scale-out on Citus: distributes the ledger on a Citus coordinator (tables,
+-- customer-scoped functions, per-node id ranges); refuses where Citus is
+-- absent. Only the extension's owner or a superuser runs it.
+#current credit_ledger.citus_distribute
+REVOKE ALL ON FUNCTION credit_ledger.citus_distribute() FROM PUBLIC;
+
+-- Reports (issue 15): a customer's statement, usage across customers grouped
+-- by feature, customer, actor, source or a metadata key, and the revenue of
+-- paid credits, with the index that serves the usage report.
+#current entries_usage_idx
+#current entries_usage_time_idx
+#current credit_ledger.statement
+#current credit_ledger.usage_report_row
+#current credit_ledger.revenue_row
+#current credit_ledger.report_check
+#current @extschema@.credit_statement
+#current @extschema@.credit_usage_report
+#current @extschema@.credit_revenue
+REVOKE ALL ON FUNCTION credit_ledger.report_check(timestamptz, timestamptz, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_statement(text, text, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_usage_report(timestamptz, timestamptz, text, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_revenue(timestamptz, timestamptz, text, text, text) FROM PUBLIC;
+
+-- credit_entries gains filters (entry_types, since, until, source_id),
+-- appended so 1.1 calls keep working. A new parameter list is a new
+-- function: it is created beside the 1.1 one, every role that could run the
+-- 1.1 one (the reader set) gets it and the reports, then the 1.1 one goes.
+#current @extschema@.credit_entries
+REVOKE ALL ON FUNCTION @extschema@.credit_entries(text, text, bigint, integer, text[], timestamptz, timestamptz, text) FROM PUBLIC;
+DO $$
+DECLARE
+    grantee regrole;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+          FROM pg_catalog.pg_proc p,
+               LATERAL pg_catalog.aclexplode(p.proacl) a
+         WHERE p.oid = '@extschema@.credit_entries(text, text, bigint, integer)'::pg_catalog.regprocedure
+           AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
+           AND a.grantee <> p.proowner
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.credit_entries(text, text, bigint, integer, text[], timestamptz, timestamptz, text) TO %s', grantee);
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.credit_statement(text, text, timestamptz, timestamptz) TO %s', grantee);
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.credit_usage_report(timestamptz, timestamptz, text, text, text, text, text) TO %s', grantee);
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.credit_revenue(timestamptz, timestamptz, text, text, text) TO %s', grantee);
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION credit_ledger.report_check(timestamptz, timestamptz, text, text, text) TO %s', grantee);
+    END LOOP;
+END
+$$;
+DROP FUNCTION @extschema@.credit_entries(text, text, bigint, integer);

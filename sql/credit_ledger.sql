@@ -177,6 +177,16 @@ CREATE TABLE credit_ledger.entries (
 );
 COMMENT ON TABLE credit_ledger.entries IS
     'append-only ledger: amount is signed, value = amount x the grant''s cost basis';
+-- Usage over a time range, for credit_usage_report. One customer's: a
+-- btree on (customer_id, occurred_at). Every customer's: a BRIN on
+-- occurred_at (entries are appended in about the order they occur, so a
+-- month is a few block ranges), a few kilobytes that an insert into a block
+-- range not yet summarized does not touch (autosummarize summarizes it once
+-- full). Both partial: only usage and reversal rows pay for them.
+CREATE INDEX entries_usage_idx ON credit_ledger.entries (customer_id, occurred_at)
+    WHERE entry_type IN ('usage', 'reversal');
+CREATE INDEX entries_usage_time_idx ON credit_ledger.entries USING brin (occurred_at)
+    WITH (autosummarize = on) WHERE entry_type IN ('usage', 'reversal');
 
 -- The transactional outbox. Each event is written in the transaction of the
 -- change that caused it; with the setting credit_ledger.notify on (off by
@@ -431,18 +441,28 @@ COMMENT ON VIEW credit_ledger.expiration_backlog IS
 -- History.
 
 -- A wallet's entries, newest first, one page at a time: pass the smallest seq
--- of the previous page as before_seq. Served by the (wallet_id, seq) key.
+-- of the previous page as before_seq. Served by the (wallet_id, seq) key,
+-- walked backwards. The filters narrow the page: entry_types (any of them),
+-- occurred_at in [since, until), source_id; a filter left NULL does not
+-- narrow. The wallet's total entry count is wallets.last_seq (no count(*)
+-- needed). A filter matching few of a long history's entries walks the
+-- history to find them.
 CREATE FUNCTION @extschema@.credit_entries(
     customer_id text,
     credit_type text,
     before_seq bigint DEFAULT NULL,
-    page_size integer DEFAULT 50)
+    page_size integer DEFAULT 50,
+    entry_types text[] DEFAULT NULL,
+    since timestamptz DEFAULT NULL,
+    until timestamptz DEFAULT NULL,
+    source_id text DEFAULT NULL)
 RETURNS SETOF credit_ledger.entries
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, credit_ledger, pg_temp
 AS $$
 DECLARE
     wallet bigint;
+    unknown text;
 BEGIN
     IF credit_entries.customer_id IS NULL OR credit_entries.credit_type IS NULL
        OR page_size IS NULL THEN
@@ -453,6 +473,18 @@ BEGIN
         RAISE EXCEPTION 'page_size must be between 1 and 1000'
             USING ERRCODE = '22023', DETAIL = format('The page size given was %s.', page_size);
     END IF;
+    IF until <= since THEN
+        RAISE EXCEPTION 'until must be after since' USING ERRCODE = '22023',
+            DETAIL = format('The range given was [%s, %s).', since, until);
+    END IF;
+    SELECT t INTO unknown FROM unnest(entry_types) t
+     WHERE t IS NULL OR t <> ALL (ARRAY['grant', 'usage', 'adjustment', 'reversal', 'expiration',
+                                        'void', 'repayment', 'amendment', 'rollover'])
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unknown entry type "%"', unknown USING ERRCODE = '22023',
+            HINT = 'The entry types are grant, usage, adjustment, reversal, expiration, void, repayment, amendment and rollover.';
+    END IF;
     SELECT w.wallet_id INTO wallet FROM credit_ledger.wallets w
      WHERE w.customer_id = credit_entries.customer_id
        AND w.credit_type = credit_entries.credit_type;
@@ -461,6 +493,10 @@ BEGIN
      WHERE e.wallet_id = wallet
        AND e.customer_id = credit_entries.customer_id
        AND e.seq < coalesce(before_seq, 9223372036854775807)
+       AND (entry_types IS NULL OR e.entry_type = ANY (entry_types))
+       AND (since IS NULL OR e.occurred_at >= since)
+       AND (until IS NULL OR e.occurred_at < until)
+       AND (credit_entries.source_id IS NULL OR e.source_id = credit_entries.source_id)
      ORDER BY e.seq DESC
      LIMIT page_size;
 END
@@ -506,6 +542,339 @@ BEGIN
        AND e.entry_type IN ('usage', 'reversal')
        AND e.occurred_at >= start_at AND e.occurred_at < end_at
      GROUP BY 1, 2
+     ORDER BY 1, 2;
+END
+$$;
+
+-- Reports. Read-only queries over the ledger, run with the caller's rights
+-- (a reader has SELECT on the tables), search_path pinned and every name
+-- qualified. Two clocks are used on purpose:
+--   * credit_statement and credit_revenue are books: they bound entries by
+--     created_at, the moment the ledger recorded them (transaction time,
+--     the order of seq and balance_after). A period once past never changes,
+--     however late usage is imported with an earlier occurred_at (the past
+--     of occurred_at is not bounded), so a statement sent or a month closed
+--     stays true, and the opening balance is what the ledger held then.
+--   * credit_usage_report (like credit_usage and credit_entries' since/until)
+--     bounds entries by occurred_at, when the usage happened: late usage
+--     shows in the day it belongs to.
+
+-- What credit_statement returns (an OUT column may not share an argument's
+-- name, hence a named type).
+CREATE TYPE credit_ledger.statement AS (
+    opening_balance numeric,
+    granted         numeric,
+    used            numeric,
+    reversed        numeric,
+    adjusted        numeric,
+    expired         numeric,
+    voided          numeric,
+    rolled_over     numeric,
+    closing_balance numeric
+);
+
+-- One row of credit_usage_report.
+CREATE TYPE credit_ledger.usage_report_row AS (
+    period_start timestamptz,
+    credit_type  text,
+    group_key    text,
+    credits      numeric,
+    value        numeric,
+    events       bigint
+);
+
+-- One row of credit_revenue.
+CREATE TYPE credit_ledger.revenue_row AS (
+    period_start        timestamptz,
+    credit_type         text,
+    sold                numeric,
+    recognized          numeric,
+    breakage            numeric,
+    voided              numeric,
+    deferred_end        numeric,
+    promotional_used    numeric,
+    promotional_expired numeric
+);
+
+-- The checks every report makes of its range and, when given, its credit
+-- type: end_at after start_at, a known granularity and time zone (22023),
+-- a defined credit type (LG003). Returns the credit type's scale (NULL when
+-- no credit type is given).
+CREATE FUNCTION credit_ledger.report_check(
+    start_at timestamptz,
+    end_at timestamptz,
+    credit_type text,
+    granularity text DEFAULT 'day',
+    time_zone text DEFAULT 'UTC')
+RETURNS integer
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    type_scale integer;
+BEGIN
+    IF end_at OPERATOR(pg_catalog.<=) start_at THEN
+        RAISE EXCEPTION 'end_at must be after start_at' USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('The range given was [%s, %s).', start_at, end_at);
+    END IF;
+    IF NOT granularity OPERATOR(pg_catalog.=) ANY (ARRAY['hour', 'day', 'week', 'month', 'quarter', 'year']) THEN
+        RAISE EXCEPTION 'granularity must be hour, day, week, month, quarter or year'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('The granularity given was "%s".', granularity);
+    END IF;
+    -- PostgreSQL itself rejects an unknown zone with 22023.
+    PERFORM pg_catalog.date_trunc('day', start_at, time_zone);
+    IF credit_type IS NOT NULL THEN
+        SELECT t.scale INTO type_scale FROM credit_ledger.credit_types t
+         WHERE t.credit_type OPERATOR(pg_catalog.=) report_check.credit_type;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unknown credit type "%"', credit_type USING ERRCODE = 'LG003';
+        END IF;
+    END IF;
+    RETURN type_scale;
+END
+$$;
+
+-- A customer's statement for [start_at, end_at) in one credit type: the
+-- balance before, each kind of movement as the signed sum of its entries,
+-- and the balance after, so that
+--   opening_balance + granted + used + reversed + adjusted + expired + voided
+--     = closing_balance
+-- exactly (repayment pairs and rollovers net to zero within their operation).
+-- rolled_over is a memo: the credits moved from lapsing blocks into their
+-- rollover blocks, outside the sum. Entries are bounded by created_at, the
+-- moment the ledger recorded them (see "Reports" above): usage imported late
+-- with an earlier occurred_at belongs to the statement of the period it was
+-- recorded in, so a statement once issued never changes, and its balances
+-- are the running sums of the wallet's entries in seq order. A customer
+-- without a wallet gets zeros.
+CREATE FUNCTION @extschema@.credit_statement(
+    customer_id text,
+    credit_type text,
+    start_at timestamptz,
+    end_at timestamptz)
+RETURNS credit_ledger.statement
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    zero numeric;
+    result credit_ledger.statement;
+BEGIN
+    IF credit_statement.customer_id IS NULL OR credit_statement.credit_type IS NULL
+       OR start_at IS NULL OR end_at IS NULL THEN
+        RAISE EXCEPTION 'customer_id, credit_type, start_at and end_at must not be NULL'
+            USING ERRCODE = '22004';
+    END IF;
+    zero := pg_catalog.round(0::numeric,
+        credit_ledger.report_check(start_at, end_at, credit_statement.credit_type));
+    SELECT coalesce(sum(e.amount) FILTER (WHERE e.created_at OPERATOR(pg_catalog.<) start_at), zero),
+           coalesce(sum(e.amount) FILTER (WHERE m.inside AND e.entry_type OPERATOR(pg_catalog.=) 'grant'), zero),
+           coalesce(sum(e.amount) FILTER (WHERE m.inside AND e.entry_type OPERATOR(pg_catalog.=) 'usage'), zero),
+           coalesce(sum(e.amount) FILTER (WHERE m.inside AND e.entry_type OPERATOR(pg_catalog.=) 'reversal'), zero),
+           coalesce(sum(e.amount) FILTER (WHERE m.inside AND e.entry_type OPERATOR(pg_catalog.=) 'adjustment'), zero),
+           coalesce(sum(e.amount) FILTER (WHERE m.inside AND e.entry_type OPERATOR(pg_catalog.=) 'expiration'), zero),
+           coalesce(sum(e.amount) FILTER (WHERE m.inside AND e.entry_type OPERATOR(pg_catalog.=) 'void'), zero),
+           coalesce(sum(e.amount) FILTER (WHERE m.inside AND e.entry_type OPERATOR(pg_catalog.=) 'rollover'
+                                            AND e.amount OPERATOR(pg_catalog.>) 0), zero),
+           coalesce(sum(e.amount) FILTER (WHERE e.created_at OPERATOR(pg_catalog.<) end_at), zero)
+      INTO result
+      FROM credit_ledger.wallets w
+      JOIN credit_ledger.entries e
+        ON e.wallet_id OPERATOR(pg_catalog.=) w.wallet_id
+       AND e.customer_id OPERATOR(pg_catalog.=) w.customer_id
+     CROSS JOIN LATERAL (SELECT e.created_at OPERATOR(pg_catalog.>=) start_at
+                            AND e.created_at OPERATOR(pg_catalog.<) end_at AS inside) m
+     WHERE w.customer_id OPERATOR(pg_catalog.=) credit_statement.customer_id
+       AND w.credit_type OPERATOR(pg_catalog.=) credit_statement.credit_type;
+    RETURN result;
+END
+$$;
+
+-- Credits used over [start_at, end_at), net of reversals, per period
+-- (hour, day, week, month, quarter or year, starting at that unit's
+-- boundaries in time_zone) and per group: feature, customer_id, actor,
+-- source_id or metadata.<key> (the text of that top-level key of the
+-- usage's metadata; Stigg's usage by user is 'metadata.user_id'). Across
+-- every customer and credit type, or one of each. Entries count at their
+-- occurred_at; a reversal counts when it happened, under the group of the
+-- usage it undoes (its feature, source, actor and metadata are read from the
+-- reversed operation). value is the money of the credits drawn from blocks
+-- with a cost basis; events counts usage operations (a reversal counts
+-- none). period_start is the start of the period containing the usage, so
+-- the first and last periods may be partial. Only periods and groups with
+-- entries have rows. Served by entries_usage_idx (one customer) and
+-- entries_usage_time_idx (all of them).
+CREATE FUNCTION @extschema@.credit_usage_report(
+    start_at timestamptz,
+    end_at timestamptz,
+    credit_type text DEFAULT NULL,
+    customer_id text DEFAULT NULL,
+    group_by text DEFAULT 'feature',
+    granularity text DEFAULT 'day',
+    time_zone text DEFAULT 'UTC')
+RETURNS SETOF credit_ledger.usage_report_row
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    metadata_key text;
+BEGIN
+    IF start_at IS NULL OR end_at IS NULL OR group_by IS NULL OR granularity IS NULL
+       OR time_zone IS NULL THEN
+        RAISE EXCEPTION 'start_at, end_at, group_by, granularity and time_zone must not be NULL'
+            USING ERRCODE = '22004';
+    END IF;
+    PERFORM credit_ledger.report_check(start_at, end_at, credit_usage_report.credit_type,
+                                       granularity, time_zone);
+    IF pg_catalog.starts_with(group_by, 'metadata.') THEN
+        metadata_key := pg_catalog.substr(group_by, 10);
+    END IF;
+    IF NOT (group_by OPERATOR(pg_catalog.=) ANY (ARRAY['feature', 'customer_id', 'actor', 'source_id'])
+            OR coalesce(metadata_key OPERATOR(pg_catalog.<>) '', false)) THEN
+        RAISE EXCEPTION 'group_by must be feature, customer_id, actor, source_id or metadata.<key>'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('The group_by given was "%s".', group_by);
+    END IF;
+    -- A constant query run with EXECUTE, so that it is planned for the
+    -- arguments of this call (one customer or all of them) rather than once
+    -- for every call. Usage rows and reversal rows are read apart: only a
+    -- reversal needs the labels of the usage it undoes.
+    RETURN QUERY EXECUTE $q$
+    SELECT pg_catalog.date_trunc($6, u.occurred_at, $7), u.credit_type,
+           CASE $5 WHEN 'feature' THEN u.feature
+                   WHEN 'customer_id' THEN u.customer_id
+                   WHEN 'actor' THEN u.actor
+                   WHEN 'source_id' THEN u.source_id
+                   ELSE u.metadata OPERATOR(pg_catalog.->>) $8 END,
+           OPERATOR(pg_catalog.-) sum(u.amount), OPERATOR(pg_catalog.-) sum(u.value),
+           count(DISTINCT u.operation_id) FILTER (WHERE u.is_usage)
+      FROM (SELECT e.occurred_at, e.credit_type, e.customer_id, e.amount, e.value,
+                   e.operation_id, true AS is_usage,
+                   e.feature, e.actor, e.source_id, e.metadata
+              FROM credit_ledger.entries e
+             WHERE e.entry_type OPERATOR(pg_catalog.=) 'usage'
+               AND e.occurred_at OPERATOR(pg_catalog.>=) $1
+               AND e.occurred_at OPERATOR(pg_catalog.<) $2
+               AND ($3 IS NULL OR e.credit_type OPERATOR(pg_catalog.=) $3)
+               AND ($4 IS NULL OR e.customer_id OPERATOR(pg_catalog.=) $4)
+            UNION ALL
+            SELECT e.occurred_at, e.credit_type, e.customer_id, e.amount, e.value,
+                   e.operation_id, false,
+                   c.feature, c.actor, c.source_id, c.metadata
+              FROM credit_ledger.entries e
+              JOIN credit_ledger.operations r
+                ON r.operation_id OPERATOR(pg_catalog.=) e.operation_id
+               AND r.customer_id OPERATOR(pg_catalog.=) e.customer_id
+              JOIN credit_ledger.operations o
+                ON o.operation_id OPERATOR(pg_catalog.=) r.reverses_operation_id
+               AND o.customer_id OPERATOR(pg_catalog.=) r.customer_id
+              JOIN credit_ledger.entries c
+                ON c.wallet_id OPERATOR(pg_catalog.=) o.wallet_id
+               AND c.seq OPERATOR(pg_catalog.=) o.first_seq
+               AND c.customer_id OPERATOR(pg_catalog.=) o.customer_id
+             WHERE e.entry_type OPERATOR(pg_catalog.=) 'reversal'
+               AND e.occurred_at OPERATOR(pg_catalog.>=) $1
+               AND e.occurred_at OPERATOR(pg_catalog.<) $2
+               AND ($3 IS NULL OR e.credit_type OPERATOR(pg_catalog.=) $3)
+               AND ($4 IS NULL OR e.customer_id OPERATOR(pg_catalog.=) $4)) u
+     GROUP BY 1, 2, 3
+     ORDER BY 1, 2, 3
+    $q$ USING start_at, end_at, credit_usage_report.credit_type, credit_usage_report.customer_id,
+              group_by, granularity, time_zone, metadata_key;
+END
+$$;
+
+-- The money of credits per period over [start_at, end_at) (periods as in
+-- credit_usage_report; every period in the range has a row, per credit type
+-- with any block carrying a cost basis). Paid credits (not promotional, with
+-- a cost basis) are deferred revenue until used: sold is the value of their
+-- grant entries, breakage of their expirations, voided of their voids, and
+-- recognized of every other movement on them (usage net of reversals, the
+-- repayment of debt, adjustments drawing them down; rollovers net to zero),
+-- each counted positive as it leaves. deferred_end is the value of paid
+-- credits the ledger still held at the period's end, so each period
+--   sold - recognized - breakage - voided = deferred_end - the previous deferred_end.
+-- promotional_used and promotional_expired are the same movements of
+-- promotional credit at its tracked rate: never revenue. Entries are
+-- bounded by created_at, as in credit_statement: a closed period never
+-- changes.
+CREATE FUNCTION @extschema@.credit_revenue(
+    start_at timestamptz,
+    end_at timestamptz,
+    credit_type text DEFAULT NULL,
+    granularity text DEFAULT 'month',
+    time_zone text DEFAULT 'UTC')
+RETURNS SETOF credit_ledger.revenue_row
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sample interval;
+BEGIN
+    IF start_at IS NULL OR end_at IS NULL OR granularity IS NULL OR time_zone IS NULL THEN
+        RAISE EXCEPTION 'start_at, end_at, granularity and time_zone must not be NULL'
+            USING ERRCODE = '22004';
+    END IF;
+    PERFORM credit_ledger.report_check(start_at, end_at, credit_revenue.credit_type,
+                                       granularity, time_zone);
+    -- The periods are found by sampling the range more finely than the
+    -- shortest period can be (a local day may last 23 hours) and truncating
+    -- each sample as the entries are truncated, so both agree in every zone.
+    sample := CASE granularity WHEN 'hour' THEN interval '15 minutes'
+                               WHEN 'day' THEN interval '1 hour'
+                               ELSE interval '24 hours' END;
+    RETURN QUERY
+    WITH periods AS (
+        SELECT DISTINCT pg_catalog.date_trunc(granularity, s, time_zone) AS period_start
+          FROM pg_catalog.generate_series(start_at, end_at OPERATOR(pg_catalog.-) interval '1 microsecond', sample) s
+        UNION
+        SELECT pg_catalog.date_trunc(granularity, end_at OPERATOR(pg_catalog.-) interval '1 microsecond', time_zone)),
+    types AS (
+        SELECT t.credit_type FROM credit_ledger.credit_types t
+         WHERE (credit_revenue.credit_type IS NULL
+                OR t.credit_type OPERATOR(pg_catalog.=) credit_revenue.credit_type)
+           AND EXISTS (SELECT FROM credit_ledger.grants g
+                        WHERE g.credit_type OPERATOR(pg_catalog.=) t.credit_type
+                          AND g.cost_basis IS NOT NULL)),
+    moves AS (
+        SELECT e.credit_type,
+               CASE WHEN e.created_at OPERATOR(pg_catalog.>=) start_at
+                    THEN pg_catalog.date_trunc(granularity, e.created_at, time_zone) END AS period_start,
+               coalesce(sum(e.value) FILTER (WHERE NOT e.promotional), 0) AS paid,
+               coalesce(sum(e.value) FILTER (WHERE NOT e.promotional
+                   AND e.entry_type OPERATOR(pg_catalog.=) 'grant'), 0) AS sold,
+               OPERATOR(pg_catalog.-) coalesce(sum(e.value) FILTER (WHERE NOT e.promotional
+                   AND e.entry_type OPERATOR(pg_catalog.=) 'expiration'), 0) AS breakage,
+               OPERATOR(pg_catalog.-) coalesce(sum(e.value) FILTER (WHERE NOT e.promotional
+                   AND e.entry_type OPERATOR(pg_catalog.=) 'void'), 0) AS voided,
+               OPERATOR(pg_catalog.-) coalesce(sum(e.value) FILTER (WHERE e.promotional
+                   AND e.entry_type OPERATOR(pg_catalog.<>) ALL (ARRAY['grant', 'expiration', 'void'])), 0) AS promo_used,
+               OPERATOR(pg_catalog.-) coalesce(sum(e.value) FILTER (WHERE e.promotional
+                   AND e.entry_type OPERATOR(pg_catalog.=) 'expiration'), 0) AS promo_expired
+          FROM credit_ledger.entries e
+         WHERE e.value IS NOT NULL
+           AND e.created_at OPERATOR(pg_catalog.<) end_at
+           AND e.credit_type OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT types.credit_type FROM types))
+         GROUP BY 1, 2)
+    SELECT p.period_start, t.credit_type,
+           coalesce(m.sold, 0),
+           -- what left paid blocks other than by expiry or void
+           coalesce(m.sold OPERATOR(pg_catalog.-) m.paid OPERATOR(pg_catalog.-) m.breakage
+                    OPERATOR(pg_catalog.-) m.voided, 0),
+           coalesce(m.breakage, 0),
+           coalesce(m.voided, 0),
+           coalesce(b.paid, 0) OPERATOR(pg_catalog.+) coalesce(sum(m.paid) OVER (
+               PARTITION BY t.credit_type ORDER BY p.period_start), 0),
+           coalesce(m.promo_used, 0),
+           coalesce(m.promo_expired, 0)
+      FROM periods p
+     CROSS JOIN types t
+      LEFT JOIN moves m
+        ON m.credit_type OPERATOR(pg_catalog.=) t.credit_type
+       AND m.period_start OPERATOR(pg_catalog.=) p.period_start
+      LEFT JOIN moves b
+        ON b.credit_type OPERATOR(pg_catalog.=) t.credit_type AND b.period_start IS NULL
      ORDER BY 1, 2;
 END
 $$;
@@ -817,6 +1186,229 @@ RETURNS SETOF credit_ledger.batch_result
     LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, credit_ledger, pg_temp;
 
+-- Scale-out on Citus.
+
+-- Run once on the Citus coordinator after CREATE EXTENSION credit_ledger, and
+-- again after every citus_add_node (before rebalancing shards onto the new
+-- node): it is idempotent. It makes credit_types (and prices, when it exists)
+-- reference tables, with a copy on every node; distributes the customer
+-- tables by customer_id, colocated with wallets and in foreign-key order
+-- (wallets first), keeping their append-only triggers on the shards;
+-- delegates every customer-scoped function (first argument customer_id,
+-- without a default) to the node that holds the customer's shard, with
+-- force_delegation for those that write or open the tables directly
+-- (LANGUAGE C), so that they run there inside the caller's transaction; and
+-- gives every node its own range of every id sequence (group g: ids from
+-- (g << 48) + 1 to ((g + 1) << 48) - 1, the coordinator's from 1, as Citus
+-- does for bigserial), so ids stay unique across the cluster. A function
+-- whose customer argument is missing or defaults to NULL (credit_void,
+-- credit_reverse, credit_expire, credit_consume_batch, credit_verify) is not
+-- delegated. Returns what it did, one row per object. Runs with its caller's
+-- rights: the extension's owner or a superuser (nobody else can execute it).
+-- Citus 13.2 crashes the coordinator when a delegated function is called
+-- with a NULL constant customer (README, "Scale-out on Citus").
+CREATE FUNCTION credit_ledger.citus_distribute()
+RETURNS TABLE (object text, action text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    reference_tables text[] := ARRAY['credit_types', 'prices'];
+    customer_tables text[] := ARRAY['wallets', 'grants', 'operations', 'entries', 'events'];
+    unsafe_triggers text;
+    t text;
+    rel regclass;
+    method "char";
+    replication "char";
+    column_name text;
+    colocation integer;
+    routine regprocedure;
+    force boolean;
+    arg_index integer;
+    routine_colocation integer;
+    routine_force boolean;
+    failure text;
+    -- Run on every node: narrows each of the extension's sequences to the
+    -- node's range, keeping its position when that is already inside it.
+    id_ranges constant text := $do$
+DO $ranges$
+DECLARE
+    g bigint := (SELECT groupid FROM pg_catalog.pg_dist_local_group);
+    lo bigint := CASE WHEN g OPERATOR(pg_catalog.=) 0 THEN 1 ELSE (g OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.+) 1 END;
+    hi bigint := ((g OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.-) 1;
+    s regclass;
+    pos bigint;
+    propagation text := pg_catalog.current_setting('citus.enable_ddl_propagation');
+BEGIN
+    -- Each node's own: the coordinator would pass its range on to the workers.
+    PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
+    FOR s IN
+        SELECT c.oid::pg_catalog.regclass
+          FROM pg_catalog.pg_class c
+          JOIN pg_catalog.pg_depend d
+            ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.objid OPERATOR(pg_catalog.=) c.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+          JOIN pg_catalog.pg_extension x
+            ON x.oid OPERATOR(pg_catalog.=) d.refobjid AND x.extname OPERATOR(pg_catalog.=) 'credit_ledger'
+         WHERE c.relkind OPERATOR(pg_catalog.=) 'S'
+         ORDER BY c.relname
+    LOOP
+        CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_sequence q
+                               WHERE q.seqrelid OPERATOR(pg_catalog.=) s
+                                 AND q.seqmin OPERATOR(pg_catalog.=) lo
+                                 AND q.seqmax OPERATOR(pg_catalog.=) hi);
+        EXECUTE pg_catalog.format('SELECT last_value FROM %s', s) INTO pos;
+        IF pos OPERATOR(pg_catalog.>=) lo AND pos OPERATOR(pg_catalog.<=) hi THEN
+            EXECUTE pg_catalog.format('ALTER SEQUENCE %s MINVALUE %s MAXVALUE %s', s, lo, hi);
+        ELSE
+            EXECUTE pg_catalog.format('ALTER SEQUENCE %s MINVALUE %s MAXVALUE %s START %s RESTART %s',
+                                      s, lo, hi, lo, lo);
+        END IF;
+    END LOOP;
+    PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', propagation, true);
+END
+$ranges$
+$do$;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION 'citus is not installed in this database'
+            USING ERRCODE = '55000',
+                  DETAIL = 'credit_ledger.citus_distribute() distributes the ledger with Citus.',
+                  HINT = 'Install Citus, add it to shared_preload_libraries, run CREATE EXTENSION citus, add the worker nodes, then run it on the coordinator.';
+    END IF;
+    IF (SELECT groupid FROM pg_dist_local_group) <> 0 THEN
+        RAISE EXCEPTION 'citus_distribute() must run on the coordinator' USING ERRCODE = '55000';
+    END IF;
+
+    FOREACH t IN ARRAY reference_tables LOOP
+        rel := to_regclass('credit_ledger.' || t);
+        CONTINUE WHEN rel IS NULL;
+        object := rel::text;
+        SELECT p.partmethod, p.repmodel INTO method, replication
+          FROM pg_dist_partition p WHERE p.logicalrelid = rel;
+        IF NOT FOUND THEN
+            PERFORM create_reference_table(rel);
+            action := 'reference table';
+        ELSIF method = 'n' AND replication = 't' THEN
+            action := 'already a reference table';
+        ELSE
+            RAISE EXCEPTION '% is already a Citus table, not a reference table', rel
+                USING ERRCODE = '55000',
+                      HINT = 'Undo it with undistribute_table() and run citus_distribute() again.';
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+    -- A node added since has no copy of them yet (Citus copies them only
+    -- when it next moves shards): the functions there read them locally.
+    IF EXISTS (SELECT 1
+                 FROM pg_dist_partition p
+                 JOIN pg_dist_shard s ON s.logicalrelid = p.logicalrelid
+                 CROSS JOIN pg_dist_node n
+                WHERE p.logicalrelid::text = ANY (SELECT 'credit_ledger.' || u FROM unnest(reference_tables) u)
+                  AND n.isactive AND n.noderole = 'primary'
+                  AND NOT EXISTS (SELECT 1 FROM pg_dist_placement pl
+                                   WHERE pl.shardid = s.shardid AND pl.groupid = n.groupid)) THEN
+        PERFORM replicate_reference_tables('block_writes');
+        object := 'reference tables';
+        action := 'copied to every node';
+        RETURN NEXT;
+    END IF;
+
+    -- The append-only triggers must keep firing on the shards.
+    unsafe_triggers := current_setting('citus.enable_unsafe_triggers');
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    FOREACH t IN ARRAY customer_tables LOOP
+        rel := to_regclass('credit_ledger.' || t);
+        object := rel::text;
+        SELECT p.partmethod, column_to_column_name(p.logicalrelid, p.partkey)
+          INTO method, column_name
+          FROM pg_dist_partition p WHERE p.logicalrelid = rel;
+        IF NOT FOUND THEN
+            IF t = 'wallets' THEN
+                PERFORM create_distributed_table(rel, 'customer_id');
+            ELSE
+                PERFORM create_distributed_table(rel, 'customer_id',
+                                                 colocate_with => 'credit_ledger.wallets');
+            END IF;
+            action := 'distributed by customer_id';
+        ELSIF method = 'h' AND column_name = 'customer_id' THEN
+            action := 'already distributed by customer_id';
+        ELSE
+            RAISE EXCEPTION '% is already a Citus table, not distributed by customer_id', rel
+                USING ERRCODE = '55000',
+                      HINT = 'Undo it with undistribute_table() and run citus_distribute() again.';
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+    PERFORM set_config('citus.enable_unsafe_triggers', unsafe_triggers, true);
+    SELECT p.colocationid INTO colocation
+      FROM pg_dist_partition p WHERE p.logicalrelid = 'credit_ledger.wallets'::regclass;
+    IF EXISTS (SELECT 1 FROM unnest(customer_tables) u
+                WHERE (SELECT p.colocationid FROM pg_dist_partition p
+                        WHERE p.logicalrelid = ('credit_ledger.' || u)::regclass)
+                      IS DISTINCT FROM colocation) THEN
+        RAISE EXCEPTION 'the customer tables are not colocated with credit_ledger.wallets'
+            USING ERRCODE = '55000',
+                  HINT = 'Undo the others with undistribute_table() and run citus_distribute() again.';
+    END IF;
+
+    -- Customer-scoped functions run where the customer's shard is.
+    FOR routine, force IN
+        SELECT p.oid::regprocedure, l.lanname = 'c' OR p.provolatile = 'v'
+          FROM pg_proc p
+          JOIN pg_language l ON l.oid = p.prolang
+          JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                          AND d.deptype = 'e'
+          JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'credit_ledger'
+         WHERE p.prokind = 'f' AND p.pronargs - p.pronargdefaults >= 1
+           AND p.proargnames[1] = 'customer_id' AND p.proargtypes[0] = 'text'::regtype
+         ORDER BY p.proname, p.oid
+    LOOP
+        object := routine::text;
+        SELECT o.distribution_argument_index, o.colocationid, o.force_delegation
+          INTO arg_index, routine_colocation, routine_force
+          FROM pg_dist_object o
+         WHERE o.classid = 'pg_proc'::regclass AND o.objid = routine;
+        IF arg_index = 0 AND routine_colocation = colocation
+           AND coalesce(routine_force, false) = force THEN
+            action := 'already delegated by customer_id';
+        ELSE
+            PERFORM create_distributed_function(routine, 'customer_id',
+                                                colocate_with => 'credit_ledger.wallets',
+                                                force_delegation => force);
+            action := 'delegated by customer_id';
+        END IF;
+        IF force THEN
+            action := action || ' (force_delegation)';
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+
+    -- Each node its own id range.
+    EXECUTE id_ranges;
+    SELECT string_agg(format('%s:%s: %s', r.nodename, r.nodeport, r.result), '; ')
+      INTO failure
+      FROM run_command_on_workers(id_ranges) r
+     WHERE NOT r.success;
+    IF failure IS NOT NULL THEN
+        RAISE EXCEPTION 'could not set the id ranges on every worker'
+            USING ERRCODE = '55000', DETAIL = failure,
+                  HINT = 'Fix the worker and run citus_distribute() again.';
+    END IF;
+    FOR object, action IN
+        SELECT format('id sequences on group %s (%s:%s)', n.groupid, n.nodename, n.nodeport),
+               format('ids %s..%s',
+                      CASE WHEN n.groupid = 0 THEN 1 ELSE (n.groupid::bigint << 48) + 1 END,
+                      ((n.groupid::bigint + 1) << 48) - 1)
+          FROM pg_dist_node n
+         WHERE n.isactive AND n.noderole = 'primary'
+         ORDER BY n.groupid
+    LOOP
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
 -- Privileges. Nothing is open to PUBLIC: tables, sequences, types' schema
 -- and every function are revoked explicitly here, so that default privileges
 -- an administrator set before CREATE EXTENSION cannot open them either.
@@ -854,7 +1446,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     readers text[] := ARRAY['credit_balance', 'credit_entries', 'credit_usage',
-                            'credit_verify', 'ledger_now'];
+                            'credit_verify', 'ledger_now', 'credit_statement',
+                            'credit_usage_report', 'credit_revenue', 'report_check'];
     writers text[] := ARRAY['credit_type_create', 'credit_wallet_configure',
                             'credit_grant', 'credit_consume', 'credit_consume_batch',
                             'credit_expire', 'credit_expire_due', 'expire_due',

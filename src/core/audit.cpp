@@ -1,7 +1,7 @@
 #include "audit.hpp"
 
 #include "amount.hpp"
-#include "drafts.hpp"
+#include "grant.hpp"
 #include "time.hpp"
 
 #include <cstdint>
@@ -206,9 +206,9 @@ void WalletAuditor::CheckGrantRow(const Tally& t) {
     broken("kind IN ('grant', 'adjustment', 'reversal')",
            "its kind is \"" + g.kind + "\"");
   }
-  const bool spendable = GrantIsOpen(g.remaining, g.voided_at.has_value(),
-                                     g.expired_at.has_value());
-  if (g.open && *g.open != spendable) {
+  const bool open =
+      IsOpen(g.remaining, g.voided_at.has_value(), g.expired_at.has_value());
+  if (g.open && *g.open != open) {
     Report("open_mismatch", grant + " is marked " +
                                 (*g.open ? "open" : "closed") + " but has " +
                                 Units(g.remaining) + " remaining" +
@@ -350,6 +350,23 @@ void WalletAuditor::CheckGrant(std::int64_t grant_id, const Tally& t) {
   if (CountOutsideReversals(t.void_operations, t.reversal_operations) > 1) {
     Report("voided_twice", grant + " was voided more than once.");
   }
+}
+
+Problem UnknownCreditType(const std::string& credit_type) {
+  return Problem{"unknown_credit_type", "The wallet's credit type \"" +
+                                            credit_type + "\" does not exist."};
+}
+
+Problem UnreadableRow(const std::string& message) {
+  return Problem{"unreadable_row", message};
+}
+
+Problem Orphan(OrphanKind kind, std::int64_t id) {
+  const std::string n = std::to_string(id);
+  if (kind == OrphanKind::kGrant) {
+    return Problem{"orphan_grant", "Grant " + n + " belongs to no wallet."};
+  }
+  return Problem{"orphan_entry", "Entry " + n + " belongs to no wallet."};
 }
 
 }  // namespace credit_ledger

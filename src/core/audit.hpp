@@ -98,4 +98,14 @@ class WalletAuditor {
   Digest last_hash_ = kGenesisHash;
 };
 
+// The problems credit_verify reports outside a wallet's audit: a wallet
+// whose credit type does not exist (nothing of it can be read), a stored
+// value the ledger cannot read (`message`: why; e.g. more decimals than the
+// scale), which is itself a finding and no reason to stop checking, and a
+// grant or entry that belongs to no wallet.
+Problem UnknownCreditType(const std::string& credit_type);
+Problem UnreadableRow(const std::string& message);
+enum class OrphanKind { kGrant, kEntry };
+Problem Orphan(OrphanKind kind, std::int64_t id);
+
 }  // namespace credit_ledger

@@ -218,4 +218,23 @@ BatchSchedule ScheduleBatch(const std::vector<BatchItem>& items) {
   return s;
 }
 
+void CheckBatchSize(std::size_t count) {
+  if (count > kMaxBatch) {
+    throw LedgerError(
+        ErrorCode::kInvalidParameter,
+        "a batch holds at most " + std::to_string(kMaxBatch) + " events",
+        "The batch given has " + std::to_string(count) + " events.");
+  }
+}
+
+BatchRejection RejectBatchEvent(const LedgerError& error) {
+  BatchRejection r;
+  r.status = error.code() == ErrorCode::kInsufficientCredits ? "insufficient"
+                                                             : "error";
+  r.sqlstate = SqlStateOf(error.code());
+  r.message = error.message();
+  if (!error.detail().empty()) r.message += ": " + error.detail();
+  return r;
+}
+
 }  // namespace credit_ledger

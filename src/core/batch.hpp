@@ -4,6 +4,7 @@
 // array order would have had.
 #pragma once
 
+#include "error.hpp"
 #include "time.hpp"
 
 #include <cstddef>
@@ -84,5 +85,20 @@ struct BatchSchedule {
 // Schedules `items` (the events left to apply, in array order). All wallets
 // must be locked, in `wallets` order, before the first item is applied.
 BatchSchedule ScheduleBatch(const std::vector<BatchItem>& items);
+
+// The most events one call takes; 22023 for a larger batch.
+constexpr std::size_t kMaxBatch = 10000;
+void CheckBatchSize(std::size_t count);
+
+// An event's row when it was rejected (it wrote nothing and the batch goes
+// on): status `insufficient` for LG001, the business refusal a caller acts
+// on, `error` for anything else; the SQLSTATE; the message, with the
+// detail appended after a colon when there is one.
+struct BatchRejection {
+  std::string status;
+  std::string sqlstate;
+  std::string message;
+};
+BatchRejection RejectBatchEvent(const LedgerError& error);
 
 }  // namespace credit_ledger

@@ -1,8 +1,8 @@
 #include "drafts.hpp"
 
-#include "cpp_only.hpp"  // last: fails if a PostgreSQL header came before
-
 #include <utility>
+
+#include "cpp_only.hpp"  // last: fails if a PostgreSQL header came before
 
 namespace credit_ledger {
 
@@ -73,6 +73,21 @@ std::vector<EntryDraft> ConsumeDrafts(const std::vector<OpenGrant>& grants,
     drafts.push_back(debt);
   }
   return drafts;
+}
+
+std::int64_t DrawDownAmount(EntryType type, std::int64_t units) {
+  return type == EntryType::kUsage ? units : -units;
+}
+
+DrawDownPlan PlanDrawDown(const std::vector<OpenGrant>& grants,
+                          WalletState state, Micros now, std::int64_t units,
+                          EntryType type) {
+  DrawDownPlan p;
+  p.plan = PlanConsume(state, now, units);
+  p.drafts = ConsumeDrafts(grants, p.plan, type);
+  p.amount = DrawDownAmount(type, units);
+  p.state = std::move(state);
+  return p;
 }
 
 }  // namespace credit_ledger

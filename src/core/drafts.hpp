@@ -36,14 +36,6 @@ struct GrantTerms {
   Micros effective_at = 0;
 };
 
-// Whether a grant is open: it still holds credits and was neither voided
-// nor expired by the sweep. The glue stores it as grants.open (the partial
-// indexes the hot path and the sweep read hold open grants only), the
-// table's CHECK constraint states it, and credit_verify checks it.
-constexpr bool GrantIsOpen(std::int64_t remaining, bool voided, bool expired) {
-  return remaining > 0 && !voided && !expired;
-}
-
 // A grant's full state, for lifecycle changes (void, expiry, reversal).
 struct GrantRow : GrantTerms {
   Micros expires_at = kNever;
@@ -56,12 +48,6 @@ struct GrantRow : GrantTerms {
   // leave again at once.
   bool Lapsed(Micros now) const {
     return voided_at || expired_at || expires_at <= now;
-  }
-
-  // Its open flag (GrantIsOpen).
-  bool Open() const {
-    return GrantIsOpen(remaining, voided_at.has_value(),
-                       expired_at.has_value());
   }
 
   // The grant as the planner sees it.
@@ -97,5 +83,26 @@ void AddRepaymentEntries(std::vector<EntryDraft>& drafts,
 // `grants`, then what no grant covered as new debt.
 std::vector<EntryDraft> ConsumeDrafts(const std::vector<OpenGrant>& grants,
                                       const ConsumePlan& plan, EntryType type);
+
+// The amount a draw-down operation records (its result and the operations
+// row) for `units` drawn in `type` entries: a consume records the credits
+// it used (positive), a negative adjustment its signed change (negative).
+std::int64_t DrawDownAmount(EntryType type, std::int64_t units);
+
+// A draw-down: credit_consume (usage entries) or a negative credit_adjust
+// (adjustment entries).
+struct DrawDownPlan {
+  WalletState state;  // the wallet as planned: plan.emptied indexes its grants
+  ConsumePlan plan;
+  std::vector<EntryDraft> drafts;
+  std::int64_t amount = 0;  // DrawDownAmount
+};
+
+// Draws `units` from `grants` (the wallet's open grants; `state`: the
+// planner's view of them and the wallet) at `now`, repaying outstanding debt
+// first; LG001 when the policy does not admit what remains uncovered.
+DrawDownPlan PlanDrawDown(const std::vector<OpenGrant>& grants,
+                          WalletState state, Micros now, std::int64_t units,
+                          EntryType type);
 
 }  // namespace credit_ledger

@@ -81,4 +81,13 @@ void CheckOverdraft(const OverdraftPolicy& policy, std::int64_t debt_after,
                     detail);
 }
 
+void RefuseWithoutWallet(const std::string& customer_id,
+                         const std::string& credit_type,
+                         const std::string& amount, int scale) {
+  ParseAmount(amount, scale);
+  throw LedgerError(ErrorCode::kInsufficientCredits, "insufficient credits",
+                    "Customer \"" + customer_id + "\" has no " + credit_type +
+                        " wallet.");
+}
+
 }  // namespace credit_ledger

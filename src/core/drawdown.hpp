@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace credit_ledger {
@@ -65,5 +66,12 @@ struct OverdraftPolicy {
 // `debt_after`. `available` and `requested` are only used in the message.
 void CheckOverdraft(const OverdraftPolicy& policy, std::int64_t debt_after,
                     std::int64_t available, std::int64_t requested, int scale);
+
+// The refusal of a draw-down on a wallet that does not exist: LG001 naming
+// the customer and credit type, once `amount` has been checked against the
+// credit type's `scale` (22023 or 22003 first, as for an existing wallet).
+[[noreturn]] void RefuseWithoutWallet(const std::string& customer_id,
+                                      const std::string& credit_type,
+                                      const std::string& amount, int scale);
 
 }  // namespace credit_ledger

@@ -29,8 +29,6 @@ std::vector<std::int64_t> BlockPlan::OpenRemainingAfter() const {
                                    settle.remaining_after.end() - 1);
 }
 
-namespace {
-
 NewGrant BlockRow(const BlockSpec& spec, std::int64_t units,
                   std::int64_t grant_id, Micros effective_at) {
   NewGrant g;
@@ -45,6 +43,8 @@ NewGrant BlockRow(const BlockSpec& spec, std::int64_t units,
   g.kind = spec.kind;
   return g;
 }
+
+namespace {
 
 OpenGrant AsOpen(const NewGrant& g) {
   OpenGrant o;
@@ -100,6 +100,24 @@ BlockPlan PlanBlock(const BlockInput& in, const BlockSpec& spec,
   p.drafts.push_back(opening);
   AddRepaymentEntries(p.drafts, grants, p.settle.repayments);
   return p;
+}
+
+Adjustment ReadAdjustment(const std::string& amount) {
+  const int sign = DecimalSign(amount);
+  if (sign == 0) {
+    throw LedgerError(ErrorCode::kInvalidParameter, "amount must not be zero");
+  }
+  Adjustment a;
+  a.adds = sign > 0;
+  a.magnitude = a.adds ? amount : amount.substr(1);
+  return a;
+}
+
+BlockSpec AdjustmentBlock() {
+  BlockSpec spec;
+  spec.kind = "adjustment";
+  spec.opening = EntryType::kAdjustment;
+  return spec;
 }
 
 }  // namespace credit_ledger

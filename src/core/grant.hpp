@@ -36,10 +36,27 @@ struct NewGrant : GrantTerms {
   std::int64_t operation_id = 0;
 };
 
+// Whether a grant row is open (credit_ledger.grants.open, the flag the
+// consume path's index reads): it still holds credits and has been neither
+// voided nor expired by the sweep. A lapsed grant the sweep has not reached
+// yet is still open. The one rule every writer and credit_verify apply.
+constexpr bool IsOpen(std::int64_t remaining, bool voided, bool expired) {
+  return remaining > 0 && !voided && !expired;
+}
+inline bool IsOpen(const GrantRow& grant) {
+  return IsOpen(grant.remaining, grant.voided_at.has_value(),
+                grant.expired_at.has_value());
+}
+
 // When a block asked for at `now` starts: its effective_at, defaulting to
 // now. 22023 when it could never be spent (expires_at not after
 // effective_at, or already past). Checked before the wallet is read.
 Micros BlockEffectiveAt(const BlockSpec& spec, Micros now);
+
+// The row of block `grant_id` of `units` asked for by `spec`, starting at
+// `effective_at` (reason and source_id left empty).
+NewGrant BlockRow(const BlockSpec& spec, std::int64_t units,
+                  std::int64_t grant_id, Micros effective_at);
 
 // What PlanBlock reads: the wallet's debt and policy and, when it has debt,
 // its open grants; without debt, its spendable balance instead.
@@ -72,5 +89,17 @@ BlockPlan PlanBlock(const BlockInput& input, const BlockSpec& spec,
                     std::int64_t units, std::int64_t grant_id,
                     const std::optional<std::string>& reason,
                     const std::optional<std::string>& source_id);
+
+// What credit_adjust's signed `amount` (decimal text) does: a positive one
+// adds AdjustmentBlock(), a negative one draws `magnitude` down in
+// adjustment entries. 22023 for zero.
+struct Adjustment {
+  bool adds = false;
+  std::string magnitude;  // the amount without its sign
+};
+Adjustment ReadAdjustment(const std::string& amount);
+
+// The block a positive adjustment adds.
+BlockSpec AdjustmentBlock();
 
 }  // namespace credit_ledger

@@ -2,6 +2,7 @@
 
 #include "amount.hpp"
 #include "error.hpp"
+#include "grant.hpp"
 #include "cpp_only.hpp"  // last: fails if a PostgreSQL header came before
 
 #include <string>
@@ -63,10 +64,20 @@ Micros SweepAsOf(std::optional<Micros> as_of, Micros now,
   return as_of.value_or(now);
 }
 
-EntryDraft ExpirationDraft(const GrantRow& grant) {
-  EntryDraft e = OutOf(grant, EntryType::kExpiration);
-  e.occurred_at = grant.expires_at;
-  return e;
+bool SweepExpires(const GrantRow& grant, Micros as_of) {
+  return IsOpen(grant) && grant.expires_at <= as_of;
+}
+
+ExpiryPlan PlanExpiry(const GrantRow& grant, Micros now) {
+  ExpiryPlan p;
+  p.draft = OutOf(grant, EntryType::kExpiration);
+  p.draft.occurred_at = grant.expires_at;
+  p.expired = grant.remaining;
+  p.grant = grant;
+  p.grant.expired_amount = AddUnits(grant.expired_amount, grant.remaining);
+  p.grant.expired_at = now;
+  p.grant.remaining = 0;
+  return p;
 }
 
 }  // namespace credit_ledger

@@ -31,10 +31,21 @@ VoidPlan PlanVoid(const GrantRow& grant, std::int64_t spendable_before,
 Micros SweepAsOf(std::optional<Micros> as_of, Micros now,
                  std::int32_t max_grants);
 
-// The expiration entry of a lapsed grant (`grant`: its remaining credits,
-// promotional, cost_basis and expires_at): its remaining credits leave,
-// dated at its expires_at. The spendable balance does not change (a lapsed
-// grant is not spendable), and the grant closes with remaining 0.
-EntryDraft ExpirationDraft(const GrantRow& grant);
+// Whether the sweep still expires `grant`, re-read under its wallet's lock,
+// at `as_of`: it is open and lapsed by then. False when another transaction
+// expired or closed it after the sweep found it.
+bool SweepExpires(const GrantRow& grant, Micros as_of);
+
+struct ExpiryPlan {
+  GrantRow grant;            // as it is to be saved: closed, remaining 0
+  EntryDraft draft;          // the expiration entry
+  std::int64_t expired = 0;  // the credits removed
+};
+
+// The expiration of a lapsed grant at `now`: its remaining credits leave in
+// one entry dated at its expires_at, and the grant closes with remaining 0,
+// expired_at now and the credits added to its expired_amount. The spendable
+// balance does not change (a lapsed grant is not spendable).
+ExpiryPlan PlanExpiry(const GrantRow& grant, Micros now);
 
 }  // namespace credit_ledger

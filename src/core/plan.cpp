@@ -195,4 +195,11 @@ std::vector<Restoration> PlanReversal(const std::vector<UsagePortion>& portions,
   return out;
 }
 
+void CheckBalanceAsOf(std::optional<Micros> as_of, Micros now) {
+  if (as_of && *as_of > now) {
+    throw LedgerError(ErrorCode::kInvalidParameter, "as_of is in the future",
+                      "The ledger can tell past balances, not future ones.");
+  }
+}
+
 }  // namespace credit_ledger

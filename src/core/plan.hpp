@@ -105,4 +105,8 @@ std::int64_t SpendableBalance(const WalletState& wallet, Micros now);
 std::int64_t SpendableFromLedger(std::int64_t ledger_balance,
                                  std::int64_t lapsed_remaining);
 
+// credit_balance's as_of: 22023 when it is after `now` (the ledger tells
+// past balances, not future ones).
+void CheckBalanceAsOf(std::optional<Micros> as_of, Micros now);
+
 }  // namespace credit_ledger

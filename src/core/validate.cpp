@@ -1,5 +1,6 @@
 #include "validate.hpp"
 
+#include "amount.hpp"
 #include "error.hpp"
 
 #include <string>
@@ -84,6 +85,14 @@ void CheckPriority(std::int64_t priority) {
                       "priority must not be negative",
                       "The priority given was " + std::to_string(priority) +
                           "; 0 is drawn first.");
+  }
+}
+
+void CheckCostBasis(const std::optional<std::string>& cost_basis) {
+  if (cost_basis && DecimalSign(*cost_basis, "cost_basis") < 0) {
+    throw LedgerError(ErrorCode::kInvalidParameter,
+                      "cost_basis must not be negative",
+                      "The cost basis given was " + *cost_basis + ".");
   }
 }
 

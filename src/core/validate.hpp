@@ -55,4 +55,7 @@ void CheckCreditTypeName(std::string_view name);
 // Lower numbers are drawn first; 0 is the highest priority.
 void CheckPriority(std::int64_t priority);
 
+// A grant's cost_basis (numeric text), if given: not negative.
+void CheckCostBasis(const std::optional<std::string>& cost_basis);
+
 }  // namespace credit_ledger

@@ -23,24 +23,19 @@ CL_FUNCTION(credit_adjust) {
   CheckText("customer_id", customer_id, kMaxCustomerIdChars);
   CheckText("reason", *labels.reason, kMaxReasonChars);
   CheckOptionalText("idempotency_key", key, kMaxIdempotencyKeyChars);
-  const int sign = DecimalSign(amount);
-  if (sign == 0) {
-    throw LedgerError(ErrorCode::kInvalidParameter, "amount must not be zero");
-  }
+  const Adjustment adjustment = ReadAdjustment(amount);
   const OperationRequest request{
       "adjust", customer_id, key,
       AdjustFingerprint({credit_type, amount, *labels.reason})};
 
   Ledger ledger;
   OperationOutcome outcome;
-  if (sign > 0) {
-    BlockSpec spec;
-    spec.kind = "adjustment";
-    spec.opening = EntryType::kAdjustment;
-    outcome =
-        AddBlock(ledger, request, credit_type, amount, spec, labels).operation;
+  if (adjustment.adds) {
+    outcome = AddBlock(ledger, request, credit_type, adjustment.magnitude,
+                       AdjustmentBlock(), labels)
+                  .operation;
   } else {
-    outcome = DrawDown(ledger, request, credit_type, amount.substr(1),
+    outcome = DrawDown(ledger, request, credit_type, adjustment.magnitude,
                        EntryType::kAdjustment, labels);
   }
   ledger.Finish();

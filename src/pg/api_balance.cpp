@@ -31,10 +31,7 @@ std::string Balance(Ledger& ledger, const std::string& customer_id,
                     const std::string& credit_type,
                     const std::optional<Micros>& as_of) {
   const Micros now = LedgerNow();
-  if (as_of && *as_of > now) {
-    throw LedgerError(ErrorCode::kInvalidParameter, "as_of is in the future",
-                      "The ledger can tell past balances, not future ones.");
-  }
+  CheckBalanceAsOf(as_of, now);
   std::optional<Wallet> wallet = ledger.ReadWallet(customer_id, credit_type);
   if (!wallet) {
     return FormatAmount(0, ledger.RequireCreditType(credit_type));

@@ -22,8 +22,6 @@
 namespace credit_ledger::pg {
 namespace {
 
-constexpr std::size_t kMaxBatch = 10000;
-
 // One element of the events array as found: its type and, for an object, its
 // members (with each member's jsonb value, from which metadata is taken).
 struct RawEvent {
@@ -110,11 +108,10 @@ struct BatchEvent {
   bool done = false;
 
   void Fail(const LedgerError& e) {
-    status =
-        e.code() == ErrorCode::kInsufficientCredits ? "insufficient" : "error";
-    sqlstate = SqlStateOf(e.code());
-    message = e.message();
-    if (!e.detail().empty()) *message += ": " + e.detail();
+    BatchRejection r = RejectBatchEvent(e);
+    status = std::move(r.status);
+    sqlstate = std::move(r.sqlstate);
+    message = std::move(r.message);
     done = true;
   }
   void Replay(const StoredOperation& op) {
@@ -180,8 +177,9 @@ std::optional<DecidedEvent> DecideEvent(Ledger& ledger, WalletRun& run,
       return std::nullopt;
     }
     if (!run.wallet) {
-      RefuseWithoutWallet(ledger, e.request.customer_id, e.request.credit_type,
-                          e.request.amount);
+      RefuseWithoutWallet(e.request.customer_id, e.request.credit_type,
+                          e.request.amount,
+                          ledger.RequireCreditType(e.request.credit_type));
     }
     Wallet& wallet = *run.wallet;
     if (!run.open) {
@@ -194,7 +192,7 @@ std::optional<DecidedEvent> DecideEvent(Ledger& ledger, WalletRun& run,
     d.plan = run.planner->Plan(d.units);
     d.drafts = ConsumeDrafts(run.grants, d.plan, EntryType::kUsage);
     d.result = MakeResult(wallet, now, d.drafts.size());
-    d.result.amount = d.units;
+    d.result.amount = DrawDownAmount(EntryType::kUsage, d.units);
     d.result.balance = d.plan.spendable_after;
     return d;
   } catch (const LedgerError& err) {
@@ -222,8 +220,9 @@ void WriteEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now,
     return;
   }
   std::vector<PendingEvent> pending;
-  AddDepletedGrants(pending, wallet, *operation_id, run.planner->state().grants,
-                    d.plan.emptied, d.plan.spendable_after);
+  AddDepletedGrants(pending, SubjectOf(wallet, *operation_id),
+                    run.planner->state().grants, d.plan.emptied,
+                    d.plan.spendable_after);
   run.planner->Apply(d.plan);
   run.applied = true;
   Record(ledger, wallet, MakeContext(*operation_id, now, e.request.labels),
@@ -326,11 +325,7 @@ CL_FUNCTION(credit_consume_batch) {
                       "events must be a JSON array of event objects");
   }
   const std::size_t count = Guard([&] { return JB_ROOT_COUNT(events_json); });
-  if (count > kMaxBatch) {
-    throw LedgerError(
-        ErrorCode::kInvalidParameter, "a batch holds at most 10000 events",
-        "The batch given has " + std::to_string(count) + " events.");
-  }
+  CheckBatchSize(count);
   Ledger ledger;
   const std::vector<BatchEvent> results = ConsumeBatch(ledger, events_json);
   ledger.Finish();

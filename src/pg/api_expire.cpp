@@ -28,67 +28,36 @@ Statement lapsed_grants(
     " LIMIT $4",
     {TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID});
 
-// The grant re-read under its wallet's lock.
-Statement locked_grant(
-    "SELECT remaining, promotional, cost_basis, expires_at"
-    "  FROM credit_ledger.grants"
-    " WHERE grant_id = $1 AND customer_id = $2 AND open AND expires_at <= $3",
-    {INT8OID, TEXTOID, TIMESTAMPTZOID});
-
-Statement mark_expired(
-    "UPDATE credit_ledger.grants"
-    "   SET remaining = $4, expired_amount = expired_amount + remaining,"
-    "       expired_at = $3, open = false"
-    " WHERE grant_id = $1 AND customer_id = $2",
-    {INT8OID, TEXTOID, TIMESTAMPTZOID, NUMERICOID});
-
 constexpr long kBatch = 500;
 
 // Expires one grant whose wallet this transaction holds; false if another
 // transaction expired or closed it first.
 bool ExpireGrant(Ledger& ledger, Wallet& wallet, std::int64_t grant_id,
                  Micros as_of, Micros now) {
-  ledger.UseSpi();
-  Params p;
-  p.Int64(grant_id).Text(wallet.customer_id).Timestamp(as_of);
-  Rows rows = Execute(locked_grant, p, 1);
-  if (rows.empty()) return false;
-  GrantRow grant;
-  grant.grant_id = grant_id;
-  grant.remaining = rows[0].Units(1, wallet.scale);
-  grant.promotional = rows[0].Bool(2);
-  grant.cost_basis = rows[0].NumericText(3);
-  grant.expires_at = rows[0].Timestamp(4);
-  const EntryDraft draft = ExpirationDraft(grant);
-  const std::int64_t remaining = grant.remaining;
+  const GrantRow grant = ledger.ReadGrant(wallet, grant_id);
+  if (!SweepExpires(grant, as_of)) return false;
+  const ExpiryPlan plan = PlanExpiry(grant, now);
   // The grant lapsed by as_of <= now, so the spendable balance, read before
   // anything is written, already leaves it out and stays as it is.
   const std::int64_t balance = ledger.Spendable(wallet, now);
 
   OperationRequest request{"expire", wallet.customer_id, std::nullopt, {}};
   OperationResult result = MakeResult(wallet, now, 1);
-  result.amount = remaining;
+  result.amount = plan.expired;
   result.grant_id = grant_id;
   const std::int64_t operation_id =
       ledger.InsertOperation(request, result).value();
-
-  Params mark;
-  mark.Int64(grant_id)
-      .Text(wallet.customer_id)
-      .Timestamp(now)
-      .Units(0, wallet.scale);
-  Execute(mark_expired, mark);
+  ledger.SaveGrant(wallet, plan.grant);
 
   EntryLabels labels;
   labels.reason = "expired";
-  labels.occurred_at = draft.occurred_at;
+  labels.occurred_at = plan.draft.occurred_at;
   std::optional<std::string> value;
-  if (draft.cost_basis)
-    value = MoneyValue(remaining, wallet.scale, *draft.cost_basis);
+  if (grant.cost_basis)
+    value = MoneyValue(plan.expired, wallet.scale, *grant.cost_basis);
   std::vector<PendingEvent> events{
-      ExpiredEvent(wallet, operation_id, grant_id, remaining, value,
-                   *draft.promotional, *draft.occurred_at, balance)};
-  Conclude(ledger, wallet, MakeContext(operation_id, now, labels), {draft},
+      ExpiredEvent(SubjectOf(wallet, operation_id), plan, value, balance)};
+  Conclude(ledger, wallet, MakeContext(operation_id, now, labels), {plan.draft},
            balance, std::move(events));
   return true;
 }

@@ -40,11 +40,7 @@ GrantArgs ReadGrantArgs(FunctionCallInfo fcinfo) {
   CheckText("customer_id", a.customer_id, kMaxCustomerIdChars);
   CheckPositiveAmount(a.amount);
   CheckPriority(a.spec.priority);
-  if (a.spec.cost_basis && DecimalSign(*a.spec.cost_basis, "cost_basis") < 0) {
-    throw LedgerError(ErrorCode::kInvalidParameter,
-                      "cost_basis must not be negative",
-                      "The cost basis given was " + *a.spec.cost_basis + ".");
-  }
+  CheckCostBasis(a.spec.cost_basis);
   CheckOptionalText("idempotency_key", a.idempotency_key,
                     kMaxIdempotencyKeyChars);
   CheckOptionalText("reason", a.labels.reason, kMaxReasonChars);

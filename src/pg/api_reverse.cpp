@@ -98,8 +98,9 @@ OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
   labels.feature = usage.feature;
   labels.source_id = usage.source_id;
   std::vector<PendingEvent> events;
-  AddDepletedGrants(events, wallet, *operation_id, plan.planned.grants,
-                    plan.settle.emptied, plan.settle.spendable_after);
+  AddDepletedGrants(events, SubjectOf(wallet, *operation_id),
+                    plan.planned.grants, plan.settle.emptied,
+                    plan.settle.spendable_after);
   Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), plan.drafts,
            plan.settle.spendable_after, std::move(events));
 

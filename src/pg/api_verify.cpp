@@ -44,17 +44,16 @@ Statement wallet_entries(
     " ORDER BY seq",
     {INT8OID, TEXTOID});
 
-// Rows that belong to no wallet: the per-wallet audit cannot see them.
-Statement orphans("SELECT customer_id, credit_type, 'orphan_grant',"
-                  "       'Grant ' || grant_id || ' belongs to no wallet.'"
+// Rows that belong to no wallet (the per-wallet audit cannot see them): each
+// one's owner, whether it is a grant, and its id.
+Statement orphans("SELECT customer_id, credit_type, true, grant_id"
                   "  FROM credit_ledger.grants g"
                   " WHERE ($1::text IS NULL OR g.customer_id = $1)"
                   "   AND NOT EXISTS (SELECT 1 FROM credit_ledger.wallets w"
                   "                    WHERE w.wallet_id = g.wallet_id"
                   "                      AND w.customer_id = g.customer_id)"
                   " UNION ALL "
-                  "SELECT customer_id, credit_type, 'orphan_entry',"
-                  "       'Entry ' || entry_id || ' belongs to no wallet.'"
+                  "SELECT customer_id, credit_type, false, entry_id"
                   "  FROM credit_ledger.entries e"
                   " WHERE ($1::text IS NULL OR e.customer_id = $1)"
                   "   AND NOT EXISTS (SELECT 1 FROM credit_ledger.wallets w"
@@ -142,16 +141,8 @@ void FeedEntries(Cursor& cursor, WalletAuditor& auditor, std::int64_t wallet_id,
   }
 }
 
-std::vector<Problem> AuditWalletRow(const Row& w) {
-  const std::int64_t wallet_id = w.Int64(1);
-  const std::string customer_id = w.Text(2);
-  const auto scale = w.OptInt64(4);
-  if (!scale) {
-    return {Problem{"unknown_credit_type", "The wallet's credit type \"" +
-                                               w.Text(3) +
-                                               "\" does not exist."}};
-  }
-  const int s = static_cast<int>(*scale);
+// The wallet row's cached totals, read at its credit type's scale `s`.
+AuditWallet ReadCachedWallet(const Row& w, int s) {
   AuditWallet cached;
   cached.balance = w.Units(5, s);
   cached.debt = w.Units(6, s);
@@ -160,14 +151,37 @@ std::vector<Problem> AuditWalletRow(const Row& w) {
   cached.tracks_latest_effective = w.Bool(9);
   cached.latest_effective_at = w.OptTimestamp(10);
   cached.overdraft_limit = w.NumericText(11);
+  return cached;
+}
 
+// Audits one row of wallets_to_check against its grants and entries.
+std::vector<Problem> AuditWalletRow(const Row& w) {
+  const auto scale = w.OptInt64(4);
+  if (!scale) return {UnknownCreditType(w.Text(3))};
+  const int s = static_cast<int>(*scale);
+  const AuditWallet cached = ReadCachedWallet(w, s);
+  const std::int64_t wallet_id = w.Int64(1);
   Params key;
-  key.Int64(wallet_id).Text(customer_id);
+  key.Int64(wallet_id).Text(w.Text(2));
   WalletAuditor auditor(s, ReadGrants(key, s));
   WithCursor(wallet_entries, key, [&](Cursor& cursor) {
     FeedEntries(cursor, auditor, wallet_id, s);
   });
   return auditor.Finish(cached);
+}
+
+// Adds the findings of one wallet row; an unreadable row is a finding.
+void AddWalletFindings(const Row& w, std::vector<Finding>& findings) {
+  std::vector<Problem> problems;
+  try {
+    problems = AuditWalletRow(w);
+  } catch (const LedgerError& e) {
+    problems.push_back(UnreadableRow(e.message()));
+  }
+  for (Problem& pr : problems) {
+    findings.push_back(Finding{w.Text(2), w.Text(3), std::move(pr.problem),
+                               std::move(pr.detail)});
+  }
 }
 
 std::vector<Finding> Verify(const std::optional<std::string>& customer_id) {
@@ -179,20 +193,7 @@ std::vector<Finding> Verify(const std::optional<std::string>& customer_id) {
       Rows chunk = wallets.Fetch(100);
       if (chunk.empty()) break;
       for (std::uint64_t i = 0; i < chunk.size(); ++i) {
-        Row w = chunk[i];
-        std::vector<Problem> problems;
-        try {
-          problems = AuditWalletRow(w);
-        } catch (const LedgerError& e) {
-          // A stored value the ledger cannot read (e.g. more decimals than the
-          // scale) is itself a finding, not a reason to stop checking.
-          problems.push_back(Problem{"unreadable_row", e.message()});
-        }
-        for (Problem& pr : problems) {
-          findings.push_back(Finding{w.Text(2), w.Text(3),
-                                     std::move(pr.problem),
-                                     std::move(pr.detail)});
-        }
+        AddWalletFindings(chunk[i], findings);
       }
       FreeRows(chunk);
     }
@@ -201,7 +202,10 @@ std::vector<Finding> Verify(const std::optional<std::string>& customer_id) {
   Rows lost = Execute(orphans, p, 0, ReadMode::kReadOnly);
   for (std::uint64_t i = 0; i < lost.size(); ++i) {
     Row r = lost[i];
-    findings.push_back(Finding{r.Text(1), r.Text(2), r.Text(3), r.Text(4)});
+    Problem pr =
+        Orphan(r.Bool(3) ? OrphanKind::kGrant : OrphanKind::kEntry, r.Int64(4));
+    findings.push_back(Finding{r.Text(1), r.Text(2), std::move(pr.problem),
+                               std::move(pr.detail)});
   }
   return findings;
 }

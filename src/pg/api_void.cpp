@@ -34,8 +34,7 @@ std::string Void(Ledger& ledger, std::int64_t grant_id,
   ledger.SaveGrant(wallet, plan.grant);
   Conclude(ledger, wallet, MakeContext(operation_id, now, labels), plan.drafts,
            plan.spendable_after,
-           {VoidedEvent(wallet, operation_id, grant_id, plan.voided,
-                        labels.reason, plan.spendable_after)});
+           {VoidedEvent(SubjectOf(wallet, operation_id), plan, labels.reason)});
   return FormatAmount(plan.voided, wallet.scale);
 }
 

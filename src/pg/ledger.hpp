@@ -13,6 +13,7 @@
 #include "drafts.hpp"
 #include "drawdown.hpp"
 #include "entry.hpp"
+#include "events.hpp"
 #include "grant.hpp"
 #include "plan.hpp"
 #include "postgres.hpp"
@@ -109,12 +110,6 @@ struct EntryContext {
   Datum metadata = 0;  // jsonb, passed through
   bool metadata_null = true;
   std::optional<std::string> metadata_text;
-};
-
-// One event of the outbox, as written.
-struct PendingEvent {
-  std::string type;     // e.g. credits.granted
-  std::string payload;  // a JSON object
 };
 
 // The ledger's tables as one SQL-callable operation sees them. Create one per

@@ -97,7 +97,7 @@ void Ledger::SaveRemaining(const Wallet& wallet,
     // Read open, so neither voided nor expired.
     t.Write()
         .Units(grants::remaining, remaining_after[i], wallet.scale)
-        .Bool(grants::open, GrantIsOpen(remaining_after[i], false, false))
+        .Bool(grants::open, IsOpen(remaining_after[i], false, false))
         .Update(old);
   }
 }
@@ -147,7 +147,7 @@ void Ledger::InsertGrant(Wallet& wallet, const NewGrant& g, Datum metadata,
       .Text(grants::kind, g.kind)
       .Int64(grants::operation_id, g.operation_id)
       .Timestamp(grants::created_at, now)
-      .Bool(grants::open, GrantIsOpen(g.remaining, false, false))
+      .Bool(grants::open, IsOpen(g.remaining, false, false))
       .Insert();
 }
 
@@ -203,7 +203,7 @@ void Ledger::SaveGrant(const Wallet& wallet, const GrantRow& g) {
       .Units(g.voided_amount, wallet.scale)
       .Timestamp(g.voided_at)
       .Timestamp(g.expired_at)
-      .Bool(g.Open());
+      .Bool(IsOpen(g));
   Execute(save_grant, p);
 }
 

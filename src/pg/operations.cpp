@@ -4,8 +4,9 @@
 #include "error.hpp"
 #include "fingerprint.hpp"
 #include "grant.hpp"
-#include "validate.hpp"
+#include "drawdown.hpp"
 #include "plan.hpp"
+#include "validate.hpp"
 #include "settings.hpp"
 
 namespace credit_ledger::pg {
@@ -38,20 +39,19 @@ OperationResult MakeResult(const Wallet& wallet, Micros now,
   return result;
 }
 
+EventSubject SubjectOf(const Wallet& wallet, std::int64_t operation_id) {
+  return EventSubject{wallet.customer_id, wallet.credit_type, wallet.wallet_id,
+                      wallet.scale, operation_id};
+}
+
 void Record(Ledger& ledger, Wallet& wallet, const EntryContext& context,
             const std::vector<EntryDraft>& drafts, std::int64_t spendable_after,
             std::vector<PendingEvent> events) {
   ledger.AppendEntries(wallet, context, drafts);
-  const AlertOutcome alerts =
-      EvaluateAlerts(wallet.thresholds, wallet.alerts, spendable_after);
-  for (std::int64_t t : alerts.usage_low) {
-    events.push_back(
-        UsageLowEvent(wallet, context.operation_id, t, spendable_after));
-  }
-  if (alerts.depleted) {
-    events.push_back(
-        BalanceDepletedEvent(wallet, context.operation_id, spendable_after));
-  }
+  AlertEvents alerts =
+      BalanceAlertEvents(SubjectOf(wallet, context.operation_id),
+                         wallet.thresholds, wallet.alerts, spendable_after);
+  for (PendingEvent& e : alerts.events) events.push_back(std::move(e));
   wallet.alerts = alerts.next;
   ledger.InsertEvents(wallet, context.operation_id, context.now, events);
 }
@@ -81,26 +81,6 @@ OperationRequest ConsumeOperation(const ConsumeRequest& r) {
                           ViewOf(r.labels.metadata.text)})};
 }
 
-void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
-                       std::int64_t operation_id,
-                       const std::vector<GrantState>& grants,
-                       const std::vector<std::size_t>& emptied,
-                       std::int64_t balance) {
-  for (std::size_t i : emptied) {
-    events.push_back(
-        GrantDepletedEvent(wallet, operation_id, grants[i].grant_id, balance));
-  }
-}
-
-void RefuseWithoutWallet(Ledger& ledger, const std::string& customer_id,
-                         const std::string& credit_type,
-                         const std::string& amount_text) {
-  ParseAmount(amount_text, ledger.RequireCreditType(credit_type));
-  throw LedgerError(ErrorCode::kInsufficientCredits, "insufficient credits",
-                    "Customer \"" + customer_id + "\" has no " + credit_type +
-                        " wallet.");
-}
-
 OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
                           const std::string& credit_type,
                           const std::string& amount_text, EntryType entry_type,
@@ -111,34 +91,33 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
   std::optional<Wallet> found =
       ledger.LockWallet(request.customer_id, credit_type);
   if (!found) {
-    RefuseWithoutWallet(ledger, request.customer_id, credit_type, amount_text);
+    RefuseWithoutWallet(request.customer_id, credit_type, amount_text,
+                        ledger.RequireCreditType(credit_type));
   }
   Wallet& wallet = *found;
   const std::int64_t units = ParseAmount(amount_text, wallet.scale);
 
   const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet, now);
-  const WalletState state = PlannerState(wallet, grants);
-  const ConsumePlan plan = PlanConsume(state, now, units);
-  const std::vector<EntryDraft> drafts =
-      ConsumeDrafts(grants, plan, entry_type);
+  const DrawDownPlan p = PlanDrawDown(grants, PlannerState(wallet, grants), now,
+                                      units, entry_type);
 
-  OperationResult result = MakeResult(wallet, now, drafts.size());
-  result.amount = entry_type == EntryType::kUsage ? units : -units;
-  result.balance = plan.spendable_after;
+  OperationResult result = MakeResult(wallet, now, p.drafts.size());
+  result.amount = p.amount;
+  result.balance = p.plan.spendable_after;
   auto operation_id = ledger.InsertOperation(request, result);
   if (!operation_id) return ReplayOutcome(ledger.ReplayAfterConflict(request));
 
-  ledger.SaveRemaining(wallet, grants, plan.remaining_after);
+  ledger.SaveRemaining(wallet, grants, p.plan.remaining_after);
   std::vector<PendingEvent> events;
-  AddDepletedGrants(events, wallet, *operation_id, state.grants, plan.emptied,
-                    plan.spendable_after);
-  Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), drafts,
-           plan.spendable_after, std::move(events));
+  AddDepletedGrants(events, SubjectOf(wallet, *operation_id), p.state.grants,
+                    p.plan.emptied, p.plan.spendable_after);
+  Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), p.drafts,
+           p.plan.spendable_after, std::move(events));
 
   OperationOutcome out;
   out.operation_id = *operation_id;
-  out.amount = FormatAmount(*result.amount, wallet.scale);
-  out.balance = FormatAmount(plan.spendable_after, wallet.scale);
+  out.amount = FormatAmount(p.amount, wallet.scale);
+  out.balance = FormatAmount(p.plan.spendable_after, wallet.scale);
   return out;
 }
 
@@ -192,10 +171,11 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   plan.grant.operation_id = *operation_id;
   ledger.InsertGrant(wallet, plan.grant, labels.metadata.datum,
                      !labels.metadata.text.has_value(), now);
+  const EventSubject subject = SubjectOf(wallet, *operation_id);
   std::vector<PendingEvent> events{
-      GrantedEvent(wallet, *operation_id, plan.grant, plan.spendable_after)};
-  AddDepletedGrants(events, wallet, *operation_id, plan.planned.grants,
-                    plan.settle.emptied, plan.spendable_after);
+      GrantedEvent(subject, plan.grant, plan.spendable_after)};
+  AddDepletedGrants(events, subject, plan.planned.grants, plan.settle.emptied,
+                    plan.spendable_after);
   ledger.SaveRemaining(wallet, in.open, plan.OpenRemainingAfter());
   Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), plan.drafts,
            plan.spendable_after, std::move(events));

@@ -46,10 +46,11 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
                       const std::string& amount_text, const BlockSpec& spec,
                       const EntryLabels& labels);
 
-// Records an operation: appends its entries, evaluates the wallet's balance
-// alerts against `spendable_after` and writes the operation's events (and
-// theirs). The wallet row is written by SaveWallet - once per operation, or
-// once per wallet for a batch.
+// Records an operation: appends its entries and writes the operation's
+// events followed by the balance alerts the core decides for
+// `spendable_after` (BalanceAlertEvents), keeping their state on the wallet.
+// The wallet row is written by SaveWallet - once per operation, or once per
+// wallet for a batch.
 void Record(Ledger& ledger, Wallet& wallet, const EntryContext& context,
             const std::vector<EntryDraft>& drafts, std::int64_t spendable_after,
             std::vector<PendingEvent> events);
@@ -76,21 +77,8 @@ void ValidateConsume(const ConsumeRequest& request, Micros now);
 // The idempotency request of a consume: its key and parameter fingerprint.
 OperationRequest ConsumeOperation(const ConsumeRequest& request);
 
-// credits.grant.depleted for each grant a plan emptied (`grants`: the
-// grants planned, `emptied`: the plan's indices into them).
-void AddDepletedGrants(std::vector<PendingEvent>& events, const Wallet& wallet,
-                       std::int64_t operation_id,
-                       const std::vector<GrantState>& grants,
-                       const std::vector<std::size_t>& emptied,
-                       std::int64_t balance);
-
-// The refusal of a consume on a wallet that does not exist: LG001, once the
-// amount has been checked against the credit type (22023 or LG003 first, as
-// for an existing wallet).
-[[noreturn]] void RefuseWithoutWallet(Ledger& ledger,
-                                      const std::string& customer_id,
-                                      const std::string& credit_type,
-                                      const std::string& amount_text);
+// Whom the events of operation `operation_id` on `wallet` are about.
+EventSubject SubjectOf(const Wallet& wallet, std::int64_t operation_id);
 
 // The EntryContext of a new operation.
 EntryContext MakeContext(std::int64_t operation_id, Micros now,

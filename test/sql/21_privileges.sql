@@ -3,7 +3,7 @@
 -- directly (42501), whatever default privileges were set beforehand; the
 -- extension is not trusted.
 \i test/sql/include/pgtap_setup.sql
-SELECT plan(35);
+SELECT plan(38);
 
 -- Default privileges an administrator set before CREATE EXTENSION must not
 -- open the new tables and functions.
@@ -58,6 +58,9 @@ SELECT is((SELECT count(*) FROM credit_ledger.entries), 1::bigint, 'reader: entr
 SELECT is((SELECT status FROM credit_ledger.grant_status), 'active', 'reader: views');
 SELECT is((SELECT count(*) FROM credit_entries('c', 'usd')), 1::bigint, 'reader: history');
 SELECT is_empty($$SELECT * FROM credit_verify()$$, 'reader: verify');
+SELECT is((SELECT closing_balance FROM credit_statement('c', 'usd', '2026-01-01', '2027-01-01')), 100.00, 'reader: statement');
+SELECT is((SELECT count(*) FROM credit_usage_report('2026-01-01', '2027-01-01')), 0::bigint, 'reader: usage report');
+SELECT is((SELECT count(*) FROM credit_revenue('2026-01-01', '2027-01-01')), 0::bigint, 'reader: revenue');
 SELECT throws_ok($$SELECT credit_consume('c', 'usd', 1)$$, '42501', NULL, 'reader: no consume');
 SELECT throws_ok($$SELECT credit_grant('c', 'usd', 1)$$, '42501', NULL, 'reader: no grant');
 SELECT throws_ok($$SELECT * FROM credit_events_claim(1, 'r')$$, '42501', NULL, 'reader: no event claims');

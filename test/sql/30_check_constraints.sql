@@ -36,3 +36,4 @@ SET ROLE check_constraints_user;
 SELECT pg_temp.sqlstate_of($$SET credit_ledger.check_constraints = off$$);
 RESET ROLE;
 DROP ROLE check_constraints_user;
+DROP EXTENSION credit_ledger;

@@ -326,5 +326,22 @@ TEST(WalletAuditor, WalletCheckPredicates) {
   EXPECT_EQ(std::count(codes.begin(), codes.end(), "wallet_constraint"), 1);
 }
 
+// What credit_verify reports outside a wallet's audit (10_verify shows each
+// in SQL): codes are stable, details sentences.
+TEST(VerifyProblems, OutsideTheWalletAudit) {
+  Problem p = UnknownCreditType("eur");
+  EXPECT_EQ(p.problem, "unknown_credit_type");
+  EXPECT_EQ(p.detail, "The wallet's credit type \"eur\" does not exist.");
+  p = UnreadableRow("amount has too many decimals");
+  EXPECT_EQ(p.problem, "unreadable_row");
+  EXPECT_EQ(p.detail, "amount has too many decimals");
+  p = Orphan(OrphanKind::kGrant, 12);
+  EXPECT_EQ(p.problem, "orphan_grant");
+  EXPECT_EQ(p.detail, "Grant 12 belongs to no wallet.");
+  p = Orphan(OrphanKind::kEntry, 9000000000);
+  EXPECT_EQ(p.problem, "orphan_entry");
+  EXPECT_EQ(p.detail, "Entry 9000000000 belongs to no wallet.");
+}
+
 }  // namespace
 }  // namespace credit_ledger

@@ -391,5 +391,35 @@ TEST(ScheduleBatch, Empty) {
   EXPECT_TRUE(s.order.empty() && s.wallets.empty());
 }
 
+// A rejected event's row: LG001 is the business refusal ("insufficient"),
+// anything else an error; the detail follows the message after a colon.
+TEST(RejectBatchEvent, StatusSqlstateAndMessage) {
+  BatchRejection r = RejectBatchEvent(
+      LedgerError(ErrorCode::kInsufficientCredits, "insufficient credits",
+                  "Customer \"acme\" has no usd wallet."));
+  EXPECT_EQ(r.status, "insufficient");
+  EXPECT_EQ(r.sqlstate, "LG001");
+  EXPECT_EQ(r.message,
+            "insufficient credits: Customer \"acme\" has no usd wallet.");
+  r = RejectBatchEvent(
+      LedgerError(ErrorCode::kInvalidParameter, "amount must be positive"));
+  EXPECT_EQ(r.status, "error");
+  EXPECT_EQ(r.sqlstate, "22023");
+  EXPECT_EQ(r.message, "amount must be positive");
+}
+
+TEST(CheckBatchSize, AtMostTenThousandEvents) {
+  CheckBatchSize(0);
+  CheckBatchSize(kMaxBatch);
+  try {
+    CheckBatchSize(kMaxBatch + 1);
+    FAIL();
+  } catch (const LedgerError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidParameter);
+    EXPECT_EQ(e.message(), "a batch holds at most 10000 events");
+    EXPECT_EQ(e.detail(), "The batch given has 10001 events.");
+  }
+}
+
 }  // namespace
 }  // namespace credit_ledger

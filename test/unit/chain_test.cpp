@@ -127,23 +127,5 @@ TEST(NumberEntries, BalanceOutOfRangeIsAnError) {
                LedgerError);
 }
 
-TEST(GrantIsOpen, OpenOnlyWithCreditsLeftNeitherVoidedNorExpired) {
-  EXPECT_TRUE(GrantIsOpen(1, false, false));
-  EXPECT_FALSE(GrantIsOpen(0, false, false));
-  EXPECT_FALSE(GrantIsOpen(5, true, false));
-  EXPECT_FALSE(GrantIsOpen(5, false, true));
-  GrantRow g;
-  g.remaining = 5;
-  EXPECT_TRUE(g.Open());
-  g.voided_at = 100;
-  EXPECT_FALSE(g.Open());
-  g.voided_at.reset();
-  g.expired_at = 100;
-  EXPECT_FALSE(g.Open());
-  g.expired_at.reset();
-  g.remaining = 0;
-  EXPECT_FALSE(g.Open());
-}
-
 }  // namespace
 }  // namespace credit_ledger

@@ -1,4 +1,5 @@
 #include "drafts.hpp"
+#include "error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -47,6 +48,56 @@ TEST(ConsumeDrafts, RepaymentsThenDrawsThenDebt) {
   EXPECT_EQ(d[4].amount, -30);
   EXPECT_FALSE(d[4].grant_id);
   EXPECT_FALSE(d[4].promotional);
+}
+
+// The amount a draw-down records: a consume its credits (positive), a
+// negative adjustment its signed change; the plan and drafts are the
+// consume's, in entries of the operation's type.
+TEST(PlanDrawDown, RecordsTheSignedAmountOfItsOperation) {
+  const std::vector<OpenGrant> grants = {Open(7, 40, false, std::nullopt)};
+  const WalletState w = PlannerState(grants, 0, OverdraftPolicy{}, 2);
+  const DrawDownPlan usage =
+      PlanDrawDown(grants, w, kNow, 15, EntryType::kUsage);
+  EXPECT_EQ(usage.amount, 15);
+  EXPECT_EQ(usage.plan.spendable_after, 25);
+  EXPECT_EQ(usage.plan.remaining_after, (std::vector<std::int64_t>{25}));
+  ASSERT_EQ(usage.drafts.size(), 1u);
+  EXPECT_EQ(usage.drafts[0].type, EntryType::kUsage);
+  EXPECT_EQ(usage.drafts[0].amount, -15);
+  ASSERT_EQ(usage.state.grants.size(), 1u);
+  EXPECT_EQ(usage.state.grants[0].grant_id, 7);
+
+  const DrawDownPlan adjust =
+      PlanDrawDown(grants, w, kNow, 40, EntryType::kAdjustment);
+  EXPECT_EQ(adjust.amount, -40);
+  EXPECT_EQ(adjust.plan.emptied, (std::vector<std::size_t>{0}));
+  ASSERT_EQ(adjust.drafts.size(), 1u);
+  EXPECT_EQ(adjust.drafts[0].type, EntryType::kAdjustment);
+  EXPECT_EQ(adjust.drafts[0].amount, -40);
+  EXPECT_EQ(DrawDownAmount(EntryType::kUsage, 3), 3);
+  EXPECT_EQ(DrawDownAmount(EntryType::kAdjustment, 3), -3);
+
+  EXPECT_THROW(PlanDrawDown(grants, w, kNow, 41, EntryType::kUsage),
+               LedgerError);  // hard limit: LG001
+}
+
+// A draw-down on a wallet that does not exist: the amount is checked first
+// (22023 as for a wallet at that scale), then LG001 naming what is missing.
+TEST(RefuseWithoutWallet, ChecksTheAmountThenRefuses) {
+  try {
+    RefuseWithoutWallet("acme", "usd", "1.5", 2);
+    FAIL();
+  } catch (const LedgerError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInsufficientCredits);
+    EXPECT_EQ(e.message(), "insufficient credits");
+    EXPECT_EQ(e.detail(), "Customer \"acme\" has no usd wallet.");
+  }
+  try {
+    RefuseWithoutWallet("acme", "usd", "1.555", 2);
+    FAIL();
+  } catch (const LedgerError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidParameter);
+  }
 }
 
 TEST(GrantRow, AsOpenHidesWhatLapsed) {

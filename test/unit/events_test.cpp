@@ -1,4 +1,5 @@
 #include "alerts.hpp"
+#include "events.hpp"
 #include "json.hpp"
 
 #include <gtest/gtest.h>
@@ -98,6 +99,141 @@ TEST(FormatTimestampUtc, PostgresEpochBasedMicros) {
   // Leap day.
   EXPECT_EQ(FormatTimestampUtc(60 * kMicrosPerDay), "2000-03-01T00:00:00Z");
   EXPECT_EQ(FormatTimestampUtc(59 * kMicrosPerDay), "2000-02-29T00:00:00Z");
+}
+
+// Event payloads are a stored and consumed format: these pin their bytes.
+// Every payload starts with the subject; amounts are exact decimal strings at
+// the credit type's scale; instants are UTC RFC 3339.
+EventSubject Subject() {
+  return EventSubject{"acme", "usd", 7, 2, 42};
+}
+
+constexpr const char* kHead =
+    "{\"customer_id\": \"acme\", \"credit_type\": \"usd\", \"wallet_id\": 7, "
+    "\"operation_id\": 42, ";
+
+constexpr Micros kMarch = 828 * kMicrosPerDay + 12 * 3600 * kMicrosPerSecond;
+
+TEST(EventPayloads, Granted) {
+  NewGrant g;
+  g.grant_id = 9;
+  g.amount = 10050;
+  g.remaining = 10050;
+  g.promotional = true;
+  g.priority = 10;
+  g.cost_basis = "0.01";
+  g.effective_at = kMarch;
+  g.expires_at = kMarch + kMicrosPerDay;
+  g.reason = "welcome \"pack\"";
+  g.kind = "grant";
+  PendingEvent e = GrantedEvent(Subject(), g, 12345);
+  EXPECT_EQ(e.type, "credits.granted");
+  EXPECT_EQ(e.payload,
+            std::string(kHead) +
+                "\"grant_id\": 9, \"kind\": \"grant\", \"amount\": \"100.50\", "
+                "\"promotional\": true, \"priority\": 10, \"cost_basis\": "
+                "\"0.01\", \"effective_at\": \"2002-04-08T12:00:00Z\", "
+                "\"expires_at\": \"2002-04-09T12:00:00Z\", \"reason\": "
+                "\"welcome \\\"pack\\\"\", \"source_id\": null, \"balance\": "
+                "\"123.45\"}");
+  // Without an expiry, cost basis or reason: JSON nulls, never absent keys.
+  g.expires_at.reset();
+  g.cost_basis.reset();
+  g.reason.reset();
+  g.source_id = "inv_1";
+  g.kind = "adjustment";
+  g.promotional = false;
+  e = GrantedEvent(Subject(), g, -5);
+  EXPECT_EQ(e.payload,
+            std::string(kHead) +
+                "\"grant_id\": 9, \"kind\": \"adjustment\", \"amount\": "
+                "\"100.50\", \"promotional\": false, \"priority\": 10, "
+                "\"cost_basis\": null, \"effective_at\": "
+                "\"2002-04-08T12:00:00Z\", \"expires_at\": null, \"reason\": "
+                "null, \"source_id\": \"inv_1\", \"balance\": \"-0.05\"}");
+}
+
+TEST(EventPayloads, GrantDepletedInDrawOrder) {
+  std::vector<GrantState> grants(3);
+  grants[0].grant_id = 11;
+  grants[1].grant_id = 12;
+  grants[2].grant_id = 13;
+  std::vector<PendingEvent> events;
+  AddDepletedGrants(events, Subject(), grants, {2, 0}, 0);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, "credits.grant.depleted");
+  EXPECT_EQ(events[0].payload,
+            std::string(kHead) + "\"grant_id\": 13, \"balance\": \"0.00\"}");
+  EXPECT_EQ(events[1].payload,
+            std::string(kHead) + "\"grant_id\": 11, \"balance\": \"0.00\"}");
+}
+
+TEST(EventPayloads, Expired) {
+  GrantRow g;
+  g.grant_id = 5;
+  g.remaining = 250;
+  g.promotional = true;
+  g.cost_basis = "0.5";
+  g.expires_at = kMarch;
+  const ExpiryPlan plan = PlanExpiry(g, kMarch + 1);
+  PendingEvent e = ExpiredEvent(Subject(), plan, std::string("1.250"), 1000);
+  EXPECT_EQ(e.type, "credits.expired");
+  EXPECT_EQ(e.payload, std::string(kHead) +
+                           "\"grant_id\": 5, \"amount\": \"2.50\", \"value\": "
+                           "\"1.250\", \"promotional\": true, \"expires_at\": "
+                           "\"2002-04-08T12:00:00Z\", \"balance\": \"10.00\"}");
+  e = ExpiredEvent(Subject(), plan, std::nullopt, 1000);
+  EXPECT_EQ(e.payload, std::string(kHead) +
+                           "\"grant_id\": 5, \"amount\": \"2.50\", \"value\": "
+                           "null, \"promotional\": true, \"expires_at\": "
+                           "\"2002-04-08T12:00:00Z\", \"balance\": \"10.00\"}");
+}
+
+TEST(EventPayloads, Voided) {
+  GrantRow g;
+  g.grant_id = 6;
+  g.remaining = 300;
+  g.effective_at = kMarch - 1;
+  const VoidPlan plan = PlanVoid(g, 700, kMarch);
+  PendingEvent e = VoidedEvent(Subject(), plan, std::string("refund"));
+  EXPECT_EQ(e.type, "credits.voided");
+  EXPECT_EQ(e.payload, std::string(kHead) +
+                           "\"grant_id\": 6, \"amount\": \"3.00\", \"reason\": "
+                           "\"refund\", \"balance\": \"4.00\"}");
+  e = VoidedEvent(Subject(), plan, std::nullopt);
+  EXPECT_EQ(e.payload, std::string(kHead) +
+                           "\"grant_id\": 6, \"amount\": \"3.00\", \"reason\": "
+                           "null, \"balance\": \"4.00\"}");
+}
+
+// The alerts an operation ends with: decided by EvaluateAlerts and built
+// here, usage_low highest threshold first, then depleted.
+TEST(EventPayloads, BalanceAlerts) {
+  const std::vector<std::int64_t> thresholds{5000, 1000};
+  AlertEvents a = BalanceAlertEvents(Subject(), thresholds, AlertState{}, -1);
+  ASSERT_EQ(a.events.size(), 3u);
+  EXPECT_EQ(a.events[0].type, "credits.balance.usage_low");
+  EXPECT_EQ(a.events[0].payload,
+            std::string(kHead) +
+                "\"threshold\": \"50.00\", \"balance\": \"-0.01\"}");
+  EXPECT_EQ(a.events[1].type, "credits.balance.usage_low");
+  EXPECT_EQ(a.events[1].payload,
+            std::string(kHead) +
+                "\"threshold\": \"10.00\", \"balance\": \"-0.01\"}");
+  EXPECT_EQ(a.events[2].type, "credits.balance.depleted");
+  EXPECT_EQ(a.events[2].payload,
+            std::string(kHead) + "\"balance\": \"-0.01\"}");
+  EXPECT_TRUE(a.next.depleted);
+  EXPECT_EQ(a.next.fired, thresholds);
+  // Already alerted: nothing new, the state kept.
+  a = BalanceAlertEvents(Subject(), thresholds, a.next, -2);
+  EXPECT_TRUE(a.events.empty());
+  EXPECT_TRUE(a.next.depleted);
+  // Re-armed above every threshold.
+  a = BalanceAlertEvents(Subject(), thresholds, a.next, 6000);
+  EXPECT_TRUE(a.events.empty());
+  EXPECT_FALSE(a.next.depleted);
+  EXPECT_TRUE(a.next.fired.empty());
 }
 
 }  // namespace

@@ -8,6 +8,46 @@ namespace {
 
 constexpr Micros kNow = 500 * kMicrosPerDay;
 
+// The open flag (grants.open) in every combination of its three inputs.
+TEST(IsOpen, HoldsCreditsAndNeitherVoidedNorExpired) {
+  EXPECT_TRUE(IsOpen(1, false, false));
+  EXPECT_FALSE(IsOpen(0, false, false));
+  EXPECT_FALSE(IsOpen(-1, false, false));
+  EXPECT_FALSE(IsOpen(1, true, false));
+  EXPECT_FALSE(IsOpen(1, false, true));
+  EXPECT_FALSE(IsOpen(1, true, true));
+  GrantRow g;
+  g.remaining = 5;
+  g.expires_at = 0;  // lapsed but not swept: still open
+  EXPECT_TRUE(IsOpen(g));
+  g.expired_at = 1;
+  EXPECT_FALSE(IsOpen(g));
+  g.expired_at.reset();
+  g.voided_at = 1;
+  EXPECT_FALSE(IsOpen(g));
+}
+
+TEST(ReadAdjustment, SignDecidesTheOperation) {
+  const Adjustment add = ReadAdjustment("2.50");
+  EXPECT_TRUE(add.adds);
+  EXPECT_EQ(add.magnitude, "2.50");
+  const Adjustment take = ReadAdjustment("-2.50");
+  EXPECT_FALSE(take.adds);
+  EXPECT_EQ(take.magnitude, "2.50");
+  try {
+    ReadAdjustment("0.00");
+    FAIL();
+  } catch (const LedgerError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidParameter);
+    EXPECT_EQ(e.message(), "amount must not be zero");
+  }
+  const BlockSpec spec = AdjustmentBlock();
+  EXPECT_EQ(spec.kind, "adjustment");
+  EXPECT_EQ(spec.opening, EntryType::kAdjustment);
+  EXPECT_FALSE(spec.promotional);
+  EXPECT_EQ(spec.priority, 50);
+}
+
 TEST(BlockEffectiveAt, RefusesABlockThatCouldNeverBeSpent) {
   BlockSpec spec;
   EXPECT_EQ(BlockEffectiveAt(spec, kNow), kNow);

@@ -1,4 +1,5 @@
 #include "error.hpp"
+#include "grant.hpp"
 #include "lifecycle.hpp"
 
 #include <gtest/gtest.h>
@@ -53,17 +54,41 @@ TEST(PlanVoid, RefusesVoidedAndExpiredGrants) {
   }
 }
 
-TEST(Expiration, DraftIsDatedAtExpiry) {
+TEST(Expiration, DraftIsDatedAtExpiryAndTheGrantCloses) {
   GrantRow g = Grant(12);
   g.expires_at = kNow - 7;
-  const EntryDraft d = ExpirationDraft(g);
-  EXPECT_EQ(d.type, EntryType::kExpiration);
-  EXPECT_EQ(d.amount, -12);
-  EXPECT_EQ(d.occurred_at, kNow - 7);
-  EXPECT_EQ(d.grant_id, 4);
+  g.expired_amount = 3;  // an earlier restoration that lapsed at once
+  const ExpiryPlan p = PlanExpiry(g, kNow);
+  EXPECT_EQ(p.expired, 12);
+  EXPECT_EQ(p.draft.type, EntryType::kExpiration);
+  EXPECT_EQ(p.draft.amount, -12);
+  EXPECT_EQ(p.draft.occurred_at, kNow - 7);
+  EXPECT_EQ(p.draft.grant_id, 4);
+  EXPECT_EQ(p.draft.cost_basis, "0.5");
+  EXPECT_EQ(p.grant.remaining, 0);
+  EXPECT_EQ(p.grant.expired_amount, 15);
+  EXPECT_EQ(p.grant.expired_at, kNow);
+  EXPECT_FALSE(p.grant.voided_at);
+  EXPECT_FALSE(IsOpen(p.grant));
   EXPECT_THROW(SweepAsOf(kNow + 1, kNow, 10), LedgerError);
   EXPECT_THROW(SweepAsOf(std::nullopt, kNow, 0), LedgerError);
   EXPECT_EQ(SweepAsOf(std::nullopt, kNow, 1), kNow);
+}
+
+// The sweep re-reads a grant under its wallet's lock: only an open grant
+// lapsed by as_of still expires.
+TEST(Expiration, SweepExpiresOnlyOpenLapsedGrants) {
+  GrantRow g = Grant(12);
+  g.expires_at = kNow - 7;
+  EXPECT_TRUE(SweepExpires(g, kNow - 7));
+  EXPECT_FALSE(SweepExpires(g, kNow - 8));  // not lapsed by as_of
+  GrantRow empty = g;
+  empty.remaining = 0;  // consumed in full meanwhile
+  EXPECT_FALSE(SweepExpires(empty, kNow));
+  GrantRow voided = g;
+  voided.voided_at = kNow - 1;
+  EXPECT_FALSE(SweepExpires(voided, kNow));
+  EXPECT_FALSE(SweepExpires(PlanExpiry(g, kNow).grant, kNow));  // swept twice
 }
 
 }  // namespace

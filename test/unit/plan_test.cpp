@@ -315,5 +315,18 @@ TEST(PlanConsume, NamesTheGrantsItEmptiesInDrawdownOrder) {
   EXPECT_EQ(p.draws.front().index, 3u);
 }
 
+TEST(CheckBalanceAsOf, PastAndPresentOnly) {
+  CheckBalanceAsOf(std::nullopt, 100);
+  CheckBalanceAsOf(100, 100);
+  CheckBalanceAsOf(-5, 100);
+  try {
+    CheckBalanceAsOf(101, 100);
+    FAIL();
+  } catch (const LedgerError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidParameter);
+    EXPECT_EQ(e.message(), "as_of is in the future");
+  }
+}
+
 }  // namespace
 }  // namespace credit_ledger

@@ -145,5 +145,20 @@ TEST(Abbreviated, MessagesQuotingInputStayValidUtf8) {
   }
 }
 
+TEST(CheckCostBasis, NotNegative) {
+  CheckCostBasis(std::nullopt);
+  CheckCostBasis(std::string("0"));
+  CheckCostBasis(std::string("0.0125"));
+  try {
+    CheckCostBasis(std::string("-0.5"));
+    FAIL();
+  } catch (const LedgerError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidParameter);
+    EXPECT_EQ(e.message(), "cost_basis must not be negative");
+    EXPECT_EQ(e.detail(), "The cost basis given was -0.5.");
+  }
+  EXPECT_THROW(CheckCostBasis(std::string("abc")), LedgerError);
+}
+
 }  // namespace
 }  // namespace credit_ledger

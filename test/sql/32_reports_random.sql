@@ -1,0 +1,262 @@
+-- Reports against plain SQL on a random ledger: grants (paid, promotional,
+-- untracked, scheduled, lapsing), consumes (some into debt, some backdated),
+-- partial reversals, adjustments both ways, voids and expiration sweeps,
+-- written by the functions under a clock moving forward. Then every report
+-- is compared with a sum over credit_ledger.entries computed another way;
+-- each query below lists the disagreements, so every result must be empty.
+\i test/sql/include/setup.sql
+SELECT credit_type_create('usd', 2);
+SELECT credit_type_create('tok');
+SELECT credit_wallet_configure('c' || i, 'usd', overdraft_limit => 20) FROM generate_series(1, 2) i \g /dev/null
+SELECT setseed(0.15);
+DO $$
+DECLARE
+    t timestamptz := '2026-01-01 00:00+00';
+    c text;
+    ty text;
+    r float8;
+    op bigint;
+    g bigint;
+BEGIN
+    FOR i IN 1..600 LOOP
+        t := t + (random() * 20) * interval '1 hour';
+        PERFORM set_config('credit_ledger.clock', t::text, false);
+        PERFORM set_config('credit_ledger.actor', (ARRAY['app', 'batch', 'support'])[1 + floor(random() * 3)::int], false);
+        c := 'c' || (1 + floor(random() * 4)::int);
+        ty := CASE WHEN random() < 0.8 THEN 'usd' ELSE 'tok' END;
+        r := random();
+        BEGIN
+            IF r < 0.15 THEN
+                PERFORM credit_grant(c, ty, (10 + floor(random() * 90))::numeric,
+                    promotional => random() < 0.3,
+                    cost_basis => CASE WHEN random() < 0.85 THEN (ARRAY[0.01, 0.5, 0.125])[1 + floor(random() * 3)::int] END,
+                    effective_at => CASE WHEN random() < 0.15 THEN t + interval '3 days' END,
+                    expires_at => CASE WHEN random() < 0.6 THEN t + (5 + random() * 40) * interval '1 day' END,
+                    source_id => 'g' || i);
+            ELSIF r < 0.70 THEN
+                PERFORM credit_consume(c, ty, (1 + floor(random() * 15))::numeric,
+                    feature => (ARRAY['chat', 'embed', 'image'])[1 + floor(random() * 3)::int],
+                    source_id => CASE WHEN random() < 0.5 THEN 'req-' || (i % 5) END,
+                    occurred_at => CASE WHEN random() < 0.2 THEN t - random() * interval '10 days' END,
+                    metadata => CASE WHEN random() < 0.8 THEN jsonb_build_object('user_id', 'u' || floor(random() * 4)) END);
+            ELSIF r < 0.80 THEN
+                SELECT o.operation_id INTO op FROM credit_ledger.operations o
+                 WHERE o.operation_type = 'consume' ORDER BY random() LIMIT 1;
+                IF op IS NOT NULL THEN
+                    PERFORM credit_reverse(op, CASE WHEN random() < 0.5 THEN 1 END, 'oops');
+                END IF;
+            ELSIF r < 0.88 THEN
+                PERFORM credit_adjust(c, ty, (ARRAY[-3, -1, 2, 5])[1 + floor(random() * 4)::int], 'fix');
+            ELSIF r < 0.93 THEN
+                SELECT gr.grant_id INTO g FROM credit_ledger.grants gr WHERE gr.open ORDER BY random() LIMIT 1;
+                IF g IS NOT NULL THEN
+                    PERFORM credit_void(g, 'refund');
+                END IF;
+            ELSE
+                PERFORM credit_expire();
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            NULL;  -- LG001 (too little credit), LG006 (nothing left to reverse or void)
+        END;
+    END LOOP;
+    PERFORM set_config('credit_ledger.clock', (t + interval '60 days')::text, false);
+    PERFORM credit_expire();
+END
+$$;
+RESET credit_ledger.actor;
+-- The ledger has every kind of entry, and is healthy.
+SELECT entry_type, count(*) > 3 AS several FROM credit_ledger.entries GROUP BY 1 ORDER BY 1;
+SELECT * FROM credit_verify();
+
+-- Random windows over the ledger's span.
+CREATE TEMP TABLE windows AS
+SELECT w, ws, ws + (1 + random() * 40) * interval '1 day' AS we
+  FROM (SELECT w, '2025-12-25'::timestamptz + random() * interval '300 days' AS ws
+          FROM generate_series(1, 6) w) x;
+-- Windows starting and ending exactly at entries' instants (a bound is
+-- inclusive at the start, exclusive at the end).
+INSERT INTO windows
+SELECT 100 + n, a.created_at, a.created_at + (1 + floor(random() * 30)) * interval '1 day'
+  FROM generate_series(1, 4) n,
+       LATERAL (SELECT created_at FROM credit_ledger.entries WHERE n > 0 ORDER BY random() LIMIT 1) a;
+INSERT INTO windows
+SELECT 200 + n, a.occurred_at - interval '5 days', a.occurred_at
+  FROM generate_series(1, 4) n,
+       LATERAL (SELECT occurred_at FROM credit_ledger.entries WHERE n > 0 ORDER BY random() LIMIT 1) a;
+INSERT INTO windows VALUES (0, '2000-01-01', '2100-01-01');
+
+-- Statements: each movement is the sum of its entries recorded in the
+-- window; opening and closing are the balance_after of the wallet's last
+-- entry recorded before the window's start and end (the clock only moved
+-- forward, so created_at follows seq); they add up.
+SELECT win.w, x.customer_id, x.credit_type, st.*
+  FROM windows win
+ CROSS JOIN credit_ledger.wallets x
+ CROSS JOIN LATERAL credit_statement(x.customer_id, x.credit_type, win.ws, win.we) st
+ CROSS JOIN LATERAL (
+       SELECT coalesce(sum(e.amount) FILTER (WHERE e.entry_type = 'grant'), 0) AS granted,
+              coalesce(sum(e.amount) FILTER (WHERE e.entry_type = 'usage'), 0) AS used,
+              coalesce(sum(e.amount) FILTER (WHERE e.entry_type = 'reversal'), 0) AS reversed,
+              coalesce(sum(e.amount) FILTER (WHERE e.entry_type = 'adjustment'), 0) AS adjusted,
+              coalesce(sum(e.amount) FILTER (WHERE e.entry_type = 'expiration'), 0) AS expired,
+              coalesce(sum(e.amount) FILTER (WHERE e.entry_type = 'void'), 0) AS voided
+         FROM credit_ledger.entries e
+        WHERE e.wallet_id = x.wallet_id AND e.created_at >= win.ws AND e.created_at < win.we) p
+ WHERE st.opening_balance + st.granted + st.used + st.reversed + st.adjusted + st.expired + st.voided
+         <> st.closing_balance
+    OR st.opening_balance <> coalesce((SELECT e.balance_after FROM credit_ledger.entries e
+                                        WHERE e.wallet_id = x.wallet_id AND e.created_at < win.ws
+                                        ORDER BY e.seq DESC LIMIT 1), 0)
+    OR st.closing_balance <> coalesce((SELECT e.balance_after FROM credit_ledger.entries e
+                                        WHERE e.wallet_id = x.wallet_id AND e.created_at < win.we
+                                        ORDER BY e.seq DESC LIMIT 1), 0)
+    OR (st.granted, st.used, st.reversed, st.adjusted, st.expired, st.voided)
+       <> (p.granted, p.used, p.reversed, p.adjusted, p.expired, p.voided)
+    OR (win.w = 0 AND st.closing_balance <> x.balance);
+
+-- Usage: each reversal entry takes the labels of a usage entry of the
+-- operation it reverses (found through the entries, not the operation's
+-- first seq); events are the consume operations with usage in the group.
+CREATE TEMP TABLE labelled AS
+SELECT e.*, coalesce(u.feature, e.feature) AS l_feature, coalesce(u.actor, e.actor) AS l_actor,
+       coalesce(u.source_id, e.source_id) AS l_source, coalesce(u.metadata, e.metadata) AS l_metadata,
+       u.operation_id IS NOT NULL AS is_reversal
+  FROM credit_ledger.entries e
+  LEFT JOIN LATERAL (
+       SELECT ue.* FROM credit_ledger.operations r
+         JOIN credit_ledger.entries ue ON ue.operation_id = r.reverses_operation_id
+                                      AND ue.customer_id = r.customer_id AND ue.entry_type = 'usage'
+        WHERE e.entry_type = 'reversal' AND r.operation_id = e.operation_id
+        LIMIT 1) u ON true
+ WHERE e.entry_type IN ('usage', 'reversal');
+SELECT count(*) FILTER (WHERE is_reversal) > 10 AS reversals_labelled FROM labelled;
+CREATE TEMP TABLE usage_cases AS
+SELECT * FROM (VALUES ('feature', 'day', 'UTC'), ('customer_id', 'week', 'America/New_York'),
+                      ('actor', 'month', 'Asia/Kolkata'), ('source_id', 'hour', 'UTC'),
+                      ('metadata.user_id', 'day', 'Europe/Berlin'), ('metadata.none', 'quarter', 'UTC')) v(g, gran, tz);
+WITH expected AS (
+    SELECT w.w, c.g, c.gran, c.tz, date_trunc(c.gran, l.occurred_at, c.tz) AS period_start, l.credit_type,
+           CASE c.g WHEN 'feature' THEN l.l_feature WHEN 'customer_id' THEN l.customer_id
+                    WHEN 'actor' THEN l.l_actor WHEN 'source_id' THEN l.l_source
+                    ELSE l.l_metadata ->> substr(c.g, 10) END AS group_key,
+           -sum(l.amount) AS credits, -sum(l.value) AS value,
+           count(DISTINCT l.operation_id) FILTER (WHERE l.entry_type = 'usage') AS events
+      FROM windows w, usage_cases c, labelled l
+     WHERE l.occurred_at >= w.ws AND l.occurred_at < w.we
+     GROUP BY 1, 2, 3, 4, 5, 6, 7),
+actual AS (
+    SELECT w.w, c.g, c.gran, c.tz, r.*
+      FROM windows w, usage_cases c,
+           LATERAL credit_usage_report(w.ws, w.we, group_by => c.g, granularity => c.gran, time_zone => c.tz) r)
+(SELECT 'missing' AS side, * FROM expected EXCEPT ALL SELECT 'missing', * FROM actual)
+UNION ALL
+(SELECT 'extra', * FROM actual EXCEPT ALL SELECT 'extra', * FROM expected);
+-- One customer and one credit type: the feature-per-day rows of that
+-- customer and type alone.
+WITH expected AS (
+    SELECT w.w, x.customer_id AS cust, date_trunc('day', l.occurred_at) AS period_start, l.credit_type,
+           l.l_feature AS group_key, -sum(l.amount) AS credits, -sum(l.value) AS value,
+           count(DISTINCT l.operation_id) FILTER (WHERE l.entry_type = 'usage') AS events
+      FROM windows w, credit_ledger.wallets x, labelled l
+     WHERE l.customer_id = x.customer_id AND l.credit_type = x.credit_type
+       AND l.occurred_at >= w.ws AND l.occurred_at < w.we
+     GROUP BY 1, 2, 3, 4, 5),
+actual AS (
+    SELECT w.w, x.customer_id, r.*
+      FROM windows w, credit_ledger.wallets x,
+           LATERAL credit_usage_report(w.ws, w.we, x.credit_type, x.customer_id) r)
+(SELECT 'missing' AS side, * FROM expected EXCEPT ALL SELECT 'missing', * FROM actual)
+UNION ALL
+(SELECT 'extra', * FROM actual EXCEPT ALL SELECT 'extra', * FROM expected);
+
+-- Revenue: per period, sold, breakage, voided and the promotional columns
+-- are sums of their entries; recognized is what else left paid blocks;
+-- deferred_end is every paid entry's value up to the period's end, and
+-- after everything it is what paid blocks still hold (remaining x cost
+-- basis, read from the grants); each period reconciles.
+CREATE TEMP TABLE revenue_cases AS
+SELECT * FROM (VALUES ('month', 'UTC'), ('week', 'America/New_York'), ('day', 'Asia/Kolkata')) v(gran, tz);
+-- The entries with a value, and the running value of paid ones, indexed by
+-- time: the sums below are range scans.
+CREATE TEMP TABLE valued AS
+SELECT credit_type, created_at, entry_type, promotional, value FROM credit_ledger.entries WHERE value IS NOT NULL;
+CREATE INDEX ON valued (credit_type, created_at);
+CREATE TEMP TABLE paid_until AS
+SELECT credit_type, created_at,
+       coalesce(sum(sum(value) FILTER (WHERE NOT promotional)) OVER (PARTITION BY credit_type ORDER BY created_at), 0) AS paid
+  FROM valued GROUP BY 1, 2;
+CREATE INDEX ON paid_until (credit_type, created_at);
+ANALYZE valued, paid_until;
+WITH actual AS (
+    SELECT w.w, c.gran, c.tz, r.*, greatest(r.period_start, w.ws) AS from_at,
+           least(coalesce(lead(r.period_start) OVER (PARTITION BY w.w, c.gran, c.tz, r.credit_type ORDER BY r.period_start),
+                          'infinity'), w.we) AS to_at,
+           lag(r.deferred_end) OVER (PARTITION BY w.w, c.gran, c.tz, r.credit_type ORDER BY r.period_start) AS deferred_before
+      FROM windows w, revenue_cases c, LATERAL credit_revenue(w.ws, w.we, granularity => c.gran, time_zone => c.tz) r)
+SELECT a.* FROM actual a
+ CROSS JOIN LATERAL (
+    SELECT coalesce(sum(e.value) FILTER (WHERE NOT e.promotional AND e.entry_type = 'grant'), 0) AS sold,
+           -coalesce(sum(e.value) FILTER (WHERE NOT e.promotional AND e.entry_type = 'expiration'), 0) AS breakage,
+           -coalesce(sum(e.value) FILTER (WHERE NOT e.promotional AND e.entry_type = 'void'), 0) AS voided,
+           -coalesce(sum(e.value) FILTER (WHERE NOT e.promotional AND e.entry_type IN ('usage', 'reversal', 'repayment', 'adjustment')), 0) AS recognized,
+           -coalesce(sum(e.value) FILTER (WHERE e.promotional AND e.entry_type IN ('usage', 'reversal', 'repayment', 'adjustment')), 0) AS promotional_used,
+           -coalesce(sum(e.value) FILTER (WHERE e.promotional AND e.entry_type = 'expiration'), 0) AS promotional_expired
+      FROM valued e
+     WHERE e.credit_type = a.credit_type AND e.created_at >= a.from_at AND e.created_at < a.to_at) p
+ WHERE (a.sold, a.recognized, a.breakage, a.voided, a.promotional_used, a.promotional_expired)
+       IS DISTINCT FROM (p.sold, p.recognized, p.breakage, p.voided, p.promotional_used, p.promotional_expired)
+    OR a.deferred_end <> coalesce((SELECT u.paid FROM paid_until u
+                                    WHERE u.credit_type = a.credit_type AND u.created_at < a.to_at
+                                    ORDER BY u.created_at DESC LIMIT 1), 0)
+    OR (a.deferred_before IS NOT NULL
+        AND a.sold - a.recognized - a.breakage - a.voided <> a.deferred_end - a.deferred_before);
+-- Not vacuous: every column has money in it somewhere.
+SELECT credit_type, sum(sold) > 0 AS sold, sum(recognized) > 0 AS recognized, sum(breakage) > 0 AS breakage,
+       sum(voided) > 0 AS voided, sum(promotional_used) > 0 AS promotional_used,
+       sum(promotional_expired) > 0 AS promotional_expired
+  FROM credit_revenue('2025-12-01', '2027-01-01') GROUP BY 1 ORDER BY 1;
+-- After everything: the last period's deferred_end is what paid blocks hold.
+SELECT r.credit_type, r.deferred_end,
+       (SELECT sum(g.remaining * g.cost_basis) FROM credit_ledger.grants g
+         WHERE g.credit_type = r.credit_type AND NOT g.promotional) AS held_by_paid_blocks
+  FROM credit_revenue('2025-12-01', '2027-01-01', granularity => 'year') r
+ WHERE r.period_start = '2026-01-01'
+   AND r.deferred_end IS DISTINCT FROM (SELECT coalesce(sum(g.remaining * g.cost_basis), 0) FROM credit_ledger.grants g
+                                         WHERE g.credit_type = r.credit_type AND NOT g.promotional);
+-- Every period of the range has a row, per credit type with a cost basis.
+SELECT w.w, c.gran, count(*)
+  FROM windows w, revenue_cases c, LATERAL credit_revenue(w.ws, w.we, granularity => c.gran, time_zone => c.tz) r
+ GROUP BY 1, 2, w.ws, w.we, c.tz
+HAVING count(*) <> 2 * (SELECT count(DISTINCT date_trunc(c.gran, t, c.tz))
+                          FROM generate_series(w.ws, w.we - interval '1 microsecond', interval '15 minutes') t);
+
+-- credit_entries: paging through a filtered history, page by page, gives
+-- exactly the filtered entries.
+CREATE FUNCTION pg_temp.walk(cust text, ty text, types text[], since timestamptz, until timestamptz, src text)
+RETURNS SETOF bigint LANGUAGE plpgsql AS $$
+DECLARE
+    before bigint;
+    got bigint[];
+BEGIN
+    LOOP
+        SELECT array_agg(seq ORDER BY seq DESC) INTO got
+          FROM credit_entries(cust, ty, before, 7, types, since, until, src);
+        EXIT WHEN got IS NULL;
+        RETURN QUERY SELECT unnest(got);
+        before := got[array_length(got, 1)];
+    END LOOP;
+END $$;
+SELECT x.customer_id, x.credit_type, f.types, w.w
+  FROM credit_ledger.wallets x, (SELECT * FROM windows WHERE w IN (0, 1, 2, 101, 201)) w,
+       (VALUES (NULL::text[], NULL::text), ('{usage}', NULL), ('{reversal,expiration,void}', NULL), (NULL, 'req-1')) f(types, src)
+ WHERE ARRAY(SELECT pg_temp.walk(x.customer_id, x.credit_type, f.types, w.ws, w.we, f.src))
+       IS DISTINCT FROM
+       ARRAY(SELECT e.seq FROM credit_ledger.entries e
+              WHERE e.wallet_id = x.wallet_id
+                AND (f.types IS NULL OR e.entry_type = ANY (f.types))
+                AND e.occurred_at >= w.ws AND e.occurred_at < w.we
+                AND (f.src IS NULL OR e.source_id = f.src)
+              ORDER BY e.seq DESC);
+
+RESET credit_ledger.clock;
+DROP EXTENSION credit_ledger;
