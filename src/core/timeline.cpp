@@ -83,6 +83,53 @@ Due NextDue(const TimedWallet& w, Micros now, std::optional<Micros> since,
   return due;
 }
 
+// Applies one due happening to the wallet being caught up.
+void ApplyDue(const Due& due, WalletWork& work, CatchUpPlan& plan,
+              std::set<std::int64_t>& early_done) {
+  switch (due.kind) {
+  case HappeningKind::kHoldTimeout: {
+    Hold& hold = *work.FindHold(due.id);
+    hold.status = HoldStatus::kExpired;
+    hold.closed_at = due.at;
+    work.TouchHold(hold.hold_id);
+    const std::vector<Reservation> parts = hold.reserved;
+    if (work.ReturnReserved(parts, due.at, due.at)) {
+      work.RepayDebt(due.at, due.at);
+    }
+    plan.expired_holds.push_back(due.id);
+    break;
+  }
+  case HappeningKind::kLapse: {
+    Block& b = work.GetBlock(due.id);
+    ExpiryPlan expiry = PlanExpiry(b.row, due.at);
+    work.Append(std::move(expiry.draft));
+    b.row = std::move(expiry.grant);
+    work.TouchBlock(due.id);
+    // Issue 14: the rollover of part of the lapsing credit goes here,
+    // before the expiration entry, as a pair of rollover entries.
+    plan.lapsed_blocks.push_back(due.id);
+    break;
+  }
+  case HappeningKind::kPeriodStart:
+    break;
+  case HappeningKind::kTakeEffect: {
+    Block& b = work.GetBlock(due.id);
+    if (b.entered) {
+      early_done.insert(due.id);  // its grant entry is 1.1's
+    } else {
+      EntryDraft opening =
+          BlockEntry(b.row, EntryType::kGrant, b.row.remaining);
+      opening.occurred_at = due.at;
+      b.entered = true;
+      work.TouchBlock(due.id);
+      work.Append(std::move(opening));
+      plan.entered_blocks.push_back(due.id);
+    }
+    work.RepayDebt(due.at, due.at);
+    break;
+  }
+  }
+}
 }  // namespace
 
 CatchUpPlan PlanCatchUp(const TimedWallet& wallet, Micros now,
@@ -98,49 +145,7 @@ CatchUpPlan PlanCatchUp(const TimedWallet& wallet, Micros now,
     h.at = due.at;
     h.id = due.id;
     const std::size_t first = work.drafts().size();
-    switch (due.kind) {
-    case HappeningKind::kHoldTimeout: {
-      Hold& hold = *work.FindHold(due.id);
-      hold.status = HoldStatus::kExpired;
-      hold.closed_at = due.at;
-      work.TouchHold(hold.hold_id);
-      const std::vector<Reservation> parts = hold.reserved;
-      if (work.ReturnReserved(parts, due.at, due.at)) {
-        work.RepayDebt(due.at, due.at);
-      }
-      plan.expired_holds.push_back(due.id);
-      break;
-    }
-    case HappeningKind::kLapse: {
-      Block& b = work.GetBlock(due.id);
-      ExpiryPlan expiry = PlanExpiry(b.row, due.at);
-      work.Append(std::move(expiry.draft));
-      b.row = std::move(expiry.grant);
-      work.TouchBlock(due.id);
-      // Issue 14: the rollover of part of the lapsing credit goes here,
-      // before the expiration entry, as a pair of rollover entries.
-      plan.lapsed_blocks.push_back(due.id);
-      break;
-    }
-    case HappeningKind::kPeriodStart:
-      break;
-    case HappeningKind::kTakeEffect: {
-      Block& b = work.GetBlock(due.id);
-      if (b.entered) {
-        early_done.insert(due.id);  // its grant entry is 1.1's
-      } else {
-        EntryDraft opening =
-            BlockEntry(b.row, EntryType::kGrant, b.row.remaining);
-        opening.occurred_at = due.at;
-        b.entered = true;
-        work.TouchBlock(due.id);
-        work.Append(std::move(opening));
-        plan.entered_blocks.push_back(due.id);
-      }
-      work.RepayDebt(due.at, due.at);
-      break;
-    }
-    }
+    ApplyDue(due, work, plan, early_done);
     h.balance_after = work.wallet().balance;
     h.drafts.assign(work.drafts().begin() + first, work.drafts().end());
     plan.happenings.push_back(std::move(h));
