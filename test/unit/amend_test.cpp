@@ -119,6 +119,13 @@ TEST(GrantUpdate, ClosedBlocksAreLG006) {
   EXPECT_FALSE(p.draft);  // no entries before it enters the ledger
 }
 
+TEST(GrantUpdate, NewEntryTypesHaveStoredNames) {
+  EXPECT_EQ(EntryTypeName(EntryType::kAmendment), "amendment");
+  EXPECT_EQ(EntryTypeName(EntryType::kRollover), "rollover");
+  EXPECT_EQ(ParseEntryType("amendment"), EntryType::kAmendment);
+  EXPECT_EQ(ParseEntryType("rollover"), EntryType::kRollover);
+}
+
 TEST(Currency, ThreeCapitalLetters) {
   CheckCurrency(std::nullopt);
   CheckCurrency("USD");
