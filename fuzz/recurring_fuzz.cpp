@@ -37,8 +37,8 @@ Interval PickInterval(FuzzedDataProvider& in) {
   i.days = in.ConsumeIntegralInRange<std::int32_t>(0, 40);
   // Elapsed time in whole minutes, at least an hour when it stands alone,
   // so a run issues thousands of periods, not billions.
-  i.micros = in.ConsumeIntegralInRange<Micros>(0, 48 * 60) * 60 *
-             kMicrosPerSecond;
+  i.micros =
+      in.ConsumeIntegralInRange<Micros>(0, 48 * 60) * 60 * kMicrosPerSecond;
   if (i.months == 0 && i.days == 0 && i.micros < kHour) i.micros = kHour;
   if (i == Interval{}) i.days = 1;
   return i;
@@ -61,12 +61,15 @@ RecurringSchedule PickSchedule(FuzzedDataProvider& in) {
   s.every = PickInterval(in);
   s.starts_at = in.ConsumeIntegralInRange<Micros>(0, kYear2100);
   if (in.ConsumeBool()) s.expire_after = PickInterval(in);
-  s.rollover_max = s.expire_after ? in.ConsumeIntegralInRange<std::int64_t>(0, 1200) : 0;
+  s.rollover_max =
+      s.expire_after ? in.ConsumeIntegralInRange<std::int64_t>(0, 1200) : 0;
   if (in.ConsumeBool()) {
-    s.ends_at = s.starts_at + in.ConsumeIntegralInRange<Micros>(1, 2000) * kMicrosPerDay;
+    s.ends_at = s.starts_at +
+                in.ConsumeIntegralInRange<Micros>(1, 2000) * kMicrosPerDay;
   }
   if (in.ConsumeBool()) {
-    s.canceled_at = s.starts_at + in.ConsumeIntegralInRange<Micros>(0, 2000) * kMicrosPerDay;
+    s.canceled_at = s.starts_at +
+                    in.ConsumeIntegralInRange<Micros>(0, 2000) * kMicrosPerDay;
   }
   return s;
 }
@@ -94,7 +97,8 @@ void CheckLapse(FuzzedDataProvider& in, const RecurringSchedule& s,
     CL_FUZZ_CHECK(d.occurred_at == row.expires_at && d.amount != 0);
   }
   CL_FUZZ_CHECK(old_side == -row.remaining && new_side == p.rolled);
-  CL_FUZZ_CHECK(p.lapsed.remaining == 0 && p.lapsed.expired_amount == p.expired);
+  CL_FUZZ_CHECK(p.lapsed.remaining == 0 &&
+                p.lapsed.expired_amount == p.expired);
 }
 
 // Catches the schedule up at increasing instants; returns the last one.

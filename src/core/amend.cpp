@@ -76,8 +76,9 @@ AmendPlan PlanGrantUpdate(const AmendTarget& target, const GrantUpdate& update,
   }
   AmendPlan p;
   p.row = g;
-  p.old_expires_at = g.expires_at == kNever ? std::nullopt
-                                            : std::optional<Micros>(g.expires_at);
+  p.old_expires_at = g.expires_at == kNever
+                         ? std::nullopt
+                         : std::optional<Micros>(g.expires_at);
   p.old_priority = g.priority;
   JsonObject meta;  // keys in jsonb's order: priority before expires_at
   if (reorders) {

@@ -30,12 +30,12 @@ struct GrantUpdate {
 };
 
 struct AmendPlan {
-  GrantRow row;       // as it is to be saved
+  GrantRow row;  // as it is to be saved
   // The amendment entry (amount 0), for a block in the ledger; a block not
   // entered yet (scheduled under 1.2, pending) has no entries, and its
   // change shows in its grant entry's terms and the event.
   std::optional<EntryDraft> draft;
-  std::string metadata;  // its metadata, jsonb's canonical text
+  std::string metadata;                  // its metadata, jsonb's canonical text
   std::optional<Micros> old_expires_at;  // nullopt: never expired
   std::int32_t old_priority = 0;
 };

@@ -43,10 +43,9 @@ int ExpectedSign(EntryType type, bool on_grant, bool opening) {
   case EntryType::kRepayment:
   case EntryType::kRollover:  // the lapsing block's side of a rollover
     return -1;
-  case EntryType::kGrant:
-    return 0;  // a block has one grant entry, its first
-  case EntryType::kAmendment:
-    return 0;  // moves no credit (amount 0; see AuditEntry)
+  case EntryType::kGrant:      // a block has one grant entry, its first
+  case EntryType::kAmendment:  // moves no credit (amount 0; see Add)
+    return 0;
   }
   return 0;
 }

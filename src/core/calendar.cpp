@@ -30,7 +30,8 @@ CivilDate CivilFromDays(std::int64_t z) {
   z += 719468;
   const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t yoe =
+      (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
   const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   const std::int64_t mp = (5 * doy + 2) / 153;
   CivilDate date;
@@ -76,8 +77,8 @@ Interval Times(const Interval& interval, std::int64_t k, const char* what) {
   Interval out;
   std::int64_t months = 0;
   std::int64_t days = 0;
-  if (k < 0 || __builtin_mul_overflow(std::int64_t{interval.months}, k,
-                                      &months) ||
+  if (k < 0 ||
+      __builtin_mul_overflow(std::int64_t{interval.months}, k, &months) ||
       __builtin_mul_overflow(std::int64_t{interval.days}, k, &days) ||
       __builtin_mul_overflow(interval.micros, k, &out.micros) ||
       __builtin_mul_overflow(months, 1, &out.months) ||

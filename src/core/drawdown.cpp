@@ -38,7 +38,7 @@ std::string_view DrawdownPolicyName(DrawdownPolicy policy) {
 }
 
 bool DrawsBeforeUnder(const GrantState& a, const GrantState& b,
-                 DrawdownPolicy policy) {
+                      DrawdownPolicy policy) {
   if (policy == DrawdownPolicy::kExpiryFirst) return DrawsBefore(a, b);
   return std::make_tuple(a.priority, !a.promotional, a.expires_at,
                          a.effective_at, a.grant_id) <

@@ -46,7 +46,7 @@ std::string_view DrawdownPolicyName(DrawdownPolicy policy);
 
 // The order of `policy`; kExpiryFirst is DrawsBefore(a, b).
 bool DrawsBeforeUnder(const GrantState& a, const GrantState& b,
-                 DrawdownPolicy policy);
+                      DrawdownPolicy policy);
 
 // One deduction from one grant; `index` points into the planner's input.
 struct Draw {

@@ -92,8 +92,8 @@ std::int64_t ScaledProduct(const Fixed& a, const Fixed& b, int scale,
     return ToUnits(product * factor, what);
   }
   const Wide divisor = Pow10(decimals - scale);  // at most 10^36
-  return ToUnits(
-      Round(product / divisor, product % divisor, divisor, rounding), what);
+  return ToUnits(Round(product / divisor, product % divisor, divisor, rounding),
+                 what);
 }
 
 std::string ExactProduct(const Fixed& a, const Fixed& b) {

@@ -20,8 +20,7 @@ constexpr int kPercentScale = 9;
 // amount / 100. Comparing the floor with a whole number of Percent units is
 // exact.
 Percent UsedPercent(std::int64_t amount, std::int64_t used) {
-  const Fixed u{static_cast<std::uint64_t>(std::max<std::int64_t>(used, 0)),
-                0};
+  const Fixed u{static_cast<std::uint64_t>(std::max<std::int64_t>(used, 0)), 0};
   const Fixed hundredth{static_cast<std::uint64_t>(amount), 2};
   return ScaledQuotient(u, hundredth, kPercentScale, "usage").floor;
 }
@@ -50,8 +49,7 @@ std::vector<Percent> ParseGrantUsageThresholds(
 }
 
 std::string FormatPercent(Percent p) {
-  return FormatFixed(
-      Fixed{static_cast<std::uint64_t>(p), kPercentScale});
+  return FormatFixed(Fixed{static_cast<std::uint64_t>(p), kPercentScale});
 }
 
 GrantUsageAlerts DecideGrantUsage(const std::vector<Percent>& thresholds,

@@ -22,7 +22,8 @@ std::string Priced(std::int64_t units, const Fixed& cost_basis, int scale) {
                           const Fixed& basis, int scale) {
   std::string detail = "value / cost_basis = " + value + " / " + cost_basis +
                        " is not a whole number of credits at scale " +
-                       std::to_string(scale) + "; the nearest exact amounts are ";
+                       std::to_string(scale) +
+                       "; the nearest exact amounts are ";
   detail += below > 0 ? Priced(below, basis, scale) + " and " : "";
   detail += Priced(below + 1, basis, scale) + ".";
   throw LedgerError(ErrorCode::kInvalidParameter,

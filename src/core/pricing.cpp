@@ -65,9 +65,8 @@ PriceSpec CheckPriceSet(const PriceArgs& args, Micros now) {
   CheckText("feature", spec.feature, kMaxLabelChars);
   spec.credit_type = Required(args.credit_type, "credit_type");
   CheckCreditTypeName(spec.credit_type);
-  const Fixed price =
-      ParseFixed(Required(args.credits_per_unit, "credits_per_unit"),
-                 "credits_per_unit");
+  const Fixed price = ParseFixed(
+      Required(args.credits_per_unit, "credits_per_unit"), "credits_per_unit");
   spec.credits_per_unit = FormatFixed(price);
   CheckOptionalText("customer_id", args.customer_id, kMaxCustomerIdChars);
   spec.customer_id = args.customer_id;
@@ -95,8 +94,7 @@ const PriceRow& ChoosePrice(const std::vector<PriceRow>& prices,
 PricedUsage PriceUsage(const PriceRow& price, std::string_view quantity,
                        int scale) {
   if (DecimalSign(quantity, "quantity") <= 0) {
-    throw LedgerError(ErrorCode::kInvalidParameter,
-                      "quantity must be positive",
+    throw LedgerError(ErrorCode::kInvalidParameter, "quantity must be positive",
                       "The quantity given was " + Abbreviated(quantity) + ".");
   }
   const Fixed q = ParseFixed(quantity, "quantity");

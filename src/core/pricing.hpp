@@ -39,7 +39,7 @@ struct PriceArgs {
   std::optional<std::string> credit_type;
   std::optional<std::string> credits_per_unit;
   std::optional<std::string> customer_id;
-  std::optional<Micros> effective_at;  // default now
+  std::optional<Micros> effective_at;   // default now
   std::optional<std::string> rounding;  // nullopt (NULL): 'up'
 };
 

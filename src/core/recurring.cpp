@@ -39,7 +39,8 @@ RecurringSchedule CheckRecurringCreate(const RecurringArgs& args, int scale,
   if (s.amount <= 0) CheckPositiveAmount(*args.amount);
   s.every = Required(args.every, "every");
   CheckForwardInterval(s.every, "every");
-  if (args.expire_after) CheckForwardInterval(*args.expire_after, "expire_after");
+  if (args.expire_after)
+    CheckForwardInterval(*args.expire_after, "expire_after");
   s.expire_after = args.expire_after;
   s.starts_at = args.starts_at.value_or(now);
   if (args.ends_at && *args.ends_at <= s.starts_at) {
@@ -103,12 +104,11 @@ std::string PeriodSourceId(std::int64_t recurring_id, std::int64_t k) {
 PeriodBlock IssuePeriod(const RecurringSchedule& s, std::int64_t k,
                         const Calendar& calendar, std::int64_t grant_id) {
   if (k != s.last_period + 1 || !PeriodRuns(s, k, calendar)) {
-    throw LedgerError(ErrorCode::kInternal,
-                      "recurring period issued out of order",
-                      "Schedule " + std::to_string(s.recurring_id) +
-                          " issued up to period " +
-                          std::to_string(s.last_period) + "; period " +
-                          std::to_string(k) + " was asked for.");
+    throw LedgerError(
+        ErrorCode::kInternal, "recurring period issued out of order",
+        "Schedule " + std::to_string(s.recurring_id) + " issued up to period " +
+            std::to_string(s.last_period) + "; period " + std::to_string(k) +
+            " was asked for.");
   }
   PeriodBlock p;
   NewGrant& g = p.grant;

@@ -27,11 +27,10 @@ TopupConfig CheckTopupConfig(const TopupArgs& args, int scale) {
   c.cost_basis = args.cost_basis;
   c.max_per_day = Required(args.max_per_day, "max_per_day");
   if (c.max_per_day < 1) {
-    throw LedgerError(ErrorCode::kInvalidParameter,
-                      "max_per_day must be at least 1",
-                      "The value given was " + std::to_string(c.max_per_day) +
-                          ".",
-                      "Switch automatic top-up off with enabled => false.");
+    throw LedgerError(
+        ErrorCode::kInvalidParameter, "max_per_day must be at least 1",
+        "The value given was " + std::to_string(c.max_per_day) + ".",
+        "Switch automatic top-up off with enabled => false.");
   }
   c.enabled = Required(args.enabled, "enabled");
   return c;

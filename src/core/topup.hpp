@@ -53,9 +53,9 @@ struct TopupCounter {
 // What the operation left and knows, for the decision.
 struct TopupInput {
   std::int64_t available_after = 0;  // the balance the operation returns
-  bool pending = false;    // a topup block of the wallet is still pending
-  bool replayed = false;   // the call replayed an idempotency key
-  TopupCounter counter;    // as stored
+  bool pending = false;   // a topup block of the wallet is still pending
+  bool replayed = false;  // the call replayed an idempotency key
+  TopupCounter counter;   // as stored
   Micros now = 0;
 };
 

@@ -98,8 +98,7 @@ TEST(GrantUpdate, ClosedBlocksAreLG006) {
   };
   EXPECT_EQ(state([](AmendTarget& t) { t.row.voided_at = kNow; }).message,
             "grant 31 is voided");
-  EXPECT_EQ(state([](AmendTarget& t) { t.canceled = true; }).sqlstate,
-            "LG006");
+  EXPECT_EQ(state([](AmendTarget& t) { t.canceled = true; }).sqlstate, "LG006");
   EXPECT_EQ(state([](AmendTarget& t) { t.row.expired_at = kNow; }).sqlstate,
             "LG006");
   EXPECT_EQ(state([](AmendTarget& t) { t.row.expires_at = kNow; }).message,
@@ -230,8 +229,7 @@ TEST(GrantUsage, ThresholdsParseBetweenZeroAndHundred) {
 }
 
 TEST(GrantUsage, FiresOncePerBlockAndThreshold) {
-  const std::vector<Percent> t =
-      ParseGrantUsageThresholds({"50", "80", "100"});
+  const std::vector<Percent> t = ParseGrantUsageThresholds({"50", "80", "100"});
   // 49 of 100 used: nothing; 50: exactly the threshold fires it.
   EXPECT_TRUE(DecideGrantUsage(t, 100, 49, std::nullopt).fire.empty());
   GrantUsageAlerts a = DecideGrantUsage(t, 100, 50, std::nullopt);
@@ -239,12 +237,13 @@ TEST(GrantUsage, FiresOncePerBlockAndThreshold) {
   // A jump past two thresholds fires both; nothing fires twice, even after
   // a reversal brings usage back under them.
   a = DecideGrantUsage(t, 100, 100, a.alerted);
-  EXPECT_EQ(a.fire, (std::vector<Percent>{80 * kPercentUnit,
-                                          100 * kPercentUnit}));
+  EXPECT_EQ(a.fire,
+            (std::vector<Percent>{80 * kPercentUnit, 100 * kPercentUnit}));
   EXPECT_TRUE(DecideGrantUsage(t, 100, 100, a.alerted).fire.empty());
   EXPECT_TRUE(DecideGrantUsage(t, 100, 60, a.alerted).fire.empty());
   // Exact at odd amounts: 2 of 3 is 66.67%, not 66.67 or more.
-  const std::vector<Percent> third = ParseGrantUsageThresholds({"66.666666667"});
+  const std::vector<Percent> third =
+      ParseGrantUsageThresholds({"66.666666667"});
   EXPECT_TRUE(DecideGrantUsage(third, 3, 2, std::nullopt).fire.empty());
   EXPECT_EQ(DecideGrantUsage(ParseGrantUsageThresholds({"66.666666666"}), 3, 2,
                              std::nullopt)

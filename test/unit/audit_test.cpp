@@ -103,8 +103,8 @@ TEST(WalletAuditor, RolloverPairsAndAmendmentsAreHealthy) {
   EXPECT_EQ(l.Problems(), Codes{});
   Ledger bad = l;
   bad.entries.back().amount = 1;
-  bad.hashes.back() = ChainHash(bad.hashes[bad.hashes.size() - 2],
-                                bad.entries.back());
+  bad.hashes.back() =
+      ChainHash(bad.hashes[bad.hashes.size() - 2], bad.entries.back());
   bad.wallet.last_hash = bad.hashes.back();
   const Codes codes = bad.Problems();
   EXPECT_NE(std::find(codes.begin(), codes.end(), "amount_sign"), codes.end());

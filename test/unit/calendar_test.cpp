@@ -27,9 +27,9 @@ constexpr Interval k24Hours{0, 0, 24 * kHour};
 // America/New_York in 2026: EST (-5) until 2026-03-08 02:00 local, EDT (-4)
 // until 2026-11-01 02:00 local, then EST.
 const ZoneCalendar& NewYork() {
-  static const ZoneCalendar zone(
-      -5 * kHour, {{At("2026-03-08T07:00:00Z"), -4 * kHour},
-                   {At("2026-11-01T06:00:00Z"), -5 * kHour}});
+  static const ZoneCalendar zone(-5 * kHour,
+                                 {{At("2026-03-08T07:00:00Z"), -4 * kHour},
+                                  {At("2026-11-01T06:00:00Z"), -5 * kHour}});
   return zone;
 }
 
@@ -99,15 +99,21 @@ TEST(Calendar, IntervalsMustMoveForward) {
   const Refusal r = RefusalOf([] { CheckForwardInterval({}, "every"); });
   EXPECT_EQ(r.sqlstate, "22023");
   EXPECT_EQ(r.message, "every must be a positive interval");
-  EXPECT_EQ(StateOf([] { CheckForwardInterval({0, -1, 0}, "every"); }),
+  EXPECT_EQ(StateOf([] {
+              CheckForwardInterval({0, -1, 0}, "every");
+            }),
             "22023");
-  EXPECT_EQ(StateOf([] { CheckForwardInterval({1, 0, -1}, "every"); }),
+  EXPECT_EQ(StateOf([] {
+              CheckForwardInterval({1, 0, -1}, "every");
+            }),
             "22023");
 }
 
 TEST(Calendar, MultiplesAndTheirOverflow) {
   EXPECT_EQ(Times({1, 2, 3}, 4, "x"), (Interval{4, 8, 12}));
-  EXPECT_EQ(StateOf([] { Times({1 << 30, 0, 0}, 4, "period start"); }),
+  EXPECT_EQ(StateOf([] {
+              Times({1 << 30, 0, 0}, 4, "period start");
+            }),
             "22003");
   EXPECT_EQ(StateOf([] {
               UtcCalendar().Add(kNever - 1, Interval{0, 0, kMicrosPerDay});

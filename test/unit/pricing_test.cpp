@@ -92,12 +92,12 @@ TEST(PriceUsage, QuantitiesMustBePositiveAndFinite) {
 TEST(PriceUsage, ExactProductOfEighteenDigitOperands) {
   // 0.999999999999999999 x 999999999999999999
   //   = 999999999999999998.000000000000000001
-  EXPECT_EQ(Units("999999999999999999", "0.999999999999999999",
-                  Rounding::kDown, 0),
-            999999999999999998);
-  EXPECT_EQ(Units("999999999999999999", "0.999999999999999999",
-                  Rounding::kUp, 0),
-            999999999999999999);
+  EXPECT_EQ(
+      Units("999999999999999999", "0.999999999999999999", Rounding::kDown, 0),
+      999999999999999998);
+  EXPECT_EQ(
+      Units("999999999999999999", "0.999999999999999999", Rounding::kUp, 0),
+      999999999999999999);
   EXPECT_EQ(Units("999999999999999999", "0.999999999999999999",
                   Rounding::kHalfEven, 0),
             999999999999999998);
@@ -113,18 +113,19 @@ TEST(PriceUsage, OverflowIs22003) {
   });
   EXPECT_EQ(r.sqlstate, "22003");
   EXPECT_EQ(r.message, "credits is out of range");
-  EXPECT_EQ(StateOf([] { Units("100000000000", "10000000", Rounding::kUp, 0); }),
-            "22003");
+  EXPECT_EQ(
+      StateOf([] { Units("100000000000", "10000000", Rounding::kUp, 0); }),
+      "22003");
   EXPECT_EQ(StateOf([] { Units("1000000000", "1", Rounding::kUp, 9); }),
             "22003");
   EXPECT_EQ(Units("999999999", "1", Rounding::kUp, 9), 999999999000000000);
   // More than 18 significant digits or decimals in an operand.
-  EXPECT_EQ(StateOf([] { Units("1234567890123456789", "1", Rounding::kUp, 0); }),
-            "22003");
-  EXPECT_EQ(StateOf([] {
-              Units("0.0000000000000000001", "1", Rounding::kUp, 0);
-            }),
-            "22003");
+  EXPECT_EQ(
+      StateOf([] { Units("1234567890123456789", "1", Rounding::kUp, 0); }),
+      "22003");
+  EXPECT_EQ(
+      StateOf([] { Units("0.0000000000000000001", "1", Rounding::kUp, 0); }),
+      "22003");
 }
 
 TEST(CheckPriceSet, ValidatesEveryArgument) {

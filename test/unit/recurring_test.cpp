@@ -47,7 +47,9 @@ TEST(RecurringCreate, ChecksEveryArgument) {
   EXPECT_EQ(state([](RecurringArgs& a) { a.amount = "1.5"; }), "22023");
   EXPECT_EQ(state([](RecurringArgs& a) { a.every = std::nullopt; }), "22004");
   EXPECT_EQ(state([](RecurringArgs& a) { a.every = Interval{}; }), "22023");
-  EXPECT_EQ(state([](RecurringArgs& a) { a.every = Interval{0, -1, 0}; }),
+  EXPECT_EQ(state([](RecurringArgs& a) {
+              a.every = Interval{0, -1, 0};
+            }),
             "22023");
   EXPECT_EQ(state([](RecurringArgs& a) { a.ends_at = a.starts_at; }), "22023");
   EXPECT_EQ(state([](RecurringArgs& a) { a.expire_after = Interval{}; }),
@@ -96,7 +98,7 @@ TEST(RecurringPeriods, DailyInATimeZoneFollowsTheLocalClock) {
   a.expire_after = Interval{0, 0, 24 * kHour};
   const RecurringSchedule s = Schedule(a);
   EXPECT_EQ(Utc(PeriodStart(s, 1, ny)), "2026-03-07T14:00:00Z");
-  EXPECT_EQ(Utc(PeriodStart(s, 2, ny)), "2026-03-08T13:00:00Z");  // 09:00 EDT
+  EXPECT_EQ(Utc(PeriodStart(s, 2, ny)), "2026-03-08T13:00:00Z");   // 09:00 EDT
   EXPECT_EQ(Utc(PeriodExpiry(s, 1, ny)), "2026-03-08T14:00:00Z");  // elapsed
 }
 
@@ -154,8 +156,7 @@ TEST(RecurringPeriods, EndsAtAndCancelStopPeriodsStartingAtOrAfterThem) {
 TEST(RecurringCancel, RefusesThePastAndASecondCancel) {
   const RecurringSchedule s = Schedule();
   const Micros now = At("2026-02-10T00:00:00Z");
-  const Refusal past = RefusalOf(
-      [&] { PlanRecurringCancel(s, now - 1, now); });
+  const Refusal past = RefusalOf([&] { PlanRecurringCancel(s, now - 1, now); });
   EXPECT_EQ(past.sqlstate, "22023");
   EXPECT_EQ(past.message, "at is in the past");
   const RecurringSchedule c = PlanRecurringCancel(s, std::nullopt, now);
@@ -164,8 +165,9 @@ TEST(RecurringCancel, RefusesThePastAndASecondCancel) {
             "LG006");
   RecurringArgs a = Monthly();
   a.ends_at = At("2026-02-01T00:00:00Z");
-  EXPECT_EQ(StateOf([&] { PlanRecurringCancel(Schedule(a), std::nullopt, now); }),
-            "LG006");
+  EXPECT_EQ(
+      StateOf([&] { PlanRecurringCancel(Schedule(a), std::nullopt, now); }),
+      "LG006");
 }
 
 GrantRow Lapsing(std::int64_t remaining) {
@@ -196,8 +198,8 @@ TEST(Rollover, TermsFollowTheScheduleAndDoNotRollTwice) {
   none.rollover_max = "0";
   EXPECT_FALSE(RolloverTermsFor(Schedule(none), 0, "recurring", lapse, utc));
   // A block whose expiry was moved past where its rollover would end.
-  EXPECT_FALSE(RolloverTermsFor(s, 0, "recurring", At("2026-04-01T00:00:00Z"),
-                                utc));
+  EXPECT_FALSE(
+      RolloverTermsFor(s, 0, "recurring", At("2026-04-01T00:00:00Z"), utc));
 }
 
 TEST(Rollover, MovesUpToTheCapAndExpiresTheRest) {
@@ -257,9 +259,9 @@ TEST(Rollover, UnderTheCapAllRollsAndWithoutTermsAllExpires) {
 
 TEST(Rollover, EventPayloadBytes) {
   EventSubject subject{"acme", "ai_tokens", 7, 0, 42};
-  const LapsePlan p = PlanLapse(Lapsing(1800), At("2026-02-28T00:00:00Z"),
-                                RolloverTerms{1000, At("2026-03-31T00:00:00Z")},
-                                202);
+  const LapsePlan p =
+      PlanLapse(Lapsing(1800), At("2026-02-28T00:00:00Z"),
+                RolloverTerms{1000, At("2026-03-31T00:00:00Z")}, 202);
   const PendingEvent e = RolledOverEvent(subject, p, 1000);
   EXPECT_EQ(e.type, "credits.rolled_over");
   EXPECT_EQ(e.payload,

@@ -47,8 +47,7 @@ TEST(TopupConfig, ChecksEveryArgument) {
   EXPECT_EQ(state([](TopupArgs& a) { a.amount = "1.005"; }), "22023");
   EXPECT_EQ(state([](TopupArgs& a) { a.cost_basis = "-1"; }), "22023");
   EXPECT_EQ(state([](TopupArgs& a) { a.max_per_day = 0; }), "22023");
-  EXPECT_EQ(state([](TopupArgs& a) { a.max_per_day = std::nullopt; }),
-            "22004");
+  EXPECT_EQ(state([](TopupArgs& a) { a.max_per_day = std::nullopt; }), "22004");
   EXPECT_EQ(state([](TopupArgs& a) { a.enabled = std::nullopt; }), "22004");
 }
 
