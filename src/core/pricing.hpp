@@ -50,9 +50,10 @@ struct PriceArgs {
 // back-dated for usage imported later).
 PriceSpec CheckPriceSet(const PriceArgs& args, Micros now);
 
-// A stored price of one feature and credit type.
+// A stored price of one feature.
 struct PriceRow {
   std::int64_t price_id = 0;
+  std::string credit_type;  // the credits the feature burns
   std::optional<std::string> customer_id;  // nullopt: the general price
   std::string credits_per_unit;
   Rounding rounding = Rounding::kUp;
@@ -60,10 +61,13 @@ struct PriceRow {
 };
 
 // The price in force for `customer_id` at `occurred_at` among `prices` (all
-// of the feature and credit type, any order): the customer's own price with
+// of the feature, any credit type, any order): the customer's own price with
 // the latest effective_at <= occurred_at if there is one, else the general
 // price chosen the same way; two prices with one effective_at: the higher
-// price_id (set later). LG007 when none is in force.
+// price_id (set later). LG007 when none is in force. credit_report_usage
+// names no credit type: the price in force says which wallet pays, so a
+// feature moves to another credit type with a new price, from its
+// effective_at on.
 const PriceRow& ChoosePrice(const std::vector<PriceRow>& prices,
                             const std::string& customer_id,
                             const std::string& feature, Micros occurred_at);

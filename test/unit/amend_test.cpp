@@ -2,6 +2,7 @@
 #include "drawdown.hpp"
 #include "grant_usage.hpp"
 #include "money.hpp"
+#include "plan.hpp"
 #include "refusal.hpp"
 
 #include <gtest/gtest.h>
@@ -212,6 +213,25 @@ TEST(DrawdownPolicy, PromotionalFirstComesRightAfterPriority) {
             DrawdownPolicy::kPromotionalFirst);
   EXPECT_EQ(DrawdownPolicyName(DrawdownPolicy::kExpiryFirst), "expiry_first");
   EXPECT_EQ(StateOf([] { ParseDrawdownPolicy("bonus_first"); }), "22023");
+}
+
+TEST(DrawdownPolicy, ConsumesAndBatchesDrawInTheWalletsOrder) {
+  WalletState w;
+  w.grants = {G(1, false, 100), G(2, true, 200)};
+  EXPECT_EQ(PlanConsume(w, 0, 5).draws[0].index, 0u);  // the default
+  w.order = DrawdownPolicy::kPromotionalFirst;
+  const ConsumePlan p = PlanConsume(w, 0, 12);
+  ASSERT_EQ(p.draws.size(), 2u);
+  EXPECT_EQ(p.draws[0].index, 1u);
+  EXPECT_EQ(p.draws[1].index, 0u);
+  EXPECT_EQ(p.draws[1].amount, 2);
+  EXPECT_EQ(p.emptied, (std::vector<std::size_t>{1}));
+  const ConsumePlan batch = ConsumePlanner(w, 0).Plan(12);
+  ASSERT_EQ(batch.draws.size(), 2u);
+  EXPECT_EQ(batch.draws[0].index, 1u);
+  // Debt is repaid in the same order.
+  w.debt = 3;
+  EXPECT_EQ(PlanConsume(w, 0, 0).repayments[0].index, 1u);
 }
 
 TEST(GrantUsage, ThresholdsParseBetweenZeroAndHundred) {

@@ -205,6 +205,22 @@ TEST(ChoosePrice, TheCustomersOwnPriceComesFirst) {
   EXPECT_EQ(id("acme", "2026-04-01T00:00:00Z"), 5);
 }
 
+TEST(ChoosePrice, TheLatestPriceAlsoSaysWhichCreditTypePays) {
+  std::vector<PriceRow> prices = PriceList();
+  PriceRow moved;
+  moved.price_id = 6;
+  moved.credit_type = "api_calls";
+  moved.credits_per_unit = "1";
+  moved.effective_at = At("2026-05-01T00:00:00Z");
+  prices.push_back(moved);
+  EXPECT_EQ(ChoosePrice(prices, "zed", "image", At("2026-05-01T00:00:00Z"))
+                .credit_type,
+            "api_calls");
+  EXPECT_EQ(ChoosePrice(prices, "zed", "image", At("2026-04-30T00:00:00Z"))
+                .price_id,
+            4);
+}
+
 TEST(ChoosePrice, NoPriceInForceIsLG007) {
   const std::vector<PriceRow> prices = PriceList();
   const Refusal r = RefusalOf([&] {
