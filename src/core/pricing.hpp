@@ -53,7 +53,7 @@ PriceSpec CheckPriceSet(const PriceArgs& args, Micros now);
 // A stored price of one feature.
 struct PriceRow {
   std::int64_t price_id = 0;
-  std::string credit_type;  // the credits the feature burns
+  std::string credit_type;                 // the credits the feature burns
   std::optional<std::string> customer_id;  // nullopt: the general price
   std::string credits_per_unit;
   Rounding rounding = Rounding::kUp;

@@ -216,9 +216,9 @@ TEST(ChoosePrice, TheLatestPriceAlsoSaysWhichCreditTypePays) {
   EXPECT_EQ(ChoosePrice(prices, "zed", "image", At("2026-05-01T00:00:00Z"))
                 .credit_type,
             "api_calls");
-  EXPECT_EQ(ChoosePrice(prices, "zed", "image", At("2026-04-30T00:00:00Z"))
-                .price_id,
-            4);
+  EXPECT_EQ(
+      ChoosePrice(prices, "zed", "image", At("2026-04-30T00:00:00Z")).price_id,
+      4);
 }
 
 TEST(ChoosePrice, NoPriceInForceIsLG007) {
