@@ -3,7 +3,6 @@
 #include "amount.hpp"
 #include "error.hpp"
 #include "json.hpp"
-#include "lifecycle.hpp"
 
 #include <algorithm>
 
@@ -12,12 +11,14 @@
 namespace credit_ledger {
 namespace {
 
-// A rollover entry of `amount` (signed) on `grant_id` with the lapsing
-// block's terms, dated at the lapse.
-EntryDraft RolloverDraft(const GrantRow& from, std::int64_t grant_id,
-                         std::int64_t amount, Micros at) {
+// An entry of `type` and `amount` (signed) on `grant_id` with the lapsing
+// block's terms, dated at the lapse. (Built here rather than by main's
+// PlanExpiry or branch time's ExpirationDraft, so this file merges with
+// either.)
+EntryDraft LapseDraft(EntryType type, const GrantRow& from,
+                      std::int64_t grant_id, std::int64_t amount, Micros at) {
   EntryDraft e;
-  e.type = EntryType::kRollover;
+  e.type = type;
   e.amount = amount;
   e.grant_id = grant_id;
   e.promotional = from.promotional;
@@ -67,19 +68,21 @@ LapsePlan PlanLapse(const GrantRow& block, Micros at,
   p.rolled = terms ? std::min(block.remaining, terms->max) : 0;
   if (p.rolled > 0) {
     p.block = RolloverBlock(block, p.rolled, *terms, at, new_grant_id);
-    p.drafts.push_back(RolloverDraft(block, block.grant_id, -p.rolled, at));
-    p.drafts.push_back(RolloverDraft(block, new_grant_id, p.rolled, at));
+    p.drafts.push_back(
+        LapseDraft(EntryType::kRollover, block, block.grant_id, -p.rolled, at));
+    p.drafts.push_back(
+        LapseDraft(EntryType::kRollover, block, new_grant_id, p.rolled, at));
   }
-  // What is left expires as the sweep would expire it, dated at the lapse.
-  GrantRow rest = block;
-  rest.remaining = SubUnits(block.remaining, p.rolled);
-  const ExpiryPlan expiry = PlanExpiry(rest, at);
-  p.expired = expiry.expired;
+  // What is left expires, as the sweep would expire it, at the lapse.
+  p.expired = SubUnits(block.remaining, p.rolled);
   if (p.expired > 0) {
-    p.drafts.push_back(expiry.draft);
-    p.drafts.back().occurred_at = at;
+    p.drafts.push_back(LapseDraft(EntryType::kExpiration, block, block.grant_id,
+                                  -p.expired, at));
   }
-  p.lapsed = expiry.grant;
+  p.lapsed = block;
+  p.lapsed.expired_amount = AddUnits(block.expired_amount, p.expired);
+  p.lapsed.expired_at = at;
+  p.lapsed.remaining = 0;
   return p;
 }
 
