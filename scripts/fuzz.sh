@@ -22,7 +22,7 @@ cd "$root"
 seconds="${1:-300}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(amount_fuzz drawdown_fuzz audit_fuzz batch_fuzz timeline_fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=(amount_fuzz drawdown_fuzz audit_fuzz batch_fuzz timeline_fuzz pricing_fuzz recurring_fuzz)
 
 cxx="${CXX:-}"
 if [ -z "$cxx" ]; then

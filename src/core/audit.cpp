@@ -27,8 +27,9 @@ int ExpectedSign(EntryType type, bool on_grant, bool opening) {
   }
   if (opening) {
     // A block opens with its grant, adjustment or reversal entry.
+    // A rolled-over block opens with its + rollover entry.
     return type == EntryType::kGrant || type == EntryType::kAdjustment ||
-                   type == EntryType::kReversal
+                   type == EntryType::kReversal || type == EntryType::kRollover
                ? 1
                : 0;
   }
@@ -40,9 +41,11 @@ int ExpectedSign(EntryType type, bool on_grant, bool opening) {
   case EntryType::kExpiration:
   case EntryType::kVoid:
   case EntryType::kRepayment:
+  case EntryType::kRollover:  // the lapsing block's side of a rollover
     return -1;
-  case EntryType::kGrant:
-    return 0;  // a block has one grant entry, its first
+  case EntryType::kGrant:      // a block has one grant entry, its first
+  case EntryType::kAmendment:  // moves no credit (amount 0; see Add)
+    return 0;
   }
   return 0;
 }
@@ -135,6 +138,11 @@ void WalletAuditor::Add(const EntryRecord& e, const Digest& stored_hash) {
   }
   const bool opening = e.grant_id && !it->second.opened;
   const int sign = ExpectedSign(e.type, e.grant_id.has_value(), opening);
+  // An amendment (1.2) records a changed expiry or priority of an opened
+  // block and moves nothing: amount 0 is its only valid amount.
+  const bool amendment_ok = e.type == EntryType::kAmendment && e.amount == 0 &&
+                            e.grant_id && !opening;
+  if (amendment_ok) return;
   if (sign == 0 || e.amount == 0 || (sign > 0) != (e.amount > 0)) {
     Report("amount_sign",
            "The " + std::string(EntryTypeName(e.type)) + " amount of " +

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace credit_ledger {
@@ -31,6 +32,22 @@ bool IsSpendableAt(const GrantState& grant, Micros now);
 // expiring last; promotional before paid; effective_at ascending; grant id.
 bool DrawsBefore(const GrantState& a, const GrantState& b);
 
+// A wallet's draw-down policy (credit_wallet_configure's drawdown_order).
+// kExpiryFirst is the order above and the default; kPromotionalFirst (Monk's
+// "bonus first") moves promotional before paid right after priority, ahead
+// of expiry; the remaining tie-breakers are unchanged.
+enum class DrawdownPolicy { kExpiryFirst, kPromotionalFirst };
+
+// 'expiry_first' or 'promotional_first'; 22023 (naming both) otherwise.
+DrawdownPolicy ParseDrawdownPolicy(std::string_view name);
+
+// The stored name of a policy.
+std::string_view DrawdownPolicyName(DrawdownPolicy policy);
+
+// The order of `policy`; kExpiryFirst is DrawsBefore(a, b).
+bool DrawsBeforeUnder(const GrantState& a, const GrantState& b,
+                      DrawdownPolicy policy);
+
 // One deduction from one grant; `index` points into the planner's input.
 struct Draw {
   std::size_t index = 0;
@@ -51,10 +68,18 @@ std::int64_t SpendableRemaining(const std::vector<GrantState>& grants,
 std::vector<std::size_t> DrawdownOrder(const std::vector<GrantState>& grants,
                                        Micros now);
 
+// The same under `policy`.
+std::vector<std::size_t> DrawdownOrder(const std::vector<GrantState>& grants,
+                                       Micros now, DrawdownPolicy policy);
+
 // Draws up to `amount` from the grants spendable at `now`, in drawdown order.
 // `grants` may come in any order; what they cannot cover is `uncovered`.
 DrawdownPlan PlanDrawdown(const std::vector<GrantState>& grants, Micros now,
                           std::int64_t amount);
+
+// The same under `policy`.
+DrawdownPlan PlanDrawdown(const std::vector<GrantState>& grants, Micros now,
+                          std::int64_t amount, DrawdownPolicy policy);
 
 // A wallet's debt policy: overdraft_limit 0 is a hard limit, a positive value
 // allows debt up to it, nullopt allows unlimited debt.

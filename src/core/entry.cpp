@@ -10,7 +10,7 @@
 namespace credit_ledger {
 namespace {
 
-constexpr std::array<std::pair<EntryType, std::string_view>, 7> kNames = {{
+constexpr std::array<std::pair<EntryType, std::string_view>, 9> kNames = {{
     {EntryType::kGrant, "grant"},
     {EntryType::kUsage, "usage"},
     {EntryType::kAdjustment, "adjustment"},
@@ -18,6 +18,8 @@ constexpr std::array<std::pair<EntryType, std::string_view>, 7> kNames = {{
     {EntryType::kExpiration, "expiration"},
     {EntryType::kVoid, "void"},
     {EntryType::kRepayment, "repayment"},
+    {EntryType::kRollover, "rollover"},
+    {EntryType::kAmendment, "amendment"},
 }};
 
 }  // namespace

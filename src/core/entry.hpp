@@ -20,6 +20,8 @@ enum class EntryType {
   kExpiration,  // a block's remaining credits lapsed (-)
   kVoid,        // a block's remaining credits were removed (-)
   kRepayment,   // a new block paid overdraft debt: - on the block, + on debt
+  kRollover,    // part of a lapsing block moved on: - on it, + on the new block
+  kAmendment,   // a block's expiry or priority changed (amount 0)
 };
 
 // The name stored in entries.entry_type.

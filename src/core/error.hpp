@@ -16,6 +16,7 @@ enum class ErrorCode {
   kNotFound,             // LG004
   kAppendOnly,           // LG005
   kInvalidState,         // LG006
+  kNoPrice,              // LG007
   kInvalidParameter,     // 22023
   kNullValue,            // 22004
   kOutOfRange,           // 22003
@@ -37,6 +38,8 @@ constexpr const char* SqlStateOf(ErrorCode code) {
     return "LG005";
   case ErrorCode::kInvalidState:
     return "LG006";
+  case ErrorCode::kNoPrice:
+    return "LG007";
   case ErrorCode::kInvalidParameter:
     return "22023";
   case ErrorCode::kNullValue:

@@ -24,6 +24,10 @@ std::string Units(const EventSubject& s, std::int64_t units) {
 
 }  // namespace
 
+JsonObject EventFields(const EventSubject& subject) {
+  return Base(subject);
+}
+
 PendingEvent GrantedEvent(const EventSubject& s, const NewGrant& g,
                           std::int64_t balance) {
   JsonObject o = Base(s);

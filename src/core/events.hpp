@@ -36,6 +36,11 @@ struct EventSubject {
   std::int64_t operation_id = 0;
 };
 
+// The fields every payload starts with (customer, credit type, wallet and
+// operation), for payloads written outside events.cpp.
+class JsonObject;
+JsonObject EventFields(const EventSubject& subject);
+
 // Payloads carry the customer, credit type, wallet and operation, the amounts
 // as exact decimal strings, and the spendable balance after the change.
 

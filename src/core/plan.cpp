@@ -56,14 +56,14 @@ ConsumePlan PlanConsume(const WalletState& wallet, Micros now,
   std::int64_t debt = wallet.debt;
 
   if (debt > 0) {
-    DrawdownPlan settle = PlanDrawdown(grants, now, debt);
+    DrawdownPlan settle = PlanDrawdown(grants, now, debt, wallet.order);
     Apply(grants, settle.draws);
     debt -= settle.drawn;
     plan.repayments = std::move(settle.draws);
   }
 
   plan.spendable_before = SubUnits(SpendableRemaining(grants, now), debt);
-  DrawdownPlan use = PlanDrawdown(grants, now, amount);
+  DrawdownPlan use = PlanDrawdown(grants, now, amount, wallet.order);
   Apply(grants, use.draws);
   plan.draws = std::move(use.draws);
   plan.uncovered = use.uncovered;
@@ -86,7 +86,7 @@ ConsumePlan PlanConsume(const WalletState& wallet, Micros now,
 
 ConsumePlanner::ConsumePlanner(WalletState wallet, Micros now)
     : state_(std::move(wallet)), now_(now) {
-  order_ = DrawdownOrder(state_.grants, now_);
+  order_ = DrawdownOrder(state_.grants, now_, state_.order);
   try {
     spendable_ = SpendableRemaining(state_.grants, now_);
   } catch (const LedgerError&) {

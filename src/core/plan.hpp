@@ -18,6 +18,8 @@ struct WalletState {
   std::int64_t debt = 0;
   OverdraftPolicy policy;
   int scale = 0;
+  // The wallet's drawdown_order (1.2); every plan draws in it.
+  DrawdownPolicy order = DrawdownPolicy::kExpiryFirst;
 };
 
 struct ConsumePlan {

@@ -81,6 +81,35 @@ TEST(WalletAuditor, HealthyLedgerHasNoProblems) {
   EXPECT_EQ(Ledger().Problems(), Codes{});
 }
 
+// 1.2 (issue 14): g1's lapse rolls 30 over into a new block g3 (a rollover
+// pair, - on g1 and + opening g3) and expires the other 50; g3 is then
+// amended (an entry of amount 0). A healthy ledger; an amendment that moves
+// credit is not.
+TEST(WalletAuditor, RolloverPairsAndAmendmentsAreHealthy) {
+  Ledger l;
+  l.Append(EntryType::kRollover, -30, 1, 5);
+  l.Append(EntryType::kRollover, 30, 3, 5);
+  l.grants.push_back({3, 30, 30});
+  // (Its kind stays 'grant' here: the kinds 'recurring', 'rollover' and
+  // 'topup' join the grants table's CHECK, and its mirror in CheckGrantRow,
+  // with the glue of issue 14.)
+  l.grants[2].open = true;
+  l.grants[0].remaining = 50;
+  l.wallet.balance = 75;
+  l.Lapse(EntryType::kExpiration, 0, 5);
+  l.Append(EntryType::kAmendment, 0, 3, 6);
+  l.wallet.last_seq = 9;
+  l.wallet.last_hash = l.hashes.back();
+  EXPECT_EQ(l.Problems(), Codes{});
+  Ledger bad = l;
+  bad.entries.back().amount = 1;
+  bad.hashes.back() =
+      ChainHash(bad.hashes[bad.hashes.size() - 2], bad.entries.back());
+  bad.wallet.last_hash = bad.hashes.back();
+  const Codes codes = bad.Problems();
+  EXPECT_NE(std::find(codes.begin(), codes.end(), "amount_sign"), codes.end());
+}
+
 TEST(WalletAuditor, LatestEffectiveAtMustCoverEveryBlock) {
   Ledger l;
   l.grants[0].effective_at = 1000;
