@@ -82,23 +82,22 @@ const char* const kPlacementQuery =
     " WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1"
     " ORDER BY s.shardminvalue::integer";
 
-// Reads the placement of `shell` from Citus's metadata (plain when there is
-// none: no Citus, or a table Citus does not manage).
-void Load(Entry& e, Oid shell, const char* name) {
-  if (!callback_registered) {
-    CacheRegisterRelcacheCallback(Forget, 0);
-    callback_registered = true;
-  }
-  e.shell = shell;
-  e.nshards = 0;
-  if (e.shards != nullptr) {
-    pfree(e.shards);
-    e.shards = nullptr;
-  }
-  if (!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE))) {
-    e.kind = Kind::kPlain;
-    return;
-  }
+// The kind of Citus table of a pg_dist_partition.partmethod.
+Kind KindOf(const char* method, const char* name) {
+  if (strcmp(method, "h") == 0) return Kind::kHash;
+  if (strcmp(method, "n") == 0) return Kind::kReference;
+  ereport(ERROR,
+          (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+           errmsg("credit_ledger.%s is distributed by Citus in a way the "
+                  "ledger does not support",
+                  name),
+           errhint("Undo it with undistribute_table() and run "
+                   "credit_ledger.citus_distribute().")));
+}
+
+// Reads the shards of `shell` and whether each has a placement on this node
+// into e (SPI); the table's kind, plain when Citus does not manage it.
+Kind ReadShards(Entry& e, Oid shell, const char* name) {
   SPI_connect();
   Oid argtype = REGCLASSOID;
   Datum arg = ObjectIdGetDatum(shell);
@@ -108,28 +107,15 @@ void Load(Entry& e, Oid shell, const char* name) {
   }
   Kind kind = Kind::kPlain;
   if (SPI_processed > 0) {
+    TupleDesc desc = SPI_tuptable->tupdesc;
     bool null = false;
-    char* method = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-    if (strcmp(method, "h") == 0) {
-      kind = Kind::kHash;
-    } else if (strcmp(method, "n") == 0) {
-      kind = Kind::kReference;
-    } else {
-      ereport(ERROR,
-              (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-               errmsg("credit_ledger.%s is distributed by Citus in a way the "
-                      "ledger does not support",
-                      name),
-               errhint("Undo it with undistribute_table() and run "
-                       "credit_ledger.citus_distribute().")));
-    }
-    e.colocation = DatumGetUInt32(SPI_getbinval(
-        SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null));
+    kind = KindOf(SPI_getvalue(SPI_tuptable->vals[0], desc, 1), name);
+    e.colocation =
+        DatumGetUInt32(SPI_getbinval(SPI_tuptable->vals[0], desc, 2, &null));
     e.shards = static_cast<Shard*>(MemoryContextAllocZero(
         TopMemoryContext, sizeof(Shard) * SPI_processed));
     for (uint64 i = 0; i < SPI_processed; ++i) {
       HeapTuple row = SPI_tuptable->vals[i];
-      TupleDesc desc = SPI_tuptable->tupdesc;
       Datum id = SPI_getbinval(row, desc, 3, &null);
       if (null) continue;
       Shard& s = e.shards[e.nshards++];
@@ -143,6 +129,28 @@ void Load(Entry& e, Oid shell, const char* name) {
     }
   }
   SPI_finish();
+  return kind;
+}
+
+// Reads the placement of `shell` from Citus's metadata (plain when there is
+// none: no Citus, or a table Citus does not manage).
+void Load(Entry& e, Oid shell, const char* name) {
+  if (!callback_registered) {
+    CacheRegisterRelcacheCallback(Forget, 0);
+    callback_registered = true;
+  }
+  e.shell = shell;
+  e.nshards = 0;
+  if (e.shards != nullptr) {
+    pfree(e.shards);
+    e.shards = nullptr;
+  }
+  if (!OidIsValid(
+          get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE))) {
+    e.kind = Kind::kPlain;
+    return;
+  }
+  const Kind kind = ReadShards(e, shell, name);
   if (kind == Kind::kHash) {
     const AttrNumber column = get_attnum(shell, "customer_id");
     int32 typmod = 0;
@@ -155,16 +163,17 @@ void Load(Entry& e, Oid shell, const char* name) {
 }
 
 [[noreturn]] void RefuseShell(const char* name) {
-  ereport(ERROR,
-          (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-           errmsg("credit_ledger.%s is distributed by Citus and this call names "
-                  "no customer",
-                  name),
-           errdetail("On a Citus node the ledger reads and writes only the "
-                     "local shard of one customer; the table itself is an "
-                     "empty shell."),
-           errhint("Call a customer-scoped function with the customer's id, "
-                   "so that Citus runs it on the customer's worker.")));
+  ereport(
+      ERROR,
+      (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+       errmsg("credit_ledger.%s is distributed by Citus and this call names "
+              "no customer",
+              name),
+       errdetail("On a Citus node the ledger reads and writes only the "
+                 "local shard of one customer; the table itself is an "
+                 "empty shell."),
+       errhint("Call a customer-scoped function with the customer's id, "
+               "so that Citus runs it on the customer's worker.")));
 }
 
 [[noreturn]] void RefuseRemote(const char* name, const char* customer,

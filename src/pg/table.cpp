@@ -125,7 +125,8 @@ AttrNumber Table::OptAt(ColumnRef& column) const {
 bool Table::Fetch(const char* index, const IndexKey* keys, int nkeys) {
   OpenTable* t = table_;
   const ReadMode mode = tables_->mode();
-  return Guard([&] { return RawFetch(t, RawTableIndex(t, index), keys, nkeys, mode); });
+  return Guard(
+      [&] { return RawFetch(t, RawTableIndex(t, index), keys, nkeys, mode); });
 }
 
 LockResult Table::Lock(bool skip_locked) {
@@ -167,7 +168,9 @@ Table::ScanState Table::ScanBegin(const char* index, const IndexKey* keys,
   OpenTable* t = table_;
   const ReadMode mode = tables_->mode();
   RawScan raw;
-  Guard([&] { RawScanBegin(t, RawTableIndex(t, index), keys, nkeys, mode, &raw); });
+  Guard([&] {
+    RawScanBegin(t, RawTableIndex(t, index), keys, nkeys, mode, &raw);
+  });
   return ScanState{raw.scan, raw.snapshot};
 }
 
