@@ -121,6 +121,14 @@ SELECT count(*) AS alice_entries FROM credit_entries('alice', 'usd');
 SELECT * FROM credit_verify('alice');
 -- dave, who stayed on group 2, is unaffected.
 SELECT amount, balance FROM credit_consume('dave', 'usd', 1);
+-- On a worker, a call that is not delegated reads only that worker's
+-- shards: group 2 (alice's and dave's now) answers, the others refuse.
+SELECT n.groupid, r.success, r.result
+  FROM run_command_on_workers(
+         $$SELECT string_agg(credit_balance(c, 'usd')::text, ' ' ORDER BY c)
+             FROM (VALUES ('alice'), ('dave')) v(c)$$) r
+  JOIN pg_dist_node n ON n.nodename = r.nodename AND n.nodeport = r.nodeport
+ ORDER BY n.groupid;
 
 -- Still to build (issue 16, item 4): the functions that are not customer-
 -- scoped run on the coordinator, find a customer through SPI (which Citus
