@@ -130,6 +130,36 @@ SELECT n.groupid, r.success, r.result
   JOIN pg_dist_node n ON n.nodename = r.nodename AND n.nodeport = r.nodeport
  ORDER BY n.groupid;
 
+-- A consume in a transaction still open when a shard move starts: the move
+-- waits for it (the consume holds Citus's colocated-shard metadata lock, as
+-- Citus's own executor does when it writes a shard) and the consume is
+-- kept. Without that lock the move copies dave's shards past the open
+-- transaction and its consume is lost at commit. Another session holds the
+-- transaction open; this one waits until it sleeps, then moves dave's shards
+-- from group 2 to group 1.
+\! "$($PG_CONFIG --bindir)/psql" -h 127.0.0.1 -p "$CITUS_PORT" -U postgres -X -q -c 'BEGIN' -c "SELECT credit_consume('dave', 'usd', 1)" -c 'SELECT pg_sleep(3) AS holding_dave' -c 'COMMIT' >/dev/null 2>&1 &
+DO $$
+BEGIN
+    FOR i IN 1..300 LOOP
+        PERFORM pg_stat_clear_snapshot();
+        EXIT WHEN EXISTS (SELECT 1 FROM pg_stat_activity
+                           WHERE query LIKE '%AS holding_dave' AND state = 'active');
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END
+$$;
+SELECT citus_move_shard_placement(
+         get_shard_id_for_distribution_column('credit_ledger.wallets', 'dave'),
+         src.nodename, src.nodeport, dst.nodename, dst.nodeport,
+         shard_transfer_mode => 'block_writes')
+  FROM pg_dist_node src, pg_dist_node dst
+ WHERE src.groupid = 2 AND dst.groupid = 1;
+SELECT p.groupid AS dave_group
+  FROM pg_dist_placement p
+ WHERE p.shardid = get_shard_id_for_distribution_column('credit_ledger.wallets', 'dave');
+SELECT credit_balance('dave', 'usd');
+SELECT * FROM credit_verify('dave');
+
 -- Still to build (issue 16, item 4): the functions that are not customer-
 -- scoped run on the coordinator, find a customer through SPI (which Citus
 -- routes) and then refuse to touch its shard there.
