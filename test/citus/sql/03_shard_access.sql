@@ -104,15 +104,23 @@ SELECT count(*) AS grants, count(DISTINCT grant_id) AS distinct_ids FROM credit_
 -- to group 2. The workers' cached placements are invalidated with Citus's
 -- metadata, and her operations follow her shard.
 SELECT amount, balance FROM credit_consume('alice', 'usd', 1);
-SELECT citus_move_shard_placement(
-         get_shard_id_for_distribution_column('credit_ledger.wallets', 'alice'),
-         src.nodename, src.nodeport, dst.nodename, dst.nodeport,
-         shard_transfer_mode => 'block_writes')
-  FROM pg_dist_node src, pg_dist_node dst
- WHERE src.groupid = 1 AND dst.groupid = 2;
-SELECT p.groupid AS alice_group
-  FROM pg_dist_placement p
- WHERE p.shardid = get_shard_id_for_distribution_column('credit_ledger.wallets', 'alice');
+SET citus.enable_ddl_propagation = off;  -- a temporary function stays here
+-- Moves the customer's shards (and every colocated one) from group `src`
+-- to group `dst`; returns the group that holds them afterwards.
+CREATE FUNCTION pg_temp.move_customer(customer text, src integer, dst integer)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    shard bigint := get_shard_id_for_distribution_column('credit_ledger.wallets', customer);
+BEGIN
+    PERFORM citus_move_shard_placement(shard, s.nodename, s.nodeport, d.nodename, d.nodeport,
+                                       shard_transfer_mode => 'block_writes')
+       FROM pg_dist_node s, pg_dist_node d
+      WHERE s.groupid = src AND d.groupid = dst;
+    RETURN (SELECT p.groupid FROM pg_dist_placement p WHERE p.shardid = shard);
+END
+$$;
+RESET citus.enable_ddl_propagation;
+SELECT pg_temp.move_customer('alice', 1, 2) AS alice_group;
 SELECT amount, balance FROM credit_consume('alice', 'usd', 1);
 SELECT credit_grant('alice', 'usd', 5) AS alice_grant \gset
 SELECT :alice_grant::bigint >> 48 AS id_range_of_group;
@@ -148,15 +156,7 @@ BEGIN
     END LOOP;
 END
 $$;
-SELECT citus_move_shard_placement(
-         get_shard_id_for_distribution_column('credit_ledger.wallets', 'dave'),
-         src.nodename, src.nodeport, dst.nodename, dst.nodeport,
-         shard_transfer_mode => 'block_writes')
-  FROM pg_dist_node src, pg_dist_node dst
- WHERE src.groupid = 2 AND dst.groupid = 1;
-SELECT p.groupid AS dave_group
-  FROM pg_dist_placement p
- WHERE p.shardid = get_shard_id_for_distribution_column('credit_ledger.wallets', 'dave');
+SELECT pg_temp.move_customer('dave', 2, 1) AS dave_group;
 SELECT credit_balance('dave', 'usd');
 SELECT * FROM credit_verify('dave');
 
