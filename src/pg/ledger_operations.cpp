@@ -58,6 +58,7 @@ StoredOperation ReadStored(Table& t, StoredRow row) {
 std::optional<StoredOperation>
 Ledger::FindReplay(const OperationRequest& request) {
   if (!request.idempotency_key) return std::nullopt;
+  tables_.ForCustomer(request.customer_id);
   Table t = tables_.Open(TableId::kOperations);
   const IndexKey keys[2] = {
       IndexKey::Text(1, request.customer_id),
@@ -75,6 +76,7 @@ Ledger::InsertOperation(const OperationRequest& request,
                         const OperationResult& result) {
   std::optional<Digest> key_hash;
   if (request.idempotency_key) key_hash = KeyHash(*request.idempotency_key);
+  tables_.ForCustomer(request.customer_id);
   Table t = tables_.Open(TableId::kOperations);
   const std::int64_t id = NextVal("operation_id_seq");
   RowWriter row = t.Write();

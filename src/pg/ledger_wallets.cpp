@@ -82,6 +82,7 @@ int Ledger::RequireCreditType(const std::string& credit_type) {
 std::optional<Wallet> Ledger::FindWallet(const std::string& customer_id,
                                          const std::string& credit_type,
                                          bool lock, bool skip_locked) {
+  tables_.ForCustomer(customer_id);
   Table t = tables_.Open(TableId::kWallets);
   const IndexKey keys[2] = {IndexKey::Text(1, customer_id),
                             IndexKey::Text(2, credit_type)};

@@ -1,5 +1,6 @@
 #include "relations.hpp"
 
+#include "citus.hpp"
 #include "settings.hpp"
 
 extern "C" {
@@ -183,18 +184,32 @@ void InsertIndexEntries(OpenTables* open, OpenTable* t, bool update) {
 
 }  // namespace
 
-OpenTable* RawTable(OpenTables* open, TableId id) {
-  OpenTable* t = &open->tables[static_cast<int>(id)];
+OpenTable* RawTable(OpenTables* open, TableId id, const char* customer,
+                    bool writing) {
+  static_assert(kTableCount <= kCitusSlots);
+  const int i = static_cast<int>(id);
+  OpenTable* t = &open->tables[i];
+  const char* name = kTableNames[i];
+  const Placement where =
+      CitusPlacement(i, LedgerRelid(name), name, customer, writing);
   if (t->rel == nullptr) {
-    t->rel = table_open(LedgerRelid(kTableNames[static_cast<int>(id)]),
-                        AccessShareLock);
+    t->rel = table_open(where.relid, AccessShareLock);
     t->slot = table_slot_create(t->rel, nullptr);
+    t->shardid = where.shardid;
+  } else if (RelationGetRelid(t->rel) != where.relid) {
+    ereport(ERROR,
+            (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+             errmsg("one operation cannot reach customers on two shards of "
+                    "credit_ledger.%s",
+                    name),
+             errhint("Call the function once per customer.")));
   }
   return t;
 }
 
-Oid RawIndex(const char* name) {
-  return LedgerRelid(name);
+Oid RawTableIndex(const OpenTable* t, const char* name) {
+  if (t->shardid == 0) return LedgerRelid(name);
+  return CitusShardIndex(name, t->shardid);
 }
 
 AttrNumber RawFindColumn(Relation rel, const char* name) {

@@ -37,6 +37,7 @@ struct OpenTable {
   TupleTableSlot* slot = nullptr;  // for scans
   TupleTableSlot* wslot = nullptr;  // for tuples being written
   bool indexes_open = false;        // rri's indexes, opened on first need
+  int64 shardid = 0;  // the Citus shard rel is (citus.hpp), or 0: the table
 };
 
 // The tables one operation has opened, and the executor state index
@@ -47,11 +48,15 @@ struct OpenTables {
   EState* estate = nullptr;
 };
 
-// Opens (once per operation) a ledger table by id.
-OpenTable* RawTable(OpenTables* open, TableId id);
+// Opens (once per operation) a ledger table by id: on a Citus node, the
+// local shard of `customer` (nullptr: none known), see citus.hpp; `writing`
+// takes the lock Citus's executor takes before writing a shard.
+OpenTable* RawTable(OpenTables* open, TableId id, const char* customer,
+                    bool writing);
 
-// The OID of an index of the credit_ledger schema, by name.
-Oid RawIndex(const char* name);
+// The OID of an index of the credit_ledger schema, by name, of the relation
+// `table` opened (its shard's index on Citus).
+Oid RawTableIndex(const OpenTable* table, const char* name);
 
 // The attribute number of a column, by name (errors if it is missing).
 AttrNumber RawColumn(Relation rel, const char* name);

@@ -61,10 +61,18 @@ Tables::Tables(ReadMode mode) : mode_(mode) {}
 
 Tables::~Tables() = default;
 
+void Tables::ForCustomer(std::string_view customer_id) {
+  customer_.assign(customer_id);
+  has_customer_ = true;
+}
+
 Table Tables::Open(TableId id) {
   if (!open_) open_ = std::make_unique<OpenTables>();
   OpenTables* open = open_.get();
-  return Table(this, Guard([&] { return RawTable(open, id); }));
+  const char* customer = has_customer_ ? customer_.c_str() : nullptr;
+  const bool writing = mode_ == ReadMode::kWriting;
+  return Table(this,
+               Guard([&] { return RawTable(open, id, customer, writing); }));
 }
 
 void Tables::Close() {
@@ -117,7 +125,8 @@ AttrNumber Table::OptAt(ColumnRef& column) const {
 bool Table::Fetch(const char* index, const IndexKey* keys, int nkeys) {
   OpenTable* t = table_;
   const ReadMode mode = tables_->mode();
-  return Guard([&] { return RawFetch(t, RawIndex(index), keys, nkeys, mode); });
+  return Guard(
+      [&] { return RawFetch(t, RawTableIndex(t, index), keys, nkeys, mode); });
 }
 
 LockResult Table::Lock(bool skip_locked) {
@@ -159,7 +168,9 @@ Table::ScanState Table::ScanBegin(const char* index, const IndexKey* keys,
   OpenTable* t = table_;
   const ReadMode mode = tables_->mode();
   RawScan raw;
-  Guard([&] { RawScanBegin(t, RawIndex(index), keys, nkeys, mode, &raw); });
+  Guard([&] {
+    RawScanBegin(t, RawTableIndex(t, index), keys, nkeys, mode, &raw);
+  });
   return ScanState{raw.scan, raw.snapshot};
 }
 
@@ -227,7 +238,7 @@ void RowWriter::Insert() {
 bool RowWriter::InsertUnlessConflict(const char* arbiter) {
   return Guard([&] {
     return RawInsertUnlessConflict(tables_->open_.get(), table_, values_,
-                                   nulls_, RawIndex(arbiter));
+                                   nulls_, RawTableIndex(table_, arbiter));
   });
 }
 

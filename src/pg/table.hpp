@@ -163,6 +163,12 @@ class Tables {
 
   ReadMode mode() const { return mode_; }
 
+  // The customer whose rows the operation reads and writes. On a Citus node
+  // the customer tables open as that customer's local shard (citus.hpp), and
+  // opening one before a customer is named is refused; on a plain server it
+  // changes nothing.
+  void ForCustomer(std::string_view customer_id);
+
   // Opens (once per operation) a ledger table.
   Table Open(TableId id);
 
@@ -179,6 +185,8 @@ class Tables {
   std::unique_ptr<OpenTables> open_;  // allocated on the first Open
   MemoryContext row_memory_ = nullptr;
   ReadMode mode_;
+  std::string customer_;
+  bool has_customer_ = false;
 };
 
 // Makes the operation's row memory current, emptied, until the scope ends:
