@@ -150,35 +150,10 @@ ALTER TABLE credit_ledger.operations
     ADD CONSTRAINT operations_operation_type_check
         CHECK (operation_type IN ('grant', 'consume', 'adjust', 'void', 'reverse', 'expire',
                                   'hold', 'capture', 'release', 'confirm', 'cancel', 'catch_up'));
-CREATE SEQUENCE credit_ledger.hold_id_seq;
-CREATE TABLE credit_ledger.holds (
-    hold_id            bigint NOT NULL,
-    wallet_id          bigint NOT NULL,
-    customer_id        text NOT NULL,
-    credit_type        text NOT NULL,
-    amount             numeric NOT NULL CHECK (amount > 0),
-    captured           numeric NOT NULL DEFAULT 0 CHECK (captured >= 0),
-    status             text NOT NULL
-        CHECK (status IN ('held', 'captured', 'released', 'expired')),
-    expires_at         timestamptz NOT NULL,
-    feature            text,
-    source_id          text,
-    metadata           jsonb,
-    created_at         timestamptz NOT NULL,
-    closed_at          timestamptz,
-    reserved_grant_ids bigint[] NOT NULL,
-    reserved_amounts   numeric[] NOT NULL,
-    operation_id       bigint NOT NULL,
-    CONSTRAINT holds_pkey PRIMARY KEY (hold_id, customer_id),
-    CONSTRAINT holds_wallet_fkey FOREIGN KEY (wallet_id, customer_id)
-        REFERENCES credit_ledger.wallets (wallet_id, customer_id),
-    CHECK (cardinality(reserved_grant_ids) = cardinality(reserved_amounts)),
-    CHECK ((status = 'held') = (closed_at IS NULL))
-);
+#current credit_ledger.hold_id_seq
+#current credit_ledger.holds
 #current holds_active_idx
 #current holds_expiry_idx
-COMMENT ON TABLE credit_ledger.holds IS
-    'holds: credits reserved until captured, released or timed out (status held, captured, released, expired)';
 REVOKE ALL ON TABLE credit_ledger.holds FROM PUBLIC;
 REVOKE ALL ON SEQUENCE credit_ledger.hold_id_seq FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.holds', '');
