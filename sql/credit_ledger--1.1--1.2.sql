@@ -199,3 +199,33 @@ UPDATE credit_ledger.wallets w
 -- The views show pending and canceled blocks and what holds reserve.
 #current credit_ledger.grant_status
 #current credit_ledger.wallet_summary
+
+-- Pending grants (issue 13): credit_grant gains pending, appended so 1.1
+-- calls keep working. A new parameter list is a new function: it is created
+-- beside the 1.1 one, every role that could run the 1.1 one (the writer
+-- set) gets it and credit_grant_confirm/_cancel, then the 1.1 one goes.
+#current @extschema@.credit_grant
+#current @extschema@.credit_grant_confirm
+#current @extschema@.credit_grant_cancel
+REVOKE ALL ON FUNCTION @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_grant_confirm(text, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_grant_cancel(text, bigint, text) FROM PUBLIC;
+DO $$
+DECLARE
+    grantee regrole;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+          FROM pg_catalog.pg_proc p,
+               LATERAL pg_catalog.aclexplode(p.proacl) a
+         WHERE p.oid = '@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)'::pg_catalog.regprocedure
+           AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
+           AND a.grantee <> p.proowner
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb, boolean) TO %s', grantee);
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.credit_grant_confirm(text, bigint, text) TO %s', grantee);
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.credit_grant_cancel(text, bigint, text) TO %s', grantee);
+    END LOOP;
+END
+$$;
+DROP FUNCTION @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb);
