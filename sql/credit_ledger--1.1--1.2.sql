@@ -199,6 +199,7 @@ UPDATE credit_ledger.wallets w
 -- The views show pending and canceled blocks and what holds reserve.
 #current credit_ledger.grant_status
 #current credit_ledger.wallet_summary
+#current credit_ledger.expiration_backlog
 
 -- Pending grants (issue 13): credit_grant gains pending, appended so 1.1
 -- calls keep working. A new parameter list is a new function: it is created

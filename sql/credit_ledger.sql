@@ -553,14 +553,15 @@ COMMENT ON VIEW credit_ledger.wallet_summary IS
     'per wallet: available now, scheduled, expiring within 30 days, overdraft debt, held and pending';
 
 -- What the expiration sweep has still to do: lapsed blocks not yet expired.
--- An empty view means the sweep is keeping up.
+-- An empty view means the sweep is keeping up. (1.2: a pending block never
+-- lapses on its own: it waits for its confirmation or cancellation.)
 CREATE VIEW credit_ledger.expiration_backlog AS
 SELECT count(*) AS lapsed_grants,
        coalesce(sum(g.remaining), 0) AS lapsed_credits,
        min(g.expires_at) AS oldest_expires_at,
        credit_ledger.ledger_now() - min(g.expires_at) AS oldest_lag
   FROM credit_ledger.grants g
- WHERE g.open AND g.expires_at <= credit_ledger.ledger_now()
+ WHERE g.open AND NOT g.pending AND g.expires_at <= credit_ledger.ledger_now()
 HAVING count(*) > 0;
 COMMENT ON VIEW credit_ledger.expiration_backlog IS
     'lapsed grants the sweep has not expired yet (no row = none)';

@@ -158,6 +158,8 @@ SELECT payload ->> 'reason' AS reason, payload ->> 'amount' AS amount
 SELECT credit_grant('p', 'usd', 9, pending => true, expires_at => '2026-04-04') AS pend3 \gset
 SET credit_ledger.clock = '2026-04-05 00:00+00';
 SELECT pg_temp.sqlstate_of(format('SELECT credit_grant_confirm(%L, %s)', 'p', :pend3)) AS confirm_lapsed;
+-- It never lapses on its own, so it is no backlog for the sweep.
+SELECT count(*) AS backlog_rows FROM credit_ledger.expiration_backlog;
 -- A pending block starting later, confirmed now, enters at its effective_at.
 SELECT credit_grant('p', 'usd', 11, pending => true, effective_at => '2026-04-10') AS pend4 \gset
 SELECT amount, balance FROM credit_grant_confirm('p', :pend4);
