@@ -121,3 +121,34 @@ BEGIN
 END
 $$;
 DROP FUNCTION @extschema@.credit_entries(text, text, bigint, integer);
+
+-- New parameters appended to 1.1 functions (issue 13: credit_consume's
+-- allow_partial), so 1.1 calls keep working. A new parameter list is a new
+-- function: it is created beside the 1.1 one, every role that could run the
+-- 1.1 one gets it, then the 1.1 one goes. Each pair below is (1.1
+-- signature, 1.2 signature); a later change of the same kind adds its pair.
+#current @extschema@.credit_consume
+REVOKE ALL ON FUNCTION @extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb, boolean) FROM PUBLIC;
+DO $$
+DECLARE
+    pair text[];
+    grantee regrole;
+BEGIN
+    FOREACH pair SLICE 1 IN ARRAY ARRAY[
+        ['@extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb)',
+         '@extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb, boolean)']]
+    LOOP
+        FOR grantee IN
+            SELECT DISTINCT a.grantee::regrole
+              FROM pg_catalog.pg_proc p,
+                   LATERAL pg_catalog.aclexplode(p.proacl) a
+             WHERE p.oid = pair[1]::pg_catalog.regprocedure
+               AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
+               AND a.grantee <> p.proowner
+        LOOP
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', pair[2], grantee);
+        END LOOP;
+        EXECUTE pg_catalog.format('DROP FUNCTION %s', pair[1]);
+    END LOOP;
+END
+$$;

@@ -316,7 +316,8 @@ CREATE FUNCTION @extschema@.credit_consume(
     feature text DEFAULT NULL,
     source_id text DEFAULT NULL,
     occurred_at timestamptz DEFAULT NULL,
-    metadata jsonb DEFAULT NULL)
+    metadata jsonb DEFAULT NULL,
+    allow_partial boolean DEFAULT false)
 RETURNS credit_ledger.operation_result
     AS 'MODULE_PATHNAME', 'credit_consume'
     LANGUAGE C VOLATILE SECURITY DEFINER
@@ -1177,6 +1178,8 @@ CREATE TYPE credit_ledger.batch_result AS (
 --                    ("2026-03-01T12:00:00Z"), at most one day after the
 --                    ledger's current time
 --   metadata         object
+--   allow_partial    boolean (1.2): apply only what the balance covers, as
+--                    credit_consume's allow_partial
 -- Any other field, a value of another type or an element that is not an
 -- object gives that event an error row (22023; 22004 for a missing required
 -- field); only NULL, a non-array or more than 10,000 events fail the call.

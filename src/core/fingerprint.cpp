@@ -20,7 +20,9 @@ Digest ConsumeFingerprint(const ConsumeFingerprintInput& r) {
   Add(c, r.feature);
   Add(c, r.source_id);
   c.Int(r.occurred_at);
-  return Add(c, r.metadata).Hash();
+  Add(c, r.metadata);
+  if (r.allow_partial) c.Bool(true);
+  return c.Hash();
 }
 
 Digest GrantFingerprint(const GrantFingerprintInput& r) {

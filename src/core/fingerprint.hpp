@@ -33,6 +33,9 @@ struct ConsumeFingerprintInput {
   OptText source_id;
   std::optional<Micros> occurred_at;
   OptText metadata;  // jsonb text
+  // 1.2: appended to the fingerprint only when true, so a request without
+  // it keeps the bytes 1.1 stored.
+  bool allow_partial = false;
 };
 
 struct GrantFingerprintInput {

@@ -11,6 +11,7 @@
 #include "batch.hpp"
 #include "error.hpp"
 #include "guard.hpp"
+#include "holds.hpp"
 #include "operations.hpp"
 #include "plan.hpp"
 #include "settings.hpp"
@@ -56,6 +57,8 @@ JsonMember MemberOf(std::string name, const JsonbValue& v) {
     m.text.assign(v.val.string.val, static_cast<std::size_t>(v.val.string.len));
   } else if (v.type == jbvNumeric) {
     m.text = NumericDatumText(NumericGetDatum(v.val.numeric));
+  } else if (v.type == jbvBool) {
+    m.text = v.val.boolean ? "true" : "false";
   }
   return m;
 }
@@ -135,6 +138,7 @@ void ReadEvent(const RawEvent& raw, Micros now, BatchEvent& e) {
   q.labels.feature = f.feature;
   q.labels.source_id = f.source_id;
   q.labels.occurred_at = f.occurred_at;
+  q.allow_partial = f.allow_partial;
   if (f.metadata) {
     JsonbValue value = raw.values[*f.metadata];  // a nested object
     const Datum metadata =
@@ -188,8 +192,11 @@ std::optional<DecidedEvent> DecideEvent(Ledger& ledger, WalletRun& run,
       run.open = true;
     }
     DecidedEvent d;
-    d.units = ParseAmount(e.request.amount, wallet.scale);
-    d.plan = run.planner->Plan(d.units);
+    PartialConsume planned = PlanBatchConsume(
+        *run.planner, ParseAmount(e.request.amount, wallet.scale),
+        e.request.allow_partial, 0);
+    d.units = planned.applied;
+    d.plan = std::move(planned.plan);
     d.drafts = ConsumeDrafts(run.grants, d.plan, EntryType::kUsage);
     d.result = MakeResult(wallet, now, d.drafts.size());
     d.result.amount = DrawDownAmount(EntryType::kUsage, d.units);

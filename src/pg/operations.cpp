@@ -5,6 +5,7 @@
 #include "fingerprint.hpp"
 #include "grant.hpp"
 #include "drawdown.hpp"
+#include "holds.hpp"
 #include "plan.hpp"
 #include "validate.hpp"
 #include "settings.hpp"
@@ -78,13 +79,13 @@ OperationRequest ConsumeOperation(const ConsumeRequest& r) {
       "consume", r.customer_id, r.idempotency_key,
       ConsumeFingerprint({r.credit_type, r.amount, ViewOf(r.labels.feature),
                           ViewOf(r.labels.source_id), r.labels.occurred_at,
-                          ViewOf(r.labels.metadata.text)})};
+                          ViewOf(r.labels.metadata.text), r.allow_partial})};
 }
 
 OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
                           const std::string& credit_type,
                           const std::string& amount_text, EntryType entry_type,
-                          const EntryLabels& labels) {
+                          const EntryLabels& labels, bool allow_partial) {
   if (auto op = ledger.FindReplay(request)) return ReplayOutcome(*op);
 
   const Micros now = LedgerNow();
@@ -98,8 +99,9 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
   const std::int64_t units = ParseAmount(amount_text, wallet.scale);
 
   const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet, now);
-  const DrawDownPlan p = PlanDrawDown(grants, PlannerState(wallet, grants), now,
-                                      units, entry_type);
+  const DrawDownPlan p =
+      PlanWalletDrawDown(grants, PlannerState(wallet, grants), now, units,
+                         entry_type, allow_partial, 0);
 
   OperationResult result = MakeResult(wallet, now, p.drafts.size());
   result.amount = p.amount;

@@ -72,6 +72,19 @@ TEST(StoredFormat, ConsumeFingerprint) {
             "c2c25db8a68f4f997f3030aa4d3e9477de84724789086369266d6c3db27167d3");
 }
 
+TEST(StoredFormat, ConsumeFingerprintAllowPartial) {
+  // allow_partial => false (or absent) is the 1.1 request: same bytes.
+  ConsumeFingerprintInput c2{"usd", "95.5", {}, {}, {}, {}};
+  c2.allow_partial = false;
+  EXPECT_EQ(ToHex(ConsumeFingerprint(c2)),
+            "27652989354cc926a07c3edf30de26a382a4717bd0b547484725f7ecf74627a4");
+  // credit_consume('acme', 'usd', 95.5, 'p1', allow_partial => true), as
+  // test/expected/34_allow_partial.out shows it (1.2 format).
+  c2.allow_partial = true;
+  EXPECT_EQ(ToHex(ConsumeFingerprint(c2)),
+            "5556874f1fa1157ce653526db1e535b1b3763e9a66e8efffbd29f820bdee1a9f");
+}
+
 TEST(StoredFormat, AdjustFingerprint) {
   // credit_adjust('acme', 'usd', 7.25, 'goodwill', 'a1')
   EXPECT_EQ(ToHex(AdjustFingerprint({"usd", "7.25", "goodwill"})),
