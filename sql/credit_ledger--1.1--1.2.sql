@@ -122,6 +122,84 @@ END
 $$;
 DROP FUNCTION @extschema@.credit_entries(text, text, bigint, integer);
 
+-- The ledger keeps up with time, holds and pending grants (issue 13).
+-- Schema only here; docs/time-and-holds-glue.md explains each column.
+-- wallets: next_due_at (the earliest instant anything is due; every write
+-- catches up first when it has come), the sums over active holds, and
+-- legacy_until (below).
+ALTER TABLE credit_ledger.wallets
+    ADD COLUMN next_due_at timestamptz,
+    ADD COLUMN held numeric NOT NULL DEFAULT 0 CHECK (held >= 0),
+    ADD COLUMN held_overdraft numeric NOT NULL DEFAULT 0 CHECK (held_overdraft >= 0),
+    ADD COLUMN legacy_until timestamptz;
+#current wallets_due_idx
+-- grants: entered (its grant entry is written), pending, canceled_at, held;
+-- open widens to "an operation may need this row".
+ALTER TABLE credit_ledger.grants
+    ADD COLUMN entered boolean NOT NULL DEFAULT true,
+    ADD COLUMN pending boolean NOT NULL DEFAULT false,
+    ADD COLUMN canceled_at timestamptz,
+    ADD COLUMN held numeric NOT NULL DEFAULT 0 CHECK (held >= 0),
+    DROP CONSTRAINT grants_check2,
+    ADD CONSTRAINT grants_check2
+        CHECK (open = CASE WHEN entered
+                           THEN remaining + held > 0 AND voided_at IS NULL AND expired_at IS NULL
+                           ELSE canceled_at IS NULL AND voided_at IS NULL END);
+ALTER TABLE credit_ledger.operations
+    DROP CONSTRAINT operations_operation_type_check,
+    ADD CONSTRAINT operations_operation_type_check
+        CHECK (operation_type IN ('grant', 'consume', 'adjust', 'void', 'reverse', 'expire',
+                                  'hold', 'capture', 'release', 'confirm', 'cancel', 'catch_up'));
+#current credit_ledger.hold_id_seq
+#current credit_ledger.holds
+#current holds_active_idx
+#current holds_expiry_idx
+REVOKE ALL ON TABLE credit_ledger.holds FROM PUBLIC;
+REVOKE ALL ON SEQUENCE credit_ledger.hold_id_seq FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.holds', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.hold_id_seq', '');
+-- Roles given the reader set read the new table like the others.
+DO $$
+DECLARE
+    grantee regrole;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+          FROM pg_catalog.pg_class c,
+               LATERAL pg_catalog.aclexplode(c.relacl) a
+         WHERE c.oid = 'credit_ledger.grants'::pg_catalog.regclass
+           AND a.privilege_type = 'SELECT' AND a.grantee <> 0
+           AND a.grantee <> c.relowner
+    LOOP
+        EXECUTE pg_catalog.format('GRANT SELECT ON TABLE credit_ledger.holds TO %s', grantee);
+    END LOOP;
+END
+$$;
+
+-- What 1.1 rows become: every 1.1 block is entered (1.1 wrote a scheduled
+-- block's grant entry when it was created; entries are never rewritten),
+-- not pending, holds nothing (the column defaults). next_due_at = the
+-- earliest instant something is due: an open block with credit lapses, or a
+-- block (entered early by 1.1) takes effect. legacy_until = the latest
+-- effective_at still ahead of such a block: until then its credit is in the
+-- ledger balance but cannot be spent, so the available balance is computed
+-- from the blocks.
+UPDATE credit_ledger.wallets w
+   SET next_due_at = d.next_due_at, legacy_until = d.legacy_until
+  FROM (SELECT g.wallet_id, g.customer_id,
+               least(min(g.expires_at) FILTER (WHERE g.open),
+                     min(g.effective_at) FILTER (WHERE g.effective_at > credit_ledger.ledger_now()))
+                 AS next_due_at,
+               max(g.effective_at) FILTER (WHERE g.effective_at > credit_ledger.ledger_now())
+                 AS legacy_until
+          FROM credit_ledger.grants g
+         GROUP BY g.wallet_id, g.customer_id) d
+ WHERE w.wallet_id = d.wallet_id AND w.customer_id = d.customer_id;
+
+-- The views show pending and canceled blocks and what holds reserve.
+#current credit_ledger.grant_status
+#current credit_ledger.wallet_summary
+
 -- New parameters appended to 1.1 functions (issue 13: credit_consume's
 -- allow_partial), so 1.1 calls keep working. A new parameter list is a new
 -- function: it is created beside the 1.1 one, every role that could run the

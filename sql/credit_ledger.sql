@@ -48,8 +48,18 @@ CREATE SEQUENCE credit_ledger.event_id_seq CACHE 32;
 -- wallet ever had (NULL: none), so that once now has passed it no block can
 -- be scheduled and the spendable balance is the ledger balance minus the
 -- lapsed blocks, without reading the active ones. Updated under the row lock
--- by every operation, so nothing in it is indexed except its keys (HOT
--- updates).
+-- by every operation, so nothing in it is indexed except its keys and
+-- next_due_at (HOT updates; next_due_at changes only when something falls
+-- due or is added).
+--
+-- 1.2: next_due_at is the earliest instant anything is due on the wallet (a
+-- block takes effect or lapses, a hold times out; NULL = never): every write
+-- catches the wallet up first when now >= next_due_at, so the hot path
+-- compares one timestamp. held and held_overdraft are the sums over the
+-- active holds (all of them, and the part reserved against the overdraft
+-- allowance). legacy_until: the latest effective_at, still ahead at the
+-- upgrade to 1.2, of a block 1.1 entered in the ledger at its creation;
+-- until then the available balance is computed from the blocks.
 CREATE TABLE credit_ledger.wallets (
     wallet_id              bigint NOT NULL DEFAULT nextval('credit_ledger.wallet_id_seq'),
     customer_id            text NOT NULL,
@@ -65,18 +75,30 @@ CREATE TABLE credit_ledger.wallets (
     created_at             timestamptz NOT NULL,
     updated_at             timestamptz NOT NULL,
     latest_effective_at    timestamptz,
+    next_due_at            timestamptz,
+    held                   numeric NOT NULL DEFAULT 0 CHECK (held >= 0),
+    held_overdraft         numeric NOT NULL DEFAULT 0 CHECK (held_overdraft >= 0),
+    legacy_until           timestamptz,
     CONSTRAINT wallets_pkey PRIMARY KEY (wallet_id, customer_id),
     CONSTRAINT wallets_customer_key UNIQUE (customer_id, credit_type)
 ) WITH (fillfactor = 70);
 COMMENT ON TABLE credit_ledger.wallets IS
     'one credit pool per customer and credit type; overdraft_limit NULL = unlimited, 0 = hard limit';
+-- The sweep's and the catch-up's look-up: wallets with something due.
+CREATE INDEX wallets_due_idx ON credit_ledger.wallets (next_due_at)
+    WHERE next_due_at IS NOT NULL;
 
--- Credit blocks. open = remaining > 0 and neither voided nor expired by the
--- sweep; it changes rarely, so the partial indexes on it stay small and the
+-- Credit blocks. open = an operation may need the row: entered with
+-- remaining + held > 0 and neither voided nor expired, or not entered (1.2:
+-- scheduled or pending, no grant entry yet) and neither canceled nor voided;
+-- it changes rarely, so the partial indexes on it stay small and the
 -- frequent updates of remaining stay HOT. kind says what created the block: a
 -- grant, a positive adjustment, or a reversal restoring overdraft usage that
 -- later grants had already repaid. expired_amount and voided_amount are the
--- credits its expiration and void entries removed.
+-- credits its expiration and void entries removed. 1.2: entered = the
+-- block's grant entry is written (a scheduled block's when it takes effect,
+-- a pending one's at confirmation); held = what active holds reserve from
+-- it, so its entries sum to remaining + held.
 CREATE TABLE credit_ledger.grants (
     grant_id     bigint NOT NULL,
     wallet_id    bigint NOT NULL,
@@ -105,7 +127,13 @@ CREATE TABLE credit_ledger.grants (
         REFERENCES credit_ledger.wallets (wallet_id, customer_id),
     CHECK (remaining >= 0 AND remaining <= amount),
     CHECK (expires_at > effective_at),
-    CHECK (open = (remaining > 0 AND voided_at IS NULL AND expired_at IS NULL))
+    CHECK (open = CASE WHEN entered
+                       THEN remaining + held > 0 AND voided_at IS NULL AND expired_at IS NULL
+                       ELSE canceled_at IS NULL AND voided_at IS NULL END),
+    entered      boolean NOT NULL DEFAULT true,
+    pending      boolean NOT NULL DEFAULT false,
+    canceled_at  timestamptz,
+    held         numeric NOT NULL DEFAULT 0 CHECK (held >= 0)
 ) WITH (fillfactor = 80);
 -- The drawdown reads one range of it: the wallet's open grants still to
 -- expire (never-expiring ones sort as infinity), skipping lapsed ones.
@@ -125,7 +153,8 @@ CREATE TABLE credit_ledger.operations (
     wallet_id             bigint NOT NULL,
     credit_type           text NOT NULL,
     operation_type        text NOT NULL
-        CHECK (operation_type IN ('grant', 'consume', 'adjust', 'void', 'reverse', 'expire')),
+        CHECK (operation_type IN ('grant', 'consume', 'adjust', 'void', 'reverse', 'expire',
+                                  'hold', 'capture', 'release', 'confirm', 'cancel', 'catch_up')),
     idempotency_key       text,
     key_hash              bytea,
     request_hash          bytea,
@@ -144,6 +173,45 @@ CREATE INDEX operations_reverses_idx ON credit_ledger.operations (customer_id, r
     WHERE reverses_operation_id IS NOT NULL;
 COMMENT ON TABLE credit_ledger.operations IS
     'one row per operation; entries first_seq..last_seq of the wallet belong to it';
+
+-- Holds (1.2): credits reserved for a usage not yet known. A hold writes no
+-- entries until captured; while status = 'held' and now < expires_at it
+-- reserves reserved_amounts[i] from block reserved_grant_ids[i] (NULL: the
+-- part reserved against the overdraft allowance), in the drawdown order of
+-- its creation. operation_id is the hold's operation (replays). Not
+-- append-only: status moves forward (held -> captured, released, expired).
+CREATE SEQUENCE credit_ledger.hold_id_seq;
+CREATE TABLE credit_ledger.holds (
+    hold_id            bigint NOT NULL,
+    wallet_id          bigint NOT NULL,
+    customer_id        text NOT NULL,
+    credit_type        text NOT NULL,
+    amount             numeric NOT NULL CHECK (amount > 0),
+    captured           numeric NOT NULL DEFAULT 0 CHECK (captured >= 0),
+    status             text NOT NULL
+        CHECK (status IN ('held', 'captured', 'released', 'expired')),
+    expires_at         timestamptz NOT NULL,
+    feature            text,
+    source_id          text,
+    metadata           jsonb,
+    created_at         timestamptz NOT NULL,
+    closed_at          timestamptz,
+    reserved_grant_ids bigint[] NOT NULL,
+    reserved_amounts   numeric[] NOT NULL,
+    operation_id       bigint NOT NULL,
+    CONSTRAINT holds_pkey PRIMARY KEY (hold_id, customer_id),
+    CONSTRAINT holds_wallet_fkey FOREIGN KEY (wallet_id, customer_id)
+        REFERENCES credit_ledger.wallets (wallet_id, customer_id),
+    CHECK (cardinality(reserved_grant_ids) = cardinality(reserved_amounts)),
+    CHECK ((status = 'held') = (closed_at IS NULL))
+);
+-- A wallet's active holds; holds past their deadline, for the sweep.
+CREATE INDEX holds_active_idx ON credit_ledger.holds (wallet_id, customer_id)
+    WHERE status = 'held';
+CREATE INDEX holds_expiry_idx ON credit_ledger.holds (expires_at)
+    WHERE status = 'held';
+COMMENT ON TABLE credit_ledger.holds IS
+    'holds: credits reserved until captured, released or timed out (status held, captured, released, expired)';
 
 -- The ledger. Append-only: every movement of credits is one row linked to the
 -- grant it touched, with a per-wallet gapless seq, the wallet's balance after
@@ -259,6 +327,8 @@ SELECT pg_catalog.pg_extension_config_dump('credit_ledger.operation_id_seq', '')
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.entry_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.events', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.event_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.holds', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.hold_id_seq', '');
 
 -- The API. Functions that write run with the extension owner's rights, with
 -- search_path pinned; every statement they run is schema-qualified.
@@ -376,55 +446,90 @@ RETURNS credit_ledger.operation_result
 -- Views for people. Both judge time by credit_ledger.ledger_now().
 
 -- Each credit block with its status, what is left of it, how much of it was
--- used, and how many days it has left (Monk's "105D LEFT").
+-- used, and how many days it has left (Monk's "105D LEFT"). 1.2: the
+-- statuses pending and canceled, and held (what active holds reserve from
+-- the block). It shows the block as caught up to now without writing: a
+-- block whose effective_at has come counts as active before a write enters
+-- it, and a hold past its deadline reserves nothing (its credit counts as
+-- remaining again).
 CREATE VIEW credit_ledger.grant_status AS
 SELECT g.grant_id, g.customer_id, g.credit_type, g.wallet_id, g.kind,
-       CASE WHEN g.voided_at IS NOT NULL THEN 'voided'
+       CASE WHEN g.canceled_at IS NOT NULL THEN 'canceled'
+            WHEN g.voided_at IS NOT NULL THEN 'voided'
+            WHEN g.pending THEN 'pending'
             WHEN g.expired_at IS NOT NULL
-              OR (g.expires_at <= n.now AND g.remaining > 0) THEN 'expired'
-            WHEN g.remaining = 0 THEN 'depleted'
+              OR (g.expires_at <= n.now AND g.remaining + t.returned > 0) THEN 'expired'
+            WHEN g.remaining + g.held = 0 THEN 'depleted'
             WHEN g.effective_at > n.now THEN 'scheduled'
             ELSE 'active' END AS status,
-       g.amount, g.remaining,
-       g.amount - g.remaining - g.expired_amount - g.voided_amount AS used,
-       round(100 * (g.amount - g.remaining - g.expired_amount - g.voided_amount)
+       g.amount, g.remaining + t.returned AS remaining,
+       g.amount - g.remaining - g.held - g.expired_amount - g.voided_amount AS used,
+       round(100 * (g.amount - g.remaining - g.held - g.expired_amount - g.voided_amount)
              / g.amount, 1) AS usage_percent,
        g.expired_amount, g.voided_amount,
        g.promotional, g.priority, g.cost_basis,
-       g.remaining * g.cost_basis AS remaining_value,
+       (g.remaining + t.returned) * g.cost_basis AS remaining_value,
        g.effective_at, g.expires_at,
        CASE WHEN g.open AND g.expires_at > n.now
             THEN ceil(extract(epoch FROM g.expires_at - n.now) / 86400)::integer
        END AS days_left,
-       g.reason, g.source_id, g.metadata, g.created_at
+       g.reason, g.source_id, g.metadata, g.created_at,
+       g.held - t.returned AS held
   FROM credit_ledger.grants g
- CROSS JOIN (SELECT credit_ledger.ledger_now() AS now) n;
+ CROSS JOIN (SELECT credit_ledger.ledger_now() AS now) n
+ CROSS JOIN LATERAL (
+       SELECT coalesce(sum(r.amount), 0) AS returned
+         FROM credit_ledger.holds h,
+              unnest(h.reserved_grant_ids, h.reserved_amounts) AS r(grant_id, amount)
+        WHERE g.held > 0 AND h.wallet_id = g.wallet_id AND h.customer_id = g.customer_id
+          AND h.status = 'held' AND h.expires_at <= n.now AND r.grant_id = g.grant_id) t;
 COMMENT ON VIEW credit_ledger.grant_status IS
-    'credit blocks with status (scheduled, active, depleted, expired, voided), usage and days left';
+    'credit blocks with status (pending, scheduled, active, depleted, expired, voided, canceled), usage, held and days left';
 
 -- Per wallet: what can be spent now, what is scheduled, what expires within
--- 30 days, and the overdraft debt.
+-- 30 days, and the overdraft debt. 1.2: held (what active holds reserve)
+-- and pending (blocks waiting for payment); available = the free credit of
+-- the spendable blocks - debt - the part of active holds reserved against
+-- the overdraft allowance, as caught up to now without writing (a hold past
+-- its deadline reserves nothing).
 CREATE VIEW credit_ledger.wallet_summary AS
 SELECT w.wallet_id, w.customer_id, w.credit_type,
-       coalesce(sum(g.remaining) FILTER (WHERE g.effective_at <= n.now
-                 AND (g.expires_at IS NULL OR g.expires_at > n.now)), z.zero) - w.debt
+       coalesce(sum(g.remaining) FILTER (WHERE NOT g.pending AND g.effective_at <= n.now
+                 AND (g.expires_at IS NULL OR g.expires_at > n.now)), z.zero)
+         + coalesce(max(h.returned_spendable), z.zero) - w.debt
+         - coalesce(max(h.overdraft), z.zero)
            AS available,
-       coalesce(sum(g.remaining) FILTER (WHERE g.effective_at > n.now), z.zero) AS scheduled,
-       coalesce(sum(g.remaining) FILTER (WHERE g.effective_at <= n.now
+       coalesce(sum(g.remaining) FILTER (WHERE NOT g.pending AND g.effective_at > n.now), z.zero) AS scheduled,
+       coalesce(sum(g.remaining) FILTER (WHERE NOT g.pending AND g.effective_at <= n.now
                  AND g.expires_at > n.now
                  AND g.expires_at <= n.now + interval '30 days'), z.zero) AS expiring_30d,
        w.debt, w.overdraft_limit, w.balance AS ledger_balance,
-       w.low_balance_thresholds, w.last_seq AS entries, w.updated_at
+       w.low_balance_thresholds, w.last_seq AS entries, w.updated_at,
+       coalesce(max(h.held), z.zero) AS held,
+       coalesce(sum(g.amount) FILTER (WHERE g.pending), z.zero) AS pending
   FROM credit_ledger.wallets w
  CROSS JOIN (SELECT credit_ledger.ledger_now() AS now) n
   LEFT JOIN LATERAL (SELECT round(0::numeric, t.scale) AS zero
                        FROM credit_ledger.credit_types t
                       WHERE t.credit_type = w.credit_type) z ON true
+  LEFT JOIN LATERAL (
+       SELECT sum(r.amount) FILTER (WHERE h.expires_at > n.now) AS held,
+              sum(r.amount) FILTER (WHERE h.expires_at > n.now AND r.grant_id IS NULL) AS overdraft,
+              sum(r.amount) FILTER (WHERE h.expires_at <= n.now AND EXISTS (
+                    SELECT FROM credit_ledger.grants b
+                     WHERE b.grant_id = r.grant_id AND b.customer_id = w.customer_id
+                       AND b.voided_at IS NULL AND b.expired_at IS NULL
+                       AND b.effective_at <= n.now
+                       AND (b.expires_at IS NULL OR b.expires_at > n.now))) AS returned_spendable
+         FROM credit_ledger.holds h,
+              unnest(h.reserved_grant_ids, h.reserved_amounts) AS r(grant_id, amount)
+        WHERE w.held > 0 AND h.wallet_id = w.wallet_id AND h.customer_id = w.customer_id
+          AND h.status = 'held') h ON true
   LEFT JOIN credit_ledger.grants g
     ON g.wallet_id = w.wallet_id AND g.customer_id = w.customer_id AND g.open
  GROUP BY w.wallet_id, w.customer_id, n.now, z.zero;
 COMMENT ON VIEW credit_ledger.wallet_summary IS
-    'per wallet: available now, scheduled, expiring within 30 days, overdraft debt';
+    'per wallet: available now, scheduled, expiring within 30 days, overdraft debt, held and pending';
 
 -- What the expiration sweep has still to do: lapsed blocks not yet expired.
 -- An empty view means the sweep is keeping up.

@@ -16,7 +16,8 @@ ColumnRef grant_id{"grant_id"}, wallet_id{"wallet_id"},
     expires_at{"expires_at"}, expired_amount{"expired_amount"},
     voided_amount{"voided_amount"}, reason{"reason"}, source_id{"source_id"},
     metadata{"metadata"}, kind{"kind"}, operation_id{"operation_id"},
-    created_at{"created_at"}, open{"open"};
+    created_at{"created_at"}, open{"open"}, entered{"entered"},
+    pending{"pending"}, held{"held"};
 }  // namespace grants
 
 // Statements of the paths that stay on SPI: rare operations, where a plan's
@@ -126,9 +127,16 @@ void Ledger::InsertGrant(Wallet& wallet, const NewGrant& g, Datum metadata,
       g.effective_at > *wallet.latest_effective_at) {
     wallet.latest_effective_at = g.effective_at;
   }
-  tables_.Open(TableId::kGrants)
-      .Write()
-      .Int64(grants::grant_id, g.grant_id)
+  Table t = tables_.Open(TableId::kGrants);
+  RowWriter row = t.Write();
+  // 1.2 columns (absent on an older version's schema): a table-layer insert
+  // sets every column, so their defaults do not apply.
+  if (t.OptAt(grants::entered) != InvalidAttrNumber) {
+    row.Bool(grants::entered, true)
+        .Bool(grants::pending, false)
+        .Units(grants::held, 0, wallet.scale);
+  }
+  row.Int64(grants::grant_id, g.grant_id)
       .Int64(grants::wallet_id, wallet.wallet_id)
       .Text(grants::customer_id, wallet.customer_id)
       .Text(grants::credit_type, wallet.credit_type)

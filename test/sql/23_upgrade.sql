@@ -62,14 +62,20 @@ SELECT credit_events_fail(ARRAY[2]::bigint[], 'relay', 'endpoint gone') AS faile
        credit_events_release(ARRAY[2]::bigint[], 'relay') AS released;
 SELECT * FROM credit_events_claim(1, 'relay', '2 days');
 
+-- A scheduled grant under 1.1: its grant entry is written at its creation.
+SELECT credit_grant('a', 'usd', 40, effective_at => '2026-04-01', expires_at => '2026-05-01') AS scheduled_1_1;
+SELECT seq, entry_type, amount, balance_after, occurred_at FROM credit_ledger.entries
+ WHERE grant_id = (SELECT max(grant_id) FROM credit_ledger.grants) ORDER BY seq;
+
 -- A role given the writer set under 1.1, which could run the sweep.
 CREATE ROLE cl_sweeper;
 SELECT credit_ledger.grant_access('cl_sweeper');
--- 1.1 -> 1.2 keeps every row as it was.
+-- 1.1 -> 1.2 keeps every row as it was (the 1.1 columns of wallets and
+-- grants: 1.2 adds columns to both).
 CREATE FUNCTION pg_temp.row_digests() RETURNS TABLE (t text, digest text)
 LANGUAGE sql AS $$
-  SELECT 'wallets', md5(string_agg(x::text, '|' ORDER BY x.wallet_id)) FROM credit_ledger.wallets x
-  UNION ALL SELECT 'grants', md5(string_agg(x::text, '|' ORDER BY x.grant_id)) FROM credit_ledger.grants x
+  SELECT 'wallets', md5(string_agg((x.wallet_id, x.customer_id, x.credit_type, x.balance, x.overdraft_limit, x.low_balance_thresholds, x.debt, x.low_balance_alerted, x.depleted_alerted, x.last_seq, x.last_hash, x.created_at, x.updated_at, x.latest_effective_at)::text, '|' ORDER BY x.wallet_id)) FROM credit_ledger.wallets x
+  UNION ALL SELECT 'grants', md5(string_agg((x.grant_id, x.wallet_id, x.customer_id, x.credit_type, x.amount, x.remaining, x.promotional, x.priority, x.cost_basis, x.effective_at, x.expires_at, x.voided_at, x.expired_at, x.expired_amount, x.voided_amount, x.reason, x.source_id, x.metadata, x.kind, x.operation_id, x.created_at, x.open)::text, '|' ORDER BY x.grant_id)) FROM credit_ledger.grants x
   UNION ALL SELECT 'operations', md5(string_agg(x::text, '|' ORDER BY x.operation_id)) FROM credit_ledger.operations x
   UNION ALL SELECT 'entries', md5(string_agg(x::text, '|' ORDER BY x.wallet_id, x.seq)) FROM credit_ledger.entries x
 $$;
@@ -79,6 +85,12 @@ SELECT extversion FROM pg_extension WHERE extname = 'credit_ledger';
 SELECT b.t FROM rows_1_1 b JOIN pg_temp.row_digests() a USING (t)
  WHERE a.digest IS DISTINCT FROM b.digest;
 SELECT * FROM credit_verify();
+-- 1.1 blocks are entered, not pending, hold nothing; the wallet is due when
+-- its scheduled block takes effect (before its open block lapses), and its
+-- available balance is computed from the blocks until then (legacy_until).
+SELECT count(*) AS grants, count(*) FILTER (WHERE entered AND NOT pending AND held = 0 AND canceled_at IS NULL) AS as_1_1
+  FROM credit_ledger.grants;
+SELECT customer_id, next_due_at, legacy_until, held, held_overdraft FROM credit_ledger.wallets ORDER BY wallet_id;
 -- The role still runs the sweep, now through credit_ledger.expire_due.
 SET ROLE cl_sweeper;
 CALL credit_expire_due(10);
