@@ -1,5 +1,7 @@
 #include "audit.hpp"
 
+#include "catch_up.hpp"
+
 #include "amount.hpp"
 #include "grant.hpp"
 #include "time.hpp"
@@ -215,7 +217,8 @@ void WalletAuditor::CheckGrantRow(const Tally& t) {
            "its kind is \"" + g.kind + "\"");
   }
   const bool open =
-      IsOpen(g.remaining, g.voided_at.has_value(), g.expired_at.has_value());
+      IsBlockOpen(g.remaining, g.held, g.entered, g.voided_at.has_value(),
+                  g.expired_at.has_value(), g.canceled);
   if (g.open && *g.open != open) {
     Report("open_mismatch", grant + " is marked " +
                                 (*g.open ? "open" : "closed") + " but has " +
@@ -269,6 +272,7 @@ std::vector<Problem> WalletAuditor::Finish(const AuditWallet& w) {
   CheckWalletRow(w);
   CheckTotals(w);
   if (w.tracks_latest_effective) CheckLatestEffective(w);
+  if (w.tracks_holds) CheckHeld(w);
   for (const auto& [grant_id, tally] : grants_) {
     CheckGrant(grant_id, tally);
     CheckGrantRow(tally);
@@ -299,6 +303,18 @@ void WalletAuditor::CheckTotals(const AuditWallet& w) {
   }
 }
 
+// The hot path trusts the wallet's sums over its active holds.
+void WalletAuditor::CheckHeld(const AuditWallet& w) {
+  if (w.held != w.holds_held || w.held_overdraft != w.holds_overdraft) {
+    Report("held_mismatch",
+           "The wallet records " + Units(w.held) + " held (" +
+               Units(w.held_overdraft) +
+               " against the overdraft allowance) but its active holds "
+               "reserve " +
+               Units(w.holds_held) + " (" + Units(w.holds_overdraft) + ").");
+  }
+}
+
 // The balance shortcut trusts latest_effective_at to bound every block's
 // start: a block starting later could be counted before it starts.
 void WalletAuditor::CheckLatestEffective(const AuditWallet& w) {
@@ -319,6 +335,14 @@ void WalletAuditor::CheckLatestEffective(const AuditWallet& w) {
 
 void WalletAuditor::CheckGrant(std::int64_t grant_id, const Tally& t) {
   const std::string grant = "Grant " + std::to_string(grant_id);
+  // A block not entered yet (1.2: scheduled or pending) has no entries.
+  if (!t.grant.entered) {
+    if (t.opened) {
+      Report("grant_entry_mismatch",
+             grant + " has entries but has not entered the ledger.");
+    }
+    return;
+  }
   if (!t.opened) {
     Report("grant_entry_mismatch", grant + " has no entries.");
   } else if (t.opening_amount != t.grant.amount) {
@@ -339,10 +363,12 @@ void WalletAuditor::CheckGrant(std::int64_t grant_id, const Tally& t) {
                " voided, but its entries say " + Units(t.expired) + " and " +
                Units(t.voided) + ".");
   }
-  if (t.grant.remaining != t.sum) {
-    Report("remaining_mismatch", grant + " has " + Units(t.grant.remaining) +
-                                     " remaining but its entries sum to " +
-                                     Units(t.sum) + ".");
+  if (AddUnits(t.grant.remaining, t.grant.held) != t.sum) {
+    Report("remaining_mismatch",
+           grant + " has " + Units(t.grant.remaining) + " remaining" +
+               (t.grant.held != 0 ? " and " + Units(t.grant.held) + " held"
+                                  : std::string()) +
+               " but its entries sum to " + Units(t.sum) + ".");
   }
   if (t.grant.remaining < 0 || t.grant.remaining > t.grant.amount) {
     Report("remaining_out_of_range",

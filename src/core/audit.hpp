@@ -32,6 +32,12 @@ struct AuditGrant {
   // The stored open flag; nullopt when the caller did not read it (then the
   // flag is not compared with remaining, voided_at and expired_at).
   std::optional<bool> open{};
+  // 1.2 (as 1.1 rows read: entered, nothing held, never canceled): whether
+  // its grant entry is written (a scheduled or pending block has none), what
+  // active holds reserve from it (its entries sum to remaining + held).
+  bool entered = true;
+  std::int64_t held = 0;
+  bool canceled = false;
 };
 
 // A wallet's cached totals as stored in credit_ledger.wallets.
@@ -46,6 +52,13 @@ struct AuditWallet {
   std::optional<Micros> latest_effective_at;
   // NULL means no limit; numeric as PostgreSQL prints it.
   std::optional<std::string> overdraft_limit{};
+  // 1.2: the cached sums over the wallet's active holds, and the same sums
+  // computed from the holds (status held); not tracked before 1.2.
+  bool tracks_holds = false;
+  std::int64_t held = 0;
+  std::int64_t held_overdraft = 0;
+  std::int64_t holds_held = 0;
+  std::int64_t holds_overdraft = 0;
 };
 
 struct Problem {
@@ -85,6 +98,7 @@ class WalletAuditor {
   // and each grant against its entries.
   void CheckTotals(const AuditWallet& wallet);
   void CheckLatestEffective(const AuditWallet& wallet);
+  void CheckHeld(const AuditWallet& wallet);
   void CheckGrant(std::int64_t grant_id, const Tally& tally);
   std::string Units(std::int64_t units) const;
 

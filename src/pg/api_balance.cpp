@@ -5,6 +5,7 @@
 #include "error.hpp"
 #include "guard.hpp"
 #include "ledger.hpp"
+#include "operations.hpp"
 #include "plan.hpp"
 #include "result.hpp"
 #include "settings.hpp"
@@ -37,7 +38,7 @@ std::string Balance(Ledger& ledger, const std::string& customer_id,
     return FormatAmount(0, ledger.RequireCreditType(credit_type));
   }
   if (!as_of)
-    return FormatAmount(ledger.Spendable(*wallet, now), wallet->scale);
+    return FormatAmount(AvailableNow(ledger, *wallet, now), wallet->scale);
   ledger.UseSpi();
   Params p;
   p.Int64(wallet->wallet_id).Text(customer_id).Timestamp(*as_of);

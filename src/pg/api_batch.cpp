@@ -253,11 +253,13 @@ void ApplyEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now) {
 // Writes a wallet after its last event: its grants and its row, once.
 void CloseWallet(Ledger& ledger, WalletRun& run, Micros now) {
   if (!run.applied) return;
-  std::vector<std::int64_t> remaining;
-  for (const GrantState& g : run.planner->state().grants) {
-    remaining.push_back(g.remaining);
+  if (run.planner) {
+    std::vector<std::int64_t> remaining;
+    for (const GrantState& g : run.planner->state().grants) {
+      remaining.push_back(g.remaining);
+    }
+    ledger.SaveRemaining(*run.wallet, run.grants, remaining);
   }
-  ledger.SaveRemaining(*run.wallet, run.grants, remaining);
   ledger.SaveWallet(*run.wallet, now);
   run.grants = {};
   run.planner.reset();
@@ -303,6 +305,9 @@ std::vector<BatchEvent> ConsumeBatch(Ledger& ledger, Jsonb* events_json) {
     CheckForInterrupts();
     runs[w].wallet = ledger.LockWallet(schedule.wallets[w].first,
                                        schedule.wallets[w].second);
+    // Brought up to now first; a catch-up that wrote leaves the wallet row
+    // to save even if no event applies.
+    if (runs[w].wallet) runs[w].applied = CatchUp(ledger, *runs[w].wallet, now);
   }
   for (std::size_t w : schedule.wallet_of) ++runs[w].left;
   for (std::size_t i : schedule.order) {

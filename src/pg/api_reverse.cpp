@@ -7,6 +7,7 @@
 #include "error.hpp"
 #include "fingerprint.hpp"
 #include "guard.hpp"
+#include "catch_up.hpp"
 #include "operations.hpp"
 #include "plan.hpp"
 #include "reversal.hpp"
@@ -58,9 +59,16 @@ void SaveReversalGrants(Ledger& ledger, Wallet& wallet, ReversalPlan& plan,
     plan.new_block->operation_id = operation_id;
     ledger.InsertGrant(wallet, *plan.new_block, Datum(0), true,
                        now);  // no metadata
+    if (wallet.timed && plan.new_block->expires_at) {
+      wallet.next_due_at =
+          LowerDueAt(wallet.next_due_at, *plan.new_block->expires_at);
+    }
   }
-  for (const auto& [grant_id, row] : plan.restored)
+  for (const auto& [grant_id, row] : plan.restored) {
     ledger.SaveGrant(wallet, row);
+    // Credit put back on a live block must lapse on time (1.2).
+    if (wallet.timed) wallet.next_due_at = LowerDueAt(wallet.next_due_at, row.expires_at);
+  }
 }
 
 OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
@@ -74,7 +82,8 @@ OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
 
   const Micros now = LedgerNow();
   Wallet wallet =
-      ledger.LockWallet(target.customer_id, target.credit_type).value();
+      LockForWrite(ledger, target.customer_id, target.credit_type, now)
+          .value();
   std::optional<std::int64_t> units;
   if (a.amount) units = ParseAmount(*a.amount, wallet.scale);
   const UsageEntries usage = ledger.ReadUsage(wallet, target);

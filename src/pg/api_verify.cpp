@@ -20,7 +20,11 @@ Statement wallets_to_check(
     // Read through to_jsonb: a 1.0 schema has no such column.
     "       to_jsonb(w) ? 'latest_effective_at',"
     "       (to_jsonb(w) ->> 'latest_effective_at')::timestamptz,"
-    "       w.overdraft_limit"
+    "       w.overdraft_limit,"
+    // 1.2's sums over the active holds (absent before).
+    "       to_jsonb(w) ? 'held',"
+    "       coalesce((to_jsonb(w) ->> 'held')::numeric, 0),"
+    "       coalesce((to_jsonb(w) ->> 'held_overdraft')::numeric, 0)"
     "  FROM credit_ledger.wallets w"
     "  LEFT JOIN credit_ledger.credit_types t ON t.credit_type = w.credit_type"
     " WHERE $1::text IS NULL OR w.customer_id = $1"
@@ -30,9 +34,23 @@ Statement wallets_to_check(
 Statement wallet_grants(
     "SELECT grant_id, amount, remaining, expired_amount, voided_amount,"
     "       effective_at, priority, cost_basis, expires_at, voided_at,"
-    "       expired_at, kind, open"
-    "  FROM credit_ledger.grants"
+    "       expired_at, kind, open,"
+    // 1.2's columns, read through to_jsonb (absent before: a 1.1 row).
+    "       coalesce((to_jsonb(g) ->> 'entered')::boolean, true),"
+    "       coalesce((to_jsonb(g) ->> 'held')::numeric, 0),"
+    "       (to_jsonb(g) ->> 'canceled_at') IS NOT NULL"
+    "  FROM credit_ledger.grants g"
     " WHERE wallet_id = $1 AND customer_id = $2",
+    {INT8OID, TEXTOID});
+
+// What the wallet's active holds reserve, in all and against the overdraft
+// allowance (1.2; run only where the holds table exists).
+Statement wallet_holds(
+    "SELECT coalesce(sum(r.amount), 0),"
+    "       coalesce(sum(r.amount) FILTER (WHERE r.grant_id IS NULL), 0)"
+    "  FROM credit_ledger.holds h,"
+    "       unnest(h.reserved_grant_ids, h.reserved_amounts) AS r(grant_id, amount)"
+    " WHERE h.wallet_id = $1 AND h.customer_id = $2 AND h.status = 'held'",
     {INT8OID, TEXTOID});
 
 Statement wallet_entries(
@@ -101,6 +119,9 @@ std::vector<AuditGrant> ReadGrants(Params& key, int s) {
     grant.expired_at = g.OptTimestamp(11);
     grant.kind = g.Text(12);
     grant.open = g.Bool(13);
+    grant.entered = g.Bool(14);
+    grant.held = g.Units(15, s);
+    grant.canceled = g.Bool(16);
     grants.push_back(std::move(grant));
   }
   FreeRows(rows);
@@ -151,6 +172,9 @@ AuditWallet ReadCachedWallet(const Row& w, int s) {
   cached.tracks_latest_effective = w.Bool(9);
   cached.latest_effective_at = w.OptTimestamp(10);
   cached.overdraft_limit = w.NumericText(11);
+  cached.tracks_holds = w.Bool(12);
+  cached.held = w.Units(13, s);
+  cached.held_overdraft = w.Units(14, s);
   return cached;
 }
 
@@ -159,10 +183,16 @@ std::vector<Problem> AuditWalletRow(const Row& w) {
   const auto scale = w.OptInt64(4);
   if (!scale) return {UnknownCreditType(w.Text(3))};
   const int s = static_cast<int>(*scale);
-  const AuditWallet cached = ReadCachedWallet(w, s);
+  AuditWallet cached = ReadCachedWallet(w, s);
   const std::int64_t wallet_id = w.Int64(1);
   Params key;
   key.Int64(wallet_id).Text(w.Text(2));
+  if (cached.tracks_holds) {
+    Rows held = Execute(wallet_holds, key, 0, ReadMode::kReadOnly);
+    cached.holds_held = held[0].Units(1, s);
+    cached.holds_overdraft = held[0].Units(2, s);
+    FreeRows(held);
+  }
   WalletAuditor auditor(s, ReadGrants(key, s));
   WithCursor(wallet_entries, key, [&](Cursor& cursor) {
     FeedEntries(cursor, auditor, wallet_id, s);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "alerts.hpp"
+#include "catch_up.hpp"
 #include "drafts.hpp"
 #include "drawdown.hpp"
 #include "entry.hpp"
@@ -23,6 +24,7 @@
 #include "time.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -46,6 +48,16 @@ struct Wallet {
   // tracked is false on a 1.0 schema, which has no such column.
   std::optional<Micros> latest_effective_at;
   bool latest_effective_tracked = false;
+  // 1.2 (timed is false on an older schema, which has none of these): the
+  // earliest instant anything is due (nullopt: never), the sums over the
+  // active holds, and the latest effective_at still ahead at the upgrade of
+  // a block 1.1 entered early (nullopt: none).
+  bool timed = false;
+  std::optional<Micros> next_due_at;
+  std::int64_t held = 0;
+  std::int64_t held_overdraft = 0;
+  std::optional<Micros> legacy_until;
+  std::int64_t held_read = 0, held_overdraft_read = 0;  // as read
   StoredRow tuple = nullptr;  // the locked row, for the update
 };
 
@@ -159,9 +171,11 @@ class Ledger {
   std::int64_t Spendable(const Wallet& wallet, Micros now);
 
   // Inserts a block with its jsonb metadata (passed through), and records
-  // its effective_at on the wallet (saved with the wallet).
+  // its effective_at on the wallet (saved with the wallet). 1.2: a block
+  // not `entered` (scheduled or pending) has no entry yet.
   void InsertGrant(Wallet& wallet, const NewGrant& grant, Datum metadata,
-                   bool metadata_null, Micros now);
+                   bool metadata_null, Micros now, bool entered = true,
+                   bool pending = false);
   std::int64_t NextGrantId();
 
   // Who owns a grant: (customer_id, credit_type), or LG004.
@@ -199,6 +213,19 @@ class Ledger {
   // commit).
   void InsertEvents(const Wallet& wallet, std::int64_t operation_id, Micros now,
                     const std::vector<PendingEvent>& events);
+
+  // 1.2, the wallet as the timeline planners see it (ledger_time.cpp): its
+  // open blocks (entered or not) plus any block an active hold reserves
+  // from, and its active holds; `labels` gets each block's kind, reason and
+  // source_id. Rare paths (a catch-up, confirm, cancel): SPI.
+  TimedWallet ReadTimedWallet(const Wallet& wallet,
+                              std::map<std::int64_t, BlockLabels>* labels);
+  // One block of the wallet by id (any state), or nullopt.
+  std::optional<Block> ReadBlock(const Wallet& wallet, std::int64_t grant_id);
+  // Writes the rows a timeline planner changed: the blocks' remaining,
+  // held, lifecycle columns and open flag; the holds' status, captured and
+  // closed_at.
+  void SaveBlocks(const Wallet& wallet, const WalletChange& change);
 
   // Runs SQL through SPI (connecting on first use).
   void UseSpi();

@@ -42,17 +42,22 @@ Statement
                {INT8OID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID,
                 TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID});
 
-// Calls visit(row, id) with each of the wallet's open blocks in one range of
-// grants_open_idx (wallet_id, coalesce(expires_at, infinity)): those still
-// to expire after `now`, never-expiring ones included, or (`lapsed`) those
-// that lapsed by `now`. The row is valid during the call only.
+// Calls visit(row, id) with each of the wallet's open blocks in the ledger
+// in one range of grants_open_idx (wallet_id, coalesce(expires_at,
+// infinity)): those still to expire after `now`, never-expiring ones
+// included, or (`lapsed`) those that lapsed by `now`. A 1.2 block that has
+// not entered (scheduled or pending) is open but skipped: it is nobody's to
+// spend, and its credit is not in the ledger balance. The row is valid
+// during the call only.
 template <typename Visit>
 void OpenBlocks(Table& t, const Wallet& wallet, Micros now, bool lapsed,
                 Visit&& visit) {
   const IndexKey keys[2] = {IndexKey::Int64(1, wallet.wallet_id),
                             lapsed ? IndexKey::TimestampAtOrBefore(2, now)
                                    : IndexKey::TimestampAfter(2, now)};
+  const AttrNumber entered = t.OptAt(grants::entered);
   t.Scan("grants_open_idx", keys, 2, [&](const Row& r, RowId id) {
+    if (entered != InvalidAttrNumber && !r.Bool(entered)) return;
     if (r.Text(t.At(grants::customer_id)) == wallet.customer_id) visit(r, id);
   });
 }
@@ -122,7 +127,8 @@ std::int64_t Ledger::Spendable(const Wallet& wallet, Micros now) {
 }
 
 void Ledger::InsertGrant(Wallet& wallet, const NewGrant& g, Datum metadata,
-                         bool metadata_null, Micros now) {
+                         bool metadata_null, Micros now, bool entered,
+                         bool pending) {
   if (!wallet.latest_effective_at ||
       g.effective_at > *wallet.latest_effective_at) {
     wallet.latest_effective_at = g.effective_at;
@@ -132,8 +138,8 @@ void Ledger::InsertGrant(Wallet& wallet, const NewGrant& g, Datum metadata,
   // 1.2 columns (absent on an older version's schema): a table-layer insert
   // sets every column, so their defaults do not apply.
   if (t.OptAt(grants::entered) != InvalidAttrNumber) {
-    row.Bool(grants::entered, true)
-        .Bool(grants::pending, false)
+    row.Bool(grants::entered, entered)
+        .Bool(grants::pending, pending)
         .Units(grants::held, 0, wallet.scale);
   }
   row.Int64(grants::grant_id, g.grant_id)
@@ -155,7 +161,8 @@ void Ledger::InsertGrant(Wallet& wallet, const NewGrant& g, Datum metadata,
       .Text(grants::kind, g.kind)
       .Int64(grants::operation_id, g.operation_id)
       .Timestamp(grants::created_at, now)
-      .Bool(grants::open, IsOpen(g.remaining, false, false))
+      .Bool(grants::open,
+            IsBlockOpen(g.remaining, 0, entered, false, false, false))
       .Insert();
 }
 

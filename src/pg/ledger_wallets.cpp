@@ -12,7 +12,9 @@ ColumnRef wallet_id{"wallet_id"}, balance{"balance"}, debt{"debt"},
     overdraft_limit{"overdraft_limit"}, last_seq{"last_seq"},
     last_hash{"last_hash"}, thresholds{"low_balance_thresholds"},
     alerted{"low_balance_alerted"}, depleted{"depleted_alerted"},
-    updated_at{"updated_at"}, latest_effective_at{"latest_effective_at"};
+    updated_at{"updated_at"}, latest_effective_at{"latest_effective_at"},
+    next_due_at{"next_due_at"}, held{"held"}, held_overdraft{"held_overdraft"},
+    legacy_until{"legacy_until"};
 }  // namespace wallets
 
 ColumnRef credit_type_scale{"scale"};
@@ -51,6 +53,16 @@ void ReadWalletRow(Table& t, Wallet& w) {
   w.latest_effective_tracked = latest != InvalidAttrNumber;
   if (w.latest_effective_tracked)
     w.latest_effective_at = row.OptTimestamp(latest);
+  const AttrNumber due = t.OptAt(wallets::next_due_at);
+  w.timed = due != InvalidAttrNumber;
+  if (w.timed) {
+    w.next_due_at = row.OptTimestamp(due);
+    w.held = row.Units(t.At(wallets::held), w.scale);
+    w.held_overdraft = row.Units(t.At(wallets::held_overdraft), w.scale);
+    w.legacy_until = row.OptTimestamp(t.At(wallets::legacy_until));
+    w.held_read = w.held;
+    w.held_overdraft_read = w.held_overdraft;
+  }
 }
 
 }  // namespace
@@ -144,6 +156,17 @@ void Ledger::SaveWallet(Wallet& wallet, Micros now) {
       .Bool(wallets::depleted, wallet.alerts.depleted);
   if (wallet.latest_effective_tracked) {
     row.Timestamp(wallets::latest_effective_at, wallet.latest_effective_at);
+  }
+  if (wallet.timed) {
+    row.Timestamp(wallets::next_due_at, wallet.next_due_at)
+        .Timestamp(wallets::legacy_until, wallet.legacy_until);
+    // Numerics only when they moved: the hot path rarely moves them.
+    if (wallet.held != wallet.held_read) {
+      row.Units(wallets::held, wallet.held, wallet.scale);
+    }
+    if (wallet.held_overdraft != wallet.held_overdraft_read) {
+      row.Units(wallets::held_overdraft, wallet.held_overdraft, wallet.scale);
+    }
   }
   row.Update(wallet.tuple);
 }

@@ -3,6 +3,7 @@
 #include "amount.hpp"
 #include "error.hpp"
 #include "fingerprint.hpp"
+#include "catch_up.hpp"
 #include "grant.hpp"
 #include "drawdown.hpp"
 #include "holds.hpp"
@@ -90,7 +91,7 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
 
   const Micros now = LedgerNow();
   std::optional<Wallet> found =
-      ledger.LockWallet(request.customer_id, credit_type);
+      LockForWrite(ledger, request.customer_id, credit_type, now);
   if (!found) {
     RefuseWithoutWallet(request.customer_id, credit_type, amount_text,
                         ledger.RequireCreditType(credit_type));
@@ -145,20 +146,59 @@ BlockOutcome BlockReplay(const StoredOperation& op) {
   return BlockOutcome{op.grant_id.value_or(0), ReplayOutcome(op)};
 }
 
+// A 1.2 block that does not enter the ledger now: scheduled (it enters
+// through the catch-up at its effective_at, which next_due_at is lowered
+// to) or pending (at confirmation). Its operation has no entries and sends
+// no event; credits.granted comes when it enters.
+BlockOutcome AddWaitingBlock(Ledger& ledger, const OperationRequest& request,
+                             Wallet& wallet, const BlockSpec& spec,
+                             const EntryLabels& labels, bool pending,
+                             std::int64_t units, std::int64_t grant_id,
+                             Micros effective_at, Micros now) {
+  NewGrant row = BlockRow(spec, units, grant_id, effective_at);
+  row.reason = labels.reason;
+  row.source_id = labels.source_id;
+  const std::int64_t available = AvailableNow(ledger, wallet, now);
+  OperationResult result = MakeResult(wallet, now, 0);
+  result.amount = units;
+  result.balance = available;
+  result.grant_id = grant_id;
+  auto operation_id = ledger.InsertOperation(request, result);
+  if (!operation_id) return BlockReplay(ledger.ReplayAfterConflict(request));
+  row.operation_id = *operation_id;
+  ledger.InsertGrant(wallet, row, labels.metadata.datum,
+                     !labels.metadata.text.has_value(), now, false, pending);
+  if (!pending) wallet.next_due_at = LowerDueAt(wallet.next_due_at, effective_at);
+  ledger.SaveWallet(wallet, now);
+
+  BlockOutcome out;
+  out.grant_id = grant_id;
+  out.operation.operation_id = *operation_id;
+  out.operation.amount = FormatAmount(units, wallet.scale);
+  out.operation.balance = FormatAmount(available, wallet.scale);
+  return out;
+}
+
 }  // namespace
 
 BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
                       const std::string& credit_type,
                       const std::string& amount_text, const BlockSpec& spec,
-                      const EntryLabels& labels) {
+                      const EntryLabels& labels, bool pending) {
   if (auto op = ledger.FindReplay(request)) return BlockReplay(*op);
   const Micros now = LedgerNow();
-  BlockEffectiveAt(spec, now);  // 22023 before the wallet is looked at
+  // 22023 before the wallet is looked at
+  const Micros effective_at = BlockEffectiveAt(spec, now);
 
   Wallet wallet =
       ledger.LockOrCreateWallet(request.customer_id, credit_type, now);
+  CatchUp(ledger, wallet, now);
   const std::int64_t units = ParseAmount(amount_text, wallet.scale);
   const std::int64_t grant_id = ledger.NextGrantId();
+  if (wallet.timed && (pending || effective_at > now)) {
+    return AddWaitingBlock(ledger, request, wallet, spec, labels, pending,
+                           units, grant_id, effective_at, now);
+  }
   const BlockInput in = ReadForBlock(ledger, wallet, now);
   BlockPlan plan =
       PlanBlock(in, spec, units, grant_id, labels.reason, labels.source_id);
@@ -179,6 +219,9 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   AddDepletedGrants(events, subject, plan.planned.grants, plan.settle.emptied,
                     plan.spendable_after);
   ledger.SaveRemaining(wallet, in.open, plan.OpenRemainingAfter());
+  if (wallet.timed && plan.grant.expires_at) {
+    wallet.next_due_at = LowerDueAt(wallet.next_due_at, *plan.grant.expires_at);
+  }
   Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), plan.drafts,
            plan.spendable_after, std::move(events));
 

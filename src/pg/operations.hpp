@@ -41,11 +41,43 @@ struct BlockOutcome {
 };
 
 // Adds a block to the wallet (creating the wallet if needed); a block
-// spendable now repays outstanding debt first.
+// spendable now repays outstanding debt first. 1.2: a block that starts
+// later, or (`pending`) waits for credit_grant_confirm, writes no entry: it
+// enters the ledger when it takes effect (the catch-up) or is confirmed.
 BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
                       const std::string& credit_type,
                       const std::string& amount_text, const BlockSpec& spec,
-                      const EntryLabels& labels);
+                      const EntryLabels& labels, bool pending = false);
+
+// 1.2, the ledger keeps up with time: when something is due on the locked
+// wallet (now >= its next_due_at; one comparison when nothing is), plans
+// the catch-up to now (PlanCatchUp) and stores it - its rows, its entries
+// under one catch_up operation, its events - and moves next_due_at on.
+// Returns whether it wrote anything (then the wallet row must be saved,
+// which the calling operation's SaveWallet does). Call it right after the
+// lock and the replay check, before the operation plans anything.
+bool CatchUp(Ledger& ledger, Wallet& wallet, Micros now);
+
+// The sweep's catch-up of a wallet it locked: up to `as_of`, lapsing at
+// most `max_lapses` blocks; saves the wallet. Returns the blocks it lapsed.
+std::int64_t SweepCatchUp(Ledger& ledger, Wallet& wallet, Micros as_of,
+                          std::int64_t max_lapses);
+
+// Whether anything is due on the wallet at `at` (its next_due_at came).
+inline bool IsDue(const Wallet& wallet, Micros at) {
+  return wallet.timed && wallet.next_due_at && at >= *wallet.next_due_at;
+}
+
+// LockWallet, then CatchUp: how every write on an existing wallet starts.
+std::optional<Wallet> LockForWrite(Ledger& ledger,
+                                   const std::string& customer_id,
+                                   const std::string& credit_type, Micros now);
+
+// The available balance a read sees at `now` without writing: the wallet
+// caught up in memory when something is due (or, after an upgrade, while a
+// block 1.1 entered early is still ahead: legacy_until), else the ledger
+// balance minus what active holds reserve.
+std::int64_t AvailableNow(Ledger& ledger, const Wallet& wallet, Micros now);
 
 // Records an operation: appends its entries and writes the operation's
 // events followed by the balance alerts the core decides for

@@ -1,6 +1,7 @@
 -- Time: credit is spendable while effective_at <= now < expires_at. Lapsed
 -- and not-yet-effective credit is never spent or counted, whether or not the
--- sweep has run; the sweep writes one expiration entry per lapsed grant.
+-- sweep has run; the next write on the wallet (1.2), or the sweep, writes
+-- one expiration entry per lapsed grant, dated at its expires_at.
 \i test/sql/include/setup.sql
 SELECT credit_type_create('usd', 2);
 
@@ -29,7 +30,9 @@ SET credit_ledger.clock = '2026-03-05 00:00:00+00';
 SELECT credit_balance('c', 'usd');
 SELECT * FROM credit_consume('c', 'usd', 2);
 
--- The sweep expires the lapsed block once, dated at its expires_at.
+-- The consume on the 2nd wrote the lapse first (1.2: dated at its
+-- expires_at, balance_after the balance right then), so the sweep finds
+-- nothing to do.
 SET credit_ledger.clock = '2026-03-06 00:00:00+00';
 SELECT credit_expire();
 SELECT credit_expire();

@@ -20,8 +20,10 @@ SELECT sum(-value) FILTER (WHERE NOT promotional) AS breakage_revenue,
        sum(-value) FILTER (WHERE promotional) AS promotional_value_expired,
        sum(-amount) AS credits_expired
   FROM credit_ledger.entries WHERE entry_type = 'expiration';
-SELECT operation_id, operation_type, amount, grant_id FROM credit_ledger.operations
- WHERE operation_type = 'expire' ORDER BY operation_id;
+-- 1.2: the sweep catches the wallet up as its next write would: one
+-- catch_up operation owns the entries of that catch-up.
+SELECT operation_id, operation_type, amount, grant_id, first_seq, last_seq FROM credit_ledger.operations
+ WHERE operation_type IN ('expire', 'catch_up') ORDER BY operation_id;
 
 -- A backlog: 2,000 lapsed grants over 200 wallets, cleared in batches by the
 -- procedure pg_cron calls, each batch its own transaction.

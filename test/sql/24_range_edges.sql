@@ -15,9 +15,10 @@ SELECT pg_temp.sqlstate_of($$SELECT credit_consume('edge', 'cr', 20)$$);
 SELECT credit_wallet_configure('edge', 'cr', overdraft_limit => 0);
 SELECT pg_temp.sqlstate_of($$SELECT credit_consume('edge', 'cr', 999999999999999999)$$);
 
--- A debt of 10 and a scheduled grant of 100: a grant that brings the balance
--- to exactly 999999999999999999 repays the debt. Its repayment entries stay
--- within the range (the grant is charged before the debt is cleared).
+-- A debt of 10 and a scheduled grant of 100 (1.2: not in the ledger until
+-- it starts): a grant near the top of the range repays the debt. Its
+-- repayment entries stay within the range (the grant is charged before the
+-- debt is cleared).
 SELECT credit_wallet_configure('fill', 'cr', overdraft_limit => NULL);
 SELECT credit_grant('fill', 'cr', 100, effective_at => '2100-01-01') AS scheduled;
 SELECT amount, balance FROM credit_consume('fill', 'cr', 10);

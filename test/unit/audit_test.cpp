@@ -110,6 +110,39 @@ TEST(WalletAuditor, RolloverPairsAndAmendmentsAreHealthy) {
   EXPECT_NE(std::find(codes.begin(), codes.end(), "amount_sign"), codes.end());
 }
 
+// 1.2: a block that has not entered (scheduled or pending) has no entries
+// and is open; one with entries while marked not entered is caught. An
+// entered block's entries sum to remaining + held; the wallet's held sums
+// must match its active holds.
+TEST(WalletAuditor, BlocksNotEnteredAndHeldCredit) {
+  Ledger l;
+  AuditGrant waiting{3, 40, 40};
+  waiting.entered = false;
+  waiting.open = true;
+  l.grants.push_back(waiting);
+  EXPECT_EQ(l.Problems(), Codes{});
+  l.grants[2].open = false;  // not canceled nor voided: it must be open
+  EXPECT_EQ(l.Problems(), Codes{"open_mismatch"});
+  l.grants[2].open = true;
+  l.grants[0].entered = false;  // grant 1 has entries
+  l.grants[0].open = true;
+  EXPECT_EQ(l.Problems(), Codes{"grant_entry_mismatch"});
+  l.grants[0].entered = true;
+  // A hold reserves 30 of grant 1: remaining 50 + held 30 = its entries.
+  l.grants[0].remaining = 50;
+  l.grants[0].held = 30;
+  EXPECT_EQ(l.Problems(), Codes{});
+  l.grants[0].held = 0;
+  EXPECT_EQ(l.Problems(), Codes{"remaining_mismatch"});
+  l.grants[0].held = 30;
+  l.wallet.tracks_holds = true;
+  l.wallet.held = 30;
+  l.wallet.holds_held = 30;
+  EXPECT_EQ(l.Problems(), Codes{});
+  l.wallet.holds_held = 20;
+  EXPECT_EQ(l.Problems(), Codes{"held_mismatch"});
+}
+
 TEST(WalletAuditor, LatestEffectiveAtMustCoverEveryBlock) {
   Ledger l;
   l.grants[0].effective_at = 1000;

@@ -1,0 +1,131 @@
+#include "catch_up.hpp"
+
+#include "amount.hpp"
+#include "json.hpp"
+#include "lifecycle.hpp"
+
+#include <algorithm>
+
+#include "cpp_only.hpp"  // last: fails if a PostgreSQL header came before
+
+namespace credit_ledger {
+namespace {
+
+const Block* Find(const TimedWallet& w, std::int64_t grant_id) {
+  for (const Block& b : w.blocks) {
+    if (b.row.grant_id == grant_id) return &b;
+  }
+  return nullptr;
+}
+
+const Hold* FindHold(const TimedWallet& w, std::int64_t hold_id) {
+  for (const Hold& h : w.holds) {
+    if (h.hold_id == hold_id) return &h;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool IsBlockOpen(const Block& b) {
+  return IsBlockOpen(b.row.remaining, b.held, b.entered,
+                     b.row.voided_at.has_value(), b.row.expired_at.has_value(),
+                     b.canceled);
+}
+
+CatchUpPlan PlanSweepCatchUp(const TimedWallet& wallet, Micros as_of,
+                             std::optional<Micros> since,
+                             std::int64_t max_lapses) {
+  CatchUpPlan plan = PlanCatchUp(wallet, as_of, since);
+  if (static_cast<std::int64_t>(plan.lapsed_blocks.size()) <= max_lapses) {
+    return plan;
+  }
+  // The first lapse beyond the budget, and the instant just before it.
+  std::int64_t lapses = 0;
+  Micros stop = as_of;
+  for (const Happening& h : plan.happenings) {
+    if (h.kind != HappeningKind::kLapse) continue;
+    if (++lapses > max_lapses) {
+      stop = h.at - 1;
+      break;
+    }
+  }
+  return PlanCatchUp(wallet, stop, since);
+}
+
+PendingEvent HoldExpiredEvent(const EventSubject& s, const Hold& hold,
+                              std::int64_t balance) {
+  JsonObject o = EventFields(s);
+  o.Integer("hold_id", hold.hold_id)
+      .String("amount", FormatAmount(hold.amount, s.scale))
+      .String("expires_at", FormatTimestampUtc(hold.expires_at))
+      .String("balance", FormatAmount(balance, s.scale));
+  return {"credits.hold.expired", o.str()};
+}
+
+PendingEvent BlockGrantedEvent(const EventSubject& s, const Block& b,
+                               const BlockLabels& labels,
+                               std::int64_t balance) {
+  NewGrant g;
+  static_cast<GrantTerms&>(g) = b.row;
+  if (b.row.expires_at != kNever) g.expires_at = b.row.expires_at;
+  g.kind = labels.kind;
+  g.reason = labels.reason;
+  g.source_id = labels.source_id;
+  return GrantedEvent(s, g, balance);
+}
+
+std::vector<PendingEvent> CatchUpEvents(
+    const EventSubject& s, const TimedWallet& before, const CatchUpPlan& plan,
+    const std::map<std::int64_t, BlockLabels>& labels,
+    const ValueOf& value_of) {
+  std::vector<PendingEvent> out;
+  const TimedWallet& after = plan.change.wallet;
+  for (const Happening& h : plan.happenings) {
+    const std::int64_t balance = h.balance_after - HeldAt(before, h.at);
+    switch (h.kind) {
+    case HappeningKind::kHoldTimeout:
+      if (const Hold* hold = FindHold(before, h.id)) {
+        out.push_back(HoldExpiredEvent(s, *hold, balance));
+      }
+      break;
+    case HappeningKind::kLapse: {
+      const Block* b = Find(after, h.id);
+      if (b == nullptr) break;
+      ExpiryPlan expiry;
+      expiry.grant = b->row;
+      for (const EntryDraft& d : h.drafts) {
+        if (d.type == EntryType::kExpiration && d.grant_id == h.id) {
+          expiry.expired = SubUnits(expiry.expired, d.amount);
+        }
+      }
+      out.push_back(ExpiredEvent(s, expiry,
+                                 value_of(expiry.expired, b->row.cost_basis),
+                                 balance));
+      break;
+    }
+    case HappeningKind::kPeriodStart:
+      break;
+    case HappeningKind::kTakeEffect: {
+      const bool entered_now =
+          std::find(plan.entered_blocks.begin(), plan.entered_blocks.end(),
+                    h.id) != plan.entered_blocks.end();
+      const Block* b = Find(after, h.id);
+      if (!entered_now || b == nullptr) break;
+      auto it = labels.find(h.id);
+      out.push_back(BlockGrantedEvent(
+          s, *b, it == labels.end() ? BlockLabels{} : it->second, balance));
+      break;
+    }
+    }
+  }
+  return out;
+}
+
+std::optional<Micros> LowerDueAt(std::optional<Micros> stored, Micros due) {
+  if (due == kNever) return stored;
+  if (!stored || due < *stored) return due;
+  return stored;
+}
+
+}  // namespace credit_ledger

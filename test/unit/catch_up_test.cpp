@@ -1,0 +1,78 @@
+#include "catch_up.hpp"
+
+#include "timed_wallet.hpp"
+
+#include <gtest/gtest.h>
+
+namespace credit_ledger {
+namespace {
+
+using timed::Entered;
+using timed::kT;
+using timed::Scheduled;
+using timed::WalletOf;
+
+TEST(IsBlockOpen, EnteredNeedsCreditWaitingNeedsToBeAlive) {
+  EXPECT_TRUE(IsBlockOpen(5, 0, true, false, false, false));
+  EXPECT_TRUE(IsBlockOpen(0, 5, true, false, false, false));  // all reserved
+  EXPECT_FALSE(IsBlockOpen(0, 0, true, false, false, false));
+  EXPECT_FALSE(IsBlockOpen(5, 0, true, true, false, false));
+  EXPECT_FALSE(IsBlockOpen(5, 0, true, false, true, false));
+  EXPECT_TRUE(IsBlockOpen(5, 0, false, false, false, false));  // scheduled
+  EXPECT_FALSE(IsBlockOpen(5, 0, false, false, false, true));  // canceled
+  EXPECT_FALSE(IsBlockOpen(0, 0, false, true, false, false));  // voided
+}
+
+TEST(LowerDueAt, KeepsTheEarlier) {
+  EXPECT_EQ(LowerDueAt(std::nullopt, kT), kT);
+  EXPECT_EQ(LowerDueAt(kT, kT + 1), kT);
+  EXPECT_EQ(LowerDueAt(kT + 1, kT), kT);
+  EXPECT_EQ(LowerDueAt(std::nullopt, kNever), std::nullopt);
+  EXPECT_EQ(LowerDueAt(kT, kNever), kT);
+}
+
+// Three blocks lapse at kT, kT+10 and kT+10; a budget of 1 lapses the
+// first only, a budget of 2 stops before the tie at kT+10 (still 1), a
+// budget of 3 takes all; what is left stays due.
+TEST(PlanSweepCatchUp, BoundsLapsesWithoutSplittingAnInstant) {
+  const TimedWallet w = WalletOf({Entered(1, 10, kT - 100, kT),
+                                  Entered(2, 10, kT - 100, kT + 10),
+                                  Entered(3, 10, kT - 100, kT + 10)});
+  const CatchUpPlan one = PlanSweepCatchUp(w, kT + 20, std::nullopt, 1);
+  EXPECT_EQ(one.lapsed_blocks, (std::vector<std::int64_t>{1}));
+  EXPECT_EQ(one.next_due_at, kT + 10);
+  const CatchUpPlan two = PlanSweepCatchUp(w, kT + 20, std::nullopt, 2);
+  EXPECT_EQ(two.lapsed_blocks.size(), 1U);
+  const CatchUpPlan all = PlanSweepCatchUp(w, kT + 20, std::nullopt, 3);
+  EXPECT_EQ(all.lapsed_blocks.size(), 3U);
+  EXPECT_EQ(all.next_due_at, kNever);
+}
+
+// A scheduled block entering and a lapse: credits.expired for the lapse,
+// credits.granted for the entry, in the order applied, each with the
+// balance right after it.
+TEST(CatchUpEvents, OneEventPerHappeningInOrder) {
+  const TimedWallet w = WalletOf(
+      {Entered(1, 10, kT - 100, kT), Scheduled(2, 30, kT + 5, kNever)});
+  const CatchUpPlan plan = PlanCatchUp(w, kT + 10);
+  std::map<std::int64_t, BlockLabels> labels;
+  labels[2].reason = "welcome";
+  const std::vector<PendingEvent> events = CatchUpEvents(
+      EventSubject{"c", "usd", 1, 2, 7}, w, plan, labels,
+      [](std::int64_t, const std::optional<std::string>&) {
+        return std::optional<std::string>();
+      });
+  ASSERT_EQ(events.size(), 2U);
+  EXPECT_EQ(events[0].type, "credits.expired");
+  EXPECT_NE(events[0].payload.find("\"balance\": \"0.00\""), std::string::npos)
+      << events[0].payload;
+  EXPECT_EQ(events[1].type, "credits.granted");
+  EXPECT_NE(events[1].payload.find("\"reason\": \"welcome\""),
+            std::string::npos)
+      << events[1].payload;
+  EXPECT_NE(events[1].payload.find("\"balance\": \"0.30\""), std::string::npos)
+      << events[1].payload;
+}
+
+}  // namespace
+}  // namespace credit_ledger
