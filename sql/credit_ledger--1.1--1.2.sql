@@ -201,12 +201,21 @@ UPDATE credit_ledger.wallets w
 #current credit_ledger.wallet_summary
 
 -- New parameters appended to 1.1 functions (issue 13: credit_consume's
--- allow_partial), so 1.1 calls keep working. A new parameter list is a new
--- function: it is created beside the 1.1 one, every role that could run the
--- 1.1 one gets it, then the 1.1 one goes. Each pair below is (1.1
--- signature, 1.2 signature); a later change of the same kind adds its pair.
+-- allow_partial), so 1.1 calls keep working: a new parameter list is a new
+-- function, created beside the 1.1 one, which goes once every role that
+-- could run it can run the new one. The holds functions (issue 13) go to
+-- the writer set: the roles that can run credit_consume_batch (which only
+-- grant_access gives). Each pair below is (a function whose grantees are
+-- kept, a new function they get); a later change adds its pairs.
 #current @extschema@.credit_consume
+#current credit_ledger.hold_result
+#current @extschema@.credit_hold
+#current @extschema@.credit_capture
+#current @extschema@.credit_release
 REVOKE ALL ON FUNCTION @extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_hold(text, text, numeric, interval, text, text, text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_capture(text, bigint, numeric, text, text, text, timestamptz, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_release(text, bigint, text) FROM PUBLIC;
 DO $$
 DECLARE
     pair text[];
@@ -214,7 +223,13 @@ DECLARE
 BEGIN
     FOREACH pair SLICE 1 IN ARRAY ARRAY[
         ['@extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb)',
-         '@extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb, boolean)']]
+         '@extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb, boolean)'],
+        ['@extschema@.credit_consume_batch(jsonb)',
+         '@extschema@.credit_hold(text, text, numeric, interval, text, text, text, jsonb)'],
+        ['@extschema@.credit_consume_batch(jsonb)',
+         '@extschema@.credit_capture(text, bigint, numeric, text, text, text, timestamptz, jsonb)'],
+        ['@extschema@.credit_consume_batch(jsonb)',
+         '@extschema@.credit_release(text, bigint, text)']]
     LOOP
         FOR grantee IN
             SELECT DISTINCT a.grantee::regrole
@@ -226,7 +241,7 @@ BEGIN
         LOOP
             EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', pair[2], grantee);
         END LOOP;
-        EXECUTE pg_catalog.format('DROP FUNCTION %s', pair[1]);
     END LOOP;
 END
 $$;
+DROP FUNCTION @extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb);

@@ -25,6 +25,28 @@ Digest ConsumeFingerprint(const ConsumeFingerprintInput& r) {
   return c.Hash();
 }
 
+Digest HoldFingerprint(const HoldFingerprintInput& r) {
+  Canonical c("hold");
+  c.Text(r.credit_type).Text(NormalizeDecimal(r.amount)).Int(r.timeout);
+  Add(c, r.feature);
+  Add(c, r.source_id);
+  return Add(c, r.metadata).Hash();
+}
+
+Digest CaptureFingerprint(const CaptureFingerprintInput& r) {
+  Canonical c("capture");
+  c.Int(r.hold_id);
+  if (r.amount) {
+    c.Text(NormalizeDecimal(*r.amount));
+  } else {
+    c.Null();
+  }
+  Add(c, r.feature);
+  Add(c, r.source_id);
+  c.Int(r.occurred_at);
+  return Add(c, r.metadata).Hash();
+}
+
 Digest GrantFingerprint(const GrantFingerprintInput& r) {
   Canonical c("grant");
   c.Text(r.credit_type)

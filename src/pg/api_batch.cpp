@@ -165,6 +165,7 @@ struct WalletRun {
 struct DecidedEvent {
   std::int64_t units = 0;
   ConsumePlan plan;
+  std::int64_t available = 0;  // after it: spendable less held_overdraft
   std::vector<EntryDraft> drafts;
   OperationResult result;
 };
@@ -188,19 +189,22 @@ std::optional<DecidedEvent> DecideEvent(Ledger& ledger, WalletRun& run,
     Wallet& wallet = *run.wallet;
     if (!run.open) {
       run.grants = ledger.ReadOpenGrants(wallet, now);
-      run.planner.emplace(PlannerState(wallet, run.grants), now);
+      WalletState state = PlannerState(wallet, run.grants);
+      state.policy = PolicyLessReserved(state.policy, wallet.held_overdraft);
+      run.planner.emplace(std::move(state), now);
       run.open = true;
     }
     DecidedEvent d;
     PartialConsume planned = PlanBatchConsume(
         *run.planner, ParseAmount(e.request.amount, wallet.scale),
-        e.request.allow_partial, 0);
+        e.request.allow_partial, wallet.held_overdraft);
     d.units = planned.applied;
     d.plan = std::move(planned.plan);
     d.drafts = ConsumeDrafts(run.grants, d.plan, EntryType::kUsage);
     d.result = MakeResult(wallet, now, d.drafts.size());
     d.result.amount = DrawDownAmount(EntryType::kUsage, d.units);
-    d.result.balance = d.plan.spendable_after;
+    d.available = SubUnits(d.plan.spendable_after, wallet.held_overdraft);
+    d.result.balance = d.available;
     return d;
   } catch (const LedgerError& err) {
     e.Fail(err);
@@ -228,16 +232,15 @@ void WriteEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now,
   }
   std::vector<PendingEvent> pending;
   AddDepletedGrants(pending, SubjectOf(wallet, *operation_id),
-                    run.planner->state().grants, d.plan.emptied,
-                    d.plan.spendable_after);
+                    run.planner->state().grants, d.plan.emptied, d.available);
   run.planner->Apply(d.plan);
   run.applied = true;
   Record(ledger, wallet, MakeContext(*operation_id, now, e.request.labels),
-         d.drafts, d.plan.spendable_after, std::move(pending));
+         d.drafts, d.available, std::move(pending));
   e.status = "applied";
   e.operation_id = *operation_id;
   e.amount = FormatAmount(d.units, wallet.scale);
-  e.balance = FormatAmount(d.plan.spendable_after, wallet.scale);
+  e.balance = FormatAmount(d.available, wallet.scale);
   e.done = true;
 }
 
