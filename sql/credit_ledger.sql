@@ -372,9 +372,31 @@ CREATE FUNCTION @extschema@.credit_grant(
     idempotency_key text DEFAULT NULL,
     reason text DEFAULT NULL,
     source_id text DEFAULT NULL,
-    metadata jsonb DEFAULT NULL)
+    metadata jsonb DEFAULT NULL,
+    pending boolean DEFAULT false)
 RETURNS bigint
     AS 'MODULE_PATHNAME', 'credit_grant'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+-- Pending grants (1.2): the block waits for payment (credit_grant(...,
+-- pending => true)); confirming it enters it in the wallet (now, or at its
+-- effective_at if later), canceling closes it with nothing ever entered.
+CREATE FUNCTION @extschema@.credit_grant_confirm(
+    customer_id text,
+    grant_id bigint,
+    idempotency_key text DEFAULT NULL)
+RETURNS credit_ledger.operation_result
+    AS 'MODULE_PATHNAME', 'credit_grant_confirm'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+CREATE FUNCTION @extschema@.credit_grant_cancel(
+    customer_id text,
+    grant_id bigint,
+    reason text DEFAULT NULL)
+RETURNS void
+    AS 'MODULE_PATHNAME', 'credit_grant_cancel'
     LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, credit_ledger, pg_temp;
 
@@ -1616,7 +1638,8 @@ DECLARE
                             'credit_verify', 'ledger_now', 'credit_statement',
                             'credit_usage_report', 'credit_revenue', 'report_check'];
     writers text[] := ARRAY['credit_type_create', 'credit_wallet_configure',
-                            'credit_grant', 'credit_consume', 'credit_consume_batch',
+                            'credit_grant', 'credit_grant_confirm', 'credit_grant_cancel',
+                            'credit_consume', 'credit_consume_batch',
                             'credit_hold', 'credit_capture', 'credit_release',
                             'credit_expire', 'credit_expire_due', 'expire_due',
                             'expire_batch', 'credit_void',

@@ -75,6 +75,17 @@ PendingEvent BlockGrantedEvent(const EventSubject& s, const Block& b,
   return GrantedEvent(s, g, balance);
 }
 
+PendingEvent GrantCanceledEvent(const EventSubject& s, const Block& b,
+                                const std::optional<std::string>& reason,
+                                std::int64_t balance) {
+  JsonObject o = EventFields(s);
+  o.Integer("grant_id", b.row.grant_id)
+      .String("amount", FormatAmount(b.row.amount, s.scale))
+      .String("reason", reason)
+      .String("balance", FormatAmount(balance, s.scale));
+  return {"credits.grant.canceled", o.str()};
+}
+
 std::vector<PendingEvent> CatchUpEvents(
     const EventSubject& s, const TimedWallet& before, const CatchUpPlan& plan,
     const std::map<std::int64_t, BlockLabels>& labels,

@@ -64,6 +64,11 @@ PendingEvent HoldExpiredEvent(const EventSubject& subject, const Hold& hold,
 PendingEvent BlockGrantedEvent(const EventSubject& subject, const Block& block,
                                const BlockLabels& labels, std::int64_t balance);
 
+// credits.grant.canceled: a pending block was canceled (credit_grant_cancel).
+PendingEvent GrantCanceledEvent(const EventSubject& subject, const Block& block,
+                                const std::optional<std::string>& reason,
+                                std::int64_t balance);
+
 // next_due_at after an operation added something due at `due` (a block's
 // effective_at or expires_at, a hold's deadline): the earlier of the two.
 std::optional<Micros> LowerDueAt(std::optional<Micros> stored, Micros due);

@@ -61,7 +61,9 @@ Digest GrantFingerprint(const GrantFingerprintInput& r) {
   c.Int(r.effective_at).Int(r.expires_at);
   Add(c, r.reason);
   Add(c, r.source_id);
-  return Add(c, r.metadata).Hash();
+  Add(c, r.metadata);
+  if (r.pending) c.Bool(true);
+  return c.Hash();
 }
 
 Digest AdjustFingerprint(const AdjustFingerprintInput& r) {
@@ -70,6 +72,10 @@ Digest AdjustFingerprint(const AdjustFingerprintInput& r) {
       .Text(NormalizeDecimal(r.amount))
       .Text(r.reason)
       .Hash();
+}
+
+Digest ConfirmFingerprint(std::int64_t grant_id) {
+  return Canonical("confirm").Int(grant_id).Hash();
 }
 
 Digest ReverseFingerprint(const ReverseFingerprintInput& r) {

@@ -49,6 +49,8 @@ struct GrantFingerprintInput {
   OptText reason;
   OptText source_id;
   OptText metadata;
+  bool pending = false;  // 1.2; left out of the digest when false, so
+                         // keys stored before 1.2 replay unchanged
 };
 
 struct AdjustFingerprintInput {
@@ -90,6 +92,10 @@ Digest CaptureFingerprint(const CaptureFingerprintInput& request);
 Digest GrantFingerprint(const GrantFingerprintInput& request);
 Digest AdjustFingerprint(const AdjustFingerprintInput& request);
 Digest ReverseFingerprint(const ReverseFingerprintInput& request);
+
+// credit_grant_confirm's request: the grant it confirms (the customer scopes
+// the key already).
+Digest ConfirmFingerprint(std::int64_t grant_id);
 
 // What operations.key_hash stores of an idempotency key.
 inline Digest KeyHash(std::string_view idempotency_key) {

@@ -121,6 +121,9 @@ void ApplyDue(const Due& due, WalletWork& work, CatchUpPlan& plan,
           BlockEntry(b.row, EntryType::kGrant, b.row.remaining);
       opening.occurred_at = due.at;
       b.entered = true;
+      // Entered now: not to be taken for one 1.1 entered early (when
+      // `since` is its effective_at) and offered again.
+      early_done.insert(due.id);
       work.TouchBlock(due.id);
       work.Append(std::move(opening));
       plan.entered_blocks.push_back(due.id);

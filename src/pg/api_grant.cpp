@@ -19,6 +19,7 @@ struct GrantArgs {
   BlockSpec spec;
   std::optional<std::string> idempotency_key;
   EntryLabels labels;
+  bool pending = false;
 };
 
 GrantArgs ReadGrantArgs(FunctionCallInfo fcinfo) {
@@ -36,6 +37,8 @@ GrantArgs ReadGrantArgs(FunctionCallInfo fcinfo) {
   a.labels.reason = args.OptText(9);
   a.labels.source_id = args.OptText(10);
   a.labels.metadata = args.OptJsonObject(11, "metadata");
+  // 1.2 appended pending; the 1.0 and 1.1 definitions pass 12 arguments.
+  if (PG_NARGS() > 12) a.pending = args.Bool(12, "pending");
 
   CheckText("customer_id", a.customer_id, kMaxCustomerIdChars);
   CheckPositiveAmount(a.amount);
@@ -60,6 +63,7 @@ Digest Fingerprint(const GrantArgs& a) {
   f.reason = ViewOf(a.labels.reason);
   f.source_id = ViewOf(a.labels.source_id);
   f.metadata = ViewOf(a.labels.metadata.text);
+  f.pending = a.pending;
   return GrantFingerprint(f);
 }
 
@@ -73,7 +77,8 @@ CL_FUNCTION(credit_grant) {
                                  Fingerprint(a)};
   Ledger ledger;
   const BlockOutcome out =
-      AddBlock(ledger, request, a.credit_type, a.amount, a.spec, a.labels);
+      AddBlock(ledger, request, a.credit_type, a.amount, a.spec, a.labels,
+               a.pending);
   ledger.Finish();
   return Int64GetDatum(out.grant_id);
 }

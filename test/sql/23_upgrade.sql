@@ -91,6 +91,22 @@ SELECT * FROM credit_verify();
 SELECT count(*) AS grants, count(*) FILTER (WHERE entered AND NOT pending AND held = 0 AND canceled_at IS NULL) AS as_1_1
   FROM credit_ledger.grants;
 SELECT customer_id, next_due_at, legacy_until, held, held_overdraft FROM credit_ledger.wallets ORDER BY wallet_id;
+-- Before it takes effect the 1.1 block's 40 is in the ledger balance but
+-- not spendable (legacy_until); once it does, the next write repays the
+-- debt from it and writes no second grant entry; verify holds throughout.
+SELECT balance AS ledger_balance, debt FROM credit_ledger.wallets WHERE customer_id = 'a';
+SELECT credit_balance('a', 'usd');
+SELECT amount, balance FROM credit_consume('a', 'usd', 1);
+SELECT * FROM credit_verify();
+SET credit_ledger.clock = '2026-04-01 00:00+00';
+SELECT credit_balance('a', 'usd');
+SELECT amount, balance FROM credit_consume('a', 'usd', 1);
+SELECT e.seq, e.entry_type, e.amount, e.balance_after, e.occurred_at, o.operation_type
+  FROM credit_ledger.entries e JOIN credit_ledger.operations o USING (operation_id, customer_id)
+ WHERE e.seq > 8 ORDER BY e.seq;
+SELECT next_due_at, legacy_until FROM credit_ledger.wallets WHERE customer_id = 'a';
+SELECT * FROM credit_verify();
+SET credit_ledger.clock = '2026-03-20 00:00+00';
 -- The role still runs the sweep, now through credit_ledger.expire_due.
 SET ROLE cl_sweeper;
 CALL credit_expire_due(10);

@@ -74,5 +74,16 @@ TEST(CatchUpEvents, OneEventPerHappeningInOrder) {
       << events[1].payload;
 }
 
+// The wallet's stored next_due_at is the scheduled block's effective_at
+// (how the glue calls it): the block enters once, one happening, not a
+// second time as if 1.1 had entered it early.
+TEST(PlanCatchUp, SinceAtTheEffectiveAtEntersOnce) {
+  const TimedWallet w = WalletOf({Scheduled(1, 30, kT, kNever)});
+  const CatchUpPlan plan = PlanCatchUp(w, kT + 10, kT);
+  EXPECT_EQ(plan.happenings.size(), 1U);
+  EXPECT_EQ(plan.entered_blocks, (std::vector<std::int64_t>{1}));
+  EXPECT_EQ(plan.change.drafts.size(), 1U);
+}
+
 }  // namespace
 }  // namespace credit_ledger

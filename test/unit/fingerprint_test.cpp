@@ -79,7 +79,7 @@ TEST(StoredFormat, ConsumeFingerprintAllowPartial) {
   EXPECT_EQ(ToHex(ConsumeFingerprint(c2)),
             "27652989354cc926a07c3edf30de26a382a4717bd0b547484725f7ecf74627a4");
   // credit_consume('acme', 'usd', 95.5, 'p1', allow_partial => true), as
-  // test/expected/34_allow_partial.out shows it (1.2 format).
+  // test/expected/36_allow_partial.out shows it (1.2 format).
   c2.allow_partial = true;
   EXPECT_EQ(ToHex(ConsumeFingerprint(c2)),
             "5556874f1fa1157ce653526db1e535b1b3763e9a66e8efffbd29f820bdee1a9f");
