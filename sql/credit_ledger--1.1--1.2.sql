@@ -201,32 +201,62 @@ UPDATE credit_ledger.wallets w
 #current credit_ledger.wallet_summary
 #current credit_ledger.expiration_backlog
 
--- Pending grants (issue 13): credit_grant gains pending, appended so 1.1
--- calls keep working. A new parameter list is a new function: it is created
--- beside the 1.1 one, every role that could run the 1.1 one (the writer
--- set) gets it and credit_grant_confirm/_cancel, then the 1.1 one goes.
+-- New parameters appended to 1.1 functions (issue 13: credit_grant's
+-- pending, credit_consume's allow_partial), so 1.1 calls keep working: a
+-- new parameter list is a new function, created beside the 1.1 one, which
+-- goes once every role that could run it can run the new one. The new
+-- functions (confirm, cancel, holds) go to the writer set: the roles that
+-- could run the 1.1 credit_grant or credit_consume_batch (which only
+-- grant_access gives). Each pair below is (a function whose grantees are
+-- kept, a new function they get); a later change adds its pairs.
 #current @extschema@.credit_grant
 #current @extschema@.credit_grant_confirm
 #current @extschema@.credit_grant_cancel
+#current @extschema@.credit_consume
+#current credit_ledger.hold_result
+#current @extschema@.credit_hold
+#current @extschema@.credit_capture
+#current @extschema@.credit_release
 REVOKE ALL ON FUNCTION @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.credit_grant_confirm(text, bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.credit_grant_cancel(text, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_hold(text, text, numeric, interval, text, text, text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_capture(text, bigint, numeric, text, text, text, timestamptz, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_release(text, bigint, text) FROM PUBLIC;
 DO $$
 DECLARE
+    pair text[];
     grantee regrole;
 BEGIN
-    FOR grantee IN
-        SELECT DISTINCT a.grantee::regrole
-          FROM pg_catalog.pg_proc p,
-               LATERAL pg_catalog.aclexplode(p.proacl) a
-         WHERE p.oid = '@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)'::pg_catalog.regprocedure
-           AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
-           AND a.grantee <> p.proowner
+    FOREACH pair SLICE 1 IN ARRAY ARRAY[
+        ['@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)',
+         '@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb, boolean)'],
+        ['@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)',
+         '@extschema@.credit_grant_confirm(text, bigint, text)'],
+        ['@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)',
+         '@extschema@.credit_grant_cancel(text, bigint, text)'],
+        ['@extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb)',
+         '@extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb, boolean)'],
+        ['@extschema@.credit_consume_batch(jsonb)',
+         '@extschema@.credit_hold(text, text, numeric, interval, text, text, text, jsonb)'],
+        ['@extschema@.credit_consume_batch(jsonb)',
+         '@extschema@.credit_capture(text, bigint, numeric, text, text, text, timestamptz, jsonb)'],
+        ['@extschema@.credit_consume_batch(jsonb)',
+         '@extschema@.credit_release(text, bigint, text)']]
     LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb, boolean) TO %s', grantee);
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.credit_grant_confirm(text, bigint, text) TO %s', grantee);
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.credit_grant_cancel(text, bigint, text) TO %s', grantee);
+        FOR grantee IN
+            SELECT DISTINCT a.grantee::regrole
+              FROM pg_catalog.pg_proc p,
+                   LATERAL pg_catalog.aclexplode(p.proacl) a
+             WHERE p.oid = pair[1]::pg_catalog.regprocedure
+               AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
+               AND a.grantee <> p.proowner
+        LOOP
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', pair[2], grantee);
+        END LOOP;
     END LOOP;
 END
 $$;
 DROP FUNCTION @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb);
+DROP FUNCTION @extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb);

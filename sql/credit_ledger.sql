@@ -408,7 +408,8 @@ CREATE FUNCTION @extschema@.credit_consume(
     feature text DEFAULT NULL,
     source_id text DEFAULT NULL,
     occurred_at timestamptz DEFAULT NULL,
-    metadata jsonb DEFAULT NULL)
+    metadata jsonb DEFAULT NULL,
+    allow_partial boolean DEFAULT false)
 RETURNS credit_ledger.operation_result
     AS 'MODULE_PATHNAME', 'credit_consume'
     LANGUAGE C VOLATILE SECURITY DEFINER
@@ -1305,12 +1306,73 @@ CREATE TYPE credit_ledger.batch_result AS (
 --                    ("2026-03-01T12:00:00Z"), at most one day after the
 --                    ledger's current time
 --   metadata         object
+--   allow_partial    boolean (1.2): apply only what the balance covers, as
+--                    credit_consume's allow_partial
 -- Any other field, a value of another type or an element that is not an
 -- object gives that event an error row (22023; 22004 for a missing required
 -- field); only NULL, a non-array or more than 10,000 events fail the call.
 CREATE FUNCTION @extschema@.credit_consume_batch(events jsonb)
 RETURNS SETOF credit_ledger.batch_result
     AS 'MODULE_PATHNAME', 'credit_consume_batch'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+-- Holds (1.2): two-phase usage. A hold reserves credits (the available
+-- balance drops at once, the ledger does not move); a capture turns them
+-- into usage entries on the blocks reserved, even if those lapsed or were
+-- voided since, and gives the rest back; a release gives everything back.
+-- A hold past expires_at reserves nothing: the next write on its wallet or
+-- the sweep marks it expired.
+CREATE TYPE credit_ledger.hold_result AS (
+    hold_id    bigint,
+    amount     numeric,
+    balance    numeric,
+    expires_at timestamptz,
+    replayed   boolean
+);
+
+-- Reserves `amount` for at most `timeout` (more than zero, at most 31
+-- days); LG001 exactly when a consume of the amount would be refused.
+CREATE FUNCTION @extschema@.credit_hold(
+    customer_id text,
+    credit_type text,
+    amount numeric,
+    timeout interval DEFAULT '10 minutes',
+    idempotency_key text DEFAULT NULL,
+    feature text DEFAULT NULL,
+    source_id text DEFAULT NULL,
+    metadata jsonb DEFAULT NULL)
+RETURNS credit_ledger.hold_result
+    AS 'MODULE_PATHNAME', 'credit_hold'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+-- Consumes `amount` (default: the held amount) of an active hold and
+-- releases the rest; more than the hold draws the excess like a consume
+-- (LG001 for the whole capture if the limit does not allow it). feature,
+-- source_id and metadata default to the hold's.
+CREATE FUNCTION @extschema@.credit_capture(
+    customer_id text,
+    hold_id bigint,
+    amount numeric DEFAULT NULL,
+    idempotency_key text DEFAULT NULL,
+    feature text DEFAULT NULL,
+    source_id text DEFAULT NULL,
+    occurred_at timestamptz DEFAULT NULL,
+    metadata jsonb DEFAULT NULL)
+RETURNS credit_ledger.operation_result
+    AS 'MODULE_PATHNAME', 'credit_capture'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+-- Gives an active hold's credits back; returns the amount released. It
+-- takes no key: a repeat raises LG006.
+CREATE FUNCTION @extschema@.credit_release(
+    customer_id text,
+    hold_id bigint,
+    reason text DEFAULT NULL)
+RETURNS numeric
+    AS 'MODULE_PATHNAME', 'credit_release'
     LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, credit_ledger, pg_temp;
 
@@ -1579,6 +1641,7 @@ DECLARE
     writers text[] := ARRAY['credit_type_create', 'credit_wallet_configure',
                             'credit_grant', 'credit_grant_confirm', 'credit_grant_cancel',
                             'credit_consume', 'credit_consume_batch',
+                            'credit_hold', 'credit_capture', 'credit_release',
                             'credit_expire', 'credit_expire_due', 'expire_due',
                             'expire_batch', 'credit_void',
                             'credit_adjust', 'credit_reverse',

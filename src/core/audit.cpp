@@ -174,6 +174,9 @@ void WalletAuditor::AddToGrant(const EntryRecord& e, Tally& t) {
     ++t.extra_grant_entries;
   }
   SaturatingAdd(t.sum, e.amount);
+  if (returning_.count(e.operation_id) != 0) {
+    t.reversal_operations.insert(e.operation_id);
+  }
   if (e.type == EntryType::kReversal) {
     t.reversal_operations.insert(e.operation_id);
   } else if (e.type == EntryType::kExpiration) {

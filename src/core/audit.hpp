@@ -73,6 +73,14 @@ class WalletAuditor {
   // Feeds the wallet's entries in seq order, each with the hash stored on it.
   void Add(const EntryRecord& entry, const Digest& stored_hash);
 
+  // Marks operation `operation_id` as one that gives held credit back (a
+  // capture or release of a hold, 1.2): like a reversal, it writes the
+  // expiration or void of credit it returns to a lapsed or voided block
+  // itself, so that is no second expiry or void. Call before its entries.
+  void ReturnsHeldCredit(std::int64_t operation_id) {
+    returning_.insert(operation_id);
+  }
+
   // Compares the recomputed state with the cached one; empty means healthy.
   std::vector<Problem> Finish(const AuditWallet& wallet);
 
@@ -94,6 +102,7 @@ class WalletAuditor {
   void CheckGrantRow(const Tally& tally);
   void CheckWalletRow(const AuditWallet& wallet);
   void AddToGrant(const EntryRecord& entry, Tally& tally);
+  std::set<std::int64_t> returning_;  // ReturnsHeldCredit
   // Finish's checks: the wallet's cached totals, its latest_effective_at,
   // and each grant against its entries.
   void CheckTotals(const AuditWallet& wallet);

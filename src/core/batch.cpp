@@ -21,11 +21,12 @@ enum class Field {
   kSourceId,
   kOccurredAt,
   kMetadata,
+  kAllowPartial,
 };
 
 const char* const kFieldNames[] = {
-    "customer_id", "credit_type", "amount",      "idempotency_key",
-    "feature",     "source_id",   "occurred_at", "metadata"};
+    "customer_id", "credit_type", "amount",   "idempotency_key", "feature",
+    "source_id",   "occurred_at", "metadata", "allow_partial"};
 
 constexpr std::size_t kFieldCount =
     sizeof(kFieldNames) / sizeof(kFieldNames[0]);
@@ -92,7 +93,8 @@ BatchEventFields ReadBatchEvent(JsonKind kind,
           ErrorCode::kInvalidParameter,
           "unknown field " + Shown(members[i].name) + " in event",
           "An event holds customer_id, credit_type, amount and optionally "
-          "idempotency_key, feature, source_id, occurred_at and metadata.");
+          "idempotency_key, feature, source_id, occurred_at, metadata and "
+          "allow_partial.");
     }
     found[f] = &members[i];
     if (f == static_cast<std::size_t>(Field::kMetadata)) metadata_index = i;
@@ -127,6 +129,13 @@ BatchEventFields ReadBatchEvent(JsonKind kind,
       WrongKind(Field::kMetadata, "a JSON object", m->kind);
     }
     out.metadata = metadata_index;
+  }
+  if (const JsonMember* m = member(Field::kAllowPartial);
+      m != nullptr && m->kind != JsonKind::kNull) {
+    if (m->kind != JsonKind::kBool) {
+      WrongKind(Field::kAllowPartial, "a JSON boolean", m->kind);
+    }
+    out.allow_partial = m->text == "true";
   }
   return out;
 }

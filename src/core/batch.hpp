@@ -20,7 +20,7 @@ enum class JsonKind { kNull, kString, kNumber, kBool, kObject, kArray };
 
 // One member of an event object: its name, the type of its value and, for a
 // string, its text; for a number, its exact decimal text (as the number was
-// written, never through a binary float).
+// written, never through a binary float); for a boolean, true or false.
 struct JsonMember {
   std::string name;
   JsonKind kind = JsonKind::kNull;
@@ -39,18 +39,20 @@ struct BatchEventFields {
   std::optional<Micros> occurred_at;
   // The index in `members` of the metadata object, if one was given.
   std::optional<std::size_t> metadata;
+  bool allow_partial = false;  // absent or null: false
 };
 
 // Reads one event of a batch (`kind`: the type of the array element, whose
 // members are `members`). Rules, each an error of that event only:
 // - the event is a JSON object (22023);
 // - every member is one of customer_id, credit_type, amount,
-//   idempotency_key, feature, source_id, occurred_at, metadata (22023 naming
+//   idempotency_key, feature, source_id, occurred_at, metadata,
+//   allow_partial (22023 naming
 //   the first other one, so a misspelt key is never ignored);
 // - customer_id, credit_type and amount are present and not null (22004);
 // - customer_id, credit_type, idempotency_key, feature, source_id and
-//   occurred_at are strings, amount a number or a string, metadata an object;
-//   optional ones may be null (22023);
+//   occurred_at are strings, amount a number or a string, metadata an object,
+//   allow_partial a boolean; optional ones may be null (22023);
 // - occurred_at is an RFC 3339 timestamp with an offset
 //   (ParseTimestampRfc3339).
 // Lengths, the amount's sign and scale and occurred_at's future bound are

@@ -20,6 +20,30 @@ Digest ConsumeFingerprint(const ConsumeFingerprintInput& r) {
   Add(c, r.feature);
   Add(c, r.source_id);
   c.Int(r.occurred_at);
+  Add(c, r.metadata);
+  if (r.allow_partial) c.Bool(true);
+  return c.Hash();
+}
+
+Digest HoldFingerprint(const HoldFingerprintInput& r) {
+  Canonical c("hold");
+  c.Text(r.credit_type).Text(NormalizeDecimal(r.amount)).Int(r.timeout);
+  Add(c, r.feature);
+  Add(c, r.source_id);
+  return Add(c, r.metadata).Hash();
+}
+
+Digest CaptureFingerprint(const CaptureFingerprintInput& r) {
+  Canonical c("capture");
+  c.Int(r.hold_id);
+  if (r.amount) {
+    c.Text(NormalizeDecimal(*r.amount));
+  } else {
+    c.Null();
+  }
+  Add(c, r.feature);
+  Add(c, r.source_id);
+  c.Int(r.occurred_at);
   return Add(c, r.metadata).Hash();
 }
 

@@ -33,6 +33,9 @@ struct ConsumeFingerprintInput {
   OptText source_id;
   std::optional<Micros> occurred_at;
   OptText metadata;  // jsonb text
+  // 1.2: appended to the fingerprint only when true, so a request without
+  // it keeps the bytes 1.1 stored.
+  bool allow_partial = false;
 };
 
 struct GrantFingerprintInput {
@@ -62,7 +65,30 @@ struct ReverseFingerprintInput {
   OptText reason;
 };
 
+// credit_hold (1.2): everything but the customer (the key's scope).
+struct HoldFingerprintInput {
+  std::string_view credit_type;
+  std::string_view amount;  // decimal text as given
+  Micros timeout = 0;       // the interval as elapsed microseconds
+  OptText feature;
+  OptText source_id;
+  OptText metadata;
+};
+
+// credit_capture (1.2): an amount left out (capture the held amount) is not
+// the same request as the same amount given explicitly.
+struct CaptureFingerprintInput {
+  std::int64_t hold_id = 0;
+  OptText amount;  // nullopt: the held amount
+  OptText feature;
+  OptText source_id;
+  std::optional<Micros> occurred_at;
+  OptText metadata;
+};
+
 Digest ConsumeFingerprint(const ConsumeFingerprintInput& request);
+Digest HoldFingerprint(const HoldFingerprintInput& request);
+Digest CaptureFingerprint(const CaptureFingerprintInput& request);
 Digest GrantFingerprint(const GrantFingerprintInput& request);
 Digest AdjustFingerprint(const AdjustFingerprintInput& request);
 Digest ReverseFingerprint(const ReverseFingerprintInput& request);

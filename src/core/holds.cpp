@@ -35,6 +35,32 @@ std::int64_t PartialAmount(std::int64_t amount, std::int64_t available) {
   return std::max<std::int64_t>(0, std::min(amount, available));
 }
 
+DrawDownPlan PlanWalletDrawDown(const std::vector<OpenGrant>& grants,
+                                WalletState state, Micros now,
+                                std::int64_t units, EntryType type,
+                                bool allow_partial,
+                                std::int64_t reserved_overdraft) {
+  state.policy = PolicyLessReserved(state.policy, reserved_overdraft);
+  if (allow_partial) {
+    const std::int64_t spendable = PlanConsume(state, now, 0).spendable_before;
+    units = PartialAmount(units, spendable - reserved_overdraft);
+  }
+  return PlanDrawDown(grants, std::move(state), now, units, type);
+}
+
+PartialConsume PlanBatchConsume(const ConsumePlanner& planner,
+                                std::int64_t units, bool allow_partial,
+                                std::int64_t reserved_overdraft) {
+  PartialConsume p;
+  p.applied = units;
+  if (allow_partial) {
+    p.applied = PartialAmount(units, planner.Plan(0).spendable_before -
+                                         reserved_overdraft);
+  }
+  p.plan = planner.Plan(p.applied);
+  return p;
+}
+
 const Hold& CheckHoldOpen(const TimedWallet& wallet, Micros now,
                           std::int64_t hold_id) {
   const std::string id = std::to_string(hold_id);

@@ -78,6 +78,30 @@ OverdraftPolicy PolicyLessReserved(const OverdraftPolicy& policy,
 // balance: min(amount, available), never below 0.
 std::int64_t PartialAmount(std::int64_t amount, std::int64_t available);
 
+// A draw-down (credit_consume: `type` usage; a negative credit_adjust:
+// adjustment) of `units` on the wallet's open grants (the hot path): with
+// `allow_partial` (consume only), of PartialAmount(units, the
+// spendable balance less `reserved_overdraft`, what active holds reserve
+// against the allowance), so it never creates debt and may apply 0 (no
+// usage entry; the operation still records its amount, 0). Without it,
+// PlanDrawDown of `units` with the policy less `reserved_overdraft`.
+DrawDownPlan PlanWalletDrawDown(const std::vector<OpenGrant>& grants,
+                                WalletState state, Micros now,
+                                std::int64_t units, EntryType type,
+                                bool allow_partial,
+                                std::int64_t reserved_overdraft);
+
+// The same for the next event of a batch: `planner` (built with the policy
+// less `reserved_overdraft`) plans `units`, or with `allow_partial` what the
+// spendable balance less `reserved_overdraft` covers (`applied`).
+struct PartialConsume {
+  ConsumePlan plan;
+  std::int64_t applied = 0;
+};
+PartialConsume PlanBatchConsume(const ConsumePlanner& planner,
+                                std::int64_t units, bool allow_partial,
+                                std::int64_t reserved_overdraft);
+
 // LG004 or LG006 unless hold `hold_id` can be captured or released at
 // `now`; returns it.
 const Hold& CheckHoldOpen(const TimedWallet& wallet, Micros now,

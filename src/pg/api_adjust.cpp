@@ -36,7 +36,7 @@ CL_FUNCTION(credit_adjust) {
                   .operation;
   } else {
     outcome = DrawDown(ledger, request, credit_type, adjustment.magnitude,
-                       EntryType::kAdjustment, labels);
+                       EntryType::kAdjustment, labels, false);
   }
   ledger.Finish();
   return OperationResultDatum(fcinfo, outcome);

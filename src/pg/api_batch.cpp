@@ -11,6 +11,7 @@
 #include "batch.hpp"
 #include "error.hpp"
 #include "guard.hpp"
+#include "holds.hpp"
 #include "operations.hpp"
 #include "plan.hpp"
 #include "settings.hpp"
@@ -56,6 +57,8 @@ JsonMember MemberOf(std::string name, const JsonbValue& v) {
     m.text.assign(v.val.string.val, static_cast<std::size_t>(v.val.string.len));
   } else if (v.type == jbvNumeric) {
     m.text = NumericDatumText(NumericGetDatum(v.val.numeric));
+  } else if (v.type == jbvBool) {
+    m.text = v.val.boolean ? "true" : "false";
   }
   return m;
 }
@@ -135,6 +138,7 @@ void ReadEvent(const RawEvent& raw, Micros now, BatchEvent& e) {
   q.labels.feature = f.feature;
   q.labels.source_id = f.source_id;
   q.labels.occurred_at = f.occurred_at;
+  q.allow_partial = f.allow_partial;
   if (f.metadata) {
     JsonbValue value = raw.values[*f.metadata];  // a nested object
     const Datum metadata =
@@ -161,6 +165,7 @@ struct WalletRun {
 struct DecidedEvent {
   std::int64_t units = 0;
   ConsumePlan plan;
+  std::int64_t available = 0;  // after it: spendable less held_overdraft
   std::vector<EntryDraft> drafts;
   OperationResult result;
 };
@@ -184,16 +189,22 @@ std::optional<DecidedEvent> DecideEvent(Ledger& ledger, WalletRun& run,
     Wallet& wallet = *run.wallet;
     if (!run.open) {
       run.grants = ledger.ReadOpenGrants(wallet, now);
-      run.planner.emplace(PlannerState(wallet, run.grants), now);
+      WalletState state = PlannerState(wallet, run.grants);
+      state.policy = PolicyLessReserved(state.policy, wallet.held_overdraft);
+      run.planner.emplace(std::move(state), now);
       run.open = true;
     }
     DecidedEvent d;
-    d.units = ParseAmount(e.request.amount, wallet.scale);
-    d.plan = run.planner->Plan(d.units);
+    PartialConsume planned = PlanBatchConsume(
+        *run.planner, ParseAmount(e.request.amount, wallet.scale),
+        e.request.allow_partial, wallet.held_overdraft);
+    d.units = planned.applied;
+    d.plan = std::move(planned.plan);
     d.drafts = ConsumeDrafts(run.grants, d.plan, EntryType::kUsage);
     d.result = MakeResult(wallet, now, d.drafts.size());
     d.result.amount = DrawDownAmount(EntryType::kUsage, d.units);
-    d.result.balance = d.plan.spendable_after;
+    d.available = SubUnits(d.plan.spendable_after, wallet.held_overdraft);
+    d.result.balance = d.available;
     return d;
   } catch (const LedgerError& err) {
     e.Fail(err);
@@ -221,16 +232,15 @@ void WriteEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now,
   }
   std::vector<PendingEvent> pending;
   AddDepletedGrants(pending, SubjectOf(wallet, *operation_id),
-                    run.planner->state().grants, d.plan.emptied,
-                    d.plan.spendable_after);
+                    run.planner->state().grants, d.plan.emptied, d.available);
   run.planner->Apply(d.plan);
   run.applied = true;
   Record(ledger, wallet, MakeContext(*operation_id, now, e.request.labels),
-         d.drafts, d.plan.spendable_after, std::move(pending));
+         d.drafts, d.available, std::move(pending));
   e.status = "applied";
   e.operation_id = *operation_id;
   e.amount = FormatAmount(d.units, wallet.scale);
-  e.balance = FormatAmount(d.plan.spendable_after, wallet.scale);
+  e.balance = FormatAmount(d.available, wallet.scale);
   e.done = true;
 }
 

@@ -20,6 +20,9 @@ ConsumeRequest ReadConsumeArgs(FunctionCallInfo fcinfo) {
   r.labels.source_id = args.OptText(5);
   r.labels.occurred_at = args.OptTimestamp(6, "occurred_at");
   r.labels.metadata = args.OptJsonObject(7, "metadata");
+  // The 1.1 definition has 8 arguments: the same library serves it until
+  // ALTER EXTENSION ... UPDATE replaces it.
+  if (PG_NARGS() > 8) r.allow_partial = args.Bool(8, "allow_partial");
   ValidateConsume(r, LedgerNow());
   return r;
 }
@@ -34,7 +37,7 @@ CL_FUNCTION(credit_consume) {
   Ledger ledger;
   const OperationOutcome outcome =
       DrawDown(ledger, request, a.credit_type, a.amount,
-               credit_ledger::EntryType::kUsage, a.labels);
+               credit_ledger::EntryType::kUsage, a.labels, a.allow_partial);
   ledger.Finish();
   return OperationResultDatum(fcinfo, outcome);
 }

@@ -49,15 +49,23 @@ Statement wallet_holds(
     "SELECT coalesce(sum(r.amount), 0),"
     "       coalesce(sum(r.amount) FILTER (WHERE r.grant_id IS NULL), 0)"
     "  FROM credit_ledger.holds h,"
-    "       unnest(h.reserved_grant_ids, h.reserved_amounts) AS r(grant_id, amount)"
+    "       unnest(h.reserved_grant_ids, h.reserved_amounts) AS r(grant_id, "
+    "amount)"
     " WHERE h.wallet_id = $1 AND h.customer_id = $2 AND h.status = 'held'",
     {INT8OID, TEXTOID});
 
 Statement wallet_entries(
     "SELECT seq, entry_type, amount, value, balance_after, grant_id,"
     "       operation_id, promotional, customer_id, credit_type, feature,"
-    "       source_id, reason, actor, metadata, occurred_at, created_at, hash"
-    "  FROM credit_ledger.entries"
+    "       source_id, reason, actor, metadata, occurred_at, created_at, hash,"
+    // 1.2: whether a lapse entry was written by a capture or release giving
+    // held credit back (looked up for those entries only).
+    "       e.entry_type IN ('expiration', 'void') AND EXISTS ("
+    "         SELECT 1 FROM credit_ledger.operations o"
+    "          WHERE o.operation_id = e.operation_id"
+    "            AND o.customer_id = e.customer_id"
+    "            AND o.operation_type IN ('capture', 'release'))"
+    "  FROM credit_ledger.entries e"
     " WHERE wallet_id = $1 AND customer_id = $2"
     " ORDER BY seq",
     {INT8OID, TEXTOID});
@@ -156,6 +164,7 @@ void FeedEntries(Cursor& cursor, WalletAuditor& auditor, std::int64_t wallet_id,
       e.metadata = r.JsonbText(15);
       e.occurred_at = r.Timestamp(16);
       e.created_at = r.Timestamp(17);
+      if (r.Bool(19)) auditor.ReturnsHeldCredit(e.operation_id);
       auditor.Add(e, r.Bytes(18).value_or(kGenesisHash));
     }
     FreeRows(chunk);

@@ -128,6 +128,17 @@ std::optional<Micros> Args::OptTimestamp(int n, const char* name) const {
   return t;
 }
 
+Micros Args::Duration(int n, const char* name) const {
+  if (IsNull(n)) NullArgument(name);
+  const ::Interval* iv = PG_GETARG_INTERVAL_P(n);
+  __int128 total = iv->time;
+  total += static_cast<__int128>(iv->day) * USECS_PER_DAY;
+  total += static_cast<__int128>(iv->month) * DAYS_PER_MONTH * USECS_PER_DAY;
+  if (total > INT64_MAX) return INT64_MAX;
+  if (total < INT64_MIN) return INT64_MIN;
+  return static_cast<Micros>(total);
+}
+
 std::optional<Micros> Args::OptExpiry(int n, const char* name) const {
   if (!IsNull(n) && PG_GETARG_TIMESTAMPTZ(n) == DT_NOEND) return std::nullopt;
   return OptTimestamp(n, name);

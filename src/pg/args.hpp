@@ -35,6 +35,9 @@ class Args {
   std::vector<std::string> DecimalArray(int n, const char* name) const;
   // A finite timestamptz (infinities raise 22023).
   std::optional<Micros> OptTimestamp(int n, const char* name) const;
+  // An interval as elapsed microseconds, a month counting 30 days (as
+  // PostgreSQL compares intervals); beyond the int64 range it saturates.
+  Micros Duration(int n, const char* name) const;
   // An expiry: finite, or +infinity meaning never (nullopt).
   std::optional<Micros> OptExpiry(int n, const char* name) const;
   // Metadata (see JsonObject below): the datum and its text.

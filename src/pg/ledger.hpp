@@ -22,6 +22,7 @@
 #include "spi.hpp"
 #include "table.hpp"
 #include "time.hpp"
+#include "timeline.hpp"
 
 #include <cstdint>
 #include <map>
@@ -122,6 +123,25 @@ struct EntryContext {
   Datum metadata = 0;  // jsonb, passed through
   bool metadata_null = true;
   std::optional<std::string> metadata_text;
+};
+
+// A hold as its row stores it (1.2), for capture, release and replays.
+struct StoredHold {
+  std::int64_t hold_id = 0;
+  std::string credit_type;
+  HoldStatus status = HoldStatus::kHeld;
+  Micros expires_at = 0;
+  std::optional<std::string> feature;
+  std::optional<std::string> source_id;
+  std::optional<std::string> metadata_text;
+};
+
+// What a new hold's row carries besides what it reserves.
+struct HoldLabels {
+  std::optional<std::string> feature;
+  std::optional<std::string> source_id;
+  Datum metadata = 0;  // jsonb, passed through
+  bool metadata_null = true;
 };
 
 // The ledger's tables as one SQL-callable operation sees them. Create one per
@@ -226,6 +246,17 @@ class Ledger {
   // held, lifecycle columns and open flag; the holds' status, captured and
   // closed_at.
   void SaveBlocks(const Wallet& wallet, const WalletChange& change);
+
+  // 1.2 holds (ledger_holds.cpp): a new hold's id and row (status held;
+  // what it reserves in order), a hold by id under its customer (LG004
+  // otherwise), and the hold an operation made (for a replay).
+  std::int64_t NextHoldId();
+  void InsertHold(const Wallet& wallet, const Hold& hold,
+                  std::int64_t operation_id, const HoldLabels& labels,
+                  Micros now);
+  StoredHold RequireHold(const std::string& customer_id, std::int64_t hold_id);
+  std::optional<StoredHold> HoldOfOperation(const std::string& customer_id,
+                                            std::int64_t operation_id);
 
   // Runs SQL through SPI (connecting on first use).
   void UseSpi();

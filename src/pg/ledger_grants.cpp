@@ -88,6 +88,7 @@ void Ledger::SaveRemaining(const Wallet& wallet,
                            const std::vector<OpenGrant>& before,
                            const std::vector<std::int64_t>& remaining_after) {
   Table t = tables_.Open(TableId::kGrants);
+  const AttrNumber held = t.OptAt(grants::held);  // 1.2
   bool prepared = false;
   for (std::size_t i = 0; i < before.size(); ++i) {
     if (remaining_after[i] == before[i].state.remaining) continue;
@@ -100,10 +101,14 @@ void Ledger::SaveRemaining(const Wallet& wallet,
     }
     RowScope row(tables_);
     const StoredRow old = t.FetchVersion(*before[i].row);
-    // Read open, so neither voided nor expired.
+    // Read open, so neither voided nor expired. What holds reserve from it
+    // is its credit too: a block emptied of free credit stays open for them.
+    const std::int64_t reserved =
+        held == InvalidAttrNumber ? 0 : t.Read(old).Units(held, wallet.scale);
     t.Write()
         .Units(grants::remaining, remaining_after[i], wallet.scale)
-        .Bool(grants::open, IsOpen(remaining_after[i], false, false))
+        .Bool(grants::open,
+              IsOpen(AddUnits(remaining_after[i], reserved), false, false))
         .Update(old);
   }
 }

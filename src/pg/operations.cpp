@@ -6,6 +6,7 @@
 #include "catch_up.hpp"
 #include "grant.hpp"
 #include "drawdown.hpp"
+#include "holds.hpp"
 #include "plan.hpp"
 #include "validate.hpp"
 #include "settings.hpp"
@@ -64,14 +65,21 @@ void Conclude(Ledger& ledger, Wallet& wallet, const EntryContext& context,
   ledger.SaveWallet(wallet, context.now);
 }
 
+void CheckUsageLabels(const std::string& customer_id,
+                      const std::optional<std::string>& idempotency_key,
+                      const EntryLabels& labels, Micros now) {
+  CheckText("customer_id", customer_id, kMaxCustomerIdChars);
+  CheckOptionalText("idempotency_key", idempotency_key,
+                    kMaxIdempotencyKeyChars);
+  CheckOptionalText("feature", labels.feature, kMaxLabelChars);
+  CheckOptionalText("source_id", labels.source_id, kMaxLabelChars);
+  if (labels.occurred_at) CheckOccurredAt(*labels.occurred_at, now);
+}
+
 void ValidateConsume(const ConsumeRequest& r, Micros now) {
   CheckText("customer_id", r.customer_id, kMaxCustomerIdChars);
   CheckPositiveAmount(r.amount);
-  CheckOptionalText("idempotency_key", r.idempotency_key,
-                    kMaxIdempotencyKeyChars);
-  CheckOptionalText("feature", r.labels.feature, kMaxLabelChars);
-  CheckOptionalText("source_id", r.labels.source_id, kMaxLabelChars);
-  if (r.labels.occurred_at) CheckOccurredAt(*r.labels.occurred_at, now);
+  CheckUsageLabels(r.customer_id, r.idempotency_key, r.labels, now);
 }
 
 OperationRequest ConsumeOperation(const ConsumeRequest& r) {
@@ -79,13 +87,13 @@ OperationRequest ConsumeOperation(const ConsumeRequest& r) {
       "consume", r.customer_id, r.idempotency_key,
       ConsumeFingerprint({r.credit_type, r.amount, ViewOf(r.labels.feature),
                           ViewOf(r.labels.source_id), r.labels.occurred_at,
-                          ViewOf(r.labels.metadata.text)})};
+                          ViewOf(r.labels.metadata.text), r.allow_partial})};
 }
 
 OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
                           const std::string& credit_type,
                           const std::string& amount_text, EntryType entry_type,
-                          const EntryLabels& labels) {
+                          const EntryLabels& labels, bool allow_partial) {
   if (auto op = ledger.FindReplay(request)) return ReplayOutcome(*op);
 
   const Micros now = LedgerNow();
@@ -99,26 +107,31 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
   const std::int64_t units = ParseAmount(amount_text, wallet.scale);
 
   const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet, now);
-  const DrawDownPlan p = PlanDrawDown(grants, PlannerState(wallet, grants), now,
-                                      units, entry_type);
+  // Blocks' remaining excludes what holds reserve from them; what holds
+  // reserve against the overdraft allowance is the one part left to count.
+  const DrawDownPlan p =
+      PlanWalletDrawDown(grants, PlannerState(wallet, grants), now, units,
+                         entry_type, allow_partial, wallet.held_overdraft);
+  const std::int64_t available =
+      SubUnits(p.plan.spendable_after, wallet.held_overdraft);
 
   OperationResult result = MakeResult(wallet, now, p.drafts.size());
   result.amount = p.amount;
-  result.balance = p.plan.spendable_after;
+  result.balance = available;
   auto operation_id = ledger.InsertOperation(request, result);
   if (!operation_id) return ReplayOutcome(ledger.ReplayAfterConflict(request));
 
   ledger.SaveRemaining(wallet, grants, p.plan.remaining_after);
   std::vector<PendingEvent> events;
   AddDepletedGrants(events, SubjectOf(wallet, *operation_id), p.state.grants,
-                    p.plan.emptied, p.plan.spendable_after);
+                    p.plan.emptied, available);
   Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), p.drafts,
-           p.plan.spendable_after, std::move(events));
+           available, std::move(events));
 
   OperationOutcome out;
   out.operation_id = *operation_id;
   out.amount = FormatAmount(p.amount, wallet.scale);
-  out.balance = FormatAmount(p.plan.spendable_after, wallet.scale);
+  out.balance = FormatAmount(available, wallet.scale);
   return out;
 }
 
@@ -166,7 +179,8 @@ BlockOutcome AddWaitingBlock(Ledger& ledger, const OperationRequest& request,
   row.operation_id = *operation_id;
   ledger.InsertGrant(wallet, row, labels.metadata.datum,
                      !labels.metadata.text.has_value(), now, false, pending);
-  if (!pending) wallet.next_due_at = LowerDueAt(wallet.next_due_at, effective_at);
+  if (!pending)
+    wallet.next_due_at = LowerDueAt(wallet.next_due_at, effective_at);
   ledger.SaveWallet(wallet, now);
 
   BlockOutcome out;

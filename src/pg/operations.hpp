@@ -28,11 +28,12 @@ struct EntryLabels {
 // Draws `amount_text` (a positive decimal) from the wallet in drawdown order,
 // repaying outstanding debt first; entries are of `entry_type` (usage for a
 // consume, adjustment for a negative adjustment); the uncovered part becomes
-// debt if the wallet's policy admits it, else LG001.
+// debt if the wallet's policy admits it, else LG001. With `allow_partial`
+// (consume), only what the balance covers, maybe 0 (PlanWalletDrawDown).
 OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
                           const std::string& credit_type,
                           const std::string& amount_text, EntryType entry_type,
-                          const EntryLabels& labels);
+                          const EntryLabels& labels, bool allow_partial);
 
 struct BlockOutcome {
   std::int64_t grant_id = 0;
@@ -99,7 +100,14 @@ struct ConsumeRequest {
   std::string amount;  // exact decimal text
   std::optional<std::string> idempotency_key;
   EntryLabels labels;
+  bool allow_partial = false;  // 1.2: apply only what the balance covers
 };
+
+// The checks every usage-like call (consume, hold, capture) makes of its
+// customer, key and labels: lengths (22023) and occurred_at's future bound.
+void CheckUsageLabels(const std::string& customer_id,
+                      const std::optional<std::string>& idempotency_key,
+                      const EntryLabels& labels, Micros now);
 
 // Checks what can be checked before the credit type's scale is known
 // (22023 for an empty customer, a non-positive amount, overlong labels, an

@@ -15,14 +15,10 @@ OperationOutcome ReplayOutcome(const StoredOperation& op) {
   return out;
 }
 
-Datum OperationResultDatum(FunctionCallInfo fcinfo,
-                           const OperationOutcome& outcome) {
-  Datum values[4];
-  bool nulls[4] = {false, false, false, false};
-  values[0] = Int64GetDatum(outcome.operation_id);
-  values[1] = NumericTextDatum(outcome.amount);
-  values[2] = NumericTextDatum(outcome.balance);
-  values[3] = BoolGetDatum(outcome.replayed);
+namespace {
+
+// The function's composite result from its column values (none NULL).
+Datum CompositeDatum(FunctionCallInfo fcinfo, Datum* values, bool* nulls) {
   return Guard([&] {
     TupleDesc desc;
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE) {
@@ -33,6 +29,30 @@ Datum OperationResultDatum(FunctionCallInfo fcinfo,
     desc = BlessTupleDesc(desc);
     return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
   });
+}
+
+}  // namespace
+
+Datum OperationResultDatum(FunctionCallInfo fcinfo,
+                           const OperationOutcome& outcome) {
+  Datum values[4];
+  bool nulls[4] = {false, false, false, false};
+  values[0] = Int64GetDatum(outcome.operation_id);
+  values[1] = NumericTextDatum(outcome.amount);
+  values[2] = NumericTextDatum(outcome.balance);
+  values[3] = BoolGetDatum(outcome.replayed);
+  return CompositeDatum(fcinfo, values, nulls);
+}
+
+Datum HoldResultDatum(FunctionCallInfo fcinfo, const HoldOutcome& outcome) {
+  Datum values[5];
+  bool nulls[5] = {false, false, false, false, false};
+  values[0] = Int64GetDatum(outcome.hold_id);
+  values[1] = NumericTextDatum(outcome.amount);
+  values[2] = NumericTextDatum(outcome.balance);
+  values[3] = TimestampTzGetDatum(outcome.expires_at);
+  values[4] = BoolGetDatum(outcome.replayed);
+  return CompositeDatum(fcinfo, values, nulls);
 }
 
 }  // namespace credit_ledger::pg

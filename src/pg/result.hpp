@@ -25,4 +25,15 @@ OperationOutcome ReplayOutcome(const StoredOperation& op);
 Datum OperationResultDatum(FunctionCallInfo fcinfo,
                            const OperationOutcome& outcome);
 
+// credit_ledger.hold_result: what credit_hold returns.
+struct HoldOutcome {
+  std::int64_t hold_id = 0;
+  std::string amount;   // exact numeric text
+  std::string balance;  // exact numeric text
+  Micros expires_at = 0;
+  bool replayed = false;
+};
+
+Datum HoldResultDatum(FunctionCallInfo fcinfo, const HoldOutcome& outcome);
+
 }  // namespace credit_ledger::pg

@@ -3,7 +3,7 @@
 -- directly (42501), whatever default privileges were set beforehand; the
 -- extension is not trusted.
 \i test/sql/include/pgtap_setup.sql
-SELECT plan(38);
+SELECT plan(44);
 
 -- Default privileges an administrator set before CREATE EXTENSION must not
 -- open the new tables and functions.
@@ -47,6 +47,7 @@ SELECT lives_ok($$SELECT credit_ledger.grant_access('cl_writer')$$, 'grant the w
 SET ROLE cl_nobody;
 SELECT throws_ok($$SELECT credit_balance('c', 'usd')$$, '42501', NULL, 'nobody: no balance');
 SELECT throws_ok($$SELECT credit_consume('c', 'usd', 1)$$, '42501', NULL, 'nobody: no consume');
+SELECT throws_ok($$SELECT credit_release('c', 1)$$, '42501', NULL, 'nobody: no release');
 SELECT throws_ok($$SELECT * FROM credit_ledger.entries$$, '42501', NULL, 'nobody: no reading the ledger');
 SELECT throws_ok($$SELECT credit_ledger.grant_access('cl_nobody')$$, '42501', NULL, 'nobody: cannot grant itself access');
 RESET ROLE;
@@ -62,6 +63,8 @@ SELECT is((SELECT closing_balance FROM credit_statement('c', 'usd', '2026-01-01'
 SELECT is((SELECT count(*) FROM credit_usage_report('2026-01-01', '2027-01-01')), 0::bigint, 'reader: usage report');
 SELECT is((SELECT count(*) FROM credit_revenue('2026-01-01', '2027-01-01')), 0::bigint, 'reader: revenue');
 SELECT throws_ok($$SELECT credit_consume('c', 'usd', 1)$$, '42501', NULL, 'reader: no consume');
+SELECT throws_ok($$SELECT credit_hold('c', 'usd', 1)$$, '42501', NULL, 'reader: no hold');
+SELECT is((SELECT count(*) FROM credit_ledger.holds), 0::bigint, 'reader: holds table');
 SELECT throws_ok($$SELECT credit_grant('c', 'usd', 1)$$, '42501', NULL, 'reader: no grant');
 SELECT throws_ok($$SELECT * FROM credit_events_claim(1, 'r')$$, '42501', NULL, 'reader: no event claims');
 SELECT throws_ok($$UPDATE credit_ledger.wallets SET balance = 1000000$$, '42501', NULL, 'reader: no UPDATE');
@@ -73,6 +76,10 @@ SELECT is((SELECT amount FROM credit_consume('c', 'usd', 1)), 1.00, 'writer: con
 SELECT is((SELECT count(*) FROM credit_consume_batch('[{"customer_id": "c", "credit_type": "usd", "amount": 1}]')),
           1::bigint, 'writer: batch');
 SELECT lives_ok($$SELECT credit_grant('c', 'usd', 5)$$, 'writer: grant');
+SELECT is((SELECT amount FROM credit_capture('c', (SELECT hold_id FROM credit_hold('c', 'usd', 2)), 1)),
+          1.00, 'writer: hold and capture');
+SELECT is(credit_release('c', (SELECT hold_id FROM credit_hold('c', 'usd', 2))), 2.00, 'writer: release');
+SELECT throws_ok($$UPDATE credit_ledger.holds SET status = 'released'$$, '42501', NULL, 'writer: no UPDATE of holds');
 SELECT lives_ok($$SELECT * FROM credit_events_claim(10, 'w')$$, 'writer: relay functions');
 SELECT throws_ok($$INSERT INTO credit_ledger.entries (entry_id) VALUES (1)$$, '42501', NULL, 'writer: no INSERT into entries');
 SELECT throws_ok($$INSERT INTO credit_ledger.grants (grant_id) VALUES (1)$$, '42501', NULL, 'writer: no INSERT into grants');

@@ -68,7 +68,7 @@ sub check_restored
 		SELECT (SELECT operation_id FROM credit_consume('acme', 'usd', 1, 'after-restore'))
 		       > (SELECT max(operation_id) FROM credit_ledger.operations WHERE idempotency_key <> 'after-restore')}),
 		't', "$how: new writes work and ids continue past the restored ones");
-	is($node->safe_psql($db, q{SELECT has_function_privilege('app_writer', 'credit_consume(text,text,numeric,text,text,text,timestamptz,jsonb)', 'EXECUTE')}),
+	is($node->safe_psql($db, q{SELECT has_function_privilege('app_writer', 'credit_consume(text,text,numeric,text,text,text,timestamptz,jsonb,boolean)', 'EXECUTE')}),
 		't', "$how: access granted with grant_access is kept");
 	is($node->safe_psql($db, q{SELECT has_table_privilege('public', 'credit_ledger.entries', 'SELECT')}),
 		'f', "$how: nothing was opened to PUBLIC");

@@ -72,6 +72,21 @@ TEST(ReadBatchEvent, AbsentAndNullOptionalFieldsAreUnset) {
                f.metadata);
 }
 
+TEST(ReadBatchEvent, AllowPartialIsABooleanFalseByDefault) {
+  EXPECT_FALSE(ReadBatchEvent(JsonKind::kObject, Minimal()).allow_partial);
+  std::vector<JsonMember> m = Minimal();
+  m.push_back({"allow_partial", JsonKind::kBool, "true"});
+  EXPECT_TRUE(ReadBatchEvent(JsonKind::kObject, m).allow_partial);
+  m.back().text = "false";
+  EXPECT_FALSE(ReadBatchEvent(JsonKind::kObject, m).allow_partial);
+  m.back() = Of("allow_partial", JsonKind::kNull);
+  EXPECT_FALSE(ReadBatchEvent(JsonKind::kObject, m).allow_partial);
+  m.back() = Str("allow_partial", "true");  // a string is not a boolean
+  EXPECT_EQ(Refusal(m), std::make_pair(std::string("22023"),
+                                       std::string("allow_partial must be a "
+                                                   "JSON boolean")));
+}
+
 TEST(ReadBatchEvent, AmountAsStringOrNumberKeepsItsText) {
   std::vector<JsonMember> m = Minimal();
   m[2] = Str("amount", "0.10");

@@ -72,6 +72,52 @@ TEST(StoredFormat, ConsumeFingerprint) {
             "c2c25db8a68f4f997f3030aa4d3e9477de84724789086369266d6c3db27167d3");
 }
 
+TEST(StoredFormat, ConsumeFingerprintAllowPartial) {
+  // allow_partial => false (or absent) is the 1.1 request: same bytes.
+  ConsumeFingerprintInput c2{"usd", "95.5", {}, {}, {}, {}};
+  c2.allow_partial = false;
+  EXPECT_EQ(ToHex(ConsumeFingerprint(c2)),
+            "27652989354cc926a07c3edf30de26a382a4717bd0b547484725f7ecf74627a4");
+  // credit_consume('acme', 'usd', 95.5, 'p1', allow_partial => true), as
+  // test/expected/36_allow_partial.out shows it (1.2 format).
+  c2.allow_partial = true;
+  EXPECT_EQ(ToHex(ConsumeFingerprint(c2)),
+            "5556874f1fa1157ce653526db1e535b1b3763e9a66e8efffbd29f820bdee1a9f");
+}
+
+TEST(StoredFormat, HoldFingerprint) {
+  // credit_hold('acme', 'usd', 12.5, '10 minutes', 'h1', 'chat', 'req-1',
+  //   '{"model": "x"}'), as test/expected/35_holds.out shows it
+  const HoldFingerprintInput h1{"usd",  "12.5",  600000000,
+                                "chat", "req-1", "{\"model\": \"x\"}"};
+  EXPECT_EQ(ToHex(HoldFingerprint(h1)),
+            "c836dbc90a86fc20d13a0921e3663a6e1a5d49155843d55864fcdc963ae5334b");
+  // 12.50 is the same amount; another timeout is another request.
+  HoldFingerprintInput h2 = h1;
+  h2.amount = "12.50";
+  EXPECT_EQ(HoldFingerprint(h2), HoldFingerprint(h1));
+  h2.timeout = 600000001;
+  EXPECT_NE(HoldFingerprint(h2), HoldFingerprint(h1));
+}
+
+TEST(StoredFormat, CaptureFingerprint) {
+  // credit_capture('acme', 10, idempotency_key => 'cap1'), as
+  // test/expected/35_holds.out shows it.
+  const CaptureFingerprintInput all{10, {}, {}, {}, {}, {}};
+  EXPECT_EQ(ToHex(CaptureFingerprint(all)),
+            "11cb5872f7fcae45f6464ab2f740ef0df9275cae273576317b59244f73bcc312");
+  // credit_capture('acme', 7, 12.5, 'cap1', 'chat', 'req-1',
+  //   '2026-03-01 11:59:00+00', '{"tokens": 812}')
+  const CaptureFingerprintInput some{
+      7, "12.5", "chat", "req-1", k20260301_1159, "{\"tokens\": 812}"};
+  EXPECT_EQ(ToHex(CaptureFingerprint(some)),
+            "e7305d50a3046cb3453100239a437138dc980067d50b7614675a9e38c65f8991");
+  // The held amount left out is not the same request as that amount given.
+  CaptureFingerprintInput explicit_all = all;
+  explicit_all.amount = "12.5";  // the held amount
+  EXPECT_NE(CaptureFingerprint(explicit_all), CaptureFingerprint(all));
+}
+
 TEST(StoredFormat, AdjustFingerprint) {
   // credit_adjust('acme', 'usd', 7.25, 'goodwill', 'a1')
   EXPECT_EQ(ToHex(AdjustFingerprint({"usd", "7.25", "goodwill"})),

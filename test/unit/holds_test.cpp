@@ -245,5 +245,87 @@ TEST(PolicyLessReserved, TheHotPathJudgesDebtLikeTheHoldsDo) {
   EXPECT_EQ(PartialAmount(10, -5), 0);
 }
 
+OpenGrant OpenBlock(std::int64_t id, std::int64_t remaining) {
+  OpenGrant g;
+  g.state.grant_id = id;
+  g.state.remaining = remaining;
+  g.state.effective_at = kT - 1;
+  return g;
+}
+
+TEST(PlanWalletDrawDown, PartialTakesWhatIsThereAndNeverDebt) {
+  const std::vector<OpenGrant> grants = {OpenBlock(1, 30)};
+  OverdraftPolicy unlimited;
+  unlimited.limit = std::nullopt;
+  // Even a wallet allowed any debt: the partial consume stops at 30.
+  const DrawDownPlan p =
+      PlanWalletDrawDown(grants, PlannerState(grants, 0, unlimited, 2), kT, 50,
+                         EntryType::kUsage, true, 0);
+  EXPECT_EQ(p.amount, 30);
+  EXPECT_EQ(p.plan.debt_after, 0);
+  EXPECT_EQ(p.plan.spendable_after, 0);
+  ASSERT_EQ(p.drafts.size(), 1u);
+  EXPECT_EQ(p.drafts[0].amount, -30);
+  // Covered in full: the whole amount.
+  EXPECT_EQ(PlanWalletDrawDown(grants, PlannerState(grants, 0, unlimited, 2),
+                               kT, 20, EntryType::kUsage, true, 0)
+                .amount,
+            20);
+  // What holds reserve against the allowance is not there to take.
+  EXPECT_EQ(PlanWalletDrawDown(grants, PlannerState(grants, 0, unlimited, 2),
+                               kT, 50, EntryType::kUsage, true, 12)
+                .amount,
+            18);
+}
+
+TEST(PlanWalletDrawDown, PartialOfNothingAppliesZeroWithoutEntries) {
+  const std::vector<OpenGrant> empty;
+  const DrawDownPlan p =
+      PlanWalletDrawDown(empty, PlannerState(empty, 5, OverdraftPolicy{}, 2),
+                         kT, 10, EntryType::kUsage, true, 0);
+  EXPECT_EQ(p.amount, 0);
+  EXPECT_TRUE(p.drafts.empty());
+  EXPECT_EQ(p.plan.debt_after, 5);  // existing debt stays, none is added
+  // Without allow_partial the same consume is refused.
+  EXPECT_EQ(CodeOf([&] {
+              PlanWalletDrawDown(empty,
+                                 PlannerState(empty, 5, OverdraftPolicy{}, 2),
+                                 kT, 10, EntryType::kUsage, false, 0);
+            }),
+            ErrorCode::kInsufficientCredits);
+}
+
+TEST(PlanWalletDrawDown, WithoutPartialTheLimitLessReservedDecides) {
+  const std::vector<OpenGrant> grants = {OpenBlock(1, 10)};
+  OverdraftPolicy soft;
+  soft.limit = 20;
+  EXPECT_EQ(PlanWalletDrawDown(grants, PlannerState(grants, 0, soft, 2), kT, 30,
+                               EntryType::kUsage, false, 0)
+                .plan.debt_after,
+            20);
+  EXPECT_EQ(CodeOf([&] {
+              PlanWalletDrawDown(grants, PlannerState(grants, 0, soft, 2), kT,
+                                 30, EntryType::kUsage, false, 1);
+            }),
+            ErrorCode::kInsufficientCredits);
+}
+
+TEST(PlanBatchConsume, EachPartialEventSeesWhatTheEarlierOnesLeft) {
+  const std::vector<OpenGrant> grants = {OpenBlock(1, 30)};
+  ConsumePlanner planner(PlannerState(grants, 0, OverdraftPolicy{}, 2), kT);
+  PartialConsume a = PlanBatchConsume(planner, 20, true, 0);
+  EXPECT_EQ(a.applied, 20);
+  planner.Apply(a.plan);
+  PartialConsume b = PlanBatchConsume(planner, 20, true, 0);
+  EXPECT_EQ(b.applied, 10);
+  planner.Apply(b.plan);
+  PartialConsume c = PlanBatchConsume(planner, 20, true, 0);
+  EXPECT_EQ(c.applied, 0);
+  EXPECT_TRUE(c.plan.draws.empty());
+  EXPECT_EQ(c.plan.uncovered, 0);
+  EXPECT_EQ(CodeOf([&] { PlanBatchConsume(planner, 20, false, 0); }),
+            ErrorCode::kInsufficientCredits);
+}
+
 }  // namespace
 }  // namespace credit_ledger
