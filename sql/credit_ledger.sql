@@ -1404,7 +1404,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     reference_tables text[] := ARRAY['credit_types', 'prices'];
-    customer_tables text[] := ARRAY['wallets', 'grants', 'operations', 'entries', 'events'];
+    customer_tables text[] := ARRAY['wallets', 'grants', 'operations', 'entries', 'events', 'holds'];
     unsafe_triggers text;
     t text;
     rel regclass;

@@ -172,7 +172,8 @@ SELECT * FROM credit_reverse(:alice_consume);
 \echo :LAST_ERROR_SQLSTATE
 SELECT status, sqlstate, message
   FROM credit_consume_batch('[{"customer_id": "alice", "credit_type": "usd", "amount": 1}]');
--- A lapsed grant, written by plain SQL to dave's shard: the sweep finds it
+-- A lapsed grant, written by plain SQL to dave's shard (and the wallet told it
+-- is due, as a write would): the sweep finds it
 -- and refuses to expire it on the coordinator.
 INSERT INTO credit_ledger.grants
        (grant_id, wallet_id, customer_id, credit_type, amount, remaining, promotional,
@@ -181,6 +182,8 @@ INSERT INTO credit_ledger.grants
 SELECT 70, wallet_id, 'dave', 'usd', 10, 10, false, 50, now() - interval '2 days',
        now() - interval '1 day', 0, 0, 'grant', 700, now(), true
   FROM credit_ledger.wallets WHERE customer_id = 'dave';
+UPDATE credit_ledger.wallets SET next_due_at = now() - interval '1 day'
+ WHERE customer_id = 'dave';
 SELECT credit_expire();
 \echo :LAST_ERROR_SQLSTATE
 -- Event delivery: FOR UPDATE SKIP LOCKED across shards, and
@@ -196,3 +199,20 @@ SELECT credit_events_fail(ARRAY[1]::bigint[], 'relay', 'down');
 SELECT credit_events_retry(ARRAY[1]::bigint[]);
 SELECT credit_events_prune();
 \echo :LAST_ERROR_SQLSTATE
+-- Holds (1.2) through the coordinator: each call is delegated to ivan's
+-- worker, the hold row lands on his holds shard, the available balance
+-- drops at once, a capture consumes part and releases the rest, and a
+-- second release of the closed hold is refused (LG006) on the worker.
+-- A fresh session: after credit_events_claim failed above (inside a PL/pgSQL
+-- RETURN QUERY), Citus 13.2 stops delegating function calls for the rest of
+-- that session (each call then runs on the coordinator and is refused).
+\c
+SELECT credit_grant('ivan', 'usd', 10);
+SELECT * FROM credit_hold('ivan', 'usd', 4) \gset ivan_
+SELECT :'ivan_amount' AS held, :'ivan_balance' AS available;
+SELECT count(*) AS ivan_holds FROM credit_ledger.holds WHERE customer_id = 'ivan';
+SELECT amount, balance FROM credit_capture('ivan', :ivan_hold_id, 3);
+SELECT credit_balance('ivan', 'usd');
+SELECT credit_release('ivan', :ivan_hold_id);
+\echo :LAST_ERROR_SQLSTATE
+SELECT status, amount, captured FROM credit_ledger.holds WHERE customer_id = 'ivan';
