@@ -74,17 +74,14 @@ std::optional<std::string> OptString(const JsonMember* m, Field field) {
                         " must not be NULL");
 }
 
-}  // namespace
-
-BatchEventFields ReadBatchEvent(JsonKind kind,
-                                const std::vector<JsonMember>& members) {
-  if (kind != JsonKind::kObject) {
-    throw LedgerError(
-        ErrorCode::kInvalidParameter, "each event must be a JSON object",
-        std::string("The event given was ") + KindName(kind) + ".");
-  }
+// An event's members by field; an unknown field is refused.
+struct EventMembers {
   const JsonMember* found[kFieldCount] = {};
-  std::optional<std::size_t> metadata_index;
+  std::optional<std::size_t> metadata_index;  // of the metadata member
+};
+
+EventMembers IndexMembers(const std::vector<JsonMember>& members) {
+  EventMembers out;
   for (std::size_t i = 0; i < members.size(); ++i) {
     std::size_t f = 0;
     while (f < kFieldCount && members[i].name != kFieldNames[f]) ++f;
@@ -96,10 +93,24 @@ BatchEventFields ReadBatchEvent(JsonKind kind,
           "idempotency_key, feature, source_id, occurred_at, metadata and "
           "allow_partial.");
     }
-    found[f] = &members[i];
-    if (f == static_cast<std::size_t>(Field::kMetadata)) metadata_index = i;
+    out.found[f] = &members[i];
+    if (f == static_cast<std::size_t>(Field::kMetadata)) out.metadata_index = i;
   }
-  auto member = [&](Field f) { return found[static_cast<int>(f)]; };
+  return out;
+}
+
+}  // namespace
+
+BatchEventFields ReadBatchEvent(JsonKind kind,
+                                const std::vector<JsonMember>& members) {
+  if (kind != JsonKind::kObject) {
+    throw LedgerError(
+        ErrorCode::kInvalidParameter, "each event must be a JSON object",
+        std::string("The event given was ") + KindName(kind) + ".");
+  }
+  const EventMembers fields = IndexMembers(members);
+  auto member = [&](Field f) { return fields.found[static_cast<int>(f)]; };
+  const std::optional<std::size_t> metadata_index = fields.metadata_index;
 
   BatchEventFields out;
   auto required = [&](Field f) {

@@ -86,10 +86,11 @@ PendingEvent GrantCanceledEvent(const EventSubject& s, const Block& b,
   return {"credits.grant.canceled", o.str()};
 }
 
-std::vector<PendingEvent> CatchUpEvents(
-    const EventSubject& s, const TimedWallet& before, const CatchUpPlan& plan,
-    const std::map<std::int64_t, BlockLabels>& labels,
-    const ValueOf& value_of) {
+std::vector<PendingEvent>
+CatchUpEvents(const EventSubject& s, const TimedWallet& before,
+              const CatchUpPlan& plan,
+              const std::map<std::int64_t, BlockLabels>& labels,
+              const ValueOf& value_of) {
   std::vector<PendingEvent> out;
   const TimedWallet& after = plan.change.wallet;
   for (const Happening& h : plan.happenings) {
@@ -110,9 +111,8 @@ std::vector<PendingEvent> CatchUpEvents(
           expiry.expired = SubUnits(expiry.expired, d.amount);
         }
       }
-      out.push_back(ExpiredEvent(s, expiry,
-                                 value_of(expiry.expired, b->row.cost_basis),
-                                 balance));
+      out.push_back(ExpiredEvent(
+          s, expiry, value_of(expiry.expired, b->row.cost_basis), balance));
       break;
     }
     case HappeningKind::kPeriodStart:

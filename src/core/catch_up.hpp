@@ -50,10 +50,11 @@ struct BlockLabels {
 };
 using ValueOf = std::function<std::optional<std::string>(
     std::int64_t units, const std::optional<std::string>& cost_basis)>;
-std::vector<PendingEvent> CatchUpEvents(
-    const EventSubject& subject, const TimedWallet& before,
-    const CatchUpPlan& plan, const std::map<std::int64_t, BlockLabels>& labels,
-    const ValueOf& value_of);
+std::vector<PendingEvent>
+CatchUpEvents(const EventSubject& subject, const TimedWallet& before,
+              const CatchUpPlan& plan,
+              const std::map<std::int64_t, BlockLabels>& labels,
+              const ValueOf& value_of);
 
 // credits.hold.expired: a hold timed out.
 PendingEvent HoldExpiredEvent(const EventSubject& subject, const Hold& hold,

@@ -67,27 +67,26 @@ bool ExpireGrant(Ledger& ledger, Wallet& wallet, std::int64_t grant_id,
 
 // 1.2: wallets with something due by $1, in next_due_at order after a
 // keyset position, served by wallets_due_idx.
-Statement due_wallets(
-    "SELECT wallet_id, customer_id, credit_type, next_due_at"
-    "  FROM credit_ledger.wallets"
-    " WHERE next_due_at <= $1"
-    "   AND (next_due_at, wallet_id) > ($2, $3)"
-    " ORDER BY next_due_at, wallet_id"
-    " LIMIT $4",
-    {TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID});
+Statement due_wallets("SELECT wallet_id, customer_id, credit_type, next_due_at"
+                      "  FROM credit_ledger.wallets"
+                      " WHERE next_due_at <= $1"
+                      "   AND (next_due_at, wallet_id) > ($2, $3)"
+                      " ORDER BY next_due_at, wallet_id"
+                      " LIMIT $4",
+                      {TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID});
 
 // Whether the installed schema is 1.2's (the library also serves older
 // ones until ALTER EXTENSION UPDATE).
 Statement timed_schema(
     "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute"
-    "                WHERE attrelid = 'credit_ledger.wallets'::pg_catalog.regclass"
+    "                WHERE attrelid = "
+    "'credit_ledger.wallets'::pg_catalog.regclass"
     "                  AND attname = 'next_due_at' AND NOT attisdropped)",
     {});
 
 // 1.2: catches up each due wallet nobody holds (SKIP LOCKED) to as_of, as
 // its next write would; max_grants bounds the blocks that lapse.
-std::int32_t CatchUpDue(Ledger& ledger, Micros as_of,
-                        std::int32_t max_grants) {
+std::int32_t CatchUpDue(Ledger& ledger, Micros as_of, std::int32_t max_grants) {
   std::int64_t lapsed = 0;
   Micros after_due = DT_NOBEGIN;
   std::int64_t after_id = 0;

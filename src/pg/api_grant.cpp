@@ -76,9 +76,8 @@ CL_FUNCTION(credit_grant) {
   const OperationRequest request{"grant", a.customer_id, a.idempotency_key,
                                  Fingerprint(a)};
   Ledger ledger;
-  const BlockOutcome out =
-      AddBlock(ledger, request, a.credit_type, a.amount, a.spec, a.labels,
-               a.pending);
+  const BlockOutcome out = AddBlock(ledger, request, a.credit_type, a.amount,
+                                    a.spec, a.labels, a.pending);
   ledger.Finish();
   return Int64GetDatum(out.grant_id);
 }

@@ -34,11 +34,12 @@ Located Locate(Ledger& ledger, const std::string& customer_id,
                       "No grant with this id belongs to customer \"" +
                           customer_id + "\".");
   }
-  Located l{LockForWrite(ledger, customer_id, credit_type, now).value(), {},
-            {}};
+  Located l{
+      LockForWrite(ledger, customer_id, credit_type, now).value(), {}, {}};
   l.timed = ledger.ReadTimedWallet(l.wallet, &l.labels);
   bool have = false;
-  for (const Block& b : l.timed.blocks) have = have || b.row.grant_id == grant_id;
+  for (const Block& b : l.timed.blocks)
+    have = have || b.row.grant_id == grant_id;
   if (!have) {
     if (auto b = ledger.ReadBlock(l.wallet, grant_id)) {
       l.timed.blocks.push_back(std::move(*b));
@@ -81,8 +82,7 @@ OperationOutcome Confirm(Ledger& ledger, const std::string& customer_id,
     wallet.next_due_at = LowerDueAt(wallet.next_due_at, block.row.expires_at);
   } else {
     // It enters at its effective_at, through the catch-up.
-    wallet.next_due_at =
-        LowerDueAt(wallet.next_due_at, block.row.effective_at);
+    wallet.next_due_at = LowerDueAt(wallet.next_due_at, block.row.effective_at);
   }
   EntryLabels labels;
   Conclude(ledger, wallet, MakeContext(*operation_id, now, labels),

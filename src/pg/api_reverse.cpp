@@ -67,7 +67,8 @@ void SaveReversalGrants(Ledger& ledger, Wallet& wallet, ReversalPlan& plan,
   for (const auto& [grant_id, row] : plan.restored) {
     ledger.SaveGrant(wallet, row);
     // Credit put back on a live block must lapse on time (1.2).
-    if (wallet.timed) wallet.next_due_at = LowerDueAt(wallet.next_due_at, row.expires_at);
+    if (wallet.timed)
+      wallet.next_due_at = LowerDueAt(wallet.next_due_at, row.expires_at);
   }
 }
 
@@ -82,8 +83,7 @@ OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
 
   const Micros now = LedgerNow();
   Wallet wallet =
-      LockForWrite(ledger, target.customer_id, target.credit_type, now)
-          .value();
+      LockForWrite(ledger, target.customer_id, target.credit_type, now).value();
   std::optional<std::int64_t> units;
   if (a.amount) units = ParseAmount(*a.amount, wallet.scale);
   const UsageEntries usage = ledger.ReadUsage(wallet, target);

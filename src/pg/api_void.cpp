@@ -23,7 +23,8 @@ std::string VoidWaiting(Ledger& ledger, Wallet& wallet, std::int64_t grant_id,
   const TimedWallet before = ledger.ReadTimedWallet(wallet, nullptr);
   TimedWallet with_block = before;
   bool have = false;
-  for (const Block& b : before.blocks) have = have || b.row.grant_id == grant_id;
+  for (const Block& b : before.blocks)
+    have = have || b.row.grant_id == grant_id;
   if (!have) with_block.blocks.push_back(*ledger.ReadBlock(wallet, grant_id));
   const BlockVoidPlan plan = PlanVoidBlock(with_block, now, grant_id);
 
@@ -42,9 +43,10 @@ std::string VoidWaiting(Ledger& ledger, Wallet& wallet, std::int64_t grant_id,
   event.grant.grant_id = grant_id;
   event.voided = plan.voided;
   event.spendable_after = plan.available_after;
-  Conclude(ledger, wallet, MakeContext(operation_id, now, labels),
-           plan.change.drafts, plan.available_after,
-           {VoidedEvent(SubjectOf(wallet, operation_id), event, labels.reason)});
+  Conclude(
+      ledger, wallet, MakeContext(operation_id, now, labels),
+      plan.change.drafts, plan.available_after,
+      {VoidedEvent(SubjectOf(wallet, operation_id), event, labels.reason)});
   return FormatAmount(plan.voided, wallet.scale);
 }
 

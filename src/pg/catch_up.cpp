@@ -49,7 +49,8 @@ bool StoreCatchUp(Ledger& ledger, Wallet& wallet, const TimedWallet& before,
   const std::int64_t operation_id =
       ledger
           .InsertOperation(
-              OperationRequest{"catch_up", wallet.customer_id, std::nullopt, {}},
+              OperationRequest{
+                  "catch_up", wallet.customer_id, std::nullopt, {}},
               result)
           .value();
   ledger.SaveBlocks(wallet, change);

@@ -47,11 +47,10 @@ Statement save_block(
      TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID,
      BOOLOID});
 
-Statement save_hold(
-    "UPDATE credit_ledger.holds"
-    "   SET status = $3, captured = $4, closed_at = $5"
-    " WHERE hold_id = $1 AND customer_id = $2",
-    {INT8OID, TEXTOID, TEXTOID, NUMERICOID, TIMESTAMPTZOID});
+Statement save_hold("UPDATE credit_ledger.holds"
+                    "   SET status = $3, captured = $4, closed_at = $5"
+                    " WHERE hold_id = $1 AND customer_id = $2",
+                    {INT8OID, TEXTOID, TEXTOID, NUMERICOID, TIMESTAMPTZOID});
 
 const char* StatusName(HoldStatus s) {
   switch (s) {
@@ -96,8 +95,9 @@ Block ReadBlockRow(const Row& r, int s, BlockLabels* labels) {
 
 }  // namespace
 
-TimedWallet Ledger::ReadTimedWallet(
-    const Wallet& wallet, std::map<std::int64_t, BlockLabels>* labels) {
+TimedWallet
+Ledger::ReadTimedWallet(const Wallet& wallet,
+                        std::map<std::int64_t, BlockLabels>* labels) {
   UseSpi();
   TimedWallet tw;
   tw.balance = wallet.balance;

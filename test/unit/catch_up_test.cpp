@@ -35,9 +35,9 @@ TEST(LowerDueAt, KeepsTheEarlier) {
 // first only, a budget of 2 stops before the tie at kT+10 (still 1), a
 // budget of 3 takes all; what is left stays due.
 TEST(PlanSweepCatchUp, BoundsLapsesWithoutSplittingAnInstant) {
-  const TimedWallet w = WalletOf({Entered(1, 10, kT - 100, kT),
-                                  Entered(2, 10, kT - 100, kT + 10),
-                                  Entered(3, 10, kT - 100, kT + 10)});
+  const TimedWallet w =
+      WalletOf({Entered(1, 10, kT - 100, kT), Entered(2, 10, kT - 100, kT + 10),
+                Entered(3, 10, kT - 100, kT + 10)});
   const CatchUpPlan one = PlanSweepCatchUp(w, kT + 20, std::nullopt, 1);
   EXPECT_EQ(one.lapsed_blocks, (std::vector<std::int64_t>{1}));
   EXPECT_EQ(one.next_due_at, kT + 10);
@@ -57,11 +57,11 @@ TEST(CatchUpEvents, OneEventPerHappeningInOrder) {
   const CatchUpPlan plan = PlanCatchUp(w, kT + 10);
   std::map<std::int64_t, BlockLabels> labels;
   labels[2].reason = "welcome";
-  const std::vector<PendingEvent> events = CatchUpEvents(
-      EventSubject{"c", "usd", 1, 2, 7}, w, plan, labels,
-      [](std::int64_t, const std::optional<std::string>&) {
-        return std::optional<std::string>();
-      });
+  const std::vector<PendingEvent> events =
+      CatchUpEvents(EventSubject{"c", "usd", 1, 2, 7}, w, plan, labels,
+                    [](std::int64_t, const std::optional<std::string>&) {
+                      return std::optional<std::string>();
+                    });
   ASSERT_EQ(events.size(), 2U);
   EXPECT_EQ(events[0].type, "credits.expired");
   EXPECT_NE(events[0].payload.find("\"balance\": \"0.00\""), std::string::npos)
