@@ -36,26 +36,10 @@
 -- The documented name, in the extension's schema: the same sweep.
 #current @extschema@.credit_expire_due
 
--- Roles that could run the sweep keep that right through the new routines.
+-- Roles that could run the sweep keep that right through the new routines
+-- (the grants are copied at the end of this script).
 REVOKE ALL ON FUNCTION credit_ledger.expire_batch(timestamptz, integer) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE credit_ledger.expire_due(integer) FROM PUBLIC;
-DO $$
-DECLARE
-    grantee regrole;
-BEGIN
-    FOR grantee IN
-        SELECT DISTINCT a.grantee::regrole
-          FROM pg_catalog.pg_proc p,
-               LATERAL pg_catalog.aclexplode(p.proacl) a
-         WHERE p.oid = '@extschema@.credit_expire_due(integer)'::pg_catalog.regprocedure
-           AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
-           AND a.grantee <> p.proowner
-    LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION credit_ledger.expire_batch(timestamptz, integer) TO %s', grantee);
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE credit_ledger.expire_due(integer) TO %s', grantee);
-    END LOOP;
-END
-$$;
 
 -- A job scheduled from now on runs CALL credit_ledger.expire_due(...); a job
 -- scheduled under 1.1 keeps CALL <schema>.credit_expire_due(...), which
@@ -97,30 +81,10 @@ REVOKE ALL ON FUNCTION @extschema@.credit_revenue(timestamptz, timestamptz, text
 -- credit_entries gains filters (entry_types, since, until, source_id),
 -- appended so 1.1 calls keep working. A new parameter list is a new
 -- function: it is created beside the 1.1 one, every role that could run the
--- 1.1 one (the reader set) gets it and the reports, then the 1.1 one goes.
+-- 1.1 one (the reader set) gets it and the reports, then the 1.1 one goes
+-- (at the end of this script).
 #current @extschema@.credit_entries
 REVOKE ALL ON FUNCTION @extschema@.credit_entries(text, text, bigint, integer, text[], timestamptz, timestamptz, text) FROM PUBLIC;
-DO $$
-DECLARE
-    grantee regrole;
-BEGIN
-    FOR grantee IN
-        SELECT DISTINCT a.grantee::regrole
-          FROM pg_catalog.pg_proc p,
-               LATERAL pg_catalog.aclexplode(p.proacl) a
-         WHERE p.oid = '@extschema@.credit_entries(text, text, bigint, integer)'::pg_catalog.regprocedure
-           AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
-           AND a.grantee <> p.proowner
-    LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.credit_entries(text, text, bigint, integer, text[], timestamptz, timestamptz, text) TO %s', grantee);
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.credit_statement(text, text, timestamptz, timestamptz) TO %s', grantee);
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.credit_usage_report(timestamptz, timestamptz, text, text, text, text, text) TO %s', grantee);
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.credit_revenue(timestamptz, timestamptz, text, text, text) TO %s', grantee);
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION credit_ledger.report_check(timestamptz, timestamptz, text, text, text) TO %s', grantee);
-    END LOOP;
-END
-$$;
-DROP FUNCTION @extschema@.credit_entries(text, text, bigint, integer);
 
 -- The ledger keeps up with time, holds and pending grants (issue 13).
 -- Schema only here; docs/time-and-holds-glue.md explains each column.
@@ -207,8 +171,10 @@ UPDATE credit_ledger.wallets w
 -- goes once every role that could run it can run the new one. The new
 -- functions (confirm, cancel, holds) go to the writer set: the roles that
 -- could run the 1.1 credit_grant or credit_consume_batch (which only
--- grant_access gives). Each pair below is (a function whose grantees are
--- kept, a new function they get); a later change adds its pairs.
+-- grant_access gives). One block copies every grant this upgrade keeps:
+-- each pair is (a 1.1 routine whose grantees are kept, a new routine they
+-- get), the sweep's and the reports' sections above included; a later
+-- change adds its pairs here, and the replaced 1.1 functions go after it.
 #current @extschema@.credit_grant
 #current @extschema@.credit_grant_confirm
 #current @extschema@.credit_grant_cancel
@@ -230,6 +196,20 @@ DECLARE
     grantee regrole;
 BEGIN
     FOREACH pair SLICE 1 IN ARRAY ARRAY[
+        ['@extschema@.credit_expire_due(integer)',
+         'credit_ledger.expire_batch(timestamptz, integer)'],
+        ['@extschema@.credit_expire_due(integer)',
+         'credit_ledger.expire_due(integer)'],
+        ['@extschema@.credit_entries(text, text, bigint, integer)',
+         '@extschema@.credit_entries(text, text, bigint, integer, text[], timestamptz, timestamptz, text)'],
+        ['@extschema@.credit_entries(text, text, bigint, integer)',
+         '@extschema@.credit_statement(text, text, timestamptz, timestamptz)'],
+        ['@extschema@.credit_entries(text, text, bigint, integer)',
+         '@extschema@.credit_usage_report(timestamptz, timestamptz, text, text, text, text, text)'],
+        ['@extschema@.credit_entries(text, text, bigint, integer)',
+         '@extschema@.credit_revenue(timestamptz, timestamptz, text, text, text)'],
+        ['@extschema@.credit_entries(text, text, bigint, integer)',
+         'credit_ledger.report_check(timestamptz, timestamptz, text, text, text)'],
         ['@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)',
          '@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb, boolean)'],
         ['@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)',
@@ -253,10 +233,11 @@ BEGIN
                AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
                AND a.grantee <> p.proowner
         LOOP
-            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', pair[2], grantee);
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE %s TO %s', pair[2], grantee);
         END LOOP;
     END LOOP;
 END
 $$;
+DROP FUNCTION @extschema@.credit_entries(text, text, bigint, integer);
 DROP FUNCTION @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb);
 DROP FUNCTION @extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb);
