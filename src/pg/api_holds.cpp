@@ -80,9 +80,8 @@ HoldArgs ReadHoldArgs(FunctionCallInfo fcinfo) {
   a.labels.feature = args.OptText(5);
   a.labels.source_id = args.OptText(6);
   a.labels.metadata = args.OptJsonObject(7, "metadata");
-  CheckText("customer_id", a.customer_id, kMaxCustomerIdChars);
-  CheckPositiveAmount(a.amount);
-  CheckUsageLabels(a.customer_id, a.idempotency_key, a.labels, LedgerNow());
+  CheckUsageRequest(a.customer_id, &a.amount, a.idempotency_key, a.labels,
+                    LedgerNow());
   return a;
 }
 
@@ -169,9 +168,8 @@ CaptureArgs ReadCaptureArgs(FunctionCallInfo fcinfo) {
   a.labels.source_id = args.OptText(5);
   a.labels.occurred_at = args.OptTimestamp(6, "occurred_at");
   a.labels.metadata = args.OptJsonObject(7, "metadata");
-  CheckText("customer_id", a.customer_id, kMaxCustomerIdChars);
-  if (a.amount) CheckPositiveAmount(*a.amount);
-  CheckUsageLabels(a.customer_id, a.idempotency_key, a.labels, LedgerNow());
+  CheckUsageRequest(a.customer_id, a.amount ? &*a.amount : nullptr,
+                    a.idempotency_key, a.labels, LedgerNow());
   return a;
 }
 

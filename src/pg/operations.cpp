@@ -65,10 +65,12 @@ void Conclude(Ledger& ledger, Wallet& wallet, const EntryContext& context,
   ledger.SaveWallet(wallet, context.now);
 }
 
-void CheckUsageLabels(const std::string& customer_id,
-                      const std::optional<std::string>& idempotency_key,
-                      const EntryLabels& labels, Micros now) {
+void CheckUsageRequest(const std::string& customer_id,
+                       const std::string* amount,
+                       const std::optional<std::string>& idempotency_key,
+                       const EntryLabels& labels, Micros now) {
   CheckText("customer_id", customer_id, kMaxCustomerIdChars);
+  if (amount != nullptr) CheckPositiveAmount(*amount);
   CheckOptionalText("idempotency_key", idempotency_key,
                     kMaxIdempotencyKeyChars);
   CheckOptionalText("feature", labels.feature, kMaxLabelChars);
@@ -77,9 +79,7 @@ void CheckUsageLabels(const std::string& customer_id,
 }
 
 void ValidateConsume(const ConsumeRequest& r, Micros now) {
-  CheckText("customer_id", r.customer_id, kMaxCustomerIdChars);
-  CheckPositiveAmount(r.amount);
-  CheckUsageLabels(r.customer_id, r.idempotency_key, r.labels, now);
+  CheckUsageRequest(r.customer_id, &r.amount, r.idempotency_key, r.labels, now);
 }
 
 OperationRequest ConsumeOperation(const ConsumeRequest& r) {

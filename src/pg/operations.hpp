@@ -103,15 +103,16 @@ struct ConsumeRequest {
   bool allow_partial = false;  // 1.2: apply only what the balance covers
 };
 
-// The checks every usage-like call (consume, hold, capture) makes of its
-// customer, key and labels: lengths (22023) and occurred_at's future bound.
-void CheckUsageLabels(const std::string& customer_id,
-                      const std::optional<std::string>& idempotency_key,
-                      const EntryLabels& labels, Micros now);
+// The checks every usage-like call (consume, hold, capture) makes before
+// the credit type's scale is known, in this order: the customer, the amount
+// if there is one (positive), the key and labels (lengths: 22023) and
+// occurred_at's future bound (a day after `now`, the ledger's current time).
+void CheckUsageRequest(const std::string& customer_id,
+                       const std::string* amount,
+                       const std::optional<std::string>& idempotency_key,
+                       const EntryLabels& labels, Micros now);
 
-// Checks what can be checked before the credit type's scale is known
-// (22023 for an empty customer, a non-positive amount, overlong labels, an
-// occurred_at more than a day after `now`, the ledger's current time).
+// CheckUsageRequest for a consume.
 void ValidateConsume(const ConsumeRequest& request, Micros now);
 
 // The idempotency request of a consume: its key and parameter fingerprint.
