@@ -30,17 +30,14 @@ EntryDraft LapseDraft(EntryType type, const GrantRow& from,
 NewGrant RolloverBlock(const GrantRow& from, std::int64_t rolled,
                        const RolloverTerms& terms, Micros at,
                        std::int64_t grant_id) {
-  NewGrant g;
-  g.grant_id = grant_id;
-  g.amount = rolled;
-  g.remaining = rolled;
-  g.promotional = from.promotional;
-  g.priority = from.priority;
-  g.cost_basis = from.cost_basis;
-  g.effective_at = at;
-  g.expires_at = terms.expires_at;
+  BlockSpec spec;
+  spec.kind = "rollover";
+  spec.promotional = from.promotional;
+  spec.priority = from.priority;
+  spec.cost_basis = from.cost_basis;
+  spec.expires_at = terms.expires_at;
+  NewGrant g = BlockRow(spec, rolled, grant_id, at);
   g.source_id = "rollover:" + std::to_string(from.grant_id);
-  g.kind = "rollover";
   return g;
 }
 
