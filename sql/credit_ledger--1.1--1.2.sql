@@ -264,17 +264,15 @@ ALTER TABLE credit_ledger.grants
 REVOKE ALL ON FUNCTION @extschema@.credit_auto_topup_configure(text, text, numeric, numeric, numeric, integer, boolean) FROM PUBLIC;
 DO $$
 DECLARE
-    grantee regrole;
+    grantees text;
 BEGIN
-    FOR grantee IN
-        SELECT DISTINCT a.grantee::regrole
-          FROM pg_catalog.pg_proc p,
-               LATERAL pg_catalog.aclexplode(p.proacl) a
-         WHERE p.oid = '@extschema@.credit_wallet_configure(text, text, numeric, numeric[])'::pg_catalog.regprocedure
-           AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
-           AND a.grantee <> p.proowner
-    LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE @extschema@.credit_auto_topup_configure(text, text, numeric, numeric, numeric, integer, boolean) TO %s', grantee);
-    END LOOP;
+    SELECT pg_catalog.string_agg(DISTINCT a.grantee::regrole::text, ', ') INTO grantees
+      FROM pg_catalog.pg_proc p, LATERAL pg_catalog.aclexplode(p.proacl) a
+     WHERE p.oid = '@extschema@.credit_wallet_configure(text, text, numeric, numeric[])'::pg_catalog.regprocedure
+       AND a.privilege_type = 'EXECUTE' AND a.grantee NOT IN (0, p.proowner);
+    IF grantees IS NOT NULL THEN
+        EXECUTE 'GRANT EXECUTE ON ROUTINE @extschema@.credit_auto_topup_configure(text, text, numeric, numeric, numeric, integer, boolean) TO '
+                || grantees;
+    END IF;
 END
 $$;
