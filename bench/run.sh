@@ -248,9 +248,20 @@ workloads=(
   "base_hot|hot wallet: baseline.consume, with key|baseline_consume|$BENCH_CLIENTS|1|1"
   "base_batch|batch: baseline.consume_batch($BENCH_BATCH_SIZE)|baseline_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
   "ledger_batch|batch: credit_consume_batch($BENCH_BATCH_SIZE)|ledger_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
+  "usage|credit_report_usage, with key|ledger_usage|$BENCH_CLIENTS|$BENCH_WALLETS|1"
+  "usage_batch|batch: credit_report_usage_batch($BENCH_BATCH_SIZE)|ledger_usage_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
 )
 declare -A tps lat failed other label clients_of wallets_of events_of
 has_batch="$(qv -d bench -c "SELECT count(*) > 0 FROM pg_proc WHERE proname = 'credit_consume_batch'")"
+has_usage="$(qv -d bench -c "SELECT count(*) > 0 FROM pg_proc WHERE proname = 'credit_report_usage'")"
+# Whether a workload runs on the installed version.
+available() {
+  case "$1" in
+    ledger_batch) [ "$has_batch" = t ] ;;
+    usage|usage_batch) [ "$has_usage" = t ] ;;
+    *) true ;;
+  esac
+}
 
 # ---------------------------------------------------------------- throughput
 if section_on throughput; then
@@ -262,7 +273,7 @@ if section_on throughput; then
   for round in $(seq 1 "$BENCH_ROUNDS"); do
     for w in "${workloads[@]}"; do
       IFS='|' read -r id lbl script c wl ev <<<"$w"
-      if [ "$id" = ledger_batch ] && [ "$has_batch" != t ]; then continue; fi
+      if ! available "$id"; then continue; fi
       say "round $round/$BENCH_ROUNDS: $lbl ($c clients, $wl wallets, ${BENCH_SECONDS}s)"
       read -r t l f o < <(pgb "$logs/$id.r$round.log" bench "$script" "$c" -T "$BENCH_SECONDS" \
         -D wallets="$wl" -D batch="$BENCH_BATCH_SIZE" -D batch_clients="$BENCH_BATCH_CLIENTS")
@@ -474,7 +485,7 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
     for w in "${workloads[@]}"; do
       IFS='|' read -r id _ <<<"$w"
       ev="${events_of[$id]}"
-      if [ "$id" = ledger_batch ] && [ "$has_batch" != t ]; then
+      if ! available "$id"; then
         printf '%-48s %7s %7s %9s %9s %8s %8s %8s %6s\n' "${label[$id]}" "${clients_of[$id]}" "${wallets_of[$id]}" \
           "n/a" "n/a" "-" "-" "-" "-"
         continue
@@ -485,6 +496,7 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
       case "$id" in
         ledger) ref_base=base ;; ledger_nk) ref_base=base_nk ;; ledger_hot) ref_base=base_hot ;;
         ledger_batch) ref_base=base_batch ;; base|base_nk|base_hot|base_batch) ref_base="$id" ;;
+        usage) ref_base=base ;; usage_batch) ref_base=base_batch ;;
       esac
       case "$id" in *_hot) ref_floor=floor_hot ;; esac
       floor_evs="$(awk -v t="${tps[$ref_floor]}" 'BEGIN{printf "%.3f", t}')"
@@ -515,6 +527,12 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
         "$(ratio "${tps[ledger_batch]}" "${tps[base_batch]}")" ">= 5.0"
     else
       printf '%-54s %8s   %s\n' "batch consume per event vs baseline batch" "n/a" ">= 5.0 (no credit_consume_batch yet)"
+    fi
+    if [ "$has_usage" = t ]; then
+      printf '%-54s %8s   %s\n' "credit_report_usage vs credit_consume (issue 14)" \
+        "$(ratio "${tps[usage]}" "${tps[ledger]}")" ">= 0.90"
+      printf '%-54s %8s   %s\n' "report_usage_batch vs consume_batch per event" \
+        "$(ratio "${tps[usage_batch]}" "${tps[ledger_batch]}")" ">= 0.90"
     fi
     printf '%-54s %8s   %s\n' "hot wallet vs baseline hot wallet" \
       "$(ratio "${tps[ledger_hot]}" "${tps[base_hot]}")" ">= 1.5"

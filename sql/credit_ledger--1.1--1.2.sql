@@ -276,3 +276,56 @@ BEGIN
     END IF;
 END
 $$;
+
+-- prices: prices and usage in product units (issue 14, item 1). The prices
+-- table (a reference table on Citus), and on entries the quantity, unit price
+-- and price of priced usage (outside the hash chain: entry hash v1 is
+-- unchanged).
+#current credit_ledger.price_id_seq
+#current credit_ledger.prices
+#current prices_lookup_idx
+REVOKE ALL ON TABLE credit_ledger.prices FROM PUBLIC;
+REVOKE ALL ON SEQUENCE credit_ledger.price_id_seq FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.prices', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.price_id_seq', '');
+ALTER TABLE credit_ledger.entries
+    ADD COLUMN quantity numeric,
+    ADD COLUMN unit_price numeric,
+    ADD COLUMN price_id bigint;
+#current @extschema@.credit_price_set
+#current @extschema@.credit_report_usage
+#current @extschema@.credit_report_usage_batch
+REVOKE ALL ON FUNCTION @extschema@.credit_price_set(text, text, numeric, text, timestamptz, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_report_usage(text, text, numeric, text, timestamptz, text, jsonb, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_report_usage_batch(jsonb) FROM PUBLIC;
+-- grant_access gives the writer set the three new functions.
+#current credit_ledger.grant_access
+-- Roles that read the ledger read prices; roles that could run
+-- credit_consume_batch (the writer set: only grant_access gives it) run the
+-- new functions.
+DO $$
+DECLARE
+    grantee regrole;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+          FROM pg_catalog.pg_class c,
+               LATERAL pg_catalog.aclexplode(c.relacl) a
+         WHERE c.oid = 'credit_ledger.grants'::pg_catalog.regclass
+           AND a.privilege_type = 'SELECT' AND a.grantee <> 0
+           AND a.grantee <> c.relowner
+    LOOP
+        EXECUTE pg_catalog.format('GRANT SELECT ON TABLE credit_ledger.prices TO %s', grantee);
+    END LOOP;
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+          FROM pg_catalog.pg_proc p,
+               LATERAL pg_catalog.aclexplode(p.proacl) a
+         WHERE p.oid = '@extschema@.credit_consume_batch(jsonb)'::pg_catalog.regprocedure
+           AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
+           AND a.grantee <> p.proowner
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE @extschema@.credit_price_set(text, text, numeric, text, timestamptz, text), @extschema@.credit_report_usage(text, text, numeric, text, timestamptz, text, jsonb, boolean), @extschema@.credit_report_usage_batch(jsonb) TO %s', grantee);
+    END LOOP;
+END
+$$;

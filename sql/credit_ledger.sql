@@ -225,6 +225,31 @@ CREATE INDEX holds_expiry_idx ON credit_ledger.holds (expires_at)
 COMMENT ON TABLE credit_ledger.holds IS
     'holds: credits reserved until captured, released or timed out (status held, captured, released, expired)';
 
+-- Prices (1.2): from effective_at on, one unit of feature burns
+-- credits_per_unit credits of credit_type, for one customer (customer_id) or
+-- for everyone else (customer_id NULL). Rows are never updated: a new price
+-- takes effect at its own effective_at and the old one keeps pricing usage
+-- that occurred before. A reference table on Citus (a copy on every node),
+-- so it has no customer key; credit_type is checked in code, as everywhere.
+CREATE SEQUENCE credit_ledger.price_id_seq;
+CREATE TABLE credit_ledger.prices (
+    price_id         bigint NOT NULL DEFAULT nextval('credit_ledger.price_id_seq'),
+    feature          text NOT NULL,
+    credit_type      text NOT NULL,
+    customer_id      text,
+    credits_per_unit numeric NOT NULL CHECK (credits_per_unit >= 0),
+    rounding         text NOT NULL CHECK (rounding IN ('up', 'down', 'half_even')),
+    effective_at     timestamptz NOT NULL,
+    created_at       timestamptz NOT NULL,
+    CONSTRAINT prices_pkey PRIMARY KEY (price_id)
+);
+-- A usage report reads one row per lookup: the customer's latest price at
+-- occurred_at, and the general one (customer_id IS NULL).
+CREATE INDEX prices_lookup_idx ON credit_ledger.prices
+    (feature, customer_id, effective_at DESC, price_id DESC);
+COMMENT ON TABLE credit_ledger.prices IS
+    'prices of features in credits, effective-dated, per customer or general (customer_id NULL); never updated';
+
 -- The ledger. Append-only: every movement of credits is one row linked to the
 -- grant it touched, with a per-wallet gapless seq, the wallet's balance after
 -- it, and a SHA-256 hash chained to the previous entry of the wallet. Its key
@@ -253,6 +278,12 @@ CREATE TABLE credit_ledger.entries (
     occurred_at   timestamptz NOT NULL,
     created_at    timestamptz NOT NULL,
     hash          bytea NOT NULL,
+    -- 1.2, priced usage (credit_report_usage): on each usage entry the
+    -- quantity reported, the credits_per_unit and the price that priced it.
+    -- Outside the hash chain (entry hash v1 is unchanged).
+    quantity      numeric,
+    unit_price    numeric,
+    price_id      bigint,
     CONSTRAINT entries_pkey PRIMARY KEY (wallet_id, seq, customer_id)
 );
 COMMENT ON TABLE credit_ledger.entries IS
@@ -338,6 +369,8 @@ SELECT pg_catalog.pg_extension_config_dump('credit_ledger.grant_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.operation_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.entry_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.events', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.prices', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.price_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.event_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.holds', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.hold_id_seq', '');
@@ -1345,6 +1378,61 @@ RETURNS SETOF credit_ledger.batch_result
     LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, credit_ledger, pg_temp;
 
+-- Prices and usage in product units (1.2). credit_price_set adds a price
+-- (never changes one): from effective_at (default now; the past allowed, for
+-- usage imported later) one unit of feature burns credits_per_unit (>= 0, up
+-- to 18 significant digits and 18 decimals) credits of credit_type, for
+-- customer_id only when given (it overrides the general price for that
+-- customer). rounding (up, down, half_even) brings a product with more
+-- decimals than the credit type's scale to it. Two prices at one instant:
+-- the later price_id wins. Returns the price id.
+CREATE FUNCTION @extschema@.credit_price_set(
+    feature text,
+    credit_type text,
+    credits_per_unit numeric,
+    customer_id text DEFAULT NULL,
+    effective_at timestamptz DEFAULT NULL,
+    rounding text DEFAULT 'up')
+RETURNS bigint
+    AS 'MODULE_PATHNAME', 'credit_price_set'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+-- Prices quantity (> 0) with the price in force at occurred_at (the
+-- customer's own first, else the general one; LG007 without either) and
+-- consumes the credits exactly as credit_consume would, in the credit type
+-- the price names, with feature set; every usage entry records quantity,
+-- unit_price and price_id. Credits that round to zero write no entry but
+-- record the operation (its key replays). A consume operation: it is
+-- reversed with credit_reverse like any other.
+CREATE FUNCTION @extschema@.credit_report_usage(
+    customer_id text,
+    feature text,
+    quantity numeric,
+    idempotency_key text DEFAULT NULL,
+    occurred_at timestamptz DEFAULT NULL,
+    source_id text DEFAULT NULL,
+    metadata jsonb DEFAULT NULL,
+    allow_partial boolean DEFAULT false)
+RETURNS credit_ledger.operation_result
+    AS 'MODULE_PATHNAME', 'credit_report_usage'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+-- Many usage reports in one call, with credit_consume_batch's rules (one
+-- row per event, wallets locked in one order, keys decided in array order).
+-- An event is a JSON object with exactly these fields:
+--   customer_id      string, required
+--   feature          string, required
+--   quantity         required: a number or a string holding a plain decimal
+--   idempotency_key, source_id, occurred_at, metadata, allow_partial
+--                    as in credit_consume_batch
+CREATE FUNCTION @extschema@.credit_report_usage_batch(events jsonb)
+RETURNS SETOF credit_ledger.batch_result
+    AS 'MODULE_PATHNAME', 'credit_report_usage_batch'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
 -- Holds (1.2): two-phase usage. A hold reserves credits (the available
 -- balance drops at once, the ledger does not move); a capture turns them
 -- into usage entries on the blocks reserved, even if those lapsed or were
@@ -1408,8 +1496,8 @@ RETURNS numeric
 
 -- Run once on the Citus coordinator after CREATE EXTENSION credit_ledger, and
 -- again after every citus_add_node (before rebalancing shards onto the new
--- node): it is idempotent. It makes credit_types (and prices, when it exists)
--- reference tables, with a copy on every node; distributes the customer
+-- node): it is idempotent. It makes credit_types and prices reference
+-- tables, with a copy on every node; distributes the customer
 -- tables by customer_id, colocated with wallets and in foreign-key order
 -- (wallets first), keeping their append-only triggers on the shards;
 -- delegates every customer-scoped function (first argument customer_id,
@@ -1670,6 +1758,8 @@ DECLARE
                             'credit_auto_topup_configure',
                             'credit_grant', 'credit_grant_confirm', 'credit_grant_cancel',
                             'credit_consume', 'credit_consume_batch',
+                            'credit_price_set', 'credit_report_usage',
+                            'credit_report_usage_batch',
                             'credit_hold', 'credit_capture', 'credit_release',
                             'credit_expire', 'credit_expire_due', 'expire_due',
                             'expire_batch', 'credit_void',

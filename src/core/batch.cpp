@@ -22,11 +22,12 @@ enum class Field {
   kOccurredAt,
   kMetadata,
   kAllowPartial,
+  kQuantity,
 };
 
 const char* const kFieldNames[] = {
     "customer_id", "credit_type", "amount",   "idempotency_key", "feature",
-    "source_id",   "occurred_at", "metadata", "allow_partial"};
+    "source_id",   "occurred_at", "metadata", "allow_partial",   "quantity"};
 
 constexpr std::size_t kFieldCount =
     sizeof(kFieldNames) / sizeof(kFieldNames[0]);
@@ -80,18 +81,44 @@ struct EventMembers {
   std::optional<std::size_t> metadata_index;  // of the metadata member
 };
 
-EventMembers IndexMembers(const std::vector<JsonMember>& members) {
+// Which fields an event of one kind holds, and how the refusal of any other
+// says so.
+struct EventShape {
+  bool usage = false;  // feature and quantity instead of credit_type, amount
+  const char* hint;
+};
+
+const EventShape kConsumeShape{
+    false, "An event holds customer_id, credit_type, amount and optionally "
+           "idempotency_key, feature, source_id, occurred_at, metadata and "
+           "allow_partial."};
+const EventShape kUsageShape{
+    true,
+    "A usage event holds customer_id, feature, quantity and optionally "
+    "idempotency_key, source_id, occurred_at, metadata and allow_partial."};
+
+bool Allowed(const EventShape& shape, std::size_t f) {
+  switch (static_cast<Field>(f)) {
+  case Field::kCreditType:
+  case Field::kAmount:
+    return !shape.usage;
+  case Field::kQuantity:
+    return shape.usage;
+  default:
+    return true;
+  }
+}
+
+EventMembers IndexMembers(const std::vector<JsonMember>& members,
+                          const EventShape& shape) {
   EventMembers out;
   for (std::size_t i = 0; i < members.size(); ++i) {
     std::size_t f = 0;
     while (f < kFieldCount && members[i].name != kFieldNames[f]) ++f;
-    if (f == kFieldCount) {
-      throw LedgerError(
-          ErrorCode::kInvalidParameter,
-          "unknown field " + Shown(members[i].name) + " in event",
-          "An event holds customer_id, credit_type, amount and optionally "
-          "idempotency_key, feature, source_id, occurred_at, metadata and "
-          "allow_partial.");
+    if (f == kFieldCount || !Allowed(shape, f)) {
+      throw LedgerError(ErrorCode::kInvalidParameter,
+                        "unknown field " + Shown(members[i].name) + " in event",
+                        shape.hint);
     }
     out.found[f] = &members[i];
     if (f == static_cast<std::size_t>(Field::kMetadata)) out.metadata_index = i;
@@ -99,37 +126,24 @@ EventMembers IndexMembers(const std::vector<JsonMember>& members) {
   return out;
 }
 
-}  // namespace
-
-BatchEventFields ReadBatchEvent(JsonKind kind,
-                                const std::vector<JsonMember>& members) {
-  if (kind != JsonKind::kObject) {
-    throw LedgerError(
-        ErrorCode::kInvalidParameter, "each event must be a JSON object",
-        std::string("The event given was ") + KindName(kind) + ".");
+// A required member that is a number or a string holding a decimal.
+std::string DecimalText(const JsonMember* m, Field field) {
+  if (m == nullptr || m->kind == JsonKind::kNull) Missing(field);
+  if (m->kind != JsonKind::kNumber && m->kind != JsonKind::kString) {
+    WrongKind(field, "a JSON number or a string", m->kind);
   }
-  const EventMembers fields = IndexMembers(members);
+  return m->text;
+}
+
+// The optional fields both kinds of event share.
+void ReadOptionalFields(const EventMembers& fields, const EventShape& shape,
+                        BatchEventFields& out) {
   auto member = [&](Field f) { return fields.found[static_cast<int>(f)]; };
-  const std::optional<std::size_t> metadata_index = fields.metadata_index;
-
-  BatchEventFields out;
-  auto required = [&](Field f) {
-    std::optional<std::string> v = OptString(member(f), f);
-    if (!v) Missing(f);
-    return *v;
-  };
-  out.customer_id = required(Field::kCustomerId);
-  out.credit_type = required(Field::kCreditType);
-  const JsonMember* amount = member(Field::kAmount);
-  if (amount == nullptr || amount->kind == JsonKind::kNull)
-    Missing(Field::kAmount);
-  if (amount->kind != JsonKind::kNumber && amount->kind != JsonKind::kString) {
-    WrongKind(Field::kAmount, "a JSON number or a string", amount->kind);
-  }
-  out.amount = amount->text;
   out.idempotency_key =
       OptString(member(Field::kIdempotencyKey), Field::kIdempotencyKey);
-  out.feature = OptString(member(Field::kFeature), Field::kFeature);
+  if (!shape.usage) {
+    out.feature = OptString(member(Field::kFeature), Field::kFeature);
+  }
   out.source_id = OptString(member(Field::kSourceId), Field::kSourceId);
   if (auto t = OptString(member(Field::kOccurredAt), Field::kOccurredAt)) {
     out.occurred_at = ParseTimestampRfc3339(*t, "occurred_at");
@@ -139,7 +153,7 @@ BatchEventFields ReadBatchEvent(JsonKind kind,
     if (m->kind != JsonKind::kObject) {
       WrongKind(Field::kMetadata, "a JSON object", m->kind);
     }
-    out.metadata = metadata_index;
+    out.metadata = fields.metadata_index;
   }
   if (const JsonMember* m = member(Field::kAllowPartial);
       m != nullptr && m->kind != JsonKind::kNull) {
@@ -148,7 +162,46 @@ BatchEventFields ReadBatchEvent(JsonKind kind,
     }
     out.allow_partial = m->text == "true";
   }
+}
+
+BatchEventFields ReadEventOf(JsonKind kind,
+                             const std::vector<JsonMember>& members,
+                             const EventShape& shape) {
+  if (kind != JsonKind::kObject) {
+    throw LedgerError(
+        ErrorCode::kInvalidParameter, "each event must be a JSON object",
+        std::string("The event given was ") + KindName(kind) + ".");
+  }
+  const EventMembers fields = IndexMembers(members, shape);
+  auto member = [&](Field f) { return fields.found[static_cast<int>(f)]; };
+  auto required = [&](Field f) {
+    std::optional<std::string> v = OptString(member(f), f);
+    if (!v) Missing(f);
+    return *v;
+  };
+  BatchEventFields out;
+  out.customer_id = required(Field::kCustomerId);
+  if (shape.usage) {
+    out.feature = required(Field::kFeature);
+    out.quantity = DecimalText(member(Field::kQuantity), Field::kQuantity);
+  } else {
+    out.credit_type = required(Field::kCreditType);
+    out.amount = DecimalText(member(Field::kAmount), Field::kAmount);
+  }
+  ReadOptionalFields(fields, shape, out);
   return out;
+}
+
+}  // namespace
+
+BatchEventFields ReadBatchEvent(JsonKind kind,
+                                const std::vector<JsonMember>& members) {
+  return ReadEventOf(kind, members, kConsumeShape);
+}
+
+BatchEventFields ReadUsageBatchEvent(JsonKind kind,
+                                     const std::vector<JsonMember>& members) {
+  return ReadEventOf(kind, members, kUsageShape);
 }
 
 namespace {

@@ -40,6 +40,9 @@ struct BatchEventFields {
   // The index in `members` of the metadata object, if one was given.
   std::optional<std::size_t> metadata;
   bool allow_partial = false;  // absent or null: false
+  // A usage event (ReadUsageBatchEvent): the quantity's text; credit_type
+  // and amount stay empty (the price decides them).
+  std::string quantity;
 };
 
 // Reads one event of a batch (`kind`: the type of the array element, whose
@@ -59,6 +62,14 @@ struct BatchEventFields {
 // credit_consume's checks, made afterwards for both.
 BatchEventFields ReadBatchEvent(JsonKind kind,
                                 const std::vector<JsonMember>& members);
+
+// One event of credit_report_usage_batch (1.2): the same rules, except that
+// the fields are customer_id, feature and quantity (required; quantity a
+// number or a string) and optionally idempotency_key, source_id,
+// occurred_at, metadata and allow_partial. The quantity's sign and
+// precision are credit_report_usage's checks (CheckQuantity), made after.
+BatchEventFields ReadUsageBatchEvent(JsonKind kind,
+                                     const std::vector<JsonMember>& members);
 
 // An event to apply, as the scheduler sees it.
 struct BatchItem {

@@ -25,6 +25,15 @@ Digest ConsumeFingerprint(const ConsumeFingerprintInput& r) {
   return c.Hash();
 }
 
+Digest UsageFingerprint(const UsageFingerprintInput& r) {
+  Canonical c("usage");
+  c.Text(r.feature).Text(NormalizeDecimal(r.quantity, "quantity"));
+  Add(c, r.source_id);
+  c.Int(r.occurred_at);
+  Add(c, r.metadata);
+  return c.Bool(r.allow_partial).Hash();
+}
+
 Digest HoldFingerprint(const HoldFingerprintInput& r) {
   Canonical c("hold");
   c.Text(r.credit_type).Text(NormalizeDecimal(r.amount)).Int(r.timeout);

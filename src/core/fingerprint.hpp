@@ -38,6 +38,18 @@ struct ConsumeFingerprintInput {
   bool allow_partial = false;
 };
 
+// credit_report_usage (1.2): the feature and quantity, not the price (a
+// retry after a new price took effect is the same request) nor the credit
+// type (the price decides it).
+struct UsageFingerprintInput {
+  std::string_view feature;
+  std::string_view quantity;  // decimal text as given
+  OptText source_id;
+  std::optional<Micros> occurred_at;
+  OptText metadata;  // jsonb text
+  bool allow_partial = false;
+};
+
 struct GrantFingerprintInput {
   std::string_view credit_type;
   std::string_view amount;
@@ -87,6 +99,7 @@ struct CaptureFingerprintInput {
 };
 
 Digest ConsumeFingerprint(const ConsumeFingerprintInput& request);
+Digest UsageFingerprint(const UsageFingerprintInput& request);
 Digest HoldFingerprint(const HoldFingerprintInput& request);
 Digest CaptureFingerprint(const CaptureFingerprintInput& request);
 Digest GrantFingerprint(const GrantFingerprintInput& request);

@@ -91,13 +91,25 @@ const PriceRow& ChoosePrice(const std::vector<PriceRow>& prices,
       "Set one with credit_price_set; a price applies from its effective_at.");
 }
 
-PricedUsage PriceUsage(const PriceRow& price, std::string_view quantity,
-                       int scale) {
+namespace {
+
+Fixed ParseQuantity(std::string_view quantity) {
   if (DecimalSign(quantity, "quantity") <= 0) {
     throw LedgerError(ErrorCode::kInvalidParameter, "quantity must be positive",
                       "The quantity given was " + Abbreviated(quantity) + ".");
   }
-  const Fixed q = ParseFixed(quantity, "quantity");
+  return ParseFixed(quantity, "quantity");
+}
+
+}  // namespace
+
+std::string CheckQuantity(std::string_view quantity) {
+  return FormatFixed(ParseQuantity(quantity));
+}
+
+PricedUsage PriceUsage(const PriceRow& price, std::string_view quantity,
+                       int scale) {
+  const Fixed q = ParseQuantity(quantity);
   const Fixed p = ParseFixed(price.credits_per_unit, "credits_per_unit");
   PricedUsage out;
   out.units = ScaledProduct(q, p, scale, price.rounding, "credits");

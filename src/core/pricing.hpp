@@ -82,6 +82,11 @@ struct PricedUsage {
   Rounding rounding = Rounding::kUp;
 };
 
+// A reported quantity checked before any price is looked up: 22023 for
+// one that is zero, negative, NaN or infinite; 22003 beyond 18 significant
+// digits or 18 decimals. Returns its canonical text.
+std::string CheckQuantity(std::string_view quantity);
+
 // Prices `quantity` (decimal text) at `price` for a credit type of `scale`:
 // quantity x credits_per_unit exactly, then rounded to the scale. 22023 for
 // a quantity that is zero, negative, NaN or infinite (quantities are never

@@ -17,6 +17,7 @@
 #include "plan.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
+#include "usage.hpp"
 #include "validate.hpp"
 
 #include <utility>
@@ -127,11 +128,9 @@ struct BatchEvent {
   }
 };
 
-// Reads one event of the array with the core's rules, then validates what
-// credit_consume's arguments would have validated.
-void ReadEvent(const RawEvent& raw, Micros now, BatchEvent& e) {
-  const BatchEventFields f = ReadBatchEvent(raw.kind, raw.members);
-  ConsumeRequest& q = e.request;
+// The request an event's fields make (either kind of event).
+void FillRequest(const BatchEventFields& f, const RawEvent& raw,
+                 ConsumeRequest& q) {
   q.customer_id = f.customer_id;
   q.credit_type = f.credit_type;
   q.amount = f.amount;
@@ -146,8 +145,40 @@ void ReadEvent(const RawEvent& raw, Micros now, BatchEvent& e) {
         Guard([&] { return PointerGetDatum(JsonbValueToJsonb(&value)); });
     q.labels.metadata = JsonObject(metadata, "metadata");
   }
-  ValidateConsume(q, now);
-  e.operation = ConsumeOperation(q);
+}
+
+// Reads one event of the array with the core's rules, then validates what
+// credit_consume's (or credit_report_usage's) arguments would have
+// validated.
+void ReadEvent(const RawEvent& raw, Micros now, bool usage, BatchEvent& e) {
+  if (usage) {
+    const BatchEventFields f = ReadUsageBatchEvent(raw.kind, raw.members);
+    FillRequest(f, raw, e.request);
+    e.request.quantity = f.quantity;
+    ValidateUsage(e.request, now);
+    e.operation = UsageOperation(e.request);
+  } else {
+    FillRequest(ReadBatchEvent(raw.kind, raw.members), raw, e.request);
+    ValidateConsume(e.request, now);
+    e.operation = ConsumeOperation(e.request);
+  }
+}
+
+// Prices the usage events left to apply (each lookup once per call); an
+// event without a price (LG007) or whose credits overflow fails alone.
+void PriceEvents(Ledger& ledger, std::vector<BatchEvent>& events, Micros now) {
+  PriceBook book(ledger, true);
+  for (BatchEvent& e : events) {
+    if (e.done) continue;
+    try {
+      ConsumeRequest& q = e.request;
+      const PriceRow price =
+          book.Choose(q.customer_id, *q.labels.feature, PricedAt(q, now));
+      PriceRequest(q, price, ledger.RequireCreditType(price.credit_type));
+    } catch (const LedgerError& err) {
+      e.Fail(err);
+    }
+  }
 }
 
 // One wallet of the batch: locked before any event is applied; its grants
@@ -270,20 +301,21 @@ void CloseWallet(Ledger& ledger, WalletRun& run, Micros now) {
   run.planner.reset();
 }
 
-std::vector<BatchEvent> ConsumeBatch(Ledger& ledger, Jsonb* events_json) {
-  const Micros now = LedgerNow();
+// Reads and checks every event, then answers the replays of keys stored
+// before the batch (they need no lock: a committed key answers for itself)
+// and, for usage, prices the rest.
+std::vector<BatchEvent> PrepareEvents(Ledger& ledger, Jsonb* events_json,
+                                      bool usage, Micros now) {
   const std::vector<RawEvent> raw = ReadRawEvents(events_json);
   std::vector<BatchEvent> events(raw.size());
   for (std::size_t i = 0; i < raw.size(); ++i) {
     try {
-      ReadEvent(raw[i], now, events[i]);
+      ReadEvent(raw[i], now, usage, events[i]);
     } catch (const LedgerError& err) {
       events[i].Fail(err);
     }
   }
 
-  // Replays of keys stored before the batch need no lock: a committed key
-  // answers for itself.
   ledger.UseSpi();
   for (BatchEvent& e : events) {
     if (e.done) continue;
@@ -293,6 +325,16 @@ std::vector<BatchEvent> ConsumeBatch(Ledger& ledger, Jsonb* events_json) {
       e.Fail(err);
     }
   }
+  if (usage) PriceEvents(ledger, events, now);
+  return events;
+}
+
+// Applies a batch of consume events or (`usage`) usage reports.
+std::vector<BatchEvent> ConsumeBatch(Ledger& ledger, Jsonb* events_json,
+                                     bool usage) {
+  const Micros now = LedgerNow();
+  std::vector<BatchEvent> events =
+      PrepareEvents(ledger, events_json, usage, now);
 
   // The rest: every wallet locked in lock order first, then the events in
   // the core's schedule.
@@ -323,12 +365,9 @@ std::vector<BatchEvent> ConsumeBatch(Ledger& ledger, Jsonb* events_json) {
   return events;
 }
 
-}  // namespace
-}  // namespace credit_ledger::pg
-
-CL_FUNCTION(credit_consume_batch) {
-  using namespace credit_ledger;
-  using namespace credit_ledger::pg;
+// credit_consume_batch or (`usage`) credit_report_usage_batch: checks the
+// array, applies it and returns one row per event.
+void RunBatch(FunctionCallInfo fcinfo, bool usage) {
   Args args(fcinfo);
   if (args.IsNull(0)) {
     throw LedgerError(ErrorCode::kNullValue, "events must not be NULL");
@@ -344,7 +383,8 @@ CL_FUNCTION(credit_consume_batch) {
   const std::size_t count = Guard([&] { return JB_ROOT_COUNT(events_json); });
   CheckBatchSize(count);
   Ledger ledger;
-  const std::vector<BatchEvent> results = ConsumeBatch(ledger, events_json);
+  const std::vector<BatchEvent> results =
+      ConsumeBatch(ledger, events_json, usage);
   ledger.Finish();
 
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
@@ -365,5 +405,17 @@ CL_FUNCTION(credit_consume_batch) {
       tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     });
   }
+}
+
+}  // namespace
+}  // namespace credit_ledger::pg
+
+CL_FUNCTION(credit_consume_batch) {
+  credit_ledger::pg::RunBatch(fcinfo, false);
+  return 0;
+}
+
+CL_FUNCTION(credit_report_usage_batch) {
+  credit_ledger::pg::RunBatch(fcinfo, true);
   return 0;
 }

@@ -18,6 +18,7 @@
 #include "grant.hpp"
 #include "plan.hpp"
 #include "postgres.hpp"
+#include "pricing.hpp"
 #include "sha256.hpp"
 #include "spi.hpp"
 #include "table.hpp"
@@ -131,6 +132,9 @@ struct EntryContext {
   Datum metadata = 0;  // jsonb, passed through
   bool metadata_null = true;
   std::optional<std::string> metadata_text;
+  // 1.2, priced usage: the quantity, unit price and price written on each
+  // usage entry (outside the hash chain).
+  std::optional<PricedUsage> priced;
 };
 
 // A hold as its row stores it (1.2), for capture, release and replays.
@@ -265,6 +269,14 @@ class Ledger {
   StoredHold RequireHold(const std::string& customer_id, std::int64_t hold_id);
   std::optional<StoredHold> HoldOfOperation(const std::string& customer_id,
                                             std::int64_t operation_id);
+
+  // 1.2 prices (ledger_prices.cpp), one index lookup each: the latest
+  // price of `feature` in force at `at` for `customer_id` (nullptr: the
+  // general price), and whether the feature has any customer's own price.
+  std::optional<PriceRow> LatestPrice(const std::string& feature,
+                                      const std::string* customer_id,
+                                      Micros at);
+  bool HasCustomerPrices(const std::string& feature);
 
   // Runs SQL through SPI (connecting on first use).
   void UseSpi();

@@ -16,7 +16,8 @@ ColumnRef entry_id{"entry_id"}, wallet_id{"wallet_id"},
     operation_id{"operation_id"}, promotional{"promotional"},
     feature{"feature"}, source_id{"source_id"}, reason{"reason"},
     actor{"actor"}, metadata{"metadata"}, occurred_at{"occurred_at"},
-    created_at{"created_at"}, hash{"hash"};
+    created_at{"created_at"}, hash{"hash"}, quantity{"quantity"},
+    unit_price{"unit_price"}, price_id{"price_id"};
 }  // namespace entries
 
 namespace events {
@@ -57,8 +58,8 @@ EntryLabels Labels(const Wallet& wallet, const EntryContext& ctx) {
 void InsertEntry(Table& t, const NumberedEntry& n, const EntryContext& ctx,
                  int scale) {
   const EntryRecord& e = n.record;
-  t.Write()
-      .Int64(entries::entry_id, NextVal("entry_id_seq"))
+  RowWriter row = t.Write();
+  row.Int64(entries::entry_id, NextVal("entry_id_seq"))
       .Int64(entries::wallet_id, e.wallet_id)
       .Text(entries::customer_id, e.customer_id)
       .Text(entries::credit_type, e.credit_type)
@@ -77,8 +78,15 @@ void InsertEntry(Table& t, const NumberedEntry& n, const EntryContext& ctx,
       .Jsonb(entries::metadata, ctx.metadata, ctx.metadata_null)
       .Timestamp(entries::occurred_at, e.occurred_at)
       .Timestamp(entries::created_at, e.created_at)
-      .Bytes(entries::hash, n.hash)
-      .Insert();
+      .Bytes(entries::hash, n.hash);
+  // 1.2 priced usage, on its usage entries only (the columns exist from 1.2
+  // on, as does the one function that prices).
+  if (ctx.priced && e.type == EntryType::kUsage) {
+    row.Numeric(entries::quantity, ctx.priced->quantity)
+        .Numeric(entries::unit_price, ctx.priced->credits_per_unit)
+        .Int64(entries::price_id, ctx.priced->price_id);
+  }
+  row.Insert();
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ EntryContext MakeContext(std::int64_t operation_id, Micros now,
   ctx.metadata = labels.metadata.datum;
   ctx.metadata_null = !labels.metadata.text.has_value();
   ctx.metadata_text = labels.metadata.text;
+  ctx.priced = labels.priced;
   return ctx;
 }
 

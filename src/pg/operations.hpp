@@ -8,6 +8,7 @@
 #include "events.hpp"
 #include "grant.hpp"
 #include "ledger.hpp"
+#include "pricing.hpp"
 #include "result.hpp"
 
 #include <cstdint>
@@ -23,6 +24,7 @@ struct EntryLabels {
   std::optional<std::string> reason;
   std::optional<Micros> occurred_at;  // default: now
   Args::Json metadata;
+  std::optional<PricedUsage> priced;  // 1.2: priced usage (usage.hpp)
 };
 
 // Draws `amount_text` (a positive decimal) from the wallet in drawdown order,
@@ -101,6 +103,9 @@ struct ConsumeRequest {
   std::optional<std::string> idempotency_key;
   EntryLabels labels;
   bool allow_partial = false;  // 1.2: apply only what the balance covers
+  // 1.2, credit_report_usage: the quantity reported; credit_type and amount
+  // are its price's (PriceRequest, usage.hpp).
+  std::optional<std::string> quantity;
 };
 
 // The checks every usage-like call (consume, hold, capture) makes before

@@ -17,7 +17,8 @@ namespace credit_ledger::pg {
 namespace {
 
 const char* const kTableNames[kTableCount] = {
-    "credit_types", "wallets", "grants", "operations", "entries", "events"};
+    "credit_types", "wallets", "grants", "operations",
+    "entries",      "events",  "prices"};
 
 Oid LedgerNamespace() {
   Oid nsp = get_namespace_oid("credit_ledger", true);
@@ -267,10 +268,12 @@ IndexScanDesc BeginScan(OpenTable* t, Oid index_oid, const IndexKey* keys,
   Relation index = index_open(index_oid, AccessShareLock);
   ScanKeyData scankeys[INDEX_MAX_KEYS];
   for (int i = 0; i < nkeys; ++i) {
-    if (keys[i].is_null) {
-      ScanKeyEntryInitialize(&scankeys[i], SK_ISNULL | SK_SEARCHNULL,
-                             keys[i].column, InvalidStrategy, InvalidOid,
-                             InvalidOid, InvalidOid, 0);
+    if (keys[i].is_null || keys[i].not_null) {
+      ScanKeyEntryInitialize(
+          &scankeys[i],
+          SK_ISNULL | (keys[i].is_null ? SK_SEARCHNULL : SK_SEARCHNOTNULL),
+          keys[i].column, InvalidStrategy, InvalidOid, InvalidOid, InvalidOid,
+          0);
     } else {
       ScanKeyEntryInitialize(&scankeys[i], 0, keys[i].column, keys[i].strategy,
                              InvalidOid,

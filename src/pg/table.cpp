@@ -57,6 +57,14 @@ IndexKey IndexKey::TimestampAtOrBefore(AttrNumber column, Micros value) {
                   BTLessEqualStrategyNumber};
 }
 
+IndexKey IndexKey::IsNull(AttrNumber column) {
+  return IndexKey{column, InvalidOid, 0, BTEqualStrategyNumber, true};
+}
+
+IndexKey IndexKey::IsNotNull(AttrNumber column) {
+  return IndexKey{column, InvalidOid, 0, BTEqualStrategyNumber, false, true};
+}
+
 Tables::Tables(ReadMode mode) : mode_(mode) {}
 
 Tables::~Tables() = default;

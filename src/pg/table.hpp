@@ -40,9 +40,10 @@ enum class TableId {
   kGrants,
   kOperations,
   kEntries,
-  kEvents
+  kEvents,
+  kPrices  // 1.2; a reference table on Citus
 };
-constexpr int kTableCount = 6;
+constexpr int kTableCount = 7;
 
 // A column looked up by name once per backend and revalidated by name on
 // every use (an upgrade can change a table's layout under a live backend).
@@ -59,12 +60,15 @@ struct IndexKey {
   ::Datum value;
   StrategyNumber strategy = BTEqualStrategyNumber;
   bool is_null = false;
+  bool not_null = false;  // "column IS NOT NULL"
 
   static IndexKey Text(AttrNumber column, std::string_view value);
   static IndexKey Int64(AttrNumber column, std::int64_t value);
   static IndexKey Bytes(AttrNumber column, const Digest& value);
   static IndexKey TimestampAfter(AttrNumber column, Micros value);
   static IndexKey TimestampAtOrBefore(AttrNumber column, Micros value);
+  static IndexKey IsNull(AttrNumber column);
+  static IndexKey IsNotNull(AttrNumber column);
 };
 
 // Where a row read by a scan is stored (its tid), as an opaque handle the

@@ -3,7 +3,7 @@
 -- directly (42501), whatever default privileges were set beforehand; the
 -- extension is not trusted.
 \i test/sql/include/pgtap_setup.sql
-SELECT plan(44);
+SELECT plan(51);
 
 -- Default privileges an administrator set before CREATE EXTENSION must not
 -- open the new tables and functions.
@@ -65,6 +65,9 @@ SELECT is((SELECT count(*) FROM credit_revenue('2026-01-01', '2027-01-01')), 0::
 SELECT throws_ok($$SELECT credit_consume('c', 'usd', 1)$$, '42501', NULL, 'reader: no consume');
 SELECT throws_ok($$SELECT credit_hold('c', 'usd', 1)$$, '42501', NULL, 'reader: no hold');
 SELECT is((SELECT count(*) FROM credit_ledger.holds), 0::bigint, 'reader: holds table');
+SELECT is((SELECT count(*) FROM credit_ledger.prices), 0::bigint, 'reader: prices table');
+SELECT throws_ok($$SELECT credit_price_set('chat', 'usd', 1)$$, '42501', NULL, 'reader: no price_set');
+SELECT throws_ok($$SELECT credit_report_usage('c', 'chat', 1)$$, '42501', NULL, 'reader: no report_usage');
 SELECT throws_ok($$SELECT credit_grant('c', 'usd', 1)$$, '42501', NULL, 'reader: no grant');
 SELECT throws_ok($$SELECT * FROM credit_events_claim(1, 'r')$$, '42501', NULL, 'reader: no event claims');
 SELECT throws_ok($$UPDATE credit_ledger.wallets SET balance = 1000000$$, '42501', NULL, 'reader: no UPDATE');
@@ -80,6 +83,11 @@ SELECT is((SELECT amount FROM credit_capture('c', (SELECT hold_id FROM credit_ho
           1.00, 'writer: hold and capture');
 SELECT is(credit_release('c', (SELECT hold_id FROM credit_hold('c', 'usd', 2))), 2.00, 'writer: release');
 SELECT throws_ok($$UPDATE credit_ledger.holds SET status = 'released'$$, '42501', NULL, 'writer: no UPDATE of holds');
+SELECT lives_ok($$SELECT credit_price_set('chat', 'usd', 0.5)$$, 'writer: price_set');
+SELECT is((SELECT amount FROM credit_report_usage('c', 'chat', 2)), 1.00, 'writer: report_usage');
+SELECT is((SELECT status FROM credit_report_usage_batch('[{"customer_id": "c", "feature": "chat", "quantity": 2}]')),
+          'applied', 'writer: report_usage_batch');
+SELECT throws_ok($$UPDATE credit_ledger.prices SET credits_per_unit = 0$$, '42501', NULL, 'writer: no UPDATE of prices');
 SELECT lives_ok($$SELECT * FROM credit_events_claim(10, 'w')$$, 'writer: relay functions');
 SELECT throws_ok($$INSERT INTO credit_ledger.entries (entry_id) VALUES (1)$$, '42501', NULL, 'writer: no INSERT into entries');
 SELECT throws_ok($$INSERT INTO credit_ledger.grants (grant_id) VALUES (1)$$, '42501', NULL, 'writer: no INSERT into grants');

@@ -70,14 +70,14 @@ SELECT seq, entry_type, amount, balance_after, occurred_at FROM credit_ledger.en
 -- A role given the writer set under 1.1, which could run the sweep.
 CREATE ROLE cl_sweeper;
 SELECT credit_ledger.grant_access('cl_sweeper');
--- 1.1 -> 1.2 keeps every row as it was (the 1.1 columns of wallets and
--- grants: 1.2 adds columns to both).
+-- 1.1 -> 1.2 keeps every row as it was (the 1.1 columns of wallets,
+-- grants and entries: 1.2 adds columns to them).
 CREATE FUNCTION pg_temp.row_digests() RETURNS TABLE (t text, digest text)
 LANGUAGE sql AS $$
   SELECT 'wallets', md5(string_agg((x.wallet_id, x.customer_id, x.credit_type, x.balance, x.overdraft_limit, x.low_balance_thresholds, x.debt, x.low_balance_alerted, x.depleted_alerted, x.last_seq, x.last_hash, x.created_at, x.updated_at, x.latest_effective_at)::text, '|' ORDER BY x.wallet_id)) FROM credit_ledger.wallets x
   UNION ALL SELECT 'grants', md5(string_agg((x.grant_id, x.wallet_id, x.customer_id, x.credit_type, x.amount, x.remaining, x.promotional, x.priority, x.cost_basis, x.effective_at, x.expires_at, x.voided_at, x.expired_at, x.expired_amount, x.voided_amount, x.reason, x.source_id, x.metadata, x.kind, x.operation_id, x.created_at, x.open)::text, '|' ORDER BY x.grant_id)) FROM credit_ledger.grants x
   UNION ALL SELECT 'operations', md5(string_agg(x::text, '|' ORDER BY x.operation_id)) FROM credit_ledger.operations x
-  UNION ALL SELECT 'entries', md5(string_agg(x::text, '|' ORDER BY x.wallet_id, x.seq)) FROM credit_ledger.entries x
+  UNION ALL SELECT 'entries', md5(string_agg((x.entry_id, x.wallet_id, x.customer_id, x.credit_type, x.seq, x.entry_type, x.amount, x.value, x.balance_after, x.grant_id, x.operation_id, x.promotional, x.feature, x.source_id, x.reason, x.actor, x.metadata, x.occurred_at, x.created_at, x.hash)::text, '|' ORDER BY x.wallet_id, x.seq)) FROM credit_ledger.entries x
 $$;
 CREATE TEMP TABLE rows_1_1 AS SELECT * FROM pg_temp.row_digests();
 ALTER EXTENSION credit_ledger UPDATE TO '1.2';

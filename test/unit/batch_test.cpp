@@ -189,6 +189,62 @@ Micros At(const char* text) {
   return ParseTimestampRfc3339(text, "t");
 }
 
+std::vector<JsonMember> MinimalUsage() {
+  return {Str("customer_id", "acme"), Str("feature", "image"),
+          Num("quantity", "3.50")};
+}
+
+TEST(ReadUsageBatchEvent, ReadsFeatureAndQuantityNotCreditTypeOrAmount) {
+  std::vector<JsonMember> m = MinimalUsage();
+  m.push_back(Str("idempotency_key", "u-1"));
+  m.push_back(Str("occurred_at", "2026-03-01T12:00:00Z"));
+  m.push_back({"allow_partial", JsonKind::kBool, "true"});
+  m.push_back(Of("metadata", JsonKind::kObject));
+  const BatchEventFields f = ReadUsageBatchEvent(JsonKind::kObject, m);
+  EXPECT_EQ(f.customer_id, "acme");
+  EXPECT_EQ(f.feature, "image");
+  EXPECT_EQ(f.quantity, "3.50");
+  EXPECT_EQ(f.credit_type, "");
+  EXPECT_EQ(f.amount, "");
+  EXPECT_EQ(f.idempotency_key, "u-1");
+  EXPECT_TRUE(f.allow_partial);
+  EXPECT_EQ(f.metadata, 6u);
+  m[2] = Str("quantity", "0.10");  // a string keeps its text too
+  EXPECT_EQ(ReadUsageBatchEvent(JsonKind::kObject, m).quantity, "0.10");
+}
+
+TEST(ReadUsageBatchEvent, RefusesConsumeFieldsAndNeedsFeatureAndQuantity) {
+  auto refusal = [](const std::vector<JsonMember>& m)
+      -> std::pair<std::string, std::string> {
+    try {
+      ReadUsageBatchEvent(JsonKind::kObject, m);
+    } catch (const LedgerError& e) {
+      return std::make_pair(SqlStateOf(e.code()), e.message());
+    }
+    return {"none", ""};
+  };
+  for (const char* name : {"credit_type", "amount"}) {
+    std::vector<JsonMember> m = MinimalUsage();
+    m.push_back(Str(name, "1"));
+    EXPECT_EQ(refusal(m).second,
+              std::string("unknown field \"") + name + "\" in event");
+  }
+  for (std::size_t drop = 0; drop < 3; ++drop) {
+    std::vector<JsonMember> m = MinimalUsage();
+    const std::string name = m[drop].name;
+    m.erase(m.begin() + static_cast<std::ptrdiff_t>(drop));
+    EXPECT_EQ(refusal(m),
+              std::make_pair(std::string("22004"), name + " must not be NULL"));
+  }
+  std::vector<JsonMember> m = MinimalUsage();
+  m[2] = Of("quantity", JsonKind::kBool);
+  EXPECT_EQ(refusal(m).second, "quantity must be a JSON number or a string");
+  // A consume event does not take a quantity.
+  m = Minimal();
+  m.push_back(Num("quantity", "1"));
+  EXPECT_EQ(Refusal(m).second, "unknown field \"quantity\" in event");
+}
+
 TEST(ParseTimestampRfc3339, ReadsInstants) {
   EXPECT_EQ(At("2000-01-01T00:00:00Z"), 0);
   EXPECT_EQ(At("2000-01-01T00:00:00.000001Z"), 1);

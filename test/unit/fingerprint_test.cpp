@@ -85,6 +85,35 @@ TEST(StoredFormat, ConsumeFingerprintAllowPartial) {
             "5556874f1fa1157ce653526db1e535b1b3763e9a66e8efffbd29f820bdee1a9f");
 }
 
+TEST(StoredFormat, UsageFingerprint) {
+  // credit_report_usage('acme', 'image', 3, 'u1',
+  //   '2026-03-01 11:59:00+00', 'req-1', '{"user_id": "u1"}'), as
+  // test/expected/37_prices.out shows it (1.2 format).
+  UsageFingerprintInput u{"image", "3", "req-1", k20260301_1159,
+                          "{\"user_id\": \"u1\"}"};
+  EXPECT_EQ(ToHex(UsageFingerprint(u)),
+            "df3fea7b9ce23530e7d9537c445a06fd04a00e5fbc4baf36a14a68586b062c89");
+  // The quantity in canonical form: 3.000 is the same request as 3.
+  u.quantity = "3.000";
+  EXPECT_EQ(ToHex(UsageFingerprint(u)),
+            "df3fea7b9ce23530e7d9537c445a06fd04a00e5fbc4baf36a14a68586b062c89");
+  // credit_report_usage('acme', 'image', 2.5, 'u2', allow_partial => true)
+  UsageFingerprintInput u2{"image", "2.5", {}, {}, {}};
+  u2.allow_partial = true;
+  EXPECT_EQ(ToHex(UsageFingerprint(u2)),
+            "b36c55fa1acbe3568d8173120164ff2ea18b0342b565aff354aec56ea8fc3b92");
+  // Every field counts, and a usage report is never a consume.
+  u2.allow_partial = false;
+  EXPECT_NE(UsageFingerprint(u2),
+            UsageFingerprint({"image", "2.6", {}, {}, {}}));
+  EXPECT_NE(UsageFingerprint(u2),
+            UsageFingerprint({"video", "2.5", {}, {}, {}}));
+  EXPECT_NE(UsageFingerprint(u2),
+            UsageFingerprint({"image", "2.5", {}, k20260301_1100, {}}));
+  EXPECT_NE(UsageFingerprint(u2),
+            ConsumeFingerprint({"image", "2.5", {}, {}, {}, {}}));
+}
+
 TEST(StoredFormat, HoldFingerprint) {
   // credit_hold('acme', 'usd', 12.5, '10 minutes', 'h1', 'chat', 'req-1',
   //   '{"model": "x"}'), as test/expected/35_holds.out shows it

@@ -89,6 +89,16 @@ TEST(PriceUsage, QuantitiesMustBePositiveAndFinite) {
   EXPECT_EQ(StateOf([] { Units("abc", "1", Rounding::kUp, 0); }), "22023");
 }
 
+TEST(CheckQuantity, TheChecksOfPriceUsageBeforeAnyPriceIsRead) {
+  EXPECT_EQ(CheckQuantity("2.500"), "2.5");
+  EXPECT_EQ(CheckQuantity("0.000000000000000001"), "0.000000000000000001");
+  for (const char* q : {"0", "-1", "NaN", "Infinity", "-Infinity", "x"}) {
+    EXPECT_EQ(StateOf([q] { CheckQuantity(q); }), "22023") << q;
+  }
+  EXPECT_EQ(StateOf([] { CheckQuantity("0.0000000000000000001"); }), "22003");
+  EXPECT_EQ(StateOf([] { CheckQuantity("1234567890123456789"); }), "22003");
+}
+
 TEST(PriceUsage, ExactProductOfEighteenDigitOperands) {
   // 0.999999999999999999 x 999999999999999999
   //   = 999999999999999998.000000000000000001
