@@ -444,6 +444,18 @@ RETURNS numeric
     LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, credit_ledger, pg_temp;
 
+-- 1.2: the customer-scoped form. The grant is found only under its customer
+-- (LG004 otherwise), which keeps tenants apart and lets a distributed
+-- cluster route the call.
+CREATE FUNCTION @extschema@.credit_void(
+    customer_id text,
+    grant_id bigint,
+    reason text DEFAULT NULL)
+RETURNS numeric
+    AS 'MODULE_PATHNAME', 'credit_void_customer'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
 CREATE FUNCTION @extschema@.credit_adjust(
     customer_id text,
     credit_type text,
@@ -462,6 +474,19 @@ CREATE FUNCTION @extschema@.credit_reverse(
     idempotency_key text DEFAULT NULL)
 RETURNS credit_ledger.operation_result
     AS 'MODULE_PATHNAME', 'credit_reverse'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+-- 1.2: the customer-scoped form; the operation is found only under its
+-- customer (LG004 otherwise).
+CREATE FUNCTION @extschema@.credit_reverse(
+    customer_id text,
+    operation_id bigint,
+    amount numeric DEFAULT NULL,
+    reason text DEFAULT NULL,
+    idempotency_key text DEFAULT NULL)
+RETURNS credit_ledger.operation_result
+    AS 'MODULE_PATHNAME', 'credit_reverse_customer'
     LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, credit_ledger, pg_temp;
 

@@ -28,12 +28,7 @@ struct Located {
 Located Locate(Ledger& ledger, const std::string& customer_id,
                std::int64_t grant_id, Micros now) {
   const auto [owner, credit_type] = ledger.GrantOwner(grant_id);
-  if (owner != customer_id) {
-    throw LedgerError(ErrorCode::kNotFound,
-                      "grant " + std::to_string(grant_id) + " does not exist",
-                      "No grant with this id belongs to customer \"" +
-                          customer_id + "\".");
-  }
+  RequireOwner(customer_id, owner, "grant " + std::to_string(grant_id));
   Located l{
       LockForWrite(ledger, customer_id, credit_type, now).value(), {}, {}};
   l.timed = ledger.ReadTimedWallet(l.wallet, &l.labels);

@@ -245,4 +245,13 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   return out;
 }
 
+void RequireOwner(const std::string& customer_id, const std::string& owner,
+                  const std::string& what) {
+  if (owner == customer_id) return;
+  throw LedgerError(ErrorCode::kNotFound, what + " does not exist",
+                    "No " + what.substr(0, what.find(' ')) +
+                        " with this id belongs to customer \"" + customer_id +
+                        "\".");
+}
+
 }  // namespace credit_ledger::pg

@@ -68,6 +68,12 @@ inline bool IsDue(const Wallet& wallet, Micros at) {
   return wallet.timed && wallet.next_due_at && at >= *wallet.next_due_at;
 }
 
+// LG004 unless `owner` is `customer_id`: in 1.2 an id is only found under
+// its own customer. `what` names the object ("grant 5"), as if it did not
+// exist at all.
+void RequireOwner(const std::string& customer_id, const std::string& owner,
+                  const std::string& what);
+
 // LockWallet, then CatchUp: how every write on an existing wallet starts.
 std::optional<Wallet> LockForWrite(Ledger& ledger,
                                    const std::string& customer_id,
