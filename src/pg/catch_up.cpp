@@ -26,6 +26,23 @@ void CacheHeld(Wallet& wallet, const TimedWallet& w, Micros at) {
   wallet.held_overdraft = overdraft;
 }
 
+// Appends a catch-up's drafts, each run of drafts that share a reason
+// (CatchUpReasons) with that reason.
+void AppendWithReasons(Ledger& ledger, Wallet& wallet, EntryContext context,
+                       const std::vector<EntryDraft>& drafts,
+                       const std::vector<std::string>& reasons) {
+  std::size_t first = 0;
+  while (first < drafts.size()) {
+    std::size_t end = first + 1;
+    while (end < drafts.size() && reasons[end] == reasons[first]) ++end;
+    context.reason = reasons[first];
+    ledger.AppendEntries(
+        wallet, context,
+        std::vector<EntryDraft>(drafts.begin() + first, drafts.begin() + end));
+    first = end;
+  }
+}
+
 // Stores a catch-up planned at `at` (now, or the sweep's as_of): its rows,
 // its entries under one catch_up operation, its events. Returns whether it
 // wrote anything.
@@ -62,9 +79,10 @@ bool StoreCatchUp(Ledger& ledger, Wallet& wallet, const TimedWallet& before,
         if (basis) value = MoneyValue(units, scale, *basis);
         return value;
       });
-  const EntryLabels entry_labels;
-  Record(ledger, wallet, MakeContext(operation_id, now, entry_labels),
-         change.drafts, available, std::move(events));
+  AppendWithReasons(ledger, wallet, MakeContext(operation_id, now, {}),
+                    change.drafts, CatchUpReasons(plan));
+  Record(ledger, wallet, MakeContext(operation_id, now, {}), {}, available,
+         std::move(events));
   return true;
 }
 
