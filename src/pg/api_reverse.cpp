@@ -87,8 +87,11 @@ OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
   if (auto op = ledger.FindReplay(request)) return ReplayOutcome(*op);
 
   const Micros now = LedgerNow();
-  Wallet wallet =
-      LockForWrite(ledger, target.customer_id, target.credit_type, now).value();
+  std::optional<StoredOperation> replay;
+  Wallet wallet = LockForWrite(ledger, target.customer_id, target.credit_type,
+                               now, &request, &replay)
+                      .value();
+  if (replay) return ReplayOutcome(*replay);
   std::optional<std::int64_t> units;
   if (a.amount) units = ParseAmount(*a.amount, wallet.scale);
   const UsageEntries usage = ledger.ReadUsage(wallet, target);

@@ -110,9 +110,16 @@ std::int64_t SweepCatchUp(Ledger& ledger, Wallet& wallet, Micros as_of,
 
 std::optional<Wallet> LockForWrite(Ledger& ledger,
                                    const std::string& customer_id,
-                                   const std::string& credit_type, Micros now) {
+                                   const std::string& credit_type, Micros now,
+                                   const OperationRequest* request,
+                                   std::optional<StoredOperation>* replay) {
   std::optional<Wallet> wallet = ledger.LockWallet(customer_id, credit_type);
-  if (wallet) CatchUp(ledger, *wallet, now);
+  if (!wallet) return wallet;
+  if (request != nullptr && request->idempotency_key && replay != nullptr) {
+    *replay = ledger.FindReplay(*request);
+    if (*replay) return wallet;
+  }
+  CatchUp(ledger, *wallet, now);
   return wallet;
 }
 
