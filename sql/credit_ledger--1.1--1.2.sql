@@ -160,6 +160,18 @@ UPDATE credit_ledger.wallets w
          GROUP BY g.wallet_id, g.customer_id) d
  WHERE w.wallet_id = d.wallet_id AND w.customer_id = d.customer_id;
 
+-- The views read each wallet as caught up to now through the core that the
+-- writes run (caught_up_block, caught_up_wallet), so a view, credit_balance
+-- and the next write cannot disagree. Roles that can run ledger_now (the
+-- reader set, which the views need) get them (the grant-keeping block
+-- below).
+#current credit_ledger.block_state
+#current credit_ledger.wallet_state
+#current credit_ledger.caught_up_block
+#current credit_ledger.caught_up_wallet
+REVOKE ALL ON FUNCTION credit_ledger.caught_up_block(text, text, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION credit_ledger.caught_up_wallet(text, text) FROM PUBLIC;
+
 -- The views show pending and canceled blocks and what holds reserve.
 #current credit_ledger.grant_status
 #current credit_ledger.wallet_summary
@@ -253,7 +265,11 @@ BEGIN
         ['@extschema@.credit_void(bigint, text)',
          '@extschema@.credit_void(text, bigint, text)'],
         ['@extschema@.credit_reverse(bigint, numeric, text, text)',
-         '@extschema@.credit_reverse(text, bigint, numeric, text, text)']]
+         '@extschema@.credit_reverse(text, bigint, numeric, text, text)'],
+        ['credit_ledger.ledger_now()',
+         'credit_ledger.caught_up_block(text, text, bigint)'],
+        ['credit_ledger.ledger_now()',
+         'credit_ledger.caught_up_wallet(text, text)']]
     LOOP
         FOR grantee IN
             SELECT DISTINCT a.grantee::regrole
