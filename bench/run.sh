@@ -248,9 +248,21 @@ workloads=(
   "base_hot|hot wallet: baseline.consume, with key|baseline_consume|$BENCH_CLIENTS|1|1"
   "base_batch|batch: baseline.consume_batch($BENCH_BATCH_SIZE)|baseline_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
   "ledger_batch|batch: credit_consume_batch($BENCH_BATCH_SIZE)|ledger_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
+  "ledger_two|two consumes (2 transactions, with keys)|ledger_two_consumes|$BENCH_CLIENTS|$BENCH_WALLETS|2"
+  "ledger_hold|hold+capture pairs (2 transactions, with keys)|ledger_hold_capture|$BENCH_CLIENTS|$BENCH_WALLETS|2"
+  "ledger_held|consume on a wallet with 1,000 active holds|ledger_consume_held|$BENCH_CLIENTS|1|1"
 )
+# Workloads that need 1.2's holds (n/a on an older build).
+needs_holds() { [ "$1" = ledger_hold ] || [ "$1" = ledger_held ]; }
 declare -A tps lat failed other label clients_of wallets_of events_of
 has_batch="$(qv -d bench -c "SELECT count(*) > 0 FROM pg_proc WHERE proname = 'credit_consume_batch'")"
+has_holds="$(qv -d bench -c "SELECT count(*) > 0 FROM pg_proc WHERE proname = 'credit_hold'")"
+if section_on throughput && [ "$has_holds" = t ]; then
+  # The wallet of ledger_held: 1,000 holds that outlive any run.
+  q -d bench -c "SELECT credit_grant('held1', 'usd', 1000000000, cost_basis => 0.01)" \
+    -c "SELECT count(*) FROM generate_series(1, 1000) i,
+               LATERAL credit_hold('held1', 'usd', 1, timeout => '31 days') h" >/dev/null
+fi
 
 # ---------------------------------------------------------------- throughput
 if section_on throughput; then
@@ -263,6 +275,7 @@ if section_on throughput; then
     for w in "${workloads[@]}"; do
       IFS='|' read -r id lbl script c wl ev <<<"$w"
       if [ "$id" = ledger_batch ] && [ "$has_batch" != t ]; then continue; fi
+      if needs_holds "$id" && [ "$has_holds" != t ]; then continue; fi
       say "round $round/$BENCH_ROUNDS: $lbl ($c clients, $wl wallets, ${BENCH_SECONDS}s)"
       read -r t l f o < <(pgb "$logs/$id.r$round.log" bench "$script" "$c" -T "$BENCH_SECONDS" \
         -D wallets="$wl" -D batch="$BENCH_BATCH_SIZE" -D batch_clients="$BENCH_BATCH_CLIENTS")
@@ -474,7 +487,7 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
     for w in "${workloads[@]}"; do
       IFS='|' read -r id _ <<<"$w"
       ev="${events_of[$id]}"
-      if [ "$id" = ledger_batch ] && [ "$has_batch" != t ]; then
+      if { [ "$id" = ledger_batch ] && [ "$has_batch" != t ]; } || { needs_holds "$id" && [ "$has_holds" != t ]; }; then
         printf '%-48s %7s %7s %9s %9s %8s %8s %8s %6s\n' "${label[$id]}" "${clients_of[$id]}" "${wallets_of[$id]}" \
           "n/a" "n/a" "-" "-" "-" "-"
         continue
@@ -486,7 +499,7 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
         ledger) ref_base=base ;; ledger_nk) ref_base=base_nk ;; ledger_hot) ref_base=base_hot ;;
         ledger_batch) ref_base=base_batch ;; base|base_nk|base_hot|base_batch) ref_base="$id" ;;
       esac
-      case "$id" in *_hot) ref_floor=floor_hot ;; esac
+      case "$id" in *_hot|ledger_held) ref_floor=floor_hot ;; esac
       floor_evs="$(awk -v t="${tps[$ref_floor]}" 'BEGIN{printf "%.3f", t}')"
       vf="$(ratio "$evs" "$floor_evs")"
       vb="-"
@@ -500,6 +513,8 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
     done
     echo "(vs floor: events/s over the floor's — the hot-wallet floor for hot rows; vs base: over the"
     echo " baseline's same workload. Batch tps counts calls of $BENCH_BATCH_SIZE events; latency is per call."
+    echo " The pair rows count a pair (two operations, each its own transaction) per tps: hold+capture pairs/s"
+    echo " against two consumes; the wallet with 1,000 active holds is measured like the hot wallet."
     echo " other%: CPU taken by other processes of the machine during the run, in % of all CPUs"
     echo " (the highest of the rounds) — on a shared machine, a row with a high value is disturbed."
     echo " credit_verify() after the runs: ${verify_main} problems.)"
