@@ -32,12 +32,14 @@ TEST(Reading, DueReadsWhatTheCatchUpWouldWrite) {
   EXPECT_EQ(r.wallet.balance, plan.change.wallet.balance);
   EXPECT_EQ(StatusAt(BlockOf(r.wallet, 1), kT + 20), BlockStatus::kExpired);
   EXPECT_EQ(StatusAt(BlockOf(r.wallet, 2), kT + 20), BlockStatus::kActive);
-  // Block 2 entered and repaid the debt of 20 first.
-  EXPECT_EQ(BlockOf(r.wallet, 2).row.remaining, 30);
+  // Block 2's entry repaid the debt of 20 in drawdown order, from block 1
+  // (it lapses sooner), whose other 80 then lapsed: block 2 keeps its 50.
+  EXPECT_EQ(BlockOf(r.wallet, 2).row.remaining, 50);
+  EXPECT_EQ(BlockOf(r.wallet, 1).row.expired_amount, 80);
   const WalletReading s = SummarizeWallet(r.wallet, kT + 20);
   EXPECT_EQ(s.debt, 0);
-  EXPECT_EQ(s.available, 30);
-  EXPECT_EQ(s.ledger_balance, 30);
+  EXPECT_EQ(s.available, 50);
+  EXPECT_EQ(s.ledger_balance, 50);
 }
 
 TEST(Reading, StatusesInTheirOrder) {
