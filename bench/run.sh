@@ -32,6 +32,10 @@
 #   BENCH_EVENTS_SECONDS [BENCH_SECONDS/2]  duration of each events run
 #   BENCH_SECTIONS [throughput,bytes,depth,ledger,expire,events]
 #   BENCH_KEEP [0]          1 = leave the server running and its data
+#   BENCH_BASELINE_CHECK [1] 0 = go on when bench/baseline_test.sql fails
+#                           (smoke runs only: the report then says so; the
+#                           baseline still writes a scheduled grant's entry
+#                           at creation, as 1.1 did, so it fails on 1.2)
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -63,6 +67,7 @@ BENCH_PORT="${BENCH_PORT:-5488}"
 BENCH_SECTIONS="${BENCH_SECTIONS:-throughput,bytes,depth,ledger,expire,events}"
 BENCH_EVENTS_SECONDS="${BENCH_EVENTS_SECONDS:-$(( BENCH_SECONDS / 2 > 5 ? BENCH_SECONDS / 2 : 5 ))}"
 BENCH_KEEP="${BENCH_KEEP:-0}"
+BENCH_BASELINE_CHECK="${BENCH_BASELINE_CHECK:-1}"
 if [ -z "${BENCH_DIR:-}" ]; then
   BENCH_DIR="$(mktemp -d /tmp/credit_ledger_bench.XXXXXX)"
 fi
@@ -226,9 +231,12 @@ say "checking the baseline against credit_ledger (bench/baseline_test.sql)"
 (cd "$here" && q -d bench_test -c "CREATE EXTENSION credit_ledger" -f baseline.sql >/dev/null)
 if ! test_out="$(cd "$here" && q -At -d bench_test -f baseline_test.sql 2>&1)"; then
   echo "$test_out" | grep -E 'ERROR|DETAIL' >&2 || true
-  die "the baseline does not match credit_ledger (bench/baseline_test.sql)"
+  if [ "$BENCH_BASELINE_CHECK" = 1 ]; then
+    die "the baseline does not match credit_ledger (bench/baseline_test.sql)"
+  fi
+  test_out="baseline_test: FAILED (BENCH_BASELINE_CHECK=0: a smoke run, not a measurement)"
 fi
-baseline_check="$(grep -o 'baseline_test: ok.*' <<<"$test_out")" || die "bench/baseline_test.sql did not report"
+baseline_check="$(grep -o 'baseline_test: .*' <<<"$test_out" | tail -1)" || die "bench/baseline_test.sql did not report"
 q -d postgres -c "DROP DATABASE bench_test"
 say "$baseline_check"
 
@@ -250,18 +258,29 @@ workloads=(
   "ledger_batch|batch: credit_consume_batch($BENCH_BATCH_SIZE)|ledger_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
   "usage|credit_report_usage, with key|ledger_usage|$BENCH_CLIENTS|$BENCH_WALLETS|1"
   "usage_batch|batch: credit_report_usage_batch($BENCH_BATCH_SIZE)|ledger_usage_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
+  "ledger_two|two consumes (2 transactions, with keys)|ledger_two_consumes|$BENCH_CLIENTS|$BENCH_WALLETS|2"
+  "ledger_hold|hold+capture pairs (2 transactions, with keys)|ledger_hold_capture|$BENCH_CLIENTS|$BENCH_WALLETS|2"
+  "ledger_held|consume on a wallet with 1,000 active holds|ledger_consume_held|$BENCH_CLIENTS|1|1"
 )
 declare -A tps lat failed other label clients_of wallets_of events_of
 has_batch="$(qv -d bench -c "SELECT count(*) > 0 FROM pg_proc WHERE proname = 'credit_consume_batch'")"
+has_holds="$(qv -d bench -c "SELECT count(*) > 0 FROM pg_proc WHERE proname = 'credit_hold'")"
 has_usage="$(qv -d bench -c "SELECT count(*) > 0 FROM pg_proc WHERE proname = 'credit_report_usage'")"
 # Whether a workload runs on the installed version.
 available() {
   case "$1" in
     ledger_batch) [ "$has_batch" = t ] ;;
     usage|usage_batch) [ "$has_usage" = t ] ;;
+    ledger_hold|ledger_held) [ "$has_holds" = t ] ;;
     *) true ;;
   esac
 }
+if section_on throughput && [ "$has_holds" = t ]; then
+  # The wallet of ledger_held: 1,000 holds that outlive any run.
+  q -d bench -c "SELECT credit_grant('held1', 'usd', 1000000000, cost_basis => 0.01)" \
+    -c "SELECT count(*) FROM generate_series(1, 1000) i,
+               LATERAL credit_hold('held1', 'usd', 1, timeout => '31 days') h" >/dev/null
+fi
 
 # ---------------------------------------------------------------- throughput
 if section_on throughput; then
@@ -498,7 +517,7 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
         ledger_batch) ref_base=base_batch ;; base|base_nk|base_hot|base_batch) ref_base="$id" ;;
         usage) ref_base=base ;; usage_batch) ref_base=base_batch ;;
       esac
-      case "$id" in *_hot) ref_floor=floor_hot ;; esac
+      case "$id" in *_hot|ledger_held) ref_floor=floor_hot ;; esac
       floor_evs="$(awk -v t="${tps[$ref_floor]}" 'BEGIN{printf "%.3f", t}')"
       vf="$(ratio "$evs" "$floor_evs")"
       vb="-"
@@ -512,6 +531,8 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
     done
     echo "(vs floor: events/s over the floor's — the hot-wallet floor for hot rows; vs base: over the"
     echo " baseline's same workload. Batch tps counts calls of $BENCH_BATCH_SIZE events; latency is per call."
+    echo " The pair rows count a pair (two operations, each its own transaction) per tps: hold+capture pairs/s"
+    echo " against two consumes; the wallet with 1,000 active holds is measured like the hot wallet."
     echo " other%: CPU taken by other processes of the machine during the run, in % of all CPUs"
     echo " (the highest of the rounds) — on a shared machine, a row with a high value is disturbed."
     echo " credit_verify() after the runs: ${verify_main} problems.)"

@@ -160,6 +160,18 @@ UPDATE credit_ledger.wallets w
          GROUP BY g.wallet_id, g.customer_id) d
  WHERE w.wallet_id = d.wallet_id AND w.customer_id = d.customer_id;
 
+-- The views read each wallet as caught up to now through the core that the
+-- writes run (caught_up_block, caught_up_wallet), so a view, credit_balance
+-- and the next write cannot disagree. Roles that can run ledger_now (the
+-- reader set, which the views need) get them (the grant-keeping block
+-- below).
+#current credit_ledger.block_state
+#current credit_ledger.wallet_state
+#current credit_ledger.caught_up_block
+#current credit_ledger.caught_up_wallet
+REVOKE ALL ON FUNCTION credit_ledger.caught_up_block(text, text, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION credit_ledger.caught_up_wallet(text, text) FROM PUBLIC;
+
 -- The views show pending and canceled blocks and what holds reserve.
 #current credit_ledger.grant_status
 #current credit_ledger.wallet_summary
@@ -190,6 +202,32 @@ REVOKE ALL ON FUNCTION @extschema@.credit_consume(text, text, numeric, text, tex
 REVOKE ALL ON FUNCTION @extschema@.credit_hold(text, text, numeric, interval, text, text, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.credit_capture(text, bigint, numeric, text, text, text, timestamptz, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.credit_release(text, bigint, text) FROM PUBLIC;
+-- The customer-scoped credit_void(customer_id, grant_id, reason) and
+-- credit_reverse(customer_id, operation_id, amount, reason,
+-- idempotency_key) beside the 1.0 forms (DESIGN "Version 1.2"), to whoever
+-- could run the 1.0 forms.
+-- (Written out here: #current cannot name one overload; the same text is
+-- in sql/credit_ledger.sql, and 23_upgrade compares the two.)
+CREATE FUNCTION @extschema@.credit_void(
+    customer_id text,
+    grant_id bigint,
+    reason text DEFAULT NULL)
+RETURNS numeric
+    AS 'MODULE_PATHNAME', 'credit_void_customer'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+CREATE FUNCTION @extschema@.credit_reverse(
+    customer_id text,
+    operation_id bigint,
+    amount numeric DEFAULT NULL,
+    reason text DEFAULT NULL,
+    idempotency_key text DEFAULT NULL)
+RETURNS credit_ledger.operation_result
+    AS 'MODULE_PATHNAME', 'credit_reverse_customer'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.credit_void(text, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_reverse(text, bigint, numeric, text, text) FROM PUBLIC;
 DO $$
 DECLARE
     pair text[];
@@ -223,7 +261,15 @@ BEGIN
         ['@extschema@.credit_consume_batch(jsonb)',
          '@extschema@.credit_capture(text, bigint, numeric, text, text, text, timestamptz, jsonb)'],
         ['@extschema@.credit_consume_batch(jsonb)',
-         '@extschema@.credit_release(text, bigint, text)']]
+         '@extschema@.credit_release(text, bigint, text)'],
+        ['@extschema@.credit_void(bigint, text)',
+         '@extschema@.credit_void(text, bigint, text)'],
+        ['@extschema@.credit_reverse(bigint, numeric, text, text)',
+         '@extschema@.credit_reverse(text, bigint, numeric, text, text)'],
+        ['credit_ledger.ledger_now()',
+         'credit_ledger.caught_up_block(text, text, bigint)'],
+        ['credit_ledger.ledger_now()',
+         'credit_ledger.caught_up_wallet(text, text)']]
     LOOP
         FOR grantee IN
             SELECT DISTINCT a.grantee::regrole

@@ -505,6 +505,18 @@ RETURNS numeric
     LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, credit_ledger, pg_temp;
 
+-- 1.2: the customer-scoped form. The grant is found only under its customer
+-- (LG004 otherwise), which keeps tenants apart and lets a distributed
+-- cluster route the call.
+CREATE FUNCTION @extschema@.credit_void(
+    customer_id text,
+    grant_id bigint,
+    reason text DEFAULT NULL)
+RETURNS numeric
+    AS 'MODULE_PATHNAME', 'credit_void_customer'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
 CREATE FUNCTION @extschema@.credit_adjust(
     customer_id text,
     credit_type text,
@@ -526,91 +538,111 @@ RETURNS credit_ledger.operation_result
     LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, credit_ledger, pg_temp;
 
+-- 1.2: the customer-scoped form; the operation is found only under its
+-- customer (LG004 otherwise).
+CREATE FUNCTION @extschema@.credit_reverse(
+    customer_id text,
+    operation_id bigint,
+    amount numeric DEFAULT NULL,
+    reason text DEFAULT NULL,
+    idempotency_key text DEFAULT NULL)
+RETURNS credit_ledger.operation_result
+    AS 'MODULE_PATHNAME', 'credit_reverse_customer'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
 -- Views for people. Both judge time by credit_ledger.ledger_now().
+
+-- What the views read (1.2): a block and a wallet as caught up to now,
+-- computed by the same core a write runs (PlanCatchUp, when the wallet's
+-- next_due_at has come) and never written. So grant_status, wallet_summary,
+-- credit_balance and the next write cannot disagree: a block whose
+-- effective_at has come shows as entered (having repaid debt first), a lapsed
+-- block as expired, a hold past its deadline as released.
+CREATE TYPE credit_ledger.block_state AS (
+    status text,
+    remaining numeric,
+    held numeric,
+    expired_amount numeric,
+    voided_amount numeric,
+    open boolean);
+
+CREATE TYPE credit_ledger.wallet_state AS (
+    available numeric,
+    scheduled numeric,
+    expiring_30d numeric,
+    debt numeric,
+    ledger_balance numeric,
+    entries bigint,
+    held numeric,
+    pending numeric);
+
+CREATE FUNCTION credit_ledger.caught_up_block(
+    customer_id text,
+    credit_type text,
+    grant_id bigint)
+RETURNS credit_ledger.block_state
+    AS 'MODULE_PATHNAME', 'credit_caught_up_block'
+    LANGUAGE C STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+COMMENT ON FUNCTION credit_ledger.caught_up_block(text, text, bigint) IS
+    'a credit block as caught up to now, without writing (what grant_status shows)';
+
+CREATE FUNCTION credit_ledger.caught_up_wallet(
+    customer_id text,
+    credit_type text)
+RETURNS credit_ledger.wallet_state
+    AS 'MODULE_PATHNAME', 'credit_caught_up_wallet'
+    LANGUAGE C STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+COMMENT ON FUNCTION credit_ledger.caught_up_wallet(text, text) IS
+    'a wallet as caught up to now, without writing (what wallet_summary shows)';
 
 -- Each credit block with its status, what is left of it, how much of it was
 -- used, and how many days it has left (Monk's "105D LEFT"). 1.2: the
 -- statuses pending and canceled, and held (what active holds reserve from
--- the block). It shows the block as caught up to now without writing: a
--- block whose effective_at has come counts as active before a write enters
--- it, and a hold past its deadline reserves nothing (its credit counts as
--- remaining again).
+-- the block). It shows the block as caught up to now without writing
+-- (caught_up_block): a block whose effective_at has come is active (its
+-- entry repaying debt first), a lapsed one expired, and a hold past its
+-- deadline reserves nothing (its credit counts as remaining again, or
+-- leaves at once from a lapsed or voided block).
 CREATE VIEW credit_ledger.grant_status AS
 SELECT g.grant_id, g.customer_id, g.credit_type, g.wallet_id, g.kind,
-       CASE WHEN g.canceled_at IS NOT NULL THEN 'canceled'
-            WHEN g.voided_at IS NOT NULL THEN 'voided'
-            WHEN g.pending THEN 'pending'
-            WHEN g.expired_at IS NOT NULL
-              OR (g.expires_at <= n.now AND g.remaining + t.returned > 0) THEN 'expired'
-            WHEN g.remaining + g.held = 0 THEN 'depleted'
-            WHEN g.effective_at > n.now THEN 'scheduled'
-            ELSE 'active' END AS status,
-       g.amount, g.remaining + t.returned AS remaining,
-       g.amount - g.remaining - g.held - g.expired_amount - g.voided_amount AS used,
-       round(100 * (g.amount - g.remaining - g.held - g.expired_amount - g.voided_amount)
+       c.status, g.amount, c.remaining,
+       g.amount - c.remaining - c.held - c.expired_amount - c.voided_amount AS used,
+       round(100 * (g.amount - c.remaining - c.held - c.expired_amount - c.voided_amount)
              / g.amount, 1) AS usage_percent,
-       g.expired_amount, g.voided_amount,
+       c.expired_amount, c.voided_amount,
        g.promotional, g.priority, g.cost_basis,
-       (g.remaining + t.returned) * g.cost_basis AS remaining_value,
+       c.remaining * g.cost_basis AS remaining_value,
        g.effective_at, g.expires_at,
-       CASE WHEN g.open AND g.expires_at > n.now
+       CASE WHEN c.open AND g.expires_at > n.now
             THEN ceil(extract(epoch FROM g.expires_at - n.now) / 86400)::integer
        END AS days_left,
        g.reason, g.source_id, g.metadata, g.created_at,
-       g.held - t.returned AS held
+       c.held
   FROM credit_ledger.grants g
  CROSS JOIN (SELECT credit_ledger.ledger_now() AS now) n
- CROSS JOIN LATERAL (
-       SELECT coalesce(sum(r.amount), 0) AS returned
-         FROM credit_ledger.holds h,
-              unnest(h.reserved_grant_ids, h.reserved_amounts) AS r(grant_id, amount)
-        WHERE g.held > 0 AND h.wallet_id = g.wallet_id AND h.customer_id = g.customer_id
-          AND h.status = 'held' AND h.expires_at <= n.now AND r.grant_id = g.grant_id) t;
+ CROSS JOIN LATERAL credit_ledger.caught_up_block(g.customer_id, g.credit_type, g.grant_id) c;
 COMMENT ON VIEW credit_ledger.grant_status IS
     'credit blocks with status (pending, scheduled, active, depleted, expired, voided, canceled), usage, held and days left';
 
 -- Per wallet: what can be spent now, what is scheduled, what expires within
 -- 30 days, and the overdraft debt. 1.2: held (what active holds reserve)
--- and pending (blocks waiting for payment); available = the free credit of
--- the spendable blocks - debt - the part of active holds reserved against
--- the overdraft allowance, as caught up to now without writing (a hold past
--- its deadline reserves nothing).
+-- and pending (blocks waiting for payment); every amount, ledger_balance and
+-- entries are the wallet's as caught up to now without writing
+-- (caught_up_wallet): available = the free credit of the spendable blocks -
+-- debt - the part of active holds reserved against the overdraft allowance
+-- (credit_balance's number), and entries counts the entries the next write's
+-- catch-up would add.
 CREATE VIEW credit_ledger.wallet_summary AS
 SELECT w.wallet_id, w.customer_id, w.credit_type,
-       coalesce(sum(g.remaining) FILTER (WHERE NOT g.pending AND g.effective_at <= n.now
-                 AND (g.expires_at IS NULL OR g.expires_at > n.now)), z.zero)
-         + coalesce(max(h.returned_spendable), z.zero) - w.debt
-         - coalesce(max(h.overdraft), z.zero)
-           AS available,
-       coalesce(sum(g.remaining) FILTER (WHERE NOT g.pending AND g.effective_at > n.now), z.zero) AS scheduled,
-       coalesce(sum(g.remaining) FILTER (WHERE NOT g.pending AND g.effective_at <= n.now
-                 AND g.expires_at > n.now
-                 AND g.expires_at <= n.now + interval '30 days'), z.zero) AS expiring_30d,
-       w.debt, w.overdraft_limit, w.balance AS ledger_balance,
-       w.low_balance_thresholds, w.last_seq AS entries, w.updated_at,
-       coalesce(max(h.held), z.zero) AS held,
-       coalesce(sum(g.amount) FILTER (WHERE g.pending), z.zero) AS pending
+       c.available, c.scheduled, c.expiring_30d,
+       c.debt, w.overdraft_limit, c.ledger_balance,
+       w.low_balance_thresholds, c.entries, w.updated_at,
+       c.held, c.pending
   FROM credit_ledger.wallets w
- CROSS JOIN (SELECT credit_ledger.ledger_now() AS now) n
-  LEFT JOIN LATERAL (SELECT round(0::numeric, t.scale) AS zero
-                       FROM credit_ledger.credit_types t
-                      WHERE t.credit_type = w.credit_type) z ON true
-  LEFT JOIN LATERAL (
-       SELECT sum(r.amount) FILTER (WHERE h.expires_at > n.now) AS held,
-              sum(r.amount) FILTER (WHERE h.expires_at > n.now AND r.grant_id IS NULL) AS overdraft,
-              sum(r.amount) FILTER (WHERE h.expires_at <= n.now AND EXISTS (
-                    SELECT FROM credit_ledger.grants b
-                     WHERE b.grant_id = r.grant_id AND b.customer_id = w.customer_id
-                       AND b.voided_at IS NULL AND b.expired_at IS NULL
-                       AND b.effective_at <= n.now
-                       AND (b.expires_at IS NULL OR b.expires_at > n.now))) AS returned_spendable
-         FROM credit_ledger.holds h,
-              unnest(h.reserved_grant_ids, h.reserved_amounts) AS r(grant_id, amount)
-        WHERE w.held > 0 AND h.wallet_id = w.wallet_id AND h.customer_id = w.customer_id
-          AND h.status = 'held') h ON true
-  LEFT JOIN credit_ledger.grants g
-    ON g.wallet_id = w.wallet_id AND g.customer_id = w.customer_id AND g.open
- GROUP BY w.wallet_id, w.customer_id, n.now, z.zero;
+ CROSS JOIN LATERAL credit_ledger.caught_up_wallet(w.customer_id, w.credit_type) c;
 COMMENT ON VIEW credit_ledger.wallet_summary IS
     'per wallet: available now, scheduled, expiring within 30 days, overdraft debt, held and pending';
 
@@ -1752,7 +1784,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     readers text[] := ARRAY['credit_balance', 'credit_entries', 'credit_usage',
-                            'credit_verify', 'ledger_now', 'credit_statement',
+                            'credit_verify', 'ledger_now', 'caught_up_block',
+                            'caught_up_wallet', 'credit_statement',
                             'credit_usage_report', 'credit_revenue', 'report_check'];
     writers text[] := ARRAY['credit_type_create', 'credit_wallet_configure',
                             'credit_auto_topup_configure',

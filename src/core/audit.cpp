@@ -177,13 +177,15 @@ void WalletAuditor::AddToGrant(const EntryRecord& e, Tally& t) {
   if (returning_.count(e.operation_id) != 0) {
     t.reversal_operations.insert(e.operation_id);
   }
+  // Held credit given back that lapses again at once is no second lapse.
+  const bool returned = returning_entries_.count(e.seq) != 0;
   if (e.type == EntryType::kReversal) {
     t.reversal_operations.insert(e.operation_id);
   } else if (e.type == EntryType::kExpiration) {
-    t.expiration_operations.push_back(e.operation_id);
+    if (!returned) t.expiration_operations.push_back(e.operation_id);
     SaturatingAdd(t.expired, -e.amount);
   } else if (e.type == EntryType::kVoid) {
-    t.void_operations.push_back(e.operation_id);
+    if (!returned) t.void_operations.push_back(e.operation_id);
     SaturatingAdd(t.voided, -e.amount);
   }
   if (t.sum < 0 || t.sum > t.grant.amount) {

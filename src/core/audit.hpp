@@ -80,6 +80,13 @@ class WalletAuditor {
   void ReturnsHeldCredit(std::int64_t operation_id) {
     returning_.insert(operation_id);
   }
+  // Marks the one entry `seq` as such, where its operation writes other
+  // lapses too: a catch-up's "hold expired" entries (a timed-out hold's
+  // credit leaving the lapsed or voided block it went back to), which may
+  // share the operation with that block's own lapse. Call before it.
+  void ReturnsHeldCreditEntry(std::int64_t seq) {
+    returning_entries_.insert(seq);
+  }
 
   // Compares the recomputed state with the cached one; empty means healthy.
   std::vector<Problem> Finish(const AuditWallet& wallet);
@@ -102,7 +109,8 @@ class WalletAuditor {
   void CheckGrantRow(const Tally& tally);
   void CheckWalletRow(const AuditWallet& wallet);
   void AddToGrant(const EntryRecord& entry, Tally& tally);
-  std::set<std::int64_t> returning_;  // ReturnsHeldCredit
+  std::set<std::int64_t> returning_;          // ReturnsHeldCredit
+  std::set<std::int64_t> returning_entries_;  // ReturnsHeldCreditEntry
   // Finish's checks: the wallet's cached totals, its latest_effective_at,
   // and each grant against its entries.
   void CheckTotals(const AuditWallet& wallet);

@@ -1,6 +1,7 @@
 #include "catch_up.hpp"
 
 #include "amount.hpp"
+#include "error.hpp"
 #include "json.hpp"
 #include "lifecycle.hpp"
 
@@ -25,7 +26,36 @@ const Hold* FindHold(const TimedWallet& w, std::int64_t hold_id) {
   return nullptr;
 }
 
+const char* ReasonOf(HappeningKind kind, EntryType type) {
+  switch (kind) {
+  case HappeningKind::kHoldTimeout:
+    return "hold expired";
+  case HappeningKind::kLapse:
+    return type == EntryType::kRollover ? "rolled over" : "expired";
+  case HappeningKind::kPeriodStart:
+    return "recurring period started";
+  case HappeningKind::kTakeEffect:
+    return "scheduled grant took effect";
+  }
+  return "expired";
+}
+
 }  // namespace
+
+std::vector<std::string> CatchUpReasons(const CatchUpPlan& plan) {
+  std::vector<std::string> reasons;
+  reasons.reserve(plan.change.drafts.size());
+  for (const Happening& h : plan.happenings) {
+    for (const EntryDraft& d : h.drafts) {
+      reasons.emplace_back(ReasonOf(h.kind, d.type));
+    }
+  }
+  if (reasons.size() != plan.change.drafts.size()) {
+    throw LedgerError(ErrorCode::kInternal,
+                      "a catch-up's happenings do not account for its entries");
+  }
+  return reasons;
+}
 
 bool IsBlockOpen(const Block& b) {
   return IsBlockOpen(b.row.remaining, b.held, b.entered,

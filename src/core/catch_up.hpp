@@ -36,6 +36,16 @@ CatchUpPlan PlanSweepCatchUp(const TimedWallet& wallet, Micros as_of,
                              std::optional<Micros> since,
                              std::int64_t max_lapses);
 
+// The reason each entry of a catch-up carries (entries.reason), one per
+// draft of plan.change.drafts, in order, by the happening that wrote it:
+// "hold expired" (a timed-out hold's credit leaving the lapsed or voided
+// block it went back to, or repaying debt), "expired" (a lapse, as the 1.1
+// sweep writes it), "rolled over" (a lapse's rollover pair), "recurring
+// period started", "scheduled grant took effect" (a block's grant entry and
+// the debt it repays). Throws kInternal if the happenings do not account
+// for every draft.
+std::vector<std::string> CatchUpReasons(const CatchUpPlan& plan);
+
 // The events of a catch-up, in the order its happenings applied:
 // credits.hold.expired (hold_id, amount, expires_at), credits.expired for
 // a lapse (as the 1.1 sweep sends it; `value_of(units, cost_basis)` prices

@@ -22,17 +22,21 @@ namespace {
 // Locks the wallet of a hold the customer has (LG004 otherwise), caught up
 // to `now`, and reads it for the planners. A hold no longer active there
 // (captured, released, expired: possibly by the catch-up just made) is
-// added as its row now says, so the planner refuses it (LG006).
+// added as its row now says, so the planner refuses it (LG006). A keyed
+// `request` found taken under the lock sets *replay and reads nothing.
 TimedWallet LockHoldWallet(Ledger& ledger, const std::string& customer_id,
                            std::int64_t hold_id, Micros now, Wallet& wallet,
-                           StoredHold& hold) {
+                           StoredHold& hold,
+                           const OperationRequest* request = nullptr,
+                           std::optional<StoredOperation>* replay = nullptr) {
   hold = ledger.RequireHold(customer_id, hold_id);
   std::optional<Wallet> found =
-      LockForWrite(ledger, customer_id, hold.credit_type, now);
+      LockForWrite(ledger, customer_id, hold.credit_type, now, request, replay);
   if (!found) {
     throw LedgerError(ErrorCode::kInternal, "a hold's wallet is missing");
   }
   wallet = std::move(*found);
+  if (replay != nullptr && *replay) return {};
   TimedWallet w = ledger.ReadTimedWallet(wallet, nullptr);
   for (const Hold& h : w.holds) {
     if (h.hold_id == hold_id) return w;
@@ -111,8 +115,10 @@ HoldOutcome PlaceHold(Ledger& ledger, const HoldArgs& a) {
   if (auto op = ledger.FindReplay(request)) {
     return HoldReplay(ledger, a.customer_id, *op);
   }
-  std::optional<Wallet> found =
-      LockForWrite(ledger, a.customer_id, a.credit_type, now);
+  std::optional<StoredOperation> replay;
+  std::optional<Wallet> found = LockForWrite(
+      ledger, a.customer_id, a.credit_type, now, &request, &replay);
+  if (replay) return HoldReplay(ledger, a.customer_id, *replay);
   if (!found) {
     RefuseWithoutWallet(a.customer_id, a.credit_type, a.amount,
                         ledger.RequireCreditType(a.credit_type));
@@ -198,8 +204,10 @@ OperationOutcome Capture(Ledger& ledger, const CaptureArgs& a) {
   if (auto op = ledger.FindReplay(request)) return ReplayOutcome(*op);
   Wallet wallet;
   StoredHold stored;
-  const TimedWallet before =
-      LockHoldWallet(ledger, a.customer_id, a.hold_id, now, wallet, stored);
+  std::optional<StoredOperation> replay;
+  const TimedWallet before = LockHoldWallet(
+      ledger, a.customer_id, a.hold_id, now, wallet, stored, &request, &replay);
+  if (replay) return ReplayOutcome(*replay);
   std::optional<std::int64_t> units;
   if (a.amount) units = ParseAmount(*a.amount, wallet.scale);
   const CapturePlan plan = PlanCapture(before, now, a.hold_id, units);

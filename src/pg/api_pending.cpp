@@ -27,16 +27,16 @@ struct Located {
 // customer has no such block), catches it up, and reads it as the planners
 // see it, the block included whatever its state.
 Located Locate(Ledger& ledger, const std::string& customer_id,
-               std::int64_t grant_id, Micros now) {
+               std::int64_t grant_id, Micros now,
+               const OperationRequest* request = nullptr,
+               std::optional<StoredOperation>* replay = nullptr) {
   const auto [owner, credit_type] = ledger.GrantOwner(grant_id);
-  if (owner != customer_id) {
-    throw LedgerError(ErrorCode::kNotFound,
-                      "grant " + std::to_string(grant_id) + " does not exist",
-                      "No grant with this id belongs to customer \"" +
-                          customer_id + "\".");
-  }
-  Located l{
-      LockForWrite(ledger, customer_id, credit_type, now).value(), {}, {}};
+  RequireOwner(customer_id, owner, "grant " + std::to_string(grant_id));
+  Located l{LockForWrite(ledger, customer_id, credit_type, now, request, replay)
+                .value(),
+            {},
+            {}};
+  if (replay != nullptr && *replay) return l;  // read nothing
   l.timed = ledger.ReadTimedWallet(l.wallet, &l.labels);
   bool have = false;
   for (const Block& b : l.timed.blocks)
@@ -63,7 +63,9 @@ OperationOutcome Confirm(Ledger& ledger, const std::string& customer_id,
                                  ConfirmFingerprint(grant_id)};
   if (auto op = ledger.FindReplay(request)) return ReplayOutcome(*op);
   const Micros now = LedgerNow();
-  Located l = Locate(ledger, customer_id, grant_id, now);
+  std::optional<StoredOperation> replay;
+  Located l = Locate(ledger, customer_id, grant_id, now, &request, &replay);
+  if (replay) return ReplayOutcome(*replay);
   Wallet& wallet = l.wallet;
   const ConfirmPlan plan = PlanConfirm(l.timed, now, grant_id);
 

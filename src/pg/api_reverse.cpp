@@ -21,6 +21,7 @@ namespace credit_ledger::pg {
 namespace {
 
 struct ReverseArgs {
+  std::optional<std::string> customer_id;  // 1.2's form: LG004 elsewhere
   std::int64_t operation_id = 0;
   std::optional<std::string> amount;
   std::optional<std::string> idempotency_key;
@@ -74,6 +75,10 @@ void SaveReversalGrants(Ledger& ledger, Wallet& wallet, ReversalPlan& plan,
 
 OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
   const OperationRef target = ledger.FindOperation(a.operation_id);
+  if (a.customer_id) {
+    RequireOwner(*a.customer_id, target.customer_id,
+                 "operation " + std::to_string(a.operation_id));
+  }
   CheckReversible(a.operation_id, target.operation_type);
   const OperationRequest request{
       "reverse", target.customer_id, a.idempotency_key,
@@ -82,8 +87,11 @@ OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
   if (auto op = ledger.FindReplay(request)) return ReplayOutcome(*op);
 
   const Micros now = LedgerNow();
-  Wallet wallet =
-      LockForWrite(ledger, target.customer_id, target.credit_type, now).value();
+  std::optional<StoredOperation> replay;
+  Wallet wallet = LockForWrite(ledger, target.customer_id, target.credit_type,
+                               now, &request, &replay)
+                      .value();
+  if (replay) return ReplayOutcome(*replay);
   std::optional<std::int64_t> units;
   if (a.amount) units = ParseAmount(*a.amount, wallet.scale);
   const UsageEntries usage = ledger.ReadUsage(wallet, target);
@@ -123,15 +131,23 @@ OperationOutcome Reverse(Ledger& ledger, const ReverseArgs& a) {
 }  // namespace
 }  // namespace credit_ledger::pg
 
-CL_FUNCTION(credit_reverse) {
-  using namespace credit_ledger;
-  using namespace credit_ledger::pg;
+namespace credit_ledger::pg {
+namespace {
+
+// Both forms: the arguments from `first` on are (operation_id, amount,
+// reason, idempotency_key).
+Datum ReverseCall(FunctionCallInfo fcinfo, int first,
+                  std::optional<std::string> customer) {
   Args args(fcinfo);
   ReverseArgs a;
-  a.operation_id = args.Int64(0, "operation_id");
-  a.amount = args.OptDecimal(1, "amount");
-  a.labels.reason = args.OptText(2);
-  a.idempotency_key = args.OptText(3);
+  a.customer_id = std::move(customer);
+  a.operation_id = args.Int64(first, "operation_id");
+  a.amount = args.OptDecimal(first + 1, "amount");
+  a.labels.reason = args.OptText(first + 2);
+  a.idempotency_key = args.OptText(first + 3);
+  if (a.customer_id) {
+    CheckText("customer_id", *a.customer_id, kMaxCustomerIdChars);
+  }
   if (a.amount) CheckPositiveAmount(*a.amount);
   CheckOptionalText("reason", a.labels.reason, kMaxReasonChars);
   CheckOptionalText("idempotency_key", a.idempotency_key,
@@ -140,4 +156,19 @@ CL_FUNCTION(credit_reverse) {
   const OperationOutcome outcome = Reverse(ledger, a);
   ledger.Finish();
   return OperationResultDatum(fcinfo, outcome);
+}
+
+}  // namespace
+}  // namespace credit_ledger::pg
+
+CL_FUNCTION(credit_reverse) {
+  return credit_ledger::pg::ReverseCall(fcinfo, 0, std::nullopt);
+}
+
+// 1.2: credit_reverse(customer_id, operation_id, amount, reason,
+// idempotency_key), the operation found only under its customer.
+CL_FUNCTION(credit_reverse_customer) {
+  using namespace credit_ledger::pg;
+  std::string customer_id = Args(fcinfo).Text(0, "customer_id");
+  return ReverseCall(fcinfo, 1, std::move(customer_id));
 }

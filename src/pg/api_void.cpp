@@ -51,9 +51,15 @@ std::string VoidWaiting(Ledger& ledger, Wallet& wallet, std::int64_t grant_id,
   return FormatAmount(plan.voided, wallet.scale);
 }
 
+// `customer`: the 1.2 form's customer, under whom the grant must be
+// (LG004 otherwise); nullopt for the 1.0 form.
 std::string Void(Ledger& ledger, std::int64_t grant_id,
-                 const EntryLabels& labels) {
+                 const EntryLabels& labels,
+                 const std::optional<std::string>& customer) {
   const auto [customer_id, credit_type] = ledger.GrantOwner(grant_id);
+  if (customer) {
+    RequireOwner(*customer, customer_id, "grant " + std::to_string(grant_id));
+  }
   const Micros now = LedgerNow();
   Wallet wallet = LockForWrite(ledger, customer_id, credit_type, now).value();
   if (wallet.timed) {
@@ -83,19 +89,32 @@ std::string Void(Ledger& ledger, std::int64_t grant_id,
   return FormatAmount(plan.voided, wallet.scale);
 }
 
+// Both forms: the arguments from `first` on are (grant_id, reason).
+Datum VoidCall(FunctionCallInfo fcinfo, int first,
+               const std::optional<std::string>& customer) {
+  Args args(fcinfo);
+  const std::int64_t grant_id = args.Int64(first, "grant_id");
+  EntryLabels labels;
+  labels.reason = args.OptText(first + 1);
+  CheckOptionalText("reason", labels.reason, kMaxReasonChars);
+  if (customer) CheckText("customer_id", *customer, kMaxCustomerIdChars);
+  Ledger ledger;
+  const std::string voided = Void(ledger, grant_id, labels, customer);
+  ledger.Finish();
+  return NumericTextDatum(voided);
+}
+
 }  // namespace
 }  // namespace credit_ledger::pg
 
 CL_FUNCTION(credit_void) {
-  using namespace credit_ledger;
+  return credit_ledger::pg::VoidCall(fcinfo, 0, std::nullopt);
+}
+
+// 1.2: credit_void(customer_id, grant_id, reason), the grant found only
+// under its customer.
+CL_FUNCTION(credit_void_customer) {
   using namespace credit_ledger::pg;
-  Args args(fcinfo);
-  const std::int64_t grant_id = args.Int64(0, "grant_id");
-  EntryLabels labels;
-  labels.reason = args.OptText(1);
-  CheckOptionalText("reason", labels.reason, kMaxReasonChars);
-  Ledger ledger;
-  const std::string voided = Void(ledger, grant_id, labels);
-  ledger.Finish();
-  return NumericTextDatum(voided);
+  const std::string customer_id = Args(fcinfo).Text(0, "customer_id");
+  return VoidCall(fcinfo, 1, customer_id);
 }

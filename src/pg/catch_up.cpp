@@ -27,6 +27,23 @@ void CacheHeld(Wallet& wallet, const TimedWallet& w, Micros at) {
   wallet.held_overdraft = overdraft;
 }
 
+// Appends a catch-up's drafts, each run of drafts that share a reason
+// (CatchUpReasons) with that reason.
+void AppendWithReasons(Ledger& ledger, Wallet& wallet, EntryContext context,
+                       const std::vector<EntryDraft>& drafts,
+                       const std::vector<std::string>& reasons) {
+  std::size_t first = 0;
+  while (first < drafts.size()) {
+    std::size_t end = first + 1;
+    while (end < drafts.size() && reasons[end] == reasons[first]) ++end;
+    context.reason = reasons[first];
+    ledger.AppendEntries(
+        wallet, context,
+        std::vector<EntryDraft>(drafts.begin() + first, drafts.begin() + end));
+    first = end;
+  }
+}
+
 // Stores a catch-up planned at `at` (now, or the sweep's as_of): its rows,
 // its entries under one catch_up operation, its events. Returns whether it
 // wrote anything.
@@ -67,8 +84,10 @@ bool StoreCatchUp(Ledger& ledger, Wallet& wallet, const TimedWallet& before,
   if (!plan.lapsed_blocks.empty())
     RequestTopup(ledger, wallet, operation_id, now, available, events);
   const EntryLabels entry_labels;
-  Record(ledger, wallet, MakeContext(operation_id, now, entry_labels),
-         change.drafts, available, std::move(events));
+  AppendWithReasons(ledger, wallet, MakeContext(operation_id, now, entry_labels),
+                    change.drafts, CatchUpReasons(plan));
+  Record(ledger, wallet, MakeContext(operation_id, now, entry_labels), {},
+         available, std::move(events));
   return true;
 }
 
@@ -96,9 +115,16 @@ std::int64_t SweepCatchUp(Ledger& ledger, Wallet& wallet, Micros as_of,
 
 std::optional<Wallet> LockForWrite(Ledger& ledger,
                                    const std::string& customer_id,
-                                   const std::string& credit_type, Micros now) {
+                                   const std::string& credit_type, Micros now,
+                                   const OperationRequest* request,
+                                   std::optional<StoredOperation>* replay) {
   std::optional<Wallet> wallet = ledger.LockWallet(customer_id, credit_type);
-  if (wallet) CatchUp(ledger, *wallet, now);
+  if (!wallet) return wallet;
+  if (request != nullptr && request->idempotency_key && replay != nullptr) {
+    *replay = ledger.FindReplay(*request);
+    if (*replay) return wallet;
+  }
+  CatchUp(ledger, *wallet, now);
   return wallet;
 }
 

@@ -99,8 +99,10 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
   if (auto op = ledger.FindReplay(request)) return ReplayOutcome(*op);
 
   const Micros now = LedgerNow();
-  std::optional<Wallet> found =
-      LockForWrite(ledger, request.customer_id, credit_type, now);
+  std::optional<StoredOperation> replay;
+  std::optional<Wallet> found = LockForWrite(
+      ledger, request.customer_id, credit_type, now, &request, &replay);
+  if (replay) return ReplayOutcome(*replay);
   if (!found) {
     RefuseWithoutWallet(request.customer_id, credit_type, amount_text,
                         ledger.RequireCreditType(credit_type));
@@ -207,6 +209,8 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
 
   Wallet wallet =
       ledger.LockOrCreateWallet(request.customer_id, credit_type, now);
+  // The key again under the lock: a replay writes nothing (LockForWrite).
+  if (auto op = ledger.FindReplay(request)) return BlockReplay(*op);
   CatchUp(ledger, wallet, now);
   const std::int64_t units = ParseAmount(amount_text, wallet.scale);
   const std::int64_t grant_id = ledger.NextGrantId();
@@ -246,6 +250,15 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   out.operation.amount = FormatAmount(units, wallet.scale);
   out.operation.balance = FormatAmount(plan.spendable_after, wallet.scale);
   return out;
+}
+
+void RequireOwner(const std::string& customer_id, const std::string& owner,
+                  const std::string& what) {
+  if (owner == customer_id) return;
+  throw LedgerError(ErrorCode::kNotFound, what + " does not exist",
+                    "No " + what.substr(0, what.find(' ')) +
+                        " with this id belongs to customer \"" + customer_id +
+                        "\".");
 }
 
 }  // namespace credit_ledger::pg

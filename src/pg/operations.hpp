@@ -70,10 +70,22 @@ inline bool IsDue(const Wallet& wallet, Micros at) {
   return wallet.timed && wallet.next_due_at && at >= *wallet.next_due_at;
 }
 
+// LG004 unless `owner` is `customer_id`: in 1.2 an id is only found under
+// its own customer. `what` names the object ("grant 5"), as if it did not
+// exist at all.
+void RequireOwner(const std::string& customer_id, const std::string& owner,
+                  const std::string& what);
+
 // LockWallet, then CatchUp: how every write on an existing wallet starts.
-std::optional<Wallet> LockForWrite(Ledger& ledger,
-                                   const std::string& customer_id,
-                                   const std::string& credit_type, Micros now);
+// With a keyed `request`, the key is looked up again once the lock is held
+// (the lock waited for a concurrent call on the wallet, which may have
+// committed the same key): then *replay is set, and nothing is caught up or
+// written, so a replay writes nothing, not even a catch-up.
+std::optional<Wallet>
+LockForWrite(Ledger& ledger, const std::string& customer_id,
+             const std::string& credit_type, Micros now,
+             const OperationRequest* request = nullptr,
+             std::optional<StoredOperation>* replay = nullptr);
 
 // The available balance a read sees at `now` without writing: the wallet
 // caught up in memory when something is due (or, after an upgrade, while a

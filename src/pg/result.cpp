@@ -15,9 +15,6 @@ OperationOutcome ReplayOutcome(const StoredOperation& op) {
   return out;
 }
 
-namespace {
-
-// The function's composite result from its column values (none NULL).
 Datum CompositeDatum(FunctionCallInfo fcinfo, Datum* values, bool* nulls) {
   return Guard([&] {
     TupleDesc desc;
@@ -30,8 +27,6 @@ Datum CompositeDatum(FunctionCallInfo fcinfo, Datum* values, bool* nulls) {
     return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
   });
 }
-
-}  // namespace
 
 Datum OperationResultDatum(FunctionCallInfo fcinfo,
                            const OperationOutcome& outcome) {

@@ -9,6 +9,10 @@
 
 namespace credit_ledger::pg {
 
+// The function's composite result (its declared row type) from its column
+// values.
+Datum CompositeDatum(FunctionCallInfo fcinfo, Datum* values, bool* nulls);
+
 // credit_ledger.operation_result: what consume, adjust and reverse return.
 struct OperationOutcome {
   std::int64_t operation_id = 0;

@@ -45,5 +45,30 @@ SELECT credit_grant('c', 'usd', 10) AS fresh;
 SELECT * FROM credit_consume('c', 'usd', 10);
 SELECT * FROM credit_consume('c', 'usd', 0.01);
 
+
+-- 1.2: credit_void(customer_id, grant_id, reason): the grant is found only
+-- under its own customer. Bad calls raise and write nothing.
+\i test/sql/include/sqlstate_of.sql
+\i test/sql/include/written_now.sql
+SELECT credit_grant('cv1', 'usd', 30, reason => 'to void') AS cv1 \gset
+SELECT credit_grant('cv2', 'usd', 5) AS cv2 \gset
+SELECT amount FROM credit_consume('cv1', 'usd', 10);
+SELECT pg_temp.written_now() AS before \gset
+SELECT pg_temp.sqlstate_of(format('SELECT credit_void(NULL::text, %s)', :cv1)) AS null_customer;
+SELECT pg_temp.sqlstate_of($$SELECT credit_void('cv1', NULL::bigint)$$) AS null_grant;
+SELECT pg_temp.sqlstate_of(format('SELECT credit_void(%L, %s)', 'cv2', :cv1)) AS other_customer;
+SELECT pg_temp.sqlstate_of(format('SELECT credit_void(%L, %s)', 'nobody', :cv1)) AS no_such_customer;
+SELECT pg_temp.sqlstate_of($$SELECT credit_void('cv1', 424242)$$) AS unknown_grant;
+SELECT pg_temp.sqlstate_of(format('SELECT credit_void(%L, %s)', '', :cv1)) AS empty_customer;
+SELECT pg_temp.written_now() = :before AS nothing_written;
+-- Under its customer it voids what is left, as the 1.0 form does.
+SELECT credit_void('cv1', :cv1, 'refund') AS voided;
+SELECT entry_type, amount, reason FROM credit_ledger.entries WHERE grant_id = :cv1 ORDER BY seq;
+SELECT pg_temp.written_now() AS before \gset
+SELECT pg_temp.sqlstate_of(format('SELECT credit_void(%L, %s)', 'cv1', :cv1)) AS voided_twice;
+SELECT pg_temp.written_now() = :before AS nothing_written;
+-- The 1.0 form still resolves for an id alone.
+SELECT pg_temp.sqlstate_of(format('SELECT credit_void(%s)', :cv1)) AS one_point_zero_form;
+
 SELECT * FROM credit_verify();
 DROP EXTENSION credit_ledger;

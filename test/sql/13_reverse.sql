@@ -95,5 +95,38 @@ SELECT seq, entry_type, amount, balance_after, grant_id, operation_id FROM credi
  WHERE customer_id = 'r' ORDER BY seq;
 SELECT debt, credit_balance('r', 'usd') FROM credit_ledger.wallets WHERE customer_id = 'r';
 
+
+-- 1.2: credit_reverse(customer_id, operation_id, amount, reason,
+-- idempotency_key): the operation is found only under its own customer.
+-- Bad calls raise and write nothing.
+\i test/sql/include/sqlstate_of.sql
+\i test/sql/include/written_now.sql
+SELECT credit_grant('cr1', 'usd', 50);
+SELECT credit_grant('cr2', 'usd', 50);
+SELECT operation_id AS cr_op FROM credit_consume('cr1', 'usd', 20) \gset
+SELECT operation_id AS cr_grant_op FROM credit_ledger.operations
+ WHERE customer_id = 'cr1' AND operation_type = 'grant' \gset
+SELECT pg_temp.written_now() AS before \gset
+SELECT pg_temp.sqlstate_of(format('SELECT * FROM credit_reverse(NULL::text, %s)', :cr_op)) AS null_customer;
+SELECT pg_temp.sqlstate_of($$SELECT * FROM credit_reverse('cr1', NULL::bigint)$$) AS null_operation;
+SELECT pg_temp.sqlstate_of(format('SELECT * FROM credit_reverse(%L, %s)', 'cr2', :cr_op)) AS other_customer;
+SELECT pg_temp.sqlstate_of($$SELECT * FROM credit_reverse('cr1', 424242)$$) AS unknown_operation;
+SELECT pg_temp.sqlstate_of(format('SELECT * FROM credit_reverse(%L, %s, 0)', 'cr1', :cr_op)) AS zero;
+SELECT pg_temp.sqlstate_of(format('SELECT * FROM credit_reverse(%L, %s, -1)', 'cr1', :cr_op)) AS negative;
+SELECT pg_temp.sqlstate_of(format('SELECT * FROM credit_reverse(%L, %s, 1.001)', 'cr1', :cr_op)) AS over_scale;
+SELECT pg_temp.sqlstate_of(format('SELECT * FROM credit_reverse(%L, %s, %L::numeric)', 'cr1', :cr_op, 'NaN')) AS nan;
+SELECT pg_temp.sqlstate_of(format('SELECT * FROM credit_reverse(%L, %s, 21)', 'cr1', :cr_op)) AS more_than_consumed;
+SELECT pg_temp.sqlstate_of(format('SELECT * FROM credit_reverse(%L, %s)', 'cr1', :cr_grant_op)) AS not_a_consume;
+SELECT pg_temp.written_now() = :before AS nothing_written;
+-- Under its customer: a keyed partial reversal, its replay, LG002 for the
+-- key with another amount, then the rest; beyond it LG006.
+SELECT amount, balance, replayed FROM credit_reverse('cr1', :cr_op, 5, 'refund', 'cr-k1');
+SELECT amount, balance, replayed FROM credit_reverse('cr1', :cr_op, 5, 'refund', 'cr-k1');
+SELECT pg_temp.sqlstate_of(format('SELECT * FROM credit_reverse(%L, %s, 6, %L, %L)', 'cr1', :cr_op, 'refund', 'cr-k1')) AS key_reused;
+SELECT amount, balance, replayed FROM credit_reverse('cr1', :cr_op);
+SELECT pg_temp.written_now() AS before \gset
+SELECT pg_temp.sqlstate_of(format('SELECT * FROM credit_reverse(%L, %s)', 'cr1', :cr_op)) AS nothing_left;
+SELECT pg_temp.written_now() = :before AS nothing_written;
+
 SELECT * FROM credit_verify();
 DROP EXTENSION credit_ledger;

@@ -18,7 +18,8 @@ SELECT grant_id, status, amount, remaining, used, usage_percent, days_left, prom
 SELECT customer_id, credit_type, available, scheduled, expiring_30d, debt, ledger_balance
   FROM credit_ledger.wallet_summary;
 
--- Six days later the small block has lapsed; the sweep has not run yet.
+-- Six days later the small block has lapsed; the sweep has not run yet,
+-- but the view shows it as the sweep will leave it (nothing remaining).
 SET credit_ledger.clock = '2026-03-07 12:00+00';
 SELECT grant_id, status, remaining, days_left FROM credit_ledger.grant_status ORDER BY grant_id;
 SELECT lapsed_grants, lapsed_credits, oldest_expires_at, oldest_lag FROM credit_ledger.expiration_backlog;

@@ -137,5 +137,49 @@ SELECT remaining, held, open FROM credit_ledger.grants WHERE customer_id = 'e';
 SELECT amount, balance FROM credit_capture('e', :he);
 SELECT remaining, held, open FROM credit_ledger.grants WHERE customer_id = 'e';
 
+
+-- Bad input for every argument of the hold functions raises and writes
+-- nothing (no operation, entry, event or hold).
+\i test/sql/include/sqlstate_of.sql
+\i test/sql/include/written_now.sql
+SELECT credit_grant('bad', 'usd', 10);
+SELECT hold_id AS hb FROM credit_hold('bad', 'usd', 4) \gset
+SELECT hold_id AS hother FROM credit_hold('c', 'usd', 1) \gset
+SELECT pg_temp.written_now() AS before \gset
+SELECT pg_temp.sqlstate_of($$SELECT credit_hold(NULL, 'usd', 1)$$) AS hold_null_customer,
+       pg_temp.sqlstate_of($$SELECT credit_hold('bad', NULL, 1)$$) AS hold_null_type,
+       pg_temp.sqlstate_of($$SELECT credit_hold('bad', 'usd', NULL)$$) AS hold_null_amount,
+       pg_temp.sqlstate_of($$SELECT credit_hold('bad', 'usd', 1, timeout => NULL)$$) AS hold_null_timeout;
+SELECT pg_temp.sqlstate_of($$SELECT credit_hold('bad', 'usd', 0)$$) AS hold_zero,
+       pg_temp.sqlstate_of($$SELECT credit_hold('bad', 'usd', -1)$$) AS hold_negative,
+       pg_temp.sqlstate_of($$SELECT credit_hold('bad', 'usd', 1.001)$$) AS hold_over_scale,
+       pg_temp.sqlstate_of($$SELECT credit_hold('bad', 'usd', 'NaN')$$) AS hold_nan;
+SELECT pg_temp.sqlstate_of($$SELECT credit_hold('bad', 'usd', 1, timeout => '0 seconds')$$) AS timeout_zero,
+       pg_temp.sqlstate_of($$SELECT credit_hold('bad', 'usd', 1, timeout => '-1 minute')$$) AS timeout_negative,
+       pg_temp.sqlstate_of($$SELECT credit_hold('bad', 'usd', 1, timeout => '31 days 1 second')$$) AS timeout_over_31_days;
+SELECT pg_temp.sqlstate_of($$SELECT credit_hold('bad', 'eur', 1)$$) AS hold_unknown_type,
+       pg_temp.sqlstate_of($$SELECT credit_hold('bad', 'usd', 11)$$) AS hold_too_much,
+       pg_temp.sqlstate_of($$SELECT credit_hold('bad', 'usd', 1, metadata => '[1]')$$) AS hold_metadata_not_object;
+SELECT pg_temp.sqlstate_of(format('SELECT credit_capture(NULL, %s)', :hb)) AS capture_null_customer,
+       pg_temp.sqlstate_of($$SELECT credit_capture('bad', NULL)$$) AS capture_null_hold,
+       pg_temp.sqlstate_of(format('SELECT credit_capture(%L, %s, 0)', 'bad', :hb)) AS capture_zero,
+       pg_temp.sqlstate_of(format('SELECT credit_capture(%L, %s, -1)', 'bad', :hb)) AS capture_negative,
+       pg_temp.sqlstate_of(format('SELECT credit_capture(%L, %s, 1.001)', 'bad', :hb)) AS capture_over_scale;
+SELECT pg_temp.sqlstate_of(format('SELECT credit_capture(%L, %s)', 'bad', :hother)) AS capture_other_customer,
+       pg_temp.sqlstate_of($$SELECT credit_capture('bad', 424242)$$) AS capture_unknown,
+       pg_temp.sqlstate_of(format('SELECT credit_capture(%L, %s, occurred_at => %L)', 'bad', :hb, '2026-03-05 00:00+00')) AS capture_far_future;
+SELECT pg_temp.sqlstate_of(format('SELECT credit_release(NULL, %s)', :hb)) AS release_null_customer,
+       pg_temp.sqlstate_of($$SELECT credit_release('bad', NULL)$$) AS release_null_hold,
+       pg_temp.sqlstate_of(format('SELECT credit_release(%L, %s)', 'bad', :hother)) AS release_other_customer,
+       pg_temp.sqlstate_of($$SELECT credit_release('bad', 424242)$$) AS release_unknown;
+SELECT pg_temp.written_now() = :before AS nothing_written;
+-- Wrong state: released, then neither capture nor release (LG006).
+SELECT credit_release('bad', :hb) AS released;
+SELECT pg_temp.written_now() AS before \gset
+SELECT pg_temp.sqlstate_of(format('SELECT credit_capture(%L, %s)', 'bad', :hb)) AS capture_released,
+       pg_temp.sqlstate_of(format('SELECT credit_release(%L, %s)', 'bad', :hb)) AS release_released;
+SELECT pg_temp.written_now() = :before AS nothing_written;
+SELECT credit_release('c', :hother) AS released;
+
 SELECT * FROM credit_verify();
 DROP EXTENSION credit_ledger;

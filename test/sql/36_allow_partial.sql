@@ -76,5 +76,20 @@ SELECT amount FROM credit_consume('k', 'usd', 95.5, 'p1', allow_partial => true)
 SELECT encode(request_hash, 'hex') AS request_hash
   FROM credit_ledger.operations WHERE customer_id = 'k' AND idempotency_key = 'p1';
 
+
+-- Bad input with allow_partial writes nothing either.
+\i test/sql/include/sqlstate_of.sql
+\i test/sql/include/written_now.sql
+SELECT pg_temp.written_now() AS before \gset
+SELECT pg_temp.sqlstate_of($$SELECT credit_consume('c', 'usd', 1, allow_partial => NULL)$$) AS null_flag,
+       pg_temp.sqlstate_of($$SELECT credit_consume('c', 'usd', NULL, allow_partial => true)$$) AS null_amount,
+       pg_temp.sqlstate_of($$SELECT credit_consume('c', 'usd', -1, allow_partial => true)$$) AS negative,
+       pg_temp.sqlstate_of($$SELECT credit_consume('c', 'usd', 0, allow_partial => true)$$) AS zero,
+       pg_temp.sqlstate_of($$SELECT credit_consume('c', 'usd', 1.001, allow_partial => true)$$) AS over_scale,
+       pg_temp.sqlstate_of($$SELECT credit_consume('c', 'usd', 'NaN', allow_partial => true)$$) AS nan,
+       pg_temp.sqlstate_of($$SELECT credit_consume('c', 'eur', 1, allow_partial => true)$$) AS unknown_type,
+       pg_temp.sqlstate_of($$SELECT credit_consume('nobody', 'usd', 1, allow_partial => true)$$) AS no_wallet;
+SELECT pg_temp.written_now() = :before AS nothing_written;
+
 SELECT * FROM credit_verify();
 DROP EXTENSION credit_ledger;

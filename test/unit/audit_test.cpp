@@ -64,11 +64,14 @@ struct Ledger {
     wallet.last_hash = hashes.back();
   }
 
-  std::vector<std::int64_t> returning;  // ReturnsHeldCredit
+  std::vector<std::int64_t> returning;          // ReturnsHeldCredit
+  std::vector<std::int64_t> returning_entries;  // ReturnsHeldCreditEntry
 
   std::vector<std::string> Problems() const {
     WalletAuditor auditor(2, grants);
     for (std::int64_t op : returning) auditor.ReturnsHeldCredit(op);
+    for (std::int64_t seq : returning_entries)
+      auditor.ReturnsHeldCreditEntry(seq);
     for (std::size_t i = 0; i < entries.size(); ++i)
       auditor.Add(entries[i], hashes[i]);
     std::vector<std::string> codes;
@@ -266,6 +269,29 @@ TEST(WalletAuditor, HeldCreditGivenBackToALapsedBlockLapsesAgain) {
   EXPECT_EQ(l.Problems(), Codes{});
   l.grants[0].expired_amount = 60;  // its lapse still counts in the total
   EXPECT_EQ(l.Problems(), Codes{"lapsed_mismatch"});
+}
+
+TEST(WalletAuditor, ACatchUpTimingAHoldOutAtTheLapseExpiresOnce) {
+  // One catch-up (operation 7) times a hold of 20 out at the instant its
+  // block lapses: the 20 given back leave (seq 6, "hold expired"), then the
+  // 60 free lapse (seq 7), both in the same operation.
+  Ledger l;
+  l.Append(EntryType::kExpiration, -20, 1, 7);
+  l.Append(EntryType::kExpiration, -60, 1, 7);
+  l.wallet.balance = -5;
+  l.wallet.last_seq = 7;
+  l.wallet.last_hash = l.hashes.back();
+  l.grants[0].remaining = 0;
+  l.grants[0].expired_amount = 80;
+  l.grants[0].expired_at = 5000;
+  l.grants[0].open = false;
+  EXPECT_EQ(l.Problems(), Codes{"expired_twice"});
+  l.returning_entries = {6};
+  EXPECT_EQ(l.Problems(), Codes{});
+  // Marking the whole operation would hide the block's own lapse.
+  l.returning_entries = {};
+  l.returning = {7};
+  EXPECT_EQ(l.Problems(), Codes{"lifecycle_mismatch"});
 }
 
 TEST(WalletAuditor, BlocksOpenWithAGrantAdjustmentOrReversalEntry) {

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 namespace credit_ledger {
 namespace {
 
@@ -77,6 +81,40 @@ TEST(CatchUpEvents, OneEventPerHappeningInOrder) {
 // The wallet's stored next_due_at is the scheduled block's effective_at
 // (how the glue calls it): the block enters once, one happening, not a
 // second time as if 1.1 had entered it early.
+TEST(CatchUpReasons, OnePerEntryByWhatHappened) {
+  // A hold of 4 on block 1 times out at the instant block 1 lapses (its 4
+  // leave at once, then the free 6 lapse); block 2 takes effect later and
+  // repays 3 of debt.
+  TimedWallet w =
+      WalletOf({Entered(1, 10, kT - 100, kT + 10), Scheduled(2, 20, kT + 20)});
+  Hold h;
+  h.hold_id = 7;
+  h.amount = 4;
+  h.reserved = {Reservation{1, 4}};
+  h.expires_at = kT + 10;
+  w.holds.push_back(h);
+  w.blocks[0].row.remaining = 6;
+  w.blocks[0].held = 4;
+  w.debt = 3;
+  w.balance -= 3;
+  const CatchUpPlan plan = PlanCatchUp(w, kT + 30);
+  const std::vector<std::string> reasons = CatchUpReasons(plan);
+  ASSERT_EQ(reasons.size(), plan.change.drafts.size());
+  std::vector<std::string> expected;
+  for (const Happening& x : plan.happenings) {
+    for (std::size_t i = 0; i < x.drafts.size(); ++i) {
+      expected.push_back(x.kind == HappeningKind::kHoldTimeout ? "hold expired"
+                         : x.kind == HappeningKind::kLapse
+                             ? "expired"
+                             : "scheduled grant took effect");
+    }
+  }
+  EXPECT_EQ(reasons, expected);
+  EXPECT_EQ(reasons.back(), "scheduled grant took effect");
+  EXPECT_NE(std::find(reasons.begin(), reasons.end(), "expired"),
+            reasons.end());
+}
+
 TEST(PlanCatchUp, SinceAtTheEffectiveAtEntersOnce) {
   const TimedWallet w = WalletOf({Scheduled(1, 30, kT, kNever)});
   const CatchUpPlan plan = PlanCatchUp(w, kT + 10, kT);
