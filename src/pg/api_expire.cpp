@@ -108,7 +108,8 @@ std::int64_t SweepElsewhere(Ledger& ledger, const std::string& customer,
                             Micros as_of, std::int64_t max_lapses) {
   ledger.UseSpi();
   Params p;
-  p.Text(customer).Timestamp(as_of).Int32(static_cast<std::int32_t>(max_lapses));
+  p.Text(customer).Timestamp(as_of).Int32(
+      static_cast<std::int32_t>(max_lapses));
   Rows rows = Execute(expire_remote_customer, p);
   const std::int64_t lapsed = rows.empty() ? 0 : rows[0].Int32(1);
   FreeRows(rows);

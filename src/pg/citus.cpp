@@ -269,8 +269,7 @@ Placement CitusPlacement(int slot, Oid shell, const char* name,
   return {s.relid, s.shardid};
 }
 
-bool CitusIsLocal(int slot, Oid shell, const char* name,
-                  const char* customer) {
+bool CitusIsLocal(int slot, Oid shell, const char* name, const char* customer) {
   Entry& e = entries[slot];
   if (e.kind == Kind::kUnknown || e.shell != shell) Load(e, shell, name);
   if (e.kind != Kind::kHash || e.nshards == 0) return true;

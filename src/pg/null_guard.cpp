@@ -65,8 +65,8 @@ bool IsCustomerScoped(Oid funcid) {
     int count = 0;
     deconstruct_array(DatumGetArrayTypeP(names), TEXTOID, -1, false,
                       TYPALIGN_INT, &elems, nullptr, &count);
-    scoped = count >= 1 && strcmp(TextDatumGetCString(elems[0]),
-                                  "customer_id") == 0;
+    scoped =
+        count >= 1 && strcmp(TextDatumGetCString(elems[0]), "customer_id") == 0;
   } else {
     scoped = false;
   }
@@ -92,9 +92,9 @@ void CheckQuery(Query* query, ParamListInfo params) {
   if (query->commandType != CMD_SELECT || query->jointree == nullptr) return;
   ListCell* cell = nullptr;
   foreach (cell, query->targetList) {
-    CheckCall(reinterpret_cast<Node*>(
-                  static_cast<TargetEntry*>(lfirst(cell))->expr),
-              params);
+    CheckCall(
+        reinterpret_cast<Node*>(static_cast<TargetEntry*>(lfirst(cell))->expr),
+        params);
   }
   foreach (cell, query->rtable) {
     const auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
