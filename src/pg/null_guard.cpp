@@ -50,13 +50,16 @@ bool FoldsToNull(Node* arg, ParamListInfo params) {
   return IsA(folded, Const) && reinterpret_cast<Const*>(folded)->constisnull;
 }
 
-// Whether the function is one of the ledger's customer-scoped ones: a member
-// of the extension whose first argument is customer_id text.
+// Whether the function is one of the ledger's customer-scoped ones, those
+// citus_distribute() delegates: a member of the extension whose first
+// argument is customer_id text without a default (credit_verify's defaults
+// to NULL, meaning every customer: it is not delegated, and NULL is valid).
 bool IsCustomerScoped(Oid funcid) {
   HeapTuple tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
   if (!HeapTupleIsValid(tuple)) return false;
   const auto* proc = reinterpret_cast<Form_pg_proc>(GETSTRUCT(tuple));
-  bool scoped = proc->pronargs >= 1 && proc->proargtypes.values[0] == TEXTOID;
+  bool scoped = proc->pronargs - proc->pronargdefaults >= 1 &&
+                proc->proargtypes.values[0] == TEXTOID;
   bool null = true;
   const Datum names =
       SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_proargnames, &null);

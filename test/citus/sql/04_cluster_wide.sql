@@ -126,6 +126,8 @@ BEGIN;
 SELECT credit_consume(NULL, 'usd', 1);
 ROLLBACK;
 \echo :LAST_ERROR_SQLSTATE
+-- credit_verify(NULL) is valid (every customer; it is not delegated).
+SELECT count(*) AS problems FROM credit_verify(NULL);
 SELECT count(*) AS nodes_up FROM run_command_on_all_nodes('SELECT 1') WHERE success;
 -- A fresh session (after a refused statement Citus may stop delegating).
 \c
