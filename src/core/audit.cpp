@@ -215,8 +215,9 @@ void WalletAuditor::CheckGrantRow(const Tally& t) {
            "it expires at " + FormatTimestampUtc(*g.expires_at) +
                " and starts at " + FormatTimestampUtc(g.effective_at));
   }
-  if (g.kind != "grant" && g.kind != "adjustment" && g.kind != "reversal") {
-    broken("kind IN ('grant', 'adjustment', 'reversal')",
+  if (g.kind != "grant" && g.kind != "adjustment" && g.kind != "reversal" &&
+      g.kind != "topup") {
+    broken("kind IN ('grant', 'adjustment', 'reversal', 'topup')",
            "its kind is \"" + g.kind + "\"");
   }
   const bool open =
