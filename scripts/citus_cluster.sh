@@ -13,8 +13,10 @@
 # The PostgreSQL it runs is the one PG_CONFIG names (default: pg_config on the
 # PATH), so it works with the system install (CI) and with a relocated copy
 # (/work/tools/devpg.sh). Citus must be installed there (citus.so and
-# citus.control); with pg_cron installed as well, the coordinator preloads it
-# too (cron.database_name = postgres), for the expiration sweep.
+# citus.control); credit_ledger, when installed there, is preloaded after it
+# on every node (its NULL-customer guard, README "Scale-out on Citus"); with
+# pg_cron installed as well, the coordinator preloads it too
+# (cron.database_name = postgres), for the expiration sweep.
 #
 # Settings (environment):
 #   CITUS_DIR   where the nodes' data, sockets and logs go (default
@@ -64,8 +66,13 @@ start_node() {
   chmod 700 "$data"
   as_owner "$bindir/initdb" -D "$data" -U postgres -A trust --no-sync >"$dir/initdb$i.log" 2>&1 ||
     { cat "$dir/initdb$i.log"; return 1; }
+  # credit_ledger after citus: its planner hook refuses a NULL customer
+  # before Citus plans the delegated call (Citus 13.2 crashes on one).
+  if [ -f "$libdir/credit_ledger.so" ]; then
+    preload=$preload,credit_ledger
+  fi
   if [ "$i" -eq 0 ] && [ -f "$libdir/pg_cron.so" ]; then
-    preload=citus,pg_cron
+    preload=$preload,pg_cron
   fi
   cat >>"$data/postgresql.conf" <<CONF
 port = $(node_port "$i")

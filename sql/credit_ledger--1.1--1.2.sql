@@ -375,3 +375,19 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- citus: the sweep on a Citus coordinator covers every worker: it calls
+-- expire_customer once per customer whose shard is elsewhere, and Citus runs
+-- the call there (citus_distribute() delegates it by customer_id).
+#current credit_ledger.expire_customer
+REVOKE ALL ON FUNCTION credit_ledger.expire_customer(text, timestamptz, integer) FROM PUBLIC;
+-- Event delivery on a Citus cluster: credit_events_claim takes another path
+-- where the outbox is distributed (Citus refuses FOR UPDATE SKIP LOCKED
+-- across shards), and the event functions take the time once, as a value
+-- (Citus refuses clock_timestamp() in an UPDATE of a distributed table).
+#current credit_ledger.citus_distributed
+REVOKE ALL ON FUNCTION credit_ledger.citus_distributed(regclass) FROM PUBLIC;
+#current @extschema@.credit_events_ack
+#current @extschema@.credit_events_prune
+#current @extschema@.credit_events_release
+#current @extschema@.credit_events_fail

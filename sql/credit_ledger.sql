@@ -1056,9 +1056,10 @@ BEGIN
         SELECT t.credit_type FROM credit_ledger.credit_types t
          WHERE (credit_revenue.credit_type IS NULL
                 OR t.credit_type OPERATOR(pg_catalog.=) credit_revenue.credit_type)
-           AND EXISTS (SELECT FROM credit_ledger.grants g
-                        WHERE g.credit_type OPERATOR(pg_catalog.=) t.credit_type
-                          AND g.cost_basis IS NOT NULL)),
+           -- not correlated: Citus cannot run a correlated subquery of a
+           -- distributed table under a reference table
+           AND t.credit_type IN (SELECT g.credit_type FROM credit_ledger.grants g
+                                  WHERE g.cost_basis IS NOT NULL)),
     moves AS (
         SELECT e.credit_type,
                CASE WHEN e.created_at OPERATOR(pg_catalog.>=) start_at
@@ -1123,6 +1124,18 @@ RETURNS integer
     SET search_path = pg_catalog, credit_ledger, pg_temp;
 COMMENT ON FUNCTION credit_ledger.expire_batch(timestamptz, integer) IS
     'credit_expire for the sweep procedure, in the schema only the extension owns';
+
+-- The sweep of one customer's wallets (1.2), on the node that holds them:
+-- on a Citus coordinator the sweep (credit_expire, expire_due) calls it once
+-- per customer whose shard is on a worker, and Citus delegates the call
+-- there (citus_distribute() distributes it by customer_id). Not for people:
+-- only the sweep calls it.
+CREATE FUNCTION credit_ledger.expire_customer(
+    customer_id text, as_of timestamptz, max_grants integer)
+RETURNS integer
+    AS 'MODULE_PATHNAME', 'credit_expire_customer'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
 
 CREATE PROCEDURE credit_ledger.expire_due(batch_size pg_catalog.int4 DEFAULT 500)
 LANGUAGE plpgsql
@@ -1206,6 +1219,26 @@ $$;
 
 -- Event delivery.
 
+-- Whether `rel` is a table Citus distributes (false where Citus is absent).
+-- The event functions take another path on a cluster.
+CREATE FUNCTION credit_ledger.citus_distributed(rel regclass)
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found boolean;
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)'
+       INTO found USING rel;
+    RETURN found;
+END
+$$;
+
+
 -- Hands out up to max_events events nobody holds, oldest first, to consumer,
 -- for lease: concurrent relays never get the same event while a lease runs
 -- (FOR UPDATE SKIP LOCKED); an event not acknowledged in time is handed out
@@ -1219,6 +1252,12 @@ RETURNS SETOF credit_ledger.events
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, credit_ledger, pg_temp
 AS $$
+DECLARE
+    -- One instant for the whole claim, passed as a value: Citus refuses
+    -- clock_timestamp() (volatile) in an UPDATE of a distributed table.
+    claim_at timestamptz := clock_timestamp();
+    picked_ids bigint[];
+    picked_customers text[];
 BEGIN
     IF max_events IS NULL OR consumer IS NULL OR lease IS NULL THEN
         RAISE EXCEPTION 'max_events, consumer and lease must not be NULL'
@@ -1233,6 +1272,32 @@ BEGIN
     IF consumer = '' THEN
         RAISE EXCEPTION 'consumer must not be empty' USING ERRCODE = '22023';
     END IF;
+    IF credit_ledger.citus_distributed('credit_ledger.events') THEN
+        -- On a Citus cluster, where FOR UPDATE SKIP LOCKED across shards is
+        -- refused: the picks are read without locks, and the UPDATE checks
+        -- again, under each row's lock, that the event is still free, so
+        -- two relays never hold one event; one that loses a race to another
+        -- waits for its claim to commit and gets fewer events.
+        SELECT array_agg(p.event_id), array_agg(p.customer_id)
+          INTO picked_ids, picked_customers
+          FROM (SELECT e.event_id, e.customer_id FROM credit_ledger.events e
+                 WHERE e.processed_at IS NULL AND e.failed_at IS NULL
+                   AND (e.claimed_until IS NULL OR e.claimed_until < claim_at)
+                 ORDER BY e.event_id
+                 LIMIT max_events) p;
+        RETURN QUERY
+        WITH claimed AS (
+            UPDATE credit_ledger.events e
+               SET claimed_by = consumer,
+                   claimed_until = claim_at + lease,
+                   attempts = e.attempts + 1
+             WHERE e.event_id = ANY (picked_ids) AND e.customer_id = ANY (picked_customers)
+               AND e.processed_at IS NULL AND e.failed_at IS NULL
+               AND (e.claimed_until IS NULL OR e.claimed_until < claim_at)
+            RETURNING e.*)
+        SELECT * FROM claimed ORDER BY event_id;
+        RETURN;
+    END IF;
     -- The picks are a MATERIALIZED CTE so that they run once: as a subquery
     -- they could be the inner side of a nested loop, re-run for every
     -- event, each re-run skipping the rows already claimed and taking the
@@ -1241,14 +1306,14 @@ BEGIN
     WITH picked AS MATERIALIZED (
         SELECT p.event_id, p.customer_id FROM credit_ledger.events p
          WHERE p.processed_at IS NULL AND p.failed_at IS NULL
-           AND (p.claimed_until IS NULL OR p.claimed_until < clock_timestamp())
+           AND (p.claimed_until IS NULL OR p.claimed_until < claim_at)
          ORDER BY p.event_id
          LIMIT max_events
            FOR UPDATE SKIP LOCKED),
     claimed AS (
         UPDATE credit_ledger.events e
            SET claimed_by = consumer,
-               claimed_until = clock_timestamp() + lease,
+               claimed_until = claim_at + lease,
                attempts = e.attempts + 1
           FROM picked
          WHERE e.event_id = picked.event_id AND e.customer_id = picked.customer_id
@@ -1266,12 +1331,15 @@ SET search_path = pg_catalog, credit_ledger, pg_temp
 AS $$
 DECLARE
     n integer;
+    -- A value, not clock_timestamp() in the statement: Citus refuses a
+    -- volatile function in an UPDATE or DELETE of a distributed table.
+    stamp timestamptz := clock_timestamp();
 BEGIN
     IF event_ids IS NULL THEN
         RAISE EXCEPTION 'event_ids must not be NULL' USING ERRCODE = '22004';
     END IF;
     UPDATE credit_ledger.events
-       SET processed_at = clock_timestamp(), claimed_until = NULL
+       SET processed_at = stamp, claimed_until = NULL
      WHERE event_id = ANY (event_ids) AND processed_at IS NULL;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
@@ -1286,12 +1354,15 @@ SET search_path = pg_catalog, credit_ledger, pg_temp
 AS $$
 DECLARE
     n integer;
+    -- A value, not clock_timestamp() in the statement: Citus refuses a
+    -- volatile function in an UPDATE or DELETE of a distributed table.
+    stamp timestamptz := clock_timestamp();
 BEGIN
     IF older_than IS NULL OR older_than < interval '0' THEN
         RAISE EXCEPTION 'older_than must be a non-negative interval' USING ERRCODE = '22023';
     END IF;
     DELETE FROM credit_ledger.events
-     WHERE processed_at IS NOT NULL AND processed_at < clock_timestamp() - older_than;
+     WHERE processed_at IS NOT NULL AND processed_at < stamp - older_than;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
@@ -1310,13 +1381,16 @@ SET search_path = pg_catalog, credit_ledger, pg_temp
 AS $$
 DECLARE
     n integer;
+    -- A value, not clock_timestamp() in the statement: Citus refuses a
+    -- volatile function in an UPDATE or DELETE of a distributed table.
+    stamp timestamptz := clock_timestamp();
 BEGIN
     IF event_ids IS NULL OR consumer IS NULL THEN
         RAISE EXCEPTION 'event_ids and consumer must not be NULL' USING ERRCODE = '22004';
     END IF;
     UPDATE credit_ledger.events SET claimed_until = NULL
      WHERE event_id = ANY (event_ids) AND claimed_by = consumer
-       AND claimed_until > clock_timestamp()
+       AND claimed_until > stamp
        AND processed_at IS NULL AND failed_at IS NULL;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
@@ -1334,15 +1408,18 @@ SET search_path = pg_catalog, credit_ledger, pg_temp
 AS $$
 DECLARE
     n integer;
+    -- A value, not clock_timestamp() in the statement: Citus refuses a
+    -- volatile function in an UPDATE or DELETE of a distributed table.
+    stamp timestamptz := clock_timestamp();
 BEGIN
     IF event_ids IS NULL OR consumer IS NULL OR error IS NULL THEN
         RAISE EXCEPTION 'event_ids, consumer and error must not be NULL' USING ERRCODE = '22004';
     END IF;
     UPDATE credit_ledger.events
-       SET failed_at = clock_timestamp(), last_error = left(error, 1000),
+       SET failed_at = stamp, last_error = left(error, 1000),
            claimed_until = NULL
      WHERE event_id = ANY (event_ids) AND claimed_by = consumer
-       AND claimed_until > clock_timestamp()
+       AND claimed_until > stamp
        AND processed_at IS NULL AND failed_at IS NULL;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
@@ -1552,7 +1629,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     reference_tables text[] := ARRAY['credit_types', 'prices'];
-    customer_tables text[] := ARRAY['wallets', 'grants', 'operations', 'entries', 'events', 'holds'];
+    customer_tables text[];
     unsafe_triggers text;
     t text;
     rel regclass;
@@ -1617,6 +1694,47 @@ BEGIN
     IF (SELECT groupid FROM pg_dist_local_group) <> 0 THEN
         RAISE EXCEPTION 'citus_distribute() must run on the coordinator' USING ERRCODE = '55000';
     END IF;
+    -- Citus 13.2 crashes the server when a delegated function is called with
+    -- a NULL customer; the library's planner hook refuses such a call first,
+    -- but only where it is preloaded (src/pg/null_guard.hpp).
+    SELECT string_agg(format('%s:%s', n.nodename, n.nodeport), ', ' ORDER BY n.groupid)
+      INTO failure
+      FROM run_command_on_all_nodes($q$SELECT pg_catalog.current_setting('shared_preload_libraries')$q$) r
+      JOIN pg_dist_node n USING (nodeid)
+     WHERE NOT r.success
+        OR NOT r.result ~ '(^|[,/ ])credit_ledger($|[, ])';
+    IF failure IS NOT NULL THEN
+        RAISE EXCEPTION 'credit_ledger is not in shared_preload_libraries on every node'
+            USING ERRCODE = '55000',
+                  DETAIL = 'Not preloaded on ' || failure || '. Citus 13.2 crashes the server when a delegated function is called with a NULL customer; the preloaded library refuses such a call (22004) before Citus plans it.',
+                  HINT = 'Set shared_preload_libraries = ''citus,credit_ledger'' on every node, restart them, and run citus_distribute() again.';
+    END IF;
+    -- The customer tables: every table of the extension with a customer_id
+    -- column (but the reference tables), wallets first, then each after the
+    -- tables its foreign keys point at.
+    WITH RECURSIVE tables AS (
+        SELECT c.oid
+          FROM pg_class c
+          JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                          AND d.deptype = 'e'
+          JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'credit_ledger'
+         WHERE c.relkind = 'r' AND c.relname <> ALL (reference_tables)
+           AND EXISTS (SELECT 1 FROM pg_attribute a
+                        WHERE a.attrelid = c.oid AND a.attname = 'customer_id'
+                          AND NOT a.attisdropped)),
+    depth (oid, n) AS (
+        SELECT oid, 0 FROM tables
+        UNION ALL
+        SELECT k.conrelid, depth.n + 1
+          FROM depth
+          JOIN pg_constraint k ON k.confrelid = depth.oid AND k.contype = 'f'
+                              AND k.conrelid <> k.confrelid
+         WHERE k.conrelid IN (SELECT oid FROM tables) AND depth.n < 32)
+    SELECT array_agg(c.relname::text ORDER BY m.n, c.relname <> 'wallets', c.relname)
+      INTO customer_tables
+      FROM (SELECT oid, max(n) AS n FROM depth GROUP BY oid) m
+      JOIN pg_class c ON c.oid = m.oid;
+    failure := NULL;
 
     FOREACH t IN ARRAY reference_tables LOOP
         rel := to_regclass('credit_ledger.' || t);

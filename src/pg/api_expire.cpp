@@ -84,24 +84,69 @@ Statement timed_schema(
     "                  AND attname = 'next_due_at' AND NOT attisdropped)",
     {});
 
-// 1.2: catches up each due wallet nobody holds (SKIP LOCKED) to as_of, as
-// its next write would; max_grants bounds the blocks that lapse.
-std::int32_t CatchUpDue(Ledger& ledger, Micros as_of, std::int32_t max_grants) {
+// 1.2: one customer's wallets with something due by $1 (the sweep of a
+// customer Citus delegated to this node), as due_wallets.
+Statement customer_due_wallets(
+    "SELECT wallet_id, customer_id, credit_type, next_due_at"
+    "  FROM credit_ledger.wallets"
+    " WHERE customer_id = $5 AND next_due_at <= $1"
+    "   AND (next_due_at, wallet_id) > ($2, $3)"
+    " ORDER BY next_due_at, wallet_id"
+    " LIMIT $4",
+    {TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID, TEXTOID});
+
+// The sweep of one customer whose shard is on another Citus node: Citus
+// delegates the call to that node (credit_ledger.citus_distribute() made
+// expire_customer a force-delegated function), inside this transaction.
+Statement expire_remote_customer(
+    "SELECT lapsed FROM credit_ledger.expire_customer($1, $2, $3) lapsed",
+    {TEXTOID, TIMESTAMPTZOID, INT4OID});
+
+// Sweeps `customer` on the Citus node that holds its shard; returns the
+// blocks lapsed there.
+std::int64_t SweepElsewhere(Ledger& ledger, const std::string& customer,
+                            Micros as_of, std::int64_t max_lapses) {
+  ledger.UseSpi();
+  Params p;
+  p.Text(customer).Timestamp(as_of).Int32(
+      static_cast<std::int32_t>(max_lapses));
+  Rows rows = Execute(expire_remote_customer, p);
+  const std::int64_t lapsed = rows.empty() ? 0 : rows[0].Int32(1);
+  FreeRows(rows);
+  return lapsed;
+}
+
+// Catches up each due wallet nobody holds (SKIP LOCKED) to as_of, as its
+// next write would; max_grants bounds the blocks that lapse. With
+// `customer`, only that customer's wallets, here. Without, every due wallet
+// the query finds: on a Citus coordinator those of every worker, each
+// customer's in one call delegated to its node.
+std::int32_t CatchUpDue(Ledger& ledger, Micros as_of, std::int32_t max_grants,
+                        const std::optional<std::string>& customer) {
   std::int64_t lapsed = 0;
   Micros after_due = DT_NOBEGIN;
   std::int64_t after_id = 0;
+  std::set<std::string> delegated;
   while (lapsed < max_grants) {
     ledger.UseSpi();
     Params p;
     p.Timestamp(as_of).Timestamp(after_due).Int64(after_id).Int64(kBatch);
-    Rows batch = Execute(due_wallets, p);
+    if (customer) p.Text(*customer);
+    Rows batch = Execute(customer ? customer_due_wallets : due_wallets, p);
     if (batch.empty()) break;
     for (std::uint64_t i = 0; i < batch.size() && lapsed < max_grants; ++i) {
       CheckForInterrupts();
       Row r = batch[i];
       after_id = r.Int64(1);
       after_due = r.Timestamp(4);
-      std::optional<Wallet> wallet = ledger.TryLockWallet(r.Text(2), r.Text(3));
+      const std::string who = r.Text(2);
+      if (delegated.count(who) != 0) continue;
+      if (!customer && !CustomerIsLocal(who)) {
+        delegated.insert(who);
+        lapsed += SweepElsewhere(ledger, who, as_of, max_grants - lapsed);
+        continue;
+      }
+      std::optional<Wallet> wallet = ledger.TryLockWallet(who, r.Text(3));
       if (!wallet) continue;  // another transaction holds it: next run
       lapsed += SweepCatchUp(ledger, *wallet, as_of, max_grants - lapsed);
     }
@@ -118,7 +163,7 @@ std::int32_t Expire(Ledger& ledger, const std::optional<Micros>& as_of_arg,
   Rows timed = Execute(timed_schema);
   const bool is_timed = timed[0].Bool(1);
   FreeRows(timed);
-  if (is_timed) return CatchUpDue(ledger, as_of, max_grants);
+  if (is_timed) return CatchUpDue(ledger, as_of, max_grants, std::nullopt);
 
   std::set<std::int64_t> skipped_wallets;
   std::int32_t expired = 0;
@@ -165,4 +210,21 @@ CL_FUNCTION(credit_expire) {
   const std::int32_t expired = Expire(ledger, as_of, max_grants);
   ledger.Finish();
   return Int32GetDatum(expired);
+}
+
+// credit_ledger.expire_customer(customer_id, as_of, max_grants): the sweep
+// of one customer's wallets, on the node that holds them (1.2 schema only).
+CL_FUNCTION(credit_expire_customer) {
+  using namespace credit_ledger::pg;
+  Args args(fcinfo);
+  const std::string customer = args.Text(0, "customer_id");
+  const auto as_of = args.OptTimestamp(1, "as_of");
+  const std::int32_t max_grants = args.Int32(2, "max_grants");
+  Ledger ledger;
+  const credit_ledger::Micros now = LedgerNow();
+  const std::int32_t lapsed =
+      CatchUpDue(ledger, credit_ledger::SweepAsOf(as_of, now, max_grants),
+                 max_grants, customer);
+  ledger.Finish();
+  return Int32GetDatum(lapsed);
 }

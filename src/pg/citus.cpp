@@ -269,6 +269,13 @@ Placement CitusPlacement(int slot, Oid shell, const char* name,
   return {s.relid, s.shardid};
 }
 
+bool CitusIsLocal(int slot, Oid shell, const char* name, const char* customer) {
+  Entry& e = entries[slot];
+  if (e.kind == Kind::kUnknown || e.shell != shell) Load(e, shell, name);
+  if (e.kind != Kind::kHash || e.nshards == 0) return true;
+  return e.shards[ShardOf(e, customer)].local;
+}
+
 Oid CitusShardIndex(const char* name, std::int64_t shardid) {
   for (int i = 0; i < index_cache_size; ++i) {
     if (index_cache[i].shardid == shardid &&

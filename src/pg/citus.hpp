@@ -36,6 +36,11 @@ constexpr int kCitusSlots = 8;
 Placement CitusPlacement(int slot, Oid shell, const char* name,
                          const char* customer, bool writing);
 
+// Whether `customer`'s shard of table `slot` (as CitusPlacement) is on this
+// node: true on a plain server and for a table Citus does not manage. Reads
+// the placement as CitusPlacement does, refusing nothing.
+bool CitusIsLocal(int slot, Oid shell, const char* name, const char* customer);
+
 // The index `name` of the shard `shardid` (Citus names a shard's index
 // `<index>_<shardid>`), looked up once per backend and shard.
 Oid CitusShardIndex(const char* name, std::int64_t shardid);

@@ -208,6 +208,12 @@ OpenTable* RawTable(OpenTables* open, TableId id, const char* customer,
   return t;
 }
 
+bool RawCustomerIsLocal(const char* customer) {
+  const int i = static_cast<int>(TableId::kWallets);
+  const char* name = kTableNames[i];
+  return CitusIsLocal(i, LedgerRelid(name), name, customer);
+}
+
 Oid RawTableIndex(const OpenTable* t, const char* name) {
   if (t->shardid == 0) return LedgerRelid(name);
   return CitusShardIndex(name, t->shardid);

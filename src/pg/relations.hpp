@@ -54,6 +54,10 @@ struct OpenTables {
 OpenTable* RawTable(OpenTables* open, TableId id, const char* customer,
                     bool writing);
 
+// Whether the customer's wallets shard is on this node (always on a plain
+// server): see CitusIsLocal.
+bool RawCustomerIsLocal(const char* customer);
+
 // The OID of an index of the credit_ledger schema, by name, of the relation
 // `table` opened (its shard's index on Citus).
 Oid RawTableIndex(const OpenTable* table, const char* name);

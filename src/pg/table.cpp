@@ -260,6 +260,11 @@ std::int64_t NextVal(const char* sequence) {
   return Guard([&] { return RawNextval(sequence); });
 }
 
+bool CustomerIsLocal(const std::string& customer) {
+  const char* text = customer.c_str();
+  return Guard([&] { return RawCustomerIsLocal(text); });
+}
+
 void Notify(const char* channel, const std::string& payload) {
   const char* text = payload.c_str();
   Guard([&] { Async_Notify(channel, text); });

@@ -310,6 +310,10 @@ void Table::Scan(const char* index, const IndexKey* keys, int nkeys,
 // nextval() of a sequence of the credit_ledger schema.
 std::int64_t NextVal(const char* sequence);
 
+// Whether the customer's rows are on this node: always on a plain server;
+// on a Citus node, whether it holds the customer's shard (citus.hpp).
+bool CustomerIsLocal(const std::string& customer);
+
 // Queues NOTIFY `channel`, `payload` (delivered at commit).
 void Notify(const char* channel, const std::string& payload);
 
