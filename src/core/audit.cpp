@@ -166,6 +166,17 @@ void WalletAuditor::Add(const EntryRecord& e, const Digest& stored_hash) {
   AddToGrant(e, it->second);
 }
 
+bool WalletAuditor::ReturnsAfterLapse(
+    const EntryRecord& e, const std::vector<std::int64_t>& lapses,
+    const std::vector<std::int64_t>& voids) const {
+  if (catching_up_.count(e.operation_id) == 0) return false;
+  const std::vector<std::int64_t>* before = nullptr;
+  if (e.type == EntryType::kExpiration) before = &lapses;
+  if (e.type == EntryType::kVoid) before = &voids;
+  return before != nullptr && !before->empty() &&
+         before->back() != e.operation_id;
+}
+
 void WalletAuditor::AddToGrant(const EntryRecord& e, Tally& t) {
   if (!t.opened) {
     t.opened = true;
@@ -174,14 +185,21 @@ void WalletAuditor::AddToGrant(const EntryRecord& e, Tally& t) {
     ++t.extra_grant_entries;
   }
   SaturatingAdd(t.sum, e.amount);
-  if (returning_.count(e.operation_id) != 0) {
+  if (returning_.count(e.operation_id) != 0 ||
+      ReturnsAfterLapse(e, t.expiration_operations, t.void_operations)) {
     t.reversal_operations.insert(e.operation_id);
   }
   if (e.type == EntryType::kReversal) {
     t.reversal_operations.insert(e.operation_id);
-  } else if (e.type == EntryType::kExpiration) {
-    t.expiration_operations.push_back(e.operation_id);
-    SaturatingAdd(t.expired, -e.amount);
+  } else if (e.type == EntryType::kExpiration ||
+             (e.type == EntryType::kRollover && e.amount < 0)) {
+    // A lapse: its expiration, or the lapsing block's side of a rollover
+    // (the rest of a lapse that rolled over, in the same operation).
+    if (t.expiration_operations.empty() ||
+        t.expiration_operations.back() != e.operation_id) {
+      t.expiration_operations.push_back(e.operation_id);
+    }
+    if (e.type == EntryType::kExpiration) SaturatingAdd(t.expired, -e.amount);
   } else if (e.type == EntryType::kVoid) {
     t.void_operations.push_back(e.operation_id);
     SaturatingAdd(t.voided, -e.amount);
@@ -215,8 +233,10 @@ void WalletAuditor::CheckGrantRow(const Tally& t) {
            "it expires at " + FormatTimestampUtc(*g.expires_at) +
                " and starts at " + FormatTimestampUtc(g.effective_at));
   }
-  if (g.kind != "grant" && g.kind != "adjustment" && g.kind != "reversal") {
-    broken("kind IN ('grant', 'adjustment', 'reversal')",
+  if (g.kind != "grant" && g.kind != "adjustment" && g.kind != "reversal" &&
+      g.kind != "recurring" && g.kind != "rollover") {
+    broken("kind IN ('grant', 'adjustment', 'reversal', 'recurring', "
+           "'rollover')",
            "its kind is \"" + g.kind + "\"");
   }
   const bool open =

@@ -81,6 +81,14 @@ class WalletAuditor {
     returning_.insert(operation_id);
   }
 
+  // Marks operation `operation_id` as a catch-up (1.2): a lapse entry it
+  // writes on a block that already lapsed or was voided in an earlier
+  // operation is a timed-out hold giving its credit back, no second expiry
+  // or void. Call before its entries.
+  void CatchesUp(std::int64_t operation_id) {
+    catching_up_.insert(operation_id);
+  }
+
   // Compares the recomputed state with the cached one; empty means healthy.
   std::vector<Problem> Finish(const AuditWallet& wallet);
 
@@ -102,7 +110,11 @@ class WalletAuditor {
   void CheckGrantRow(const Tally& tally);
   void CheckWalletRow(const AuditWallet& wallet);
   void AddToGrant(const EntryRecord& entry, Tally& tally);
-  std::set<std::int64_t> returning_;  // ReturnsHeldCredit
+  bool ReturnsAfterLapse(const EntryRecord& entry,
+                         const std::vector<std::int64_t>& lapses,
+                         const std::vector<std::int64_t>& voids) const;
+  std::set<std::int64_t> returning_;    // ReturnsHeldCredit
+  std::set<std::int64_t> catching_up_;  // CatchesUp
   // Finish's checks: the wallet's cached totals, its latest_effective_at,
   // and each grant against its entries.
   void CheckTotals(const AuditWallet& wallet);

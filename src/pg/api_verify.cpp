@@ -64,7 +64,14 @@ Statement wallet_entries(
     "         SELECT 1 FROM credit_ledger.operations o"
     "          WHERE o.operation_id = e.operation_id"
     "            AND o.customer_id = e.customer_id"
-    "            AND o.operation_type IN ('capture', 'release'))"
+    "            AND o.operation_type IN ('capture', 'release')),"
+    // and whether a catch-up wrote it (a timed-out hold's credit going back
+    // to a block that lapsed before, or the lapse itself).
+    "       e.entry_type IN ('expiration', 'void') AND EXISTS ("
+    "         SELECT 1 FROM credit_ledger.operations o"
+    "          WHERE o.operation_id = e.operation_id"
+    "            AND o.customer_id = e.customer_id"
+    "            AND o.operation_type = 'catch_up')"
     "  FROM credit_ledger.entries e"
     " WHERE wallet_id = $1 AND customer_id = $2"
     " ORDER BY seq",
@@ -165,6 +172,7 @@ void FeedEntries(Cursor& cursor, WalletAuditor& auditor, std::int64_t wallet_id,
       e.occurred_at = r.Timestamp(16);
       e.created_at = r.Timestamp(17);
       if (r.Bool(19)) auditor.ReturnsHeldCredit(e.operation_id);
+      if (r.Bool(20)) auditor.CatchesUp(e.operation_id);
       auditor.Add(e, r.Bytes(18).value_or(kGenesisHash));
     }
     FreeRows(chunk);
