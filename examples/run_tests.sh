@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the examples' tests: the relay's pytest scenarios (examples/relay) and
-# the client examples in Python and Node.js (examples/clients), against a
+# Runs the examples' tests: the relay's pytest scenarios (examples/relay),
+# the automatic top-up loop's (examples/topup) and the client examples in Python and Node.js (examples/clients), against a
 # running PostgreSQL where the credit_ledger extension is installed.
 #
 #   bash examples/run_tests.sh                  # connects with the PG* variables
@@ -80,26 +80,32 @@ export PYTHONDONTWRITEBYTECODE=1
 work="$(mktemp -d /tmp/credit_ledger_examples.XXXXXX)"
 trap 'drop_db; rm -rf "$work"' EXIT
 
-# --- 1. the relay's tests ---------------------------------------------------
+# --- 1. the relay's and the top-up loop's tests -----------------------------
 
-started=$SECONDS
-set +e
-timeout 600 "$PYTHON" -m pytest -v -p no:cacheprovider --basetemp "$work/pytest" \
-  "$here/relay/test_credit_relay.py" >"$work/pytest.log" 2>&1
-rc=$?
-set -e
-while read -r line; do
-  name="${line%% *}"; name="relay: ${name##*::}"
-  case "$line" in
-    *" PASSED"*) pass "$name" ;;
-    *" FAILED"* | *" ERROR"*) fail "$name" ;;
-  esac
-done < <(grep -E '::.* (PASSED|FAILED|ERROR)' "$work/pytest.log" || true)
-if [ "$rc" -ne 0 ]; then
-  tail -150 "$work/pytest.log"
-  grep -qE ' (FAILED|ERROR)' "$work/pytest.log" || fail "relay: pytest exited with $rc"
-fi
-echo "relay tests: $((SECONDS - started))s"
+# run_pytest NAME FILE: one PASS/FAIL line per test of FILE.
+run_pytest() {
+  local name="$1" file="$2" log="$work/$1-pytest.log" rc line test_name started=$SECONDS
+  set +e
+  timeout 600 "$PYTHON" -m pytest -v -p no:cacheprovider --basetemp "$work/$name-pytest" \
+    "$file" >"$log" 2>&1
+  rc=$?
+  set -e
+  while read -r line; do
+    test_name="${line%% *}"; test_name="$name: ${test_name##*::}"
+    case "$line" in
+      *" PASSED"*) pass "$test_name" ;;
+      *" FAILED"* | *" ERROR"*) fail "$test_name" ;;
+    esac
+  done < <(grep -E '::.* (PASSED|FAILED|ERROR)' "$log" || true)
+  if [ "$rc" -ne 0 ]; then
+    tail -150 "$log"
+    grep -qE ' (FAILED|ERROR)' "$log" || fail "$name: pytest exited with $rc"
+  fi
+  echo "$name tests: $((SECONDS - started))s"
+}
+
+run_pytest relay "$here/relay/test_credit_relay.py"
+run_pytest topup "$here/topup/test_topup_loop.py"
 
 # --- 2. the client examples -------------------------------------------------
 

@@ -242,6 +242,41 @@ DROP FUNCTION @extschema@.credit_entries(text, text, bigint, integer);
 DROP FUNCTION @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb);
 DROP FUNCTION @extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb);
 
+-- topup: automatic top-up (issue 14). The wallet keeps its top-up
+-- configuration, the pending top-up block and the day's request count (at
+-- the end of wallets, in sql/credit_ledger.sql's order); a top-up block is
+-- of kind topup; credit_auto_topup_configure sets it up, for the roles that
+-- could configure wallets.
+ALTER TABLE credit_ledger.wallets
+    ADD COLUMN topup_threshold numeric,
+    ADD COLUMN topup_amount numeric,
+    ADD COLUMN topup_cost_basis numeric,
+    ADD COLUMN topup_max_per_day integer,
+    ADD COLUMN topup_enabled boolean NOT NULL DEFAULT false,
+    ADD COLUMN topup_pending_grant_id bigint,
+    ADD COLUMN topup_day integer,
+    ADD COLUMN topup_count integer NOT NULL DEFAULT 0;
+ALTER TABLE credit_ledger.grants
+    DROP CONSTRAINT grants_kind_check,
+    ADD CONSTRAINT grants_kind_check
+        CHECK (kind IN ('grant', 'adjustment', 'reversal', 'topup'));
+#current @extschema@.credit_auto_topup_configure
+REVOKE ALL ON FUNCTION @extschema@.credit_auto_topup_configure(text, text, numeric, numeric, numeric, integer, boolean) FROM PUBLIC;
+DO $$
+DECLARE
+    grantees text;
+BEGIN
+    SELECT pg_catalog.string_agg(DISTINCT a.grantee::regrole::text, ', ') INTO grantees
+      FROM pg_catalog.pg_proc p, LATERAL pg_catalog.aclexplode(p.proacl) a
+     WHERE p.oid = '@extschema@.credit_wallet_configure(text, text, numeric, numeric[])'::pg_catalog.regprocedure
+       AND a.privilege_type = 'EXECUTE' AND a.grantee NOT IN (0, p.proowner);
+    IF grantees IS NOT NULL THEN
+        EXECUTE 'GRANT EXECUTE ON ROUTINE @extschema@.credit_auto_topup_configure(text, text, numeric, numeric, numeric, integer, boolean) TO '
+                || grantees;
+    END IF;
+END
+$$;
+
 -- recurring: recurring grants and rollover (issue 14, items 2 and 3). A
 -- schedule issues a block every period (kind 'recurring', its recurring_id
 -- and period on the row); a lapsing one rolls up to rollover_max into a new
@@ -255,7 +290,7 @@ ALTER TABLE credit_ledger.grants
     ADD COLUMN rolled_over_amount numeric NOT NULL DEFAULT 0,
     DROP CONSTRAINT grants_kind_check,
     ADD CONSTRAINT grants_kind_check
-        CHECK (kind IN ('grant', 'adjustment', 'reversal', 'recurring', 'rollover'));
+        CHECK (kind IN ('grant', 'adjustment', 'reversal', 'recurring', 'rollover', 'topup'));
 ALTER TABLE credit_ledger.entries
     DROP CONSTRAINT entries_entry_type_check,
     ADD CONSTRAINT entries_entry_type_check

@@ -79,11 +79,23 @@ CREATE TABLE credit_ledger.wallets (
     held                   numeric NOT NULL DEFAULT 0 CHECK (held >= 0),
     held_overdraft         numeric NOT NULL DEFAULT 0 CHECK (held_overdraft >= 0),
     legacy_until           timestamptz,
+    topup_threshold        numeric,
+    topup_amount           numeric,
+    topup_cost_basis       numeric,
+    topup_max_per_day      integer,
+    topup_enabled          boolean NOT NULL DEFAULT false,
+    topup_pending_grant_id bigint,
+    topup_day              integer,
+    topup_count            integer NOT NULL DEFAULT 0,
     CONSTRAINT wallets_pkey PRIMARY KEY (wallet_id, customer_id),
     CONSTRAINT wallets_customer_key UNIQUE (customer_id, credit_type)
 ) WITH (fillfactor = 70);
 COMMENT ON TABLE credit_ledger.wallets IS
     'one credit pool per customer and credit type; overdraft_limit NULL = unlimited, 0 = hard limit';
+-- Automatic top-up (credit_auto_topup_configure): topup_threshold NULL =
+-- never configured; topup_pending_grant_id = the top-up block still waiting
+-- for payment (one at a time); topup_day (UTC days since 2000-01-01) and
+-- topup_count count the requests of the last day one was made.
 -- The sweep's and the catch-up's look-up: wallets with something due.
 CREATE INDEX wallets_due_idx ON credit_ledger.wallets (next_due_at)
     WHERE next_due_at IS NOT NULL;
@@ -118,7 +130,7 @@ CREATE TABLE credit_ledger.grants (
     reason       text,
     source_id    text,
     metadata     jsonb,
-    kind         text NOT NULL CHECK (kind IN ('grant', 'adjustment', 'reversal', 'recurring', 'rollover')),
+    kind         text NOT NULL CHECK (kind IN ('grant', 'adjustment', 'reversal', 'recurring', 'rollover', 'topup')),
     operation_id bigint NOT NULL,
     created_at   timestamptz NOT NULL,
     open         boolean NOT NULL,
@@ -433,6 +445,22 @@ RETURNS bigint
 -- Pending grants (1.2): the block waits for payment (credit_grant(...,
 -- pending => true)); confirming it enters it in the wallet (now, or at its
 -- effective_at if later), canceling closes it with nothing ever entered.
+-- 1.2: automatic top-up. When a credit-taking operation leaves the available
+-- balance below threshold, the same transaction creates a pending grant of
+-- amount (kind topup) and the event credits.auto_topup.requested.
+CREATE FUNCTION @extschema@.credit_auto_topup_configure(
+    customer_id text,
+    credit_type text,
+    threshold numeric,
+    amount numeric,
+    cost_basis numeric DEFAULT NULL,
+    max_per_day integer DEFAULT 3,
+    enabled boolean DEFAULT true)
+RETURNS bigint
+    AS 'MODULE_PATHNAME', 'credit_auto_topup_configure'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
 CREATE FUNCTION @extschema@.credit_grant_confirm(
     customer_id text,
     grant_id bigint,
@@ -1726,6 +1754,7 @@ DECLARE
                             'credit_verify', 'ledger_now', 'credit_statement',
                             'credit_usage_report', 'credit_revenue', 'report_check'];
     writers text[] := ARRAY['credit_type_create', 'credit_wallet_configure',
+                            'credit_auto_topup_configure',
                             'credit_grant', 'credit_grant_confirm', 'credit_grant_cancel',
                             'credit_consume', 'credit_consume_batch',
                             'credit_hold', 'credit_capture', 'credit_release',

@@ -234,9 +234,9 @@ void WalletAuditor::CheckGrantRow(const Tally& t) {
                " and starts at " + FormatTimestampUtc(g.effective_at));
   }
   if (g.kind != "grant" && g.kind != "adjustment" && g.kind != "reversal" &&
-      g.kind != "recurring" && g.kind != "rollover") {
+      g.kind != "recurring" && g.kind != "rollover" && g.kind != "topup") {
     broken("kind IN ('grant', 'adjustment', 'reversal', 'recurring', "
-           "'rollover')",
+           "'rollover', 'topup')",
            "its kind is \"" + g.kind + "\"");
   }
   const bool open =

@@ -8,6 +8,7 @@
 // read and written once, whatever the number of its events.
 #include "amount.hpp"
 #include "args.hpp"
+#include "auto_topup.hpp"
 #include "batch.hpp"
 #include "error.hpp"
 #include "guard.hpp"
@@ -235,6 +236,7 @@ void WriteEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now,
                     run.planner->state().grants, d.plan.emptied, d.available);
   run.planner->Apply(d.plan);
   run.applied = true;
+  RequestTopup(ledger, wallet, *operation_id, now, d.available, pending);
   Record(ledger, wallet, MakeContext(*operation_id, now, e.request.labels),
          d.drafts, d.available, std::move(pending));
   e.status = "applied";

@@ -5,6 +5,7 @@
 // PlanRelease) and stores the rows and entries the plan names.
 #include "amount.hpp"
 #include "args.hpp"
+#include "auto_topup.hpp"
 #include "catch_up.hpp"
 #include "error.hpp"
 #include "fingerprint.hpp"
@@ -138,8 +139,11 @@ HoldOutcome PlaceHold(Ledger& ledger, const HoldArgs& a) {
   ledger.SaveBlocks(wallet, plan.change);
   CountHold(wallet, plan.hold, 1);
   wallet.next_due_at = LowerDueAt(wallet.next_due_at, expires_at);
+  std::vector<PendingEvent> events;
+  RequestTopup(ledger, wallet, *operation_id, now, plan.available_after,
+               events);
   Conclude(ledger, wallet, MakeContext(*operation_id, now, a.labels),
-           plan.change.drafts, plan.available_after, {});
+           plan.change.drafts, plan.available_after, std::move(events));
 
   HoldOutcome out;
   out.hold_id = hold_id;
@@ -209,9 +213,12 @@ OperationOutcome Capture(Ledger& ledger, const CaptureArgs& a) {
   }
   ledger.SaveBlocks(wallet, plan.change);
   CountHold(wallet, HoldIn(before, a.hold_id), -1);
+  std::vector<PendingEvent> events;
+  RequestTopup(ledger, wallet, *operation_id, now, plan.available_after,
+               events);
   Conclude(ledger, wallet,
            MakeContext(*operation_id, now, CaptureLabels(a, stored)),
-           plan.change.drafts, plan.available_after, {});
+           plan.change.drafts, plan.available_after, std::move(events));
 
   OperationOutcome out;
   out.operation_id = *operation_id;

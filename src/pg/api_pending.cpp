@@ -4,6 +4,7 @@
 // (PlanConfirm, PlanCancel); a block under another customer is LG004.
 #include "amount.hpp"
 #include "args.hpp"
+#include "auto_topup.hpp"
 #include "entering.hpp"
 #include "error.hpp"
 #include "fingerprint.hpp"
@@ -84,6 +85,7 @@ OperationOutcome Confirm(Ledger& ledger, const std::string& customer_id,
     // It enters at its effective_at, through the catch-up.
     wallet.next_due_at = LowerDueAt(wallet.next_due_at, block.row.effective_at);
   }
+  SettleTopup(wallet, grant_id);
   EntryLabels labels;
   Conclude(ledger, wallet, MakeContext(*operation_id, now, labels),
            plan.change.drafts, plan.available_after, std::move(events));
@@ -113,6 +115,7 @@ void Cancel(Ledger& ledger, const std::string& customer_id,
               OperationRequest{"cancel", customer_id, std::nullopt, {}}, result)
           .value();
   ledger.SaveBlocks(wallet, change);
+  SettleTopup(wallet, grant_id);
   EntryLabels labels;
   labels.reason = reason;
   Conclude(ledger, wallet, MakeContext(operation_id, now, labels), {},

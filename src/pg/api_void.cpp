@@ -3,6 +3,7 @@
 // starts; voiding twice, or a grant that has expired, raises LG006.
 #include "amount.hpp"
 #include "args.hpp"
+#include "auto_topup.hpp"
 #include "error.hpp"
 #include "guard.hpp"
 #include "lifecycle.hpp"
@@ -74,9 +75,11 @@ std::string Void(Ledger& ledger, std::int64_t grant_id,
           .value();
 
   ledger.SaveGrant(wallet, plan.grant);
+  std::vector<PendingEvent> events{
+      VoidedEvent(SubjectOf(wallet, operation_id), plan, labels.reason)};
+  RequestTopup(ledger, wallet, operation_id, now, plan.spendable_after, events);
   Conclude(ledger, wallet, MakeContext(operation_id, now, labels), plan.drafts,
-           plan.spendable_after,
-           {VoidedEvent(SubjectOf(wallet, operation_id), plan, labels.reason)});
+           plan.spendable_after, std::move(events));
   return FormatAmount(plan.voided, wallet.scale);
 }
 

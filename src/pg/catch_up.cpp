@@ -3,6 +3,7 @@
 // stored). The model: src/core/timeline.hpp; the plan:
 // docs/time-and-holds-glue.md.
 #include "amount.hpp"
+#include "auto_topup.hpp"
 #include "catch_up.hpp"
 #include "error.hpp"
 #include "operations.hpp"
@@ -85,6 +86,9 @@ bool StoreCatchUp(Ledger& ledger, Wallet& wallet, const TimedWallet& before,
         if (basis) value = MoneyValue(units, scale, *basis);
         return value;
       });
+  // Blocks lapsing take credit: the top-up judges what they leave.
+  if (!plan.lapsed_blocks.empty())
+    RequestTopup(ledger, wallet, operation_id, now, available, events);
   const EntryLabels entry_labels;
   Record(ledger, wallet, MakeContext(operation_id, now, entry_labels),
          change.drafts, available, std::move(events));

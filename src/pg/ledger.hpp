@@ -23,6 +23,7 @@
 #include "table.hpp"
 #include "time.hpp"
 #include "timeline.hpp"
+#include "topup.hpp"
 
 #include <cstdint>
 #include <map>
@@ -59,6 +60,13 @@ struct Wallet {
   std::int64_t held_overdraft = 0;
   std::optional<Micros> legacy_until;
   std::int64_t held_read = 0, held_overdraft_read = 0;  // as read
+  // 1.2 automatic top-up (auto_topup.hpp): the configuration (nullopt:
+  // never configured, or a schema without it), the top-up block still
+  // pending and the day's request count; topup_changed: save the last two.
+  std::optional<TopupConfig> topup;
+  std::optional<std::int64_t> topup_pending;
+  TopupCounter topup_counter;
+  bool topup_changed = false;
   StoredRow tuple = nullptr;  // the locked row, for the update
 };
 

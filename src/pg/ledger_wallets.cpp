@@ -17,6 +17,13 @@ ColumnRef wallet_id{"wallet_id"}, balance{"balance"}, debt{"debt"},
     legacy_until{"legacy_until"};
 }  // namespace wallets
 
+namespace topup {
+ColumnRef threshold{"topup_threshold"}, amount{"topup_amount"},
+    cost_basis{"topup_cost_basis"}, max_per_day{"topup_max_per_day"},
+    enabled{"topup_enabled"}, pending{"topup_pending_grant_id"},
+    day{"topup_day"}, count{"topup_count"};
+}  // namespace topup
+
 ColumnRef credit_type_scale{"scale"};
 
 // A new wallet is rare: SPI, where a plan's flexibility is worth more than
@@ -28,6 +35,26 @@ Statement create_wallet(
     "VALUES ($1, $2, $4, $4, $4, $3, $3)"
     "    ON CONFLICT (customer_id, credit_type) DO NOTHING",
     {TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICOID});
+
+// The automatic top-up columns (1.2; absent on an older schema).
+void ReadTopupColumns(const Table& t, const Row& row, Wallet& w) {
+  const AttrNumber threshold = t.OptAt(topup::threshold);
+  if (threshold == InvalidAttrNumber) return;
+  w.topup_pending = row.OptInt64(t.At(topup::pending));
+  if (row.IsNull(threshold)) return;  // never configured
+  TopupConfig c;
+  c.threshold = row.Units(threshold, w.scale);
+  c.amount = row.Units(t.At(topup::amount), w.scale);
+  c.cost_basis = row.NumericText(t.At(topup::cost_basis));
+  c.max_per_day = row.Int32(t.At(topup::max_per_day));
+  c.enabled = row.Bool(t.At(topup::enabled));
+  w.topup = c;
+  const AttrNumber day = t.At(topup::day);
+  if (!row.IsNull(day)) {
+    w.topup_counter =
+        TopupCounter{row.Int32(day), row.Int32(t.At(topup::count))};
+  }
+}
 
 // Fills a wallet from its row (identity and scale already set).
 void ReadWalletRow(Table& t, Wallet& w) {
@@ -63,6 +90,7 @@ void ReadWalletRow(Table& t, Wallet& w) {
     w.held_read = w.held;
     w.held_overdraft_read = w.held_overdraft;
   }
+  ReadTopupColumns(t, row, w);
 }
 
 }  // namespace
@@ -168,6 +196,11 @@ void Ledger::SaveWallet(Wallet& wallet, Micros now) {
     if (wallet.held_overdraft != wallet.held_overdraft_read) {
       row.Units(wallets::held_overdraft, wallet.held_overdraft, wallet.scale);
     }
+  }
+  if (wallet.topup_changed) {
+    row.Int64(topup::pending, wallet.topup_pending)
+        .Int32(topup::day, static_cast<std::int32_t>(wallet.topup_counter.day))
+        .Int32(topup::count, wallet.topup_counter.count);
   }
   row.Update(wallet.tuple);
 }

@@ -1,6 +1,7 @@
 #include "operations.hpp"
 
 #include "amount.hpp"
+#include "auto_topup.hpp"
 #include "error.hpp"
 #include "fingerprint.hpp"
 #include "catch_up.hpp"
@@ -125,6 +126,7 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
   std::vector<PendingEvent> events;
   AddDepletedGrants(events, SubjectOf(wallet, *operation_id), p.state.grants,
                     p.plan.emptied, available);
+  RequestTopup(ledger, wallet, *operation_id, now, available, events);
   Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), p.drafts,
            available, std::move(events));
 

@@ -112,6 +112,8 @@ SET ROLE cl_sweeper;
 CALL credit_expire_due(10);
 CALL credit_ledger.expire_due(10);
 RESET ROLE;
+-- topup: it may configure automatic top-up, as it could configure wallets.
+SELECT has_function_privilege('cl_sweeper', 'credit_auto_topup_configure(text, text, numeric, numeric, numeric, integer, boolean)', 'EXECUTE') AS may_configure_topup;
 SELECT credit_ledger.revoke_access('cl_sweeper');
 DROP ROLE cl_sweeper;
 

@@ -345,6 +345,7 @@ TEST(WalletAuditor, GrantCheckPredicates) {
             constraint);
   EXPECT_EQ(codes_after([](AuditGrant& g) { g.cost_basis = "0"; }), Codes{});
   EXPECT_EQ(codes_after([](AuditGrant& g) { g.kind = "gift"; }), constraint);
+  EXPECT_EQ(codes_after([](AuditGrant& g) { g.kind = "topup"; }), Codes{});
   EXPECT_EQ(codes_after([](AuditGrant& g) { g.expires_at = g.effective_at; }),
             constraint);
   EXPECT_EQ(
