@@ -391,3 +391,67 @@ REVOKE ALL ON FUNCTION credit_ledger.citus_distributed(regclass) FROM PUBLIC;
 #current @extschema@.credit_events_prune
 #current @extschema@.credit_events_release
 #current @extschema@.credit_events_fail
+
+-- recurring: recurring grants and rollover (issue 14, items 2 and 3). A
+-- schedule issues a block every period (kind 'recurring', its recurring_id
+-- and period on the row); a lapsing one rolls up to rollover_max into a new
+-- block (kind 'rollover', rolled_from_grant_id, rolled_over_amount) with a
+-- pair of 'rollover' entries. New grants columns at the end, in the fresh
+-- install's order.
+ALTER TABLE credit_ledger.grants
+    ADD COLUMN recurring_id bigint,
+    ADD COLUMN period bigint,
+    ADD COLUMN rolled_from_grant_id bigint,
+    ADD COLUMN rolled_over_amount numeric NOT NULL DEFAULT 0,
+    DROP CONSTRAINT grants_kind_check,
+    ADD CONSTRAINT grants_kind_check
+        CHECK (kind IN ('grant', 'adjustment', 'reversal', 'recurring', 'rollover', 'topup'));
+ALTER TABLE credit_ledger.entries
+    DROP CONSTRAINT entries_entry_type_check,
+    ADD CONSTRAINT entries_entry_type_check
+        CHECK (entry_type IN ('grant', 'usage', 'adjustment', 'reversal', 'expiration', 'void', 'repayment', 'rollover'));
+ALTER TABLE credit_ledger.operations
+    DROP CONSTRAINT operations_operation_type_check,
+    ADD CONSTRAINT operations_operation_type_check
+        CHECK (operation_type IN ('grant', 'consume', 'adjust', 'void', 'reverse', 'expire',
+                                  'hold', 'capture', 'release', 'confirm', 'cancel', 'catch_up', 'recurring'));
+#current credit_ledger.recurring_id_seq
+#current credit_ledger.recurring_grants
+#current recurring_wallet_idx
+#current recurring_due_idx
+REVOKE ALL ON TABLE credit_ledger.recurring_grants FROM PUBLIC;
+REVOKE ALL ON SEQUENCE credit_ledger.recurring_id_seq FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.recurring_grants', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.recurring_id_seq', '');
+#current @extschema@.credit_recurring_create
+#current @extschema@.credit_recurring_cancel
+REVOKE ALL ON FUNCTION @extschema@.credit_recurring_create(text, text, numeric, interval, timestamptz, timestamptz, interval, numeric, boolean, integer, numeric, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_recurring_cancel(text, bigint, timestamptz) FROM PUBLIC;
+-- Readers read the new table, writers run the new functions, as for holds.
+DO $$
+DECLARE
+    grantee regrole;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+          FROM pg_catalog.pg_class c,
+               LATERAL pg_catalog.aclexplode(c.relacl) a
+         WHERE c.oid = 'credit_ledger.grants'::pg_catalog.regclass
+           AND a.privilege_type = 'SELECT' AND a.grantee <> 0
+           AND a.grantee <> c.relowner
+    LOOP
+        EXECUTE pg_catalog.format('GRANT SELECT ON TABLE credit_ledger.recurring_grants TO %s', grantee);
+    END LOOP;
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+          FROM pg_catalog.pg_proc p,
+               LATERAL pg_catalog.aclexplode(p.proacl) a
+         WHERE p.oid = '@extschema@.credit_consume_batch(jsonb)'::pg_catalog.regprocedure
+           AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
+           AND a.grantee <> p.proowner
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE @extschema@.credit_recurring_create(text, text, numeric, interval, timestamptz, timestamptz, interval, numeric, boolean, integer, numeric, text, text, text, text) TO %s', grantee);
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE @extschema@.credit_recurring_cancel(text, bigint, timestamptz) TO %s', grantee);
+    END LOOP;
+END
+$$;

@@ -130,7 +130,7 @@ CREATE TABLE credit_ledger.grants (
     reason       text,
     source_id    text,
     metadata     jsonb,
-    kind         text NOT NULL CHECK (kind IN ('grant', 'adjustment', 'reversal', 'topup')),
+    kind         text NOT NULL CHECK (kind IN ('grant', 'adjustment', 'reversal', 'recurring', 'rollover', 'topup')),
     operation_id bigint NOT NULL,
     created_at   timestamptz NOT NULL,
     open         boolean NOT NULL,
@@ -145,7 +145,11 @@ CREATE TABLE credit_ledger.grants (
     entered      boolean NOT NULL DEFAULT true,
     pending      boolean NOT NULL DEFAULT false,
     canceled_at  timestamptz,
-    held         numeric NOT NULL DEFAULT 0 CHECK (held >= 0)
+    held         numeric NOT NULL DEFAULT 0 CHECK (held >= 0),
+    recurring_id bigint,
+    period       bigint,
+    rolled_from_grant_id bigint,
+    rolled_over_amount numeric NOT NULL DEFAULT 0
 ) WITH (fillfactor = 80);
 -- The drawdown reads one range of it: the wallet's open grants still to
 -- expire (never-expiring ones sort as infinity), skipping lapsed ones.
@@ -166,7 +170,7 @@ CREATE TABLE credit_ledger.operations (
     credit_type           text NOT NULL,
     operation_type        text NOT NULL
         CHECK (operation_type IN ('grant', 'consume', 'adjust', 'void', 'reverse', 'expire',
-                                  'hold', 'capture', 'release', 'confirm', 'cancel', 'catch_up')),
+                                  'hold', 'capture', 'release', 'confirm', 'cancel', 'catch_up', 'recurring')),
     idempotency_key       text,
     key_hash              bytea,
     request_hash          bytea,
@@ -250,6 +254,51 @@ CREATE INDEX prices_lookup_idx ON credit_ledger.prices
 COMMENT ON TABLE credit_ledger.prices IS
     'prices of features in credits, effective-dated, per customer or general (customer_id NULL); never updated';
 
+-- Recurring grants (1.2): a schedule that issues a block of `amount` at
+-- starts_at + k * every (k = 0, 1, ...), computed in time_zone, until ends_at
+-- or canceled_at. last_period is the highest period issued (each period's
+-- block exists exactly once: the catch-up issues it under the wallet lock);
+-- next_start_at the start of the next one (NULL: none will run), which the
+-- wallet's next_due_at includes. operation_id is the creating operation
+-- (replays). Not append-only: last_period, next_start_at and canceled_at
+-- move forward.
+CREATE SEQUENCE credit_ledger.recurring_id_seq;
+CREATE TABLE credit_ledger.recurring_grants (
+    recurring_id  bigint NOT NULL,
+    customer_id   text NOT NULL,
+    credit_type   text NOT NULL,
+    wallet_id     bigint NOT NULL,
+    amount        numeric NOT NULL CHECK (amount > 0),
+    every         interval NOT NULL,
+    starts_at     timestamptz NOT NULL,
+    ends_at       timestamptz CHECK (ends_at > starts_at),
+    expire_after  interval,
+    rollover_max  numeric NOT NULL DEFAULT 0 CHECK (rollover_max >= 0),
+    promotional   boolean NOT NULL,
+    priority      integer NOT NULL CHECK (priority >= 0),
+    cost_basis    numeric CHECK (cost_basis >= 0),
+    time_zone     text NOT NULL DEFAULT 'UTC',
+    reason        text,
+    source_id     text,
+    last_period   bigint NOT NULL DEFAULT -1,
+    next_start_at timestamptz,
+    canceled_at   timestamptz,
+    operation_id  bigint NOT NULL,
+    created_at    timestamptz NOT NULL,
+    CONSTRAINT recurring_grants_pkey PRIMARY KEY (recurring_id, customer_id),
+    CONSTRAINT recurring_grants_wallet_fkey FOREIGN KEY (wallet_id, customer_id)
+        REFERENCES credit_ledger.wallets (wallet_id, customer_id),
+    CHECK (rollover_max = 0 OR expire_after IS NOT NULL)
+);
+-- The schedules a catch-up reads: those of one wallet.
+CREATE INDEX recurring_wallet_idx ON credit_ledger.recurring_grants
+    (wallet_id, customer_id);
+-- Schedules with a period still to start, by when.
+CREATE INDEX recurring_due_idx ON credit_ledger.recurring_grants (next_start_at)
+    WHERE next_start_at IS NOT NULL;
+COMMENT ON TABLE credit_ledger.recurring_grants IS
+    'recurring grants: a block of amount every interval from starts_at (in time_zone), optionally rolling part of what is left over';
+
 -- The ledger. Append-only: every movement of credits is one row linked to the
 -- grant it touched, with a per-wallet gapless seq, the wallet's balance after
 -- it, and a SHA-256 hash chained to the previous entry of the wallet. Its key
@@ -263,7 +312,7 @@ CREATE TABLE credit_ledger.entries (
     credit_type   text NOT NULL,
     seq           bigint NOT NULL,
     entry_type    text NOT NULL
-        CHECK (entry_type IN ('grant', 'usage', 'adjustment', 'reversal', 'expiration', 'void', 'repayment')),
+        CHECK (entry_type IN ('grant', 'usage', 'adjustment', 'reversal', 'expiration', 'void', 'repayment', 'rollover')),
     amount        numeric NOT NULL,
     value         numeric,
     balance_after numeric NOT NULL,
@@ -374,6 +423,8 @@ SELECT pg_catalog.pg_extension_config_dump('credit_ledger.price_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.event_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.holds', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.hold_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.recurring_grants', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.recurring_id_seq', '');
 
 -- The API. Functions that write run with the extension owner's rights, with
 -- search_path pinned; every statement they run is schema-qualified.
@@ -1601,6 +1652,42 @@ RETURNS numeric
     LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, credit_ledger, pg_temp;
 
+-- Recurring grants (1.2): from starts_at (default now) a block of amount
+-- starts every `every` until ends_at, computed in time_zone; each expires
+-- expire_after after its start (NULL: never); up to rollover_max of what a
+-- lapsing block has left moves into a new block. Returns the recurring id.
+CREATE FUNCTION @extschema@.credit_recurring_create(
+    customer_id text,
+    credit_type text,
+    amount numeric,
+    every interval,
+    starts_at timestamptz DEFAULT NULL,
+    ends_at timestamptz DEFAULT NULL,
+    expire_after interval DEFAULT NULL,
+    rollover_max numeric DEFAULT 0,
+    promotional boolean DEFAULT false,
+    priority integer DEFAULT 50,
+    cost_basis numeric DEFAULT NULL,
+    time_zone text DEFAULT 'UTC',
+    reason text DEFAULT NULL,
+    source_id text DEFAULT NULL,
+    idempotency_key text DEFAULT NULL)
+RETURNS bigint
+    AS 'MODULE_PATHNAME', 'credit_recurring_create'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+-- No period of the schedule starts at or after `at` (default now). It takes
+-- no key: a repeat raises LG006, as does canceling a schedule that ended.
+CREATE FUNCTION @extschema@.credit_recurring_cancel(
+    customer_id text,
+    recurring_id bigint,
+    at timestamptz DEFAULT NULL)
+RETURNS void
+    AS 'MODULE_PATHNAME', 'credit_recurring_cancel'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
 -- Scale-out on Citus.
 
 -- Run once on the Citus coordinator after CREATE EXTENSION credit_ledger, and
@@ -1912,6 +1999,7 @@ DECLARE
                             'credit_price_set', 'credit_report_usage',
                             'credit_report_usage_batch',
                             'credit_hold', 'credit_capture', 'credit_release',
+                            'credit_recurring_create', 'credit_recurring_cancel',
                             'credit_expire', 'credit_expire_due', 'expire_due',
                             'expire_batch', 'credit_void',
                             'credit_adjust', 'credit_reverse',

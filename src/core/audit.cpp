@@ -181,9 +181,15 @@ void WalletAuditor::AddToGrant(const EntryRecord& e, Tally& t) {
   const bool returned = returning_entries_.count(e.seq) != 0;
   if (e.type == EntryType::kReversal) {
     t.reversal_operations.insert(e.operation_id);
-  } else if (e.type == EntryType::kExpiration) {
-    if (!returned) t.expiration_operations.push_back(e.operation_id);
-    SaturatingAdd(t.expired, -e.amount);
+  } else if (e.type == EntryType::kExpiration ||
+             (e.type == EntryType::kRollover && e.amount < 0)) {
+    // A lapse: its expiration, or the lapsing block's side of a rollover
+    // (the rest of a lapse that rolled over, in the same operation).
+    if (!returned && (t.expiration_operations.empty() ||
+                      t.expiration_operations.back() != e.operation_id)) {
+      t.expiration_operations.push_back(e.operation_id);
+    }
+    if (e.type == EntryType::kExpiration) SaturatingAdd(t.expired, -e.amount);
   } else if (e.type == EntryType::kVoid) {
     if (!returned) t.void_operations.push_back(e.operation_id);
     SaturatingAdd(t.voided, -e.amount);
@@ -218,8 +224,9 @@ void WalletAuditor::CheckGrantRow(const Tally& t) {
                " and starts at " + FormatTimestampUtc(g.effective_at));
   }
   if (g.kind != "grant" && g.kind != "adjustment" && g.kind != "reversal" &&
-      g.kind != "topup") {
-    broken("kind IN ('grant', 'adjustment', 'reversal', 'topup')",
+      g.kind != "recurring" && g.kind != "rollover" && g.kind != "topup") {
+    broken("kind IN ('grant', 'adjustment', 'reversal', 'recurring', "
+           "'rollover', 'topup')",
            "its kind is \"" + g.kind + "\"");
   }
   const bool open =

@@ -4,6 +4,7 @@
 #include "error.hpp"
 #include "json.hpp"
 #include "lifecycle.hpp"
+#include "rollover.hpp"
 
 #include <algorithm>
 
@@ -38,6 +39,50 @@ const char* ReasonOf(HappeningKind kind, EntryType type) {
     return "scheduled grant took effect";
   }
   return "expired";
+}
+
+// A created block's labels (it has no row to read them from yet).
+BlockLabels LabelsOf(const CatchUpPlan& plan,
+                     const std::map<std::int64_t, BlockLabels>& labels,
+                     std::int64_t grant_id) {
+  auto it = labels.find(grant_id);
+  if (it != labels.end()) return it->second;
+  for (const CreatedBlock& c : plan.created_blocks) {
+    if (c.grant.grant_id == grant_id) {
+      return BlockLabels{c.grant.kind, c.grant.reason, c.grant.source_id};
+    }
+  }
+  return BlockLabels{};
+}
+
+// credits.rolled_over and credits.expired (what really expired) of a lapse.
+void LapseEvents(const EventSubject& s, const CatchUpPlan& plan,
+                 const Happening& h, std::int64_t balance,
+                 const ValueOf& value_of, std::vector<PendingEvent>& out) {
+  const Block* b = Find(plan.change.wallet, h.id);
+  if (b == nullptr) return;
+  bool rolled = false;
+  for (const Rollover& r : plan.rollovers) {
+    if (r.from != h.id) continue;
+    LapsePlan lapse;
+    lapse.lapsed = b->row;
+    lapse.rolled = r.amount;
+    lapse.block = NewGrant{};
+    lapse.block->grant_id = r.to;
+    lapse.block->expires_at = r.expires_at;
+    out.push_back(RolledOverEvent(s, lapse, balance));
+    rolled = true;
+  }
+  ExpiryPlan expiry;
+  expiry.grant = b->row;
+  for (const EntryDraft& d : h.drafts) {
+    if (d.type == EntryType::kExpiration && d.grant_id == h.id) {
+      expiry.expired = SubUnits(expiry.expired, d.amount);
+    }
+  }
+  if (rolled && expiry.expired == 0) return;
+  out.push_back(ExpiredEvent(
+      s, expiry, value_of(expiry.expired, b->row.cost_basis), balance));
 }
 
 }  // namespace
@@ -131,31 +176,19 @@ CatchUpEvents(const EventSubject& s, const TimedWallet& before,
         out.push_back(HoldExpiredEvent(s, *hold, balance));
       }
       break;
-    case HappeningKind::kLapse: {
-      const Block* b = Find(after, h.id);
-      if (b == nullptr) break;
-      ExpiryPlan expiry;
-      expiry.grant = b->row;
-      for (const EntryDraft& d : h.drafts) {
-        if (d.type == EntryType::kExpiration && d.grant_id == h.id) {
-          expiry.expired = SubUnits(expiry.expired, d.amount);
-        }
-      }
-      out.push_back(ExpiredEvent(
-          s, expiry, value_of(expiry.expired, b->row.cost_basis), balance));
+    case HappeningKind::kLapse:
+      LapseEvents(s, plan, h, balance, value_of, out);
       break;
-    }
     case HappeningKind::kPeriodStart:
-      break;
+      break;  // credits.granted comes when the block enters, right after
     case HappeningKind::kTakeEffect: {
       const bool entered_now =
           std::find(plan.entered_blocks.begin(), plan.entered_blocks.end(),
                     h.id) != plan.entered_blocks.end();
       const Block* b = Find(after, h.id);
       if (!entered_now || b == nullptr) break;
-      auto it = labels.find(h.id);
-      out.push_back(BlockGrantedEvent(
-          s, *b, it == labels.end() ? BlockLabels{} : it->second, balance));
+      out.push_back(
+          BlockGrantedEvent(s, *b, LabelsOf(plan, labels, h.id), balance));
       break;
     }
     }

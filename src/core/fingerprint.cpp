@@ -83,6 +83,25 @@ Digest AdjustFingerprint(const AdjustFingerprintInput& r) {
       .Hash();
 }
 
+Digest RecurringFingerprint(const RecurringFingerprintInput& r) {
+  Canonical c("recurring");
+  c.Text(r.credit_type).Text(NormalizeDecimal(r.amount));
+  c.Int(r.every.months).Int(r.every.days).Int(r.every.micros);
+  c.Int(r.starts_at).Int(r.ends_at);
+  if (r.expire_after) {
+    c.Int(r.expire_after->months)
+        .Int(r.expire_after->days)
+        .Int(r.expire_after->micros);
+  } else {
+    c.Null();
+  }
+  c.Text(NormalizeDecimal(r.rollover_max)).Bool(r.promotional).Int(r.priority);
+  Add(c, r.cost_basis);
+  c.Text(r.time_zone);
+  Add(c, r.reason);
+  return Add(c, r.source_id).Hash();
+}
+
 Digest ConfirmFingerprint(std::int64_t grant_id) {
   return Canonical("confirm").Int(grant_id).Hash();
 }

@@ -9,6 +9,7 @@
 // nothing; amounts are the exact decimal text given, normalized here.
 #pragma once
 
+#include "calendar.hpp"
 #include "sha256.hpp"
 #include "time.hpp"
 
@@ -98,8 +99,27 @@ struct CaptureFingerprintInput {
   OptText metadata;
 };
 
+// credit_recurring_create (issue 14): every argument but the customer and
+// the key, as given (a starts_at left out is not the same request as now).
+struct RecurringFingerprintInput {
+  std::string_view credit_type;
+  std::string_view amount;
+  Interval every;
+  std::optional<Micros> starts_at;
+  std::optional<Micros> ends_at;
+  std::optional<Interval> expire_after;
+  std::string_view rollover_max;
+  bool promotional = false;
+  std::int32_t priority = 50;
+  OptText cost_basis;
+  std::string_view time_zone;
+  OptText reason;
+  OptText source_id;
+};
+
 Digest ConsumeFingerprint(const ConsumeFingerprintInput& request);
 Digest UsageFingerprint(const UsageFingerprintInput& request);
+Digest RecurringFingerprint(const RecurringFingerprintInput& request);
 Digest HoldFingerprint(const HoldFingerprintInput& request);
 Digest CaptureFingerprint(const CaptureFingerprintInput& request);
 Digest GrantFingerprint(const GrantFingerprintInput& request);

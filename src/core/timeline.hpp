@@ -38,13 +38,19 @@
 // available balance is ledger balance - held.
 #pragma once
 
+#include "calendar.hpp"
 #include "drafts.hpp"
 #include "drawdown.hpp"
+#include "grant.hpp"
 #include "plan.hpp"
+#include "recurring.hpp"
 #include "time.hpp"
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace credit_ledger {
@@ -57,6 +63,19 @@ struct Block {
   bool pending = false;   // waits for credit_grant_confirm
   bool canceled = false;  // credit_grant_cancel closed it
   std::int64_t held = 0;  // what active holds reserve from it
+  // Issue 14: the row's kind ('grant', 'recurring', 'rollover', ...) and,
+  // for a block a schedule issued (or rolled over from one), the schedule
+  // and its period: a lapsing 'recurring' block may roll over.
+  std::string kind = "grant";
+  std::optional<std::int64_t> recurring_id;
+  std::int64_t period = 0;
+};
+
+// Issue 14: a recurring schedule of the wallet and its calendar (the
+// schedule's time zone; the glue's PgCalendar).
+struct TimedSchedule {
+  RecurringSchedule schedule;
+  std::shared_ptr<const Calendar> calendar;
 };
 
 // Part of a hold: credits reserved from one block, or (grant_id nullopt)
@@ -98,14 +117,21 @@ struct TimedWallet {
   int scale = 0;
   std::vector<Block> blocks;
   std::vector<Hold> holds;
+  // Issue 14: the schedules still issuing periods, and those whose blocks
+  // may still lapse (for their rollover terms).
+  std::vector<TimedSchedule> schedules;
+  // The id of a block the catch-up creates (a period's, a rollover's); when
+  // empty (reads, which write nothing) the catch-up numbers them -1, -2, ...
+  std::function<std::int64_t()> new_grant_id;
 };
 
 // The kinds of happening, in their order at one instant.
 enum class HappeningKind {
   kHoldTimeout,  // a hold's deadline came: its credit goes back
-  kLapse,        // a block's expires_at came: its free credit leaves
-                 // (issue 14: and part of it rolls over)
-  kPeriodStart,  // issue 14: a recurring period starts (never produced yet)
+  kLapse,        // a block's expires_at came: its free credit leaves,
+                 // part of it rolling over for a recurring block
+  kPeriodStart,  // a recurring period starts: its block is issued (id: the
+                 // recurring id), entering at the kTakeEffect that follows
   kTakeEffect,   // a block's effective_at came: it enters the ledger
 };
 
@@ -136,13 +162,38 @@ struct WalletOutcome {
   std::int64_t available_after = 0;
 };
 
+// A block the catch-up created (issue 14): a period's block (kind
+// 'recurring', not entered when created: its kTakeEffect enters it) or a
+// rollover block (kind 'rollover', opened by its + rollover entry). The glue
+// inserts `grant` and then saves the block's planned state like any other
+// changed block.
+struct CreatedBlock {
+  NewGrant grant;
+  std::int64_t recurring_id = 0;
+  std::int64_t period = 0;
+  std::optional<std::int64_t> rolled_from_grant_id;
+  std::int64_t rolled_over_amount = 0;  // what rolled into it
+};
+
+// A rollover at a lapse: `amount` moved from block `from` to block `to`,
+// which expires at `expires_at` (credits.rolled_over).
+struct Rollover {
+  std::int64_t from = 0;
+  std::int64_t to = 0;
+  std::int64_t amount = 0;
+  Micros expires_at = kNever;
+};
+
 struct CatchUpPlan {
   WalletChange change;
-  std::vector<Happening> happenings;         // in the order applied
-  std::vector<std::int64_t> expired_holds;   // credits.hold.expired
-  std::vector<std::int64_t> entered_blocks;  // credits.granted
-  std::vector<std::int64_t> lapsed_blocks;   // blocks that lapsed with credit
-  Micros next_due_at = kNever;               // after the catch-up
+  std::vector<CreatedBlock> created_blocks;     // in creation order
+  std::vector<Rollover> rollovers;              // credits.rolled_over
+  std::vector<std::int64_t> changed_schedules;  // recurring ids
+  std::vector<Happening> happenings;            // in the order applied
+  std::vector<std::int64_t> expired_holds;      // credits.hold.expired
+  std::vector<std::int64_t> entered_blocks;     // credits.granted
+  std::vector<std::int64_t> lapsed_blocks;  // blocks that lapsed with credit
+  Micros next_due_at = kNever;              // after the catch-up
 };
 
 // Applies every happening due at or before `now` in time order. `since` is

@@ -44,6 +44,28 @@ void AppendWithReasons(Ledger& ledger, Wallet& wallet, EntryContext context,
   }
 }
 
+// Issue 14: the blocks the catch-up created (a period's, a rollover's),
+// inserted before their planned state is saved, and the schedules whose
+// periods it issued.
+void StoreCreated(Ledger& ledger, Wallet& wallet, const CatchUpPlan& plan,
+                  std::int64_t operation_id, Micros now) {
+  for (const CreatedBlock& c : plan.created_blocks) {
+    NewGrant g = c.grant;
+    g.operation_id = operation_id;
+    ledger.InsertGrant(wallet, g, 0, true, now, g.kind == "rollover", false,
+                       &c);
+  }
+  for (const std::int64_t id : plan.changed_schedules) {
+    for (const TimedSchedule& ts : plan.change.wallet.schedules) {
+      if (ts.schedule.recurring_id != id) continue;
+      RecurringRow row;
+      row.schedule = ts.schedule;
+      row.next_start_at = DueAt(NextPeriodStart(ts.schedule, *ts.calendar));
+      ledger.SaveRecurring(wallet.customer_id, row);
+    }
+  }
+}
+
 // Stores a catch-up planned at `at` (now, or the sweep's as_of): its rows,
 // its entries under one catch_up operation, its events. Returns whether it
 // wrote anything.
@@ -71,6 +93,7 @@ bool StoreCatchUp(Ledger& ledger, Wallet& wallet, const TimedWallet& before,
                   "catch_up", wallet.customer_id, std::nullopt, {}},
               result)
           .value();
+  StoreCreated(ledger, wallet, plan, operation_id, now);
   ledger.SaveBlocks(wallet, change);
   const int scale = wallet.scale;
   std::vector<PendingEvent> events = CatchUpEvents(
@@ -96,7 +119,8 @@ bool StoreCatchUp(Ledger& ledger, Wallet& wallet, const TimedWallet& before,
 bool CatchUp(Ledger& ledger, Wallet& wallet, Micros now) {
   if (!IsDue(wallet, now)) return false;
   std::map<std::int64_t, BlockLabels> labels;
-  const TimedWallet before = ledger.ReadTimedWallet(wallet, &labels);
+  TimedWallet before = ledger.ReadTimedWallet(wallet, &labels);
+  before.new_grant_id = [&ledger] { return ledger.NextGrantId(); };
   const CatchUpPlan plan = PlanCatchUp(before, now, wallet.next_due_at);
   return StoreCatchUp(ledger, wallet, before, labels, plan, now);
 }
@@ -105,7 +129,8 @@ std::int64_t SweepCatchUp(Ledger& ledger, Wallet& wallet, Micros as_of,
                           std::int64_t max_lapses) {
   if (!IsDue(wallet, as_of)) return 0;
   std::map<std::int64_t, BlockLabels> labels;
-  const TimedWallet before = ledger.ReadTimedWallet(wallet, &labels);
+  TimedWallet before = ledger.ReadTimedWallet(wallet, &labels);
+  before.new_grant_id = [&ledger] { return ledger.NextGrantId(); };
   const CatchUpPlan plan =
       PlanSweepCatchUp(before, as_of, wallet.next_due_at, max_lapses);
   StoreCatchUp(ledger, wallet, before, labels, plan, as_of);

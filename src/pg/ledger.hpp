@@ -156,6 +156,16 @@ struct HoldLabels {
   bool metadata_null = true;
 };
 
+// A recurring schedule as its row stores it (issue 14).
+struct RecurringRow {
+  RecurringSchedule schedule;
+  std::string credit_type;
+  std::string time_zone = "UTC";
+  std::optional<std::string> source_id;
+  std::optional<Micros> next_start_at;  // NULL: no period will run
+  std::int64_t wallet_id = 0;
+};
+
 // The ledger's tables as one SQL-callable operation sees them. Create one per
 // call and call Finish() before building the result; an error instead leaves
 // the clean-up to the transaction abort.
@@ -204,10 +214,11 @@ class Ledger {
 
   // Inserts a block with its jsonb metadata (passed through), and records
   // its effective_at on the wallet (saved with the wallet). 1.2: a block
-  // not `entered` (scheduled or pending) has no entry yet.
+  // not `entered` (scheduled or pending) has no entry yet. `created`: a
+  // block a catch-up created (a recurring period's, a rollover's).
   void InsertGrant(Wallet& wallet, const NewGrant& grant, Datum metadata,
                    bool metadata_null, Micros now, bool entered = true,
-                   bool pending = false);
+                   bool pending = false, const CreatedBlock* created = nullptr);
   std::int64_t NextGrantId();
 
   // Who owns a grant: (customer_id, credit_type), or LG004.
@@ -258,6 +269,24 @@ class Ledger {
   // held, lifecycle columns and open flag; the holds' status, captured and
   // closed_at.
   void SaveBlocks(const Wallet& wallet, const WalletChange& change);
+
+  // Issue 14, recurring grants (ledger_recurring.cpp): a new schedule's id
+  // and row; a schedule by id under its customer, locked with its wallet
+  // (LG004 otherwise); the schedule an operation created (for a replay);
+  // the progress a catch-up or a cancel made (last_period, next_start_at,
+  // canceled_at).
+  std::int64_t NextRecurringId();
+  void InsertRecurring(const Wallet& wallet, const RecurringRow& row,
+                       std::int64_t operation_id, Micros now);
+  std::optional<RecurringRow> FindRecurring(const std::string& customer_id,
+                                            std::int64_t recurring_id);
+  std::optional<std::int64_t>
+  RecurringOfOperation(const std::string& customer_id,
+                       std::int64_t operation_id);
+  void SaveRecurring(const std::string& customer_id, const RecurringRow& row);
+  // The wallet's schedules a catch-up needs: those still to issue a period
+  // and those with an open block (its rollover terms).
+  std::vector<TimedSchedule> ReadSchedules(const Wallet& wallet);
 
   // 1.2 holds (ledger_holds.cpp): a new hold's id and row (status held;
   // what it reserves in order), a hold by id under its customer (LG004

@@ -17,7 +17,9 @@ ColumnRef grant_id{"grant_id"}, wallet_id{"wallet_id"},
     voided_amount{"voided_amount"}, reason{"reason"}, source_id{"source_id"},
     metadata{"metadata"}, kind{"kind"}, operation_id{"operation_id"},
     created_at{"created_at"}, open{"open"}, entered{"entered"},
-    pending{"pending"}, held{"held"};
+    pending{"pending"}, held{"held"}, recurring_id{"recurring_id"},
+    period{"period"}, rolled_from_grant_id{"rolled_from_grant_id"},
+    rolled_over_amount{"rolled_over_amount"};
 }  // namespace grants
 
 // Statements of the paths that stay on SPI: rare operations, where a plan's
@@ -133,7 +135,7 @@ std::int64_t Ledger::Spendable(const Wallet& wallet, Micros now) {
 
 void Ledger::InsertGrant(Wallet& wallet, const NewGrant& g, Datum metadata,
                          bool metadata_null, Micros now, bool entered,
-                         bool pending) {
+                         bool pending, const CreatedBlock* created) {
   if (!wallet.latest_effective_at ||
       g.effective_at > *wallet.latest_effective_at) {
     wallet.latest_effective_at = g.effective_at;
@@ -146,6 +148,22 @@ void Ledger::InsertGrant(Wallet& wallet, const NewGrant& g, Datum metadata,
     row.Bool(grants::entered, entered)
         .Bool(grants::pending, pending)
         .Units(grants::held, 0, wallet.scale);
+  }
+  // Issue 14's columns: the schedule and period of a block a schedule
+  // issued, the origin of a rollover block.
+  if (t.OptAt(grants::rolled_over_amount) != InvalidAttrNumber) {
+    std::optional<std::int64_t> recurring_id, period, from;
+    std::int64_t rolled = 0;
+    if (created != nullptr) {
+      recurring_id = created->recurring_id;
+      period = created->period;
+      from = created->rolled_from_grant_id;
+      rolled = created->rolled_over_amount;
+    }
+    row.Int64(grants::recurring_id, recurring_id)
+        .Int64(grants::period, period)
+        .Int64(grants::rolled_from_grant_id, from)
+        .Units(grants::rolled_over_amount, rolled, wallet.scale);
   }
   row.Int64(grants::grant_id, g.grant_id)
       .Int64(grants::wallet_id, wallet.wallet_id)

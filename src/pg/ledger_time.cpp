@@ -17,7 +17,7 @@ Statement read_blocks(
     "SELECT grant_id, amount, remaining, promotional, cost_basis, expires_at,"
     "       voided_at, expired_at, expired_amount, voided_amount, priority,"
     "       effective_at, entered, pending, canceled_at, held, kind, reason,"
-    "       source_id"
+    "       source_id, recurring_id, period"
     "  FROM credit_ledger.grants"
     " WHERE wallet_id = $1 AND customer_id = $2"
     "   AND CASE WHEN $3::bigint IS NULL THEN open ELSE grant_id = $3 END",
@@ -85,6 +85,9 @@ Block ReadBlockRow(const Row& r, int s, BlockLabels* labels) {
   b.pending = r.Bool(14);
   b.canceled = !r.IsNull(15);
   b.held = r.Units(16, s);
+  b.kind = r.Text(17);
+  b.recurring_id = r.OptInt64(20);
+  b.period = r.OptInt64(21).value_or(0);
   if (labels != nullptr) {
     labels->kind = r.Text(17);
     labels->reason = r.OptText(18);
@@ -139,6 +142,7 @@ Ledger::ReadTimedWallet(const Wallet& wallet,
     tw.holds.back().reserved.push_back(part);
   }
   FreeRows(holds);
+  tw.schedules = ReadSchedules(wallet);
   // Blocks a hold reserves from that are no longer open (voided, expired).
   for (const Hold& h : tw.holds) {
     for (const Reservation& part : h.reserved) {

@@ -1,5 +1,6 @@
 -- Reports against plain SQL on a random ledger: grants (paid, promotional,
--- untracked, scheduled, lapsing), consumes (some into debt, some backdated),
+-- untracked, scheduled, lapsing), recurring grants whose lapsing blocks
+-- roll part of their credit over (issue 14), consumes (some into debt, some backdated),
 -- partial reversals, adjustments both ways, voids and expiration sweeps,
 -- written by the functions under a clock moving forward. Then every report
 -- is compared with a sum over credit_ledger.entries computed another way;
@@ -8,6 +9,19 @@
 SELECT credit_type_create('usd', 2);
 SELECT credit_type_create('tok');
 SELECT credit_wallet_configure('c' || i, 'usd', overdraft_limit => 20) FROM generate_series(1, 2) i \g /dev/null
+-- Recurring grants: paid, promotional and untracked, issuing periods and
+-- rollovers as the clock below moves (one is canceled on the way).
+SET credit_ledger.clock = '2026-01-01 00:00+00';
+SELECT count(credit_recurring_create(c, ty, amount, every, expire_after => expire_after,
+                                     rollover_max => rollover_max, promotional => promotional,
+                                     cost_basis => cost_basis, time_zone => tz,
+                                     source_id => 'plan-' || c || '-' || ty)) AS schedules
+  FROM (VALUES ('c1', 'tok', 40, interval '5 days', interval '7 days', 15, true, 0.5, 'UTC'),
+               ('c2', 'usd', 5, interval '1 week', interval '1 week', 3, true, 0.01, 'Europe/Berlin'),
+               ('c3', 'usd', 30, interval '1 month', interval '10 days', 8.25, false, 0.125, 'America/New_York'),
+               ('c4', 'tok', 50, interval '9 days', interval '4 days', 20, false, NULL, 'UTC'),
+               ('c2', 'tok', 12, interval '3 days', interval '3 days', 0, false, 0.01, 'Asia/Kolkata'))
+       v(c, ty, amount, every, expire_after, rollover_max, promotional, cost_basis, tz);
 SELECT setseed(0.15);
 DO $$
 DECLARE
@@ -54,6 +68,11 @@ BEGIN
                 END IF;
             ELSE
                 PERFORM credit_expire();
+                IF i > 400 THEN
+                    PERFORM credit_recurring_cancel(r.customer_id, r.recurring_id)
+                       FROM credit_ledger.recurring_grants r
+                      WHERE r.customer_id = 'c1' AND r.canceled_at IS NULL;
+                END IF;
             END IF;
         EXCEPTION WHEN OTHERS THEN
             NULL;  -- LG001 (too little credit), LG006 (nothing left to reverse or void)
