@@ -98,6 +98,7 @@ struct TimedWallet {
   int scale = 0;
   std::vector<Block> blocks;
   std::vector<Hold> holds;
+  DrawdownPolicy order = DrawdownPolicy::kExpiryFirst;  // drawdown_order
 };
 
 // The kinds of happening, in their order at one instant.

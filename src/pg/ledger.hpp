@@ -59,6 +59,12 @@ struct Wallet {
   std::int64_t held_overdraft = 0;
   std::optional<Micros> legacy_until;
   std::int64_t held_read = 0, held_overdraft_read = 0;  // as read
+  // 1.2, issue 14: the draw-down policy every plan on the wallet draws in,
+  // the block usage thresholds (Percent units; empty: none) and the credit
+  // type's currency (read by LoadCurrency, for payloads carrying money).
+  DrawdownPolicy order = DrawdownPolicy::kExpiryFirst;
+  std::vector<std::int64_t> grant_usage_thresholds;
+  std::optional<std::string> currency;
   StoredRow tuple = nullptr;  // the locked row, for the update
 };
 
@@ -158,6 +164,10 @@ class Ledger {
 
   // The scale of a credit type, or LG003.
   int RequireCreditType(const std::string& credit_type);
+  // Sets wallet.currency from its credit type's row (read afresh: unlike
+  // the scale, credit_type_update may change it). Call it before building
+  // events whose payloads carry money.
+  void LoadCurrency(Wallet& wallet);
 
   // Locks the wallet row (FOR UPDATE semantics); nullopt if there is none.
   std::optional<Wallet> LockWallet(const std::string& customer_id,
@@ -204,6 +214,8 @@ class Ledger {
   GrantRow ReadGrant(const Wallet& wallet, std::int64_t grant_id);
   // Writes a grant's remaining, lapsed totals and lifecycle timestamps.
   void SaveGrant(const Wallet& wallet, const GrantRow& grant);
+  // Writes a grant's expires_at and priority (credit_grant_update).
+  void SaveTerms(const Wallet& wallet, const GrantRow& grant);
 
   // The stored operation for the request's key if there is one: the
   // original when its parameters match, LG002 when they differ.
@@ -273,7 +285,8 @@ class Ledger {
 // The core's view of a wallet and its open grants.
 inline WalletState PlannerState(const Wallet& wallet,
                                 const std::vector<OpenGrant>& grants) {
-  return PlannerState(grants, wallet.debt, wallet.policy, wallet.scale);
+  return PlannerState(grants, wallet.debt, wallet.policy, wallet.scale,
+                      wallet.order);
 }
 
 }  // namespace credit_ledger::pg
