@@ -36,7 +36,7 @@ struct EventSubject {
   std::int64_t operation_id = 0;
   // 1.2: the credit type's ISO 4217 currency; payloads carrying money
   // (cost_basis, value) name it after that field when it is set.
-  std::optional<std::string> currency;
+  std::optional<std::string> currency = std::nullopt;
 };
 
 // The fields every payload starts with (customer, credit type, wallet and

@@ -76,10 +76,10 @@ void Amend(Ledger& ledger, const AmendArgs& a) {
   std::optional<Wallet> locked;
   const Block block = LockBlock(ledger, a, now, locked);
   Wallet& wallet = *locked;
-  const AmendPlan plan = PlanGrantUpdate(
-      AmendTarget{block.row, block.entered, block.pending, block.canceled,
-                  block.held},
-      a.update, now);
+  const AmendPlan plan =
+      PlanGrantUpdate(AmendTarget{block.row, block.entered, block.pending,
+                                  block.canceled, block.held},
+                      a.update, now);
   const std::int64_t available = AvailableNow(ledger, wallet, now);
 
   OperationResult result = MakeResult(wallet, now, plan.draft ? 1 : 0);
@@ -100,7 +100,8 @@ void Amend(Ledger& ledger, const AmendArgs& a) {
   std::vector<EntryDraft> drafts;
   if (plan.draft) drafts.push_back(*plan.draft);
   Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), drafts,
-           available, {GrantUpdatedEvent(SubjectOf(wallet, *operation_id), plan)});
+           available,
+           {GrantUpdatedEvent(SubjectOf(wallet, *operation_id), plan)});
 }
 
 }  // namespace

@@ -45,9 +45,10 @@ GrantArgs ReadGrantArgs(FunctionCallInfo fcinfo) {
   if (PG_NARGS() > 13) a.value = args.OptDecimal(13, "value");
 
   CheckText("customer_id", a.customer_id, kMaxCustomerIdChars);
-  if (a.amount.has_value() == a.value.has_value()) {
-    // GrantUnits refuses both (22023) and neither (22004) before it reads
-    // anything else, so before the credit type is looked up.
+  if (!a.amount && !a.value) args.Decimal(2, "amount");  // 22004, as 1.1
+  if (a.amount && a.value) {
+    // GrantUnits refuses both (22023) before it reads anything else, so
+    // before the credit type is looked up.
     GrantUnits(a.amount, a.value, a.spec.cost_basis, 0);
   }
   if (a.amount) CheckPositiveAmount(*a.amount);

@@ -209,12 +209,11 @@ OperationOutcome Capture(Ledger& ledger, const CaptureArgs& a) {
   }
   ledger.SaveBlocks(wallet, plan.change);
   CountHold(wallet, HoldIn(before, a.hold_id), -1);
-  Conclude(ledger, wallet,
-           MakeContext(*operation_id, now, CaptureLabels(a, stored)),
-           plan.change.drafts, plan.available_after,
-           BlockUsageAlerts(ledger, wallet, *operation_id,
-                            DrawnBlocks(plan.change.drafts),
-                            plan.available_after));
+  Conclude(
+      ledger, wallet, MakeContext(*operation_id, now, CaptureLabels(a, stored)),
+      plan.change.drafts, plan.available_after,
+      BlockUsageAlerts(ledger, wallet, *operation_id,
+                       DrawnBlocks(plan.change.drafts), plan.available_after));
 
   OperationOutcome out;
   out.operation_id = *operation_id;

@@ -22,7 +22,8 @@ Statement insert_credit_type(
     "VALUES ($1, $2, $3, $4, $5, $6, $7)",
     {TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID});
 
-// Before the upgrade to 1.2 the table has no currency (always NULL there).
+// Before the upgrade to 1.2 the table has no currency; without one the
+// column keeps its default (NULL).
 Statement insert_credit_type_1_1(
     "INSERT INTO credit_ledger.credit_types"
     "       (credit_type, scale, unit_singular, unit_plural, description,"
@@ -45,19 +46,18 @@ Statement configure_policy(
     " WHERE wallet_id = $1 AND customer_id = $2",
     {INT8OID, TEXTOID, TEXTOID, TEXTOID});
 
-Statement update_credit_type(
-    "UPDATE credit_ledger.credit_types"
-    "   SET unit_singular = coalesce($2, unit_singular),"
-    "       unit_plural = coalesce($3, unit_plural),"
-    "       description = coalesce($4, description),"
-    "       currency = coalesce($5, currency)"
-    " WHERE credit_type = $1",
-    {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID});
+Statement
+    update_credit_type("UPDATE credit_ledger.credit_types"
+                       "   SET unit_singular = coalesce($2, unit_singular),"
+                       "       unit_plural = coalesce($3, unit_plural),"
+                       "       description = coalesce($4, description),"
+                       "       currency = coalesce($5, currency)"
+                       " WHERE credit_type = $1",
+                       {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID});
 
 // What credit_type_create and credit_type_update take besides the name.
 struct TypeLabels {
-  std::optional<std::string> unit_singular, unit_plural, description,
-      currency;
+  std::optional<std::string> unit_singular, unit_plural, description, currency;
 };
 
 TypeLabels ReadTypeLabels(const Args& args, int first, bool has_currency) {
@@ -124,7 +124,8 @@ CL_FUNCTION(credit_type_create) {
       .Text(l.description)
       .Timestamp(LedgerNow())
       .Text(l.currency);
-  Execute(PG_NARGS() > 5 ? insert_credit_type : insert_credit_type_1_1, p);
+  // Without a currency the 1.1 statement serves every schema.
+  Execute(l.currency ? insert_credit_type : insert_credit_type_1_1, p);
   SpiFinish();
   return 0;
 }
@@ -161,7 +162,8 @@ CL_FUNCTION(credit_wallet_configure) {
   CheckText("customer_id", customer_id, kMaxCustomerIdChars);
   // 1.2 appended drawdown_order and grant_usage_thresholds.
   const bool has_policy = PG_NARGS() > 4;
-  const WalletPolicy policy = has_policy ? ReadWalletPolicy(args) : WalletPolicy{};
+  const WalletPolicy policy =
+      has_policy ? ReadWalletPolicy(args) : WalletPolicy{};
 
   Ledger ledger;
   const Micros now = LedgerNow();

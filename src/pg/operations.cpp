@@ -42,8 +42,10 @@ OperationResult MakeResult(const Wallet& wallet, Micros now,
 }
 
 EventSubject SubjectOf(const Wallet& wallet, std::int64_t operation_id) {
-  return EventSubject{wallet.customer_id, wallet.credit_type, wallet.wallet_id,
-                      wallet.scale,         operation_id,       wallet.currency};
+  EventSubject s{wallet.customer_id, wallet.credit_type, wallet.wallet_id,
+                 wallet.scale, operation_id};
+  s.currency = wallet.currency;
+  return s;
 }
 
 void Record(Ledger& ledger, Wallet& wallet, const EntryContext& context,

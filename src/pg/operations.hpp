@@ -130,9 +130,10 @@ EntryContext MakeContext(std::int64_t operation_id, Micros now,
 // credits.grant.usage_low events the wallet's grant_usage_thresholds fire
 // for them (each block's usage_alerted saved). Nothing without thresholds.
 std::vector<std::int64_t> DrawnBlocks(const std::vector<EntryDraft>& drafts);
-std::vector<PendingEvent> BlockUsageAlerts(
-    Ledger& ledger, const Wallet& wallet, std::int64_t operation_id,
-    const std::vector<std::int64_t>& drawn, std::int64_t balance);
+std::vector<PendingEvent>
+BlockUsageAlerts(Ledger& ledger, const Wallet& wallet,
+                 std::int64_t operation_id,
+                 const std::vector<std::int64_t>& drawn, std::int64_t balance);
 
 // Fills an operation result row for `wallet`.
 OperationResult MakeResult(const Wallet& wallet, Micros now,

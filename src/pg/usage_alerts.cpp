@@ -20,10 +20,9 @@ Statement read_usage(
     " WHERE grant_id = $1 AND customer_id = $2",
     {INT8OID, TEXTOID});
 
-Statement save_alerted(
-    "UPDATE credit_ledger.grants SET usage_alerted = $3"
-    " WHERE grant_id = $1 AND customer_id = $2",
-    {INT8OID, TEXTOID, NUMERICOID});
+Statement save_alerted("UPDATE credit_ledger.grants SET usage_alerted = $3"
+                       " WHERE grant_id = $1 AND customer_id = $2",
+                       {INT8OID, TEXTOID, NUMERICOID});
 
 }  // namespace
 
@@ -38,9 +37,10 @@ std::vector<std::int64_t> DrawnBlocks(const std::vector<EntryDraft>& drafts) {
   return out;
 }
 
-std::vector<PendingEvent> BlockUsageAlerts(
-    Ledger& ledger, const Wallet& wallet, std::int64_t operation_id,
-    const std::vector<std::int64_t>& drawn, std::int64_t balance) {
+std::vector<PendingEvent>
+BlockUsageAlerts(Ledger& ledger, const Wallet& wallet,
+                 std::int64_t operation_id,
+                 const std::vector<std::int64_t>& drawn, std::int64_t balance) {
   std::vector<PendingEvent> events;
   if (wallet.grant_usage_thresholds.empty() || drawn.empty()) return events;
   ledger.UseSpi();

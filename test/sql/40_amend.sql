@@ -218,6 +218,13 @@ SELECT pg_temp.sqlstate_of($$SELECT credit_wallet_configure('u', 'tok', grant_us
 SELECT pg_temp.written() = :'before_policy' AS nothing_written;
 SELECT drawdown_order, grant_usage_thresholds FROM credit_ledger.wallets WHERE customer_id = 'u';
 
+-- The block extended to September is spendable past its first expiry
+-- (next_due_at stayed at June: the catch-up then finds nothing to do).
+SET credit_ledger.clock = '2026-06-02 00:00:00+00';
+SELECT amount, balance FROM credit_consume('a', 'usd', 9);
+SELECT status, remaining FROM credit_ledger.grant_status WHERE grant_id = :ga;
+SELECT next_due_at FROM credit_ledger.wallets WHERE customer_id = 'a';
+
 -- Currency in credit_revenue's rows and in credits.expired.
 SET credit_ledger.clock = '2026-09-02 00:00:00+00';
 SELECT credit_expire();

@@ -90,12 +90,14 @@ TEST(PlannerState, CarriesTheWalletsDrawdownOrder) {
   grants[1].state.expires_at = kNow + 2;
   const WalletState expiry = PlannerState(grants, 0, OverdraftPolicy{}, 0);
   EXPECT_EQ(expiry.order, DrawdownPolicy::kExpiryFirst);
-  const DrawDownPlan a = PlanDrawDown(grants, expiry, kNow, 4, EntryType::kUsage);
+  const DrawDownPlan a =
+      PlanDrawDown(grants, expiry, kNow, 4, EntryType::kUsage);
   ASSERT_EQ(a.drafts.size(), 1u);
   EXPECT_EQ(a.drafts[0].grant_id, 1);
   const WalletState promo = PlannerState(grants, 0, OverdraftPolicy{}, 0,
                                          DrawdownPolicy::kPromotionalFirst);
-  const DrawDownPlan b = PlanDrawDown(grants, promo, kNow, 4, EntryType::kUsage);
+  const DrawDownPlan b =
+      PlanDrawDown(grants, promo, kNow, 4, EntryType::kUsage);
   ASSERT_EQ(b.drafts.size(), 1u);
   EXPECT_EQ(b.drafts[0].grant_id, 2);
 }
