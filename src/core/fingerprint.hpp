@@ -49,9 +49,9 @@ struct GrantFingerprintInput {
   OptText reason;
   OptText source_id;
   OptText metadata;
-  bool pending = false;  // 1.2; left out of the digest when false, so
-                         // keys stored before 1.2 replay unchanged
-  OptText value;         // 1.2 (issue 14): likewise when NULL
+  bool pending = false;          // 1.2; left out of the digest when false, so
+                                 // keys stored before 1.2 replay unchanged
+  OptText value = std::nullopt;  // 1.2 (issue 14): likewise when NULL
 };
 
 struct AdjustFingerprintInput {

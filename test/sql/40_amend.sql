@@ -219,7 +219,8 @@ SELECT pg_temp.written() = :'before_policy' AS nothing_written;
 SELECT drawdown_order, grant_usage_thresholds FROM credit_ledger.wallets WHERE customer_id = 'u';
 
 -- The block extended to September is spendable past its first expiry
--- (next_due_at stayed at June: the catch-up then finds nothing to do).
+-- (next_due_at stayed at June: the catch-up there found nothing due and
+-- moved it on).
 SET credit_ledger.clock = '2026-06-02 00:00:00+00';
 SELECT amount, balance FROM credit_consume('a', 'usd', 9);
 SELECT status, remaining FROM credit_ledger.grant_status WHERE grant_id = :ga;
