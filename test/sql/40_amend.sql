@@ -234,3 +234,4 @@ SELECT payload->>'value' AS value, payload->>'currency' AS currency
 SELECT credit_type, sold, currency FROM credit_revenue('2026-03-01', '2026-04-01');
 
 SELECT * FROM credit_verify();
+DROP EXTENSION credit_ledger;
