@@ -173,12 +173,14 @@ REVOKE ALL ON FUNCTION credit_ledger.caught_up_block(text, text, bigint) FROM PU
 REVOKE ALL ON FUNCTION credit_ledger.caught_up_wallet(text, text) FROM PUBLIC;
 
 -- The views show pending and canceled blocks and what holds reserve.
-#current credit_ledger.grant_status
+# grant_status is re-created at the end (amend), once credit_types has
+# the currency it shows.
 #current credit_ledger.wallet_summary
 #current credit_ledger.expiration_backlog
 
 -- New parameters appended to 1.1 functions (issue 13: credit_grant's
--- pending, credit_consume's allow_partial), so 1.1 calls keep working: a
+-- pending, credit_consume's allow_partial; issue 14: credit_grant's value),
+-- so 1.1 calls keep working: a
 -- new parameter list is a new function, created beside the 1.1 one, which
 -- goes once every role that could run it can run the new one. The new
 -- functions (confirm, cancel, holds) go to the writer set: the roles that
@@ -195,7 +197,7 @@ REVOKE ALL ON FUNCTION credit_ledger.caught_up_wallet(text, text) FROM PUBLIC;
 #current @extschema@.credit_hold
 #current @extschema@.credit_capture
 #current @extschema@.credit_release
-REVOKE ALL ON FUNCTION @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb, boolean, numeric) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.credit_grant_confirm(text, bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.credit_grant_cancel(text, bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb, boolean) FROM PUBLIC;
@@ -249,7 +251,7 @@ BEGIN
         ['@extschema@.credit_entries(text, text, bigint, integer)',
          'credit_ledger.report_check(timestamptz, timestamptz, text, text, text)'],
         ['@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)',
-         '@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb, boolean)'],
+         '@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb, boolean, numeric)'],
         ['@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)',
          '@extschema@.credit_grant_confirm(text, bigint, text)'],
         ['@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)',
@@ -455,3 +457,76 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- amend: changing blocks and credit types, the draw-down policy and block
+-- usage alerts (issue 14).
+-- credit_types: currency, the ISO 4217 code of a type's money values.
+ALTER TABLE credit_ledger.credit_types
+    ADD COLUMN currency text CHECK (currency ~ '^[A-Z]{3}$');
+COMMENT ON TABLE credit_ledger.credit_types IS
+    'currencies of credits ("usd", "ai_tokens"); scale is the number of decimal places; currency: the ISO 4217 code of their money values';
+-- wallets: the draw-down policy and the block usage thresholds.
+ALTER TABLE credit_ledger.wallets
+    ADD COLUMN drawdown_order text NOT NULL DEFAULT 'expiry_first'
+        CHECK (drawdown_order IN ('expiry_first', 'promotional_first')),
+    ADD COLUMN grant_usage_thresholds numeric[] NOT NULL DEFAULT '{}';
+-- grants: the highest usage threshold fired for the block.
+ALTER TABLE credit_ledger.grants
+    ADD COLUMN usage_alerted numeric;
+-- The amendment entry of credit_grant_update, and its operation.
+ALTER TABLE credit_ledger.entries
+    DROP CONSTRAINT entries_entry_type_check,
+    ADD CONSTRAINT entries_entry_type_check
+        CHECK (entry_type IN ('grant', 'usage', 'adjustment', 'reversal', 'expiration', 'void', 'repayment',
+                              'rollover', 'amendment'));
+ALTER TABLE credit_ledger.operations
+    DROP CONSTRAINT operations_operation_type_check,
+    ADD CONSTRAINT operations_operation_type_check
+        CHECK (operation_type IN ('grant', 'consume', 'adjust', 'void', 'reverse', 'expire',
+                                  'hold', 'capture', 'release', 'confirm', 'cancel', 'catch_up', 'recurring',
+                                  'amend'));
+-- grant_status shows the credit type's currency.
+#current credit_ledger.grant_status
+-- New functions, and credit_type_create (currency) and
+-- credit_wallet_configure (drawdown_order, grant_usage_thresholds) with
+-- parameters appended: created beside the 1.1 ones, whose grantees get
+-- them (credit_type_update and credit_grant_update: the roles that could
+-- run the 1.1 credit_type_create and credit_grant), then the 1.1 ones go.
+#current @extschema@.credit_type_create
+#current @extschema@.credit_type_update
+#current @extschema@.credit_wallet_configure
+#current @extschema@.credit_grant_update
+REVOKE ALL ON FUNCTION @extschema@.credit_type_create(text, integer, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_type_update(text, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_wallet_configure(text, text, numeric, numeric[], text, numeric[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credit_grant_update(text, bigint, timestamptz, integer, text, text) FROM PUBLIC;
+DO $$
+DECLARE
+    pair text[];
+    grantee regrole;
+BEGIN
+    FOREACH pair SLICE 1 IN ARRAY ARRAY[
+        ['@extschema@.credit_type_create(text, integer, text, text, text)',
+         '@extschema@.credit_type_create(text, integer, text, text, text, text)'],
+        ['@extschema@.credit_type_create(text, integer, text, text, text)',
+         '@extschema@.credit_type_update(text, text, text, text, text)'],
+        ['@extschema@.credit_wallet_configure(text, text, numeric, numeric[])',
+         '@extschema@.credit_wallet_configure(text, text, numeric, numeric[], text, numeric[])'],
+        ['@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb, boolean, numeric)',
+         '@extschema@.credit_grant_update(text, bigint, timestamptz, integer, text, text)']]
+    LOOP
+        FOR grantee IN
+            SELECT DISTINCT a.grantee::regrole
+              FROM pg_catalog.pg_proc p,
+                   LATERAL pg_catalog.aclexplode(p.proacl) a
+             WHERE p.oid = pair[1]::pg_catalog.regprocedure
+               AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
+               AND a.grantee <> p.proowner
+        LOOP
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE %s TO %s', pair[2], grantee);
+        END LOOP;
+    END LOOP;
+END
+$$;
+DROP FUNCTION @extschema@.credit_type_create(text, integer, text, text, text);
+DROP FUNCTION @extschema@.credit_wallet_configure(text, text, numeric, numeric[]);

@@ -26,10 +26,11 @@ CREATE TABLE credit_ledger.credit_types (
     unit_singular text,
     unit_plural   text,
     description   text,
-    created_at    timestamptz NOT NULL
+    created_at    timestamptz NOT NULL,
+    currency      text CHECK (currency ~ '^[A-Z]{3}$')
 );
 COMMENT ON TABLE credit_ledger.credit_types IS
-    'currencies of credits ("usd", "ai_tokens"); scale is the number of decimal places';
+    'currencies of credits ("usd", "ai_tokens"); scale is the number of decimal places; currency: the ISO 4217 code of their money values';
 
 -- Ids are unique, not gapless and not in commit order (a wallet's seq is
 -- its order): each backend takes 32 at a time, sparing the hot path a
@@ -60,6 +61,10 @@ CREATE SEQUENCE credit_ledger.event_id_seq CACHE 32;
 -- allowance). legacy_until: the latest effective_at, still ahead at the
 -- upgrade to 1.2, of a block 1.1 entered in the ledger at its creation;
 -- until then the available balance is computed from the blocks.
+-- drawdown_order: the draw-down policy (expiry_first, the contract's order,
+-- or promotional_first); grant_usage_thresholds: percentages of a block's
+-- amount used at which credits.grant.usage_low fires (once per block and
+-- threshold: grants.usage_alerted).
 CREATE TABLE credit_ledger.wallets (
     wallet_id              bigint NOT NULL DEFAULT nextval('credit_ledger.wallet_id_seq'),
     customer_id            text NOT NULL,
@@ -87,6 +92,9 @@ CREATE TABLE credit_ledger.wallets (
     topup_pending_grant_id bigint,
     topup_day              integer,
     topup_count            integer NOT NULL DEFAULT 0,
+    drawdown_order         text NOT NULL DEFAULT 'expiry_first'
+        CHECK (drawdown_order IN ('expiry_first', 'promotional_first')),
+    grant_usage_thresholds numeric[] NOT NULL DEFAULT '{}',
     CONSTRAINT wallets_pkey PRIMARY KEY (wallet_id, customer_id),
     CONSTRAINT wallets_customer_key UNIQUE (customer_id, credit_type)
 ) WITH (fillfactor = 70);
@@ -110,7 +118,8 @@ CREATE INDEX wallets_due_idx ON credit_ledger.wallets (next_due_at)
 -- credits its expiration and void entries removed. 1.2: entered = the
 -- block's grant entry is written (a scheduled block's when it takes effect,
 -- a pending one's at confirmation); held = what active holds reserve from
--- it, so its entries sum to remaining + held.
+-- it, so its entries sum to remaining + held. usage_alerted: the highest of
+-- its wallet's grant_usage_thresholds that fired for it (NULL: none).
 CREATE TABLE credit_ledger.grants (
     grant_id     bigint NOT NULL,
     wallet_id    bigint NOT NULL,
@@ -149,7 +158,8 @@ CREATE TABLE credit_ledger.grants (
     recurring_id bigint,
     period       bigint,
     rolled_from_grant_id bigint,
-    rolled_over_amount numeric NOT NULL DEFAULT 0
+    rolled_over_amount numeric NOT NULL DEFAULT 0,
+    usage_alerted numeric
 ) WITH (fillfactor = 80);
 -- The drawdown reads one range of it: the wallet's open grants still to
 -- expire (never-expiring ones sort as infinity), skipping lapsed ones.
@@ -170,7 +180,8 @@ CREATE TABLE credit_ledger.operations (
     credit_type           text NOT NULL,
     operation_type        text NOT NULL
         CHECK (operation_type IN ('grant', 'consume', 'adjust', 'void', 'reverse', 'expire',
-                                  'hold', 'capture', 'release', 'confirm', 'cancel', 'catch_up', 'recurring')),
+                                  'hold', 'capture', 'release', 'confirm', 'cancel', 'catch_up', 'recurring',
+                                  'amend')),
     idempotency_key       text,
     key_hash              bytea,
     request_hash          bytea,
@@ -312,7 +323,8 @@ CREATE TABLE credit_ledger.entries (
     credit_type   text NOT NULL,
     seq           bigint NOT NULL,
     entry_type    text NOT NULL
-        CHECK (entry_type IN ('grant', 'usage', 'adjustment', 'reversal', 'expiration', 'void', 'repayment', 'rollover')),
+        CHECK (entry_type IN ('grant', 'usage', 'adjustment', 'reversal', 'expiration', 'void', 'repayment',
+                              'rollover', 'amendment')),
     amount        numeric NOT NULL,
     value         numeric,
     balance_after numeric NOT NULL,
@@ -440,9 +452,23 @@ CREATE FUNCTION @extschema@.credit_type_create(
     scale integer DEFAULT 0,
     unit_singular text DEFAULT NULL,
     unit_plural text DEFAULT NULL,
-    description text DEFAULT NULL)
+    description text DEFAULT NULL,
+    currency text DEFAULT NULL)
 RETURNS void
     AS 'MODULE_PATHNAME', 'credit_type_create'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+-- Edits how a credit type is shown (1.2): each argument given replaces the
+-- stored value, NULL leaves it; the scale never changes.
+CREATE FUNCTION @extschema@.credit_type_update(
+    credit_type text,
+    unit_singular text DEFAULT NULL,
+    unit_plural text DEFAULT NULL,
+    description text DEFAULT NULL,
+    currency text DEFAULT NULL)
+RETURNS void
+    AS 'MODULE_PATHNAME', 'credit_type_update'
     LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, credit_ledger, pg_temp;
 
@@ -450,7 +476,9 @@ CREATE FUNCTION @extschema@.credit_wallet_configure(
     customer_id text,
     credit_type text,
     overdraft_limit numeric DEFAULT 0,
-    low_balance_thresholds numeric[] DEFAULT '{}')
+    low_balance_thresholds numeric[] DEFAULT '{}',
+    drawdown_order text DEFAULT 'expiry_first',
+    grant_usage_thresholds numeric[] DEFAULT '{}')
 RETURNS bigint
     AS 'MODULE_PATHNAME', 'credit_wallet_configure'
     LANGUAGE C VOLATILE SECURITY DEFINER
@@ -469,9 +497,25 @@ CREATE FUNCTION @extschema@.credit_grant(
     reason text DEFAULT NULL,
     source_id text DEFAULT NULL,
     metadata jsonb DEFAULT NULL,
-    pending boolean DEFAULT false)
+    pending boolean DEFAULT false,
+    value numeric DEFAULT NULL)
 RETURNS bigint
     AS 'MODULE_PATHNAME', 'credit_grant'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, credit_ledger, pg_temp;
+
+-- Changing a block (1.2): its expiry (later or earlier, after now and after
+-- its start) or its priority, recorded as an amendment entry of amount 0
+-- whose metadata holds the old and new values.
+CREATE FUNCTION @extschema@.credit_grant_update(
+    customer_id text,
+    grant_id bigint,
+    expires_at timestamptz DEFAULT NULL,
+    priority integer DEFAULT NULL,
+    reason text DEFAULT NULL,
+    idempotency_key text DEFAULT NULL)
+RETURNS void
+    AS 'MODULE_PATHNAME', 'credit_grant_update'
     LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, credit_ledger, pg_temp;
 
@@ -656,7 +700,9 @@ COMMENT ON FUNCTION credit_ledger.caught_up_wallet(text, text) IS
 -- (caught_up_block): a block whose effective_at has come is active (its
 -- entry repaying debt first), a lapsed one expired, and a hold past its
 -- deadline reserves nothing (its credit counts as remaining again, or
--- leaves at once from a lapsed or voided block).
+-- leaves at once from a lapsed or voided block). currency: the credit
+-- type's, for cost_basis and
+-- remaining_value.
 CREATE VIEW credit_ledger.grant_status AS
 SELECT g.grant_id, g.customer_id, g.credit_type, g.wallet_id, g.kind,
        c.status, g.amount, c.remaining,
@@ -671,7 +717,9 @@ SELECT g.grant_id, g.customer_id, g.credit_type, g.wallet_id, g.kind,
             THEN ceil(extract(epoch FROM g.expires_at - n.now) / 86400)::integer
        END AS days_left,
        g.reason, g.source_id, g.metadata, g.created_at,
-       c.held
+       c.held,
+       (SELECT ct.currency FROM credit_ledger.credit_types ct
+         WHERE ct.credit_type = g.credit_type) AS currency
   FROM credit_ledger.grants g
  CROSS JOIN (SELECT credit_ledger.ledger_now() AS now) n
  CROSS JOIN LATERAL credit_ledger.caught_up_block(g.customer_id, g.credit_type, g.grant_id) c;
@@ -866,7 +914,8 @@ CREATE TYPE credit_ledger.revenue_row AS (
     voided              numeric,
     deferred_end        numeric,
     promotional_used    numeric,
-    promotional_expired numeric
+    promotional_expired numeric,
+    currency            text
 );
 
 -- The checks every report makes of its range and, when given, its credit
@@ -1104,7 +1153,7 @@ BEGIN
         UNION
         SELECT pg_catalog.date_trunc(granularity, end_at OPERATOR(pg_catalog.-) interval '1 microsecond', time_zone)),
     types AS (
-        SELECT t.credit_type FROM credit_ledger.credit_types t
+        SELECT t.credit_type, t.currency FROM credit_ledger.credit_types t
          WHERE (credit_revenue.credit_type IS NULL
                 OR t.credit_type OPERATOR(pg_catalog.=) credit_revenue.credit_type)
            -- not correlated: Citus cannot run a correlated subquery of a
@@ -1141,7 +1190,8 @@ BEGIN
            coalesce(b.paid, 0) OPERATOR(pg_catalog.+) coalesce(sum(m.paid) OVER (
                PARTITION BY t.credit_type ORDER BY p.period_start), 0),
            coalesce(m.promo_used, 0),
-           coalesce(m.promo_expired, 0)
+           coalesce(m.promo_expired, 0),
+           t.currency
       FROM periods p
      CROSS JOIN types t
       LEFT JOIN moves m
@@ -1992,9 +2042,10 @@ DECLARE
                             'credit_verify', 'ledger_now', 'caught_up_block',
                             'caught_up_wallet', 'credit_statement',
                             'credit_usage_report', 'credit_revenue', 'report_check'];
-    writers text[] := ARRAY['credit_type_create', 'credit_wallet_configure',
-                            'credit_auto_topup_configure',
+    writers text[] := ARRAY['credit_type_create', 'credit_type_update',
+                            'credit_wallet_configure', 'credit_auto_topup_configure',
                             'credit_grant', 'credit_grant_confirm', 'credit_grant_cancel',
+                            'credit_grant_update',
                             'credit_consume', 'credit_consume_batch',
                             'credit_price_set', 'credit_report_usage',
                             'credit_report_usage_batch',

@@ -20,8 +20,9 @@ OpenGrant GrantRow::AsOpen() const {
 
 WalletState PlannerState(const std::vector<OpenGrant>& grants,
                          std::int64_t debt, const OverdraftPolicy& policy,
-                         int scale) {
+                         int scale, DrawdownPolicy order) {
   WalletState state;
+  state.order = order;
   state.grants.reserve(grants.size());
   for (const OpenGrant& g : grants) state.grants.push_back(g.state);
   state.debt = debt;

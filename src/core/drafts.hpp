@@ -64,10 +64,12 @@ struct EntryDraft {
   std::optional<Micros> occurred_at;  // overrides the operation's
 };
 
-// The planner's view of a wallet with these open grants.
+// The planner's view of a wallet with these open grants, drawn in `order`
+// (the wallet's drawdown_order).
 WalletState PlannerState(const std::vector<OpenGrant>& grants,
                          std::int64_t debt, const OverdraftPolicy& policy,
-                         int scale);
+                         int scale,
+                         DrawdownPolicy order = DrawdownPolicy::kExpiryFirst);
 
 // Entries for draws from grants (usage, adjustment...), negative amounts.
 void AddDrawEntries(std::vector<EntryDraft>& drafts,

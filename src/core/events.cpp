@@ -36,8 +36,9 @@ PendingEvent GrantedEvent(const EventSubject& s, const NewGrant& g,
       .String("amount", Units(s, g.amount))
       .Bool("promotional", g.promotional)
       .Integer("priority", std::int64_t{g.priority})
-      .String("cost_basis", g.cost_basis)
-      .String("effective_at", FormatTimestampUtc(g.effective_at));
+      .String("cost_basis", g.cost_basis);
+  if (s.currency) o.String("currency", *s.currency);
+  o.String("effective_at", FormatTimestampUtc(g.effective_at));
   if (g.expires_at) {
     o.String("expires_at", FormatTimestampUtc(*g.expires_at));
   } else {
@@ -62,8 +63,9 @@ PendingEvent ExpiredEvent(const EventSubject& s, const ExpiryPlan& plan,
   JsonObject o = Base(s);
   o.Integer("grant_id", plan.grant.grant_id)
       .String("amount", Units(s, plan.expired))
-      .String("value", value)
-      .Bool("promotional", plan.grant.promotional)
+      .String("value", value);
+  if (s.currency) o.String("currency", *s.currency);
+  o.Bool("promotional", plan.grant.promotional)
       .String("expires_at", FormatTimestampUtc(plan.grant.expires_at))
       .String("balance", Units(s, balance));
   return {"credits.expired", o.str()};

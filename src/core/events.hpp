@@ -34,6 +34,9 @@ struct EventSubject {
   std::int64_t wallet_id = 0;
   int scale = 0;
   std::int64_t operation_id = 0;
+  // 1.2: the credit type's ISO 4217 currency; payloads carrying money
+  // (cost_basis, value) name it after that field when it is set.
+  std::optional<std::string> currency = std::nullopt;
 };
 
 // The fields every payload starts with (customer, credit type, wallet and

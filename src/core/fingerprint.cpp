@@ -72,6 +72,7 @@ Digest GrantFingerprint(const GrantFingerprintInput& r) {
   Add(c, r.source_id);
   Add(c, r.metadata);
   if (r.pending) c.Bool(true);
+  if (r.value) c.Text("value").Text(NormalizeDecimal(*r.value, "value"));
   return c.Hash();
 }
 
@@ -100,6 +101,18 @@ Digest RecurringFingerprint(const RecurringFingerprintInput& r) {
   c.Text(r.time_zone);
   Add(c, r.reason);
   return Add(c, r.source_id).Hash();
+}
+
+Digest AmendFingerprint(const AmendFingerprintInput& r) {
+  Canonical c("amend");
+  c.Int(r.grant_id).Int(r.expires_at);
+  if (r.priority) {
+    c.Int(std::int64_t{*r.priority});
+  } else {
+    c.Null();
+  }
+  Add(c, r.reason);
+  return c.Hash();
 }
 
 Digest ConfirmFingerprint(std::int64_t grant_id) {

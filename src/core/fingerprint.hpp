@@ -62,8 +62,9 @@ struct GrantFingerprintInput {
   OptText reason;
   OptText source_id;
   OptText metadata;
-  bool pending = false;  // 1.2; left out of the digest when false, so
-                         // keys stored before 1.2 replay unchanged
+  bool pending = false;          // 1.2; left out of the digest when false, so
+                                 // keys stored before 1.2 replay unchanged
+  OptText value = std::nullopt;  // 1.2 (issue 14): likewise when NULL
 };
 
 struct AdjustFingerprintInput {
@@ -129,6 +130,15 @@ Digest ReverseFingerprint(const ReverseFingerprintInput& request);
 // credit_grant_confirm's request: the grant it confirms (the customer scopes
 // the key already).
 Digest ConfirmFingerprint(std::int64_t grant_id);
+
+// credit_grant_update (1.2): the block and what it asks to change.
+struct AmendFingerprintInput {
+  std::int64_t grant_id = 0;
+  std::optional<Micros> expires_at;
+  std::optional<std::int32_t> priority;
+  OptText reason;
+};
+Digest AmendFingerprint(const AmendFingerprintInput& r);
 
 // What operations.key_hash stores of an idempotency key.
 inline Digest KeyHash(std::string_view idempotency_key) {

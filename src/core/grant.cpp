@@ -77,7 +77,7 @@ BlockPlan PlanBlock(const BlockInput& in, const BlockSpec& spec,
   std::vector<OpenGrant> grants;
   if (in.debt > 0) grants = in.open;
   grants.push_back(block);
-  p.planned = PlannerState(grants, in.debt, in.policy, in.scale);
+  p.planned = PlannerState(grants, in.debt, in.policy, in.scale, in.order);
   if (in.debt > 0) {
     p.settle = PlanConsume(p.planned, in.now, 0);
     p.spendable_after = p.settle.spendable_after;

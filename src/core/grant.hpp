@@ -67,6 +67,7 @@ struct BlockInput {
   int scale = 0;
   std::int64_t spendable_before = 0;  // used only when debt == 0
   Micros now = 0;
+  DrawdownPolicy order = DrawdownPolicy::kExpiryFirst;  // drawdown_order
 };
 
 struct BlockPlan {

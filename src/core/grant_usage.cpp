@@ -14,8 +14,6 @@
 namespace credit_ledger {
 namespace {
 
-constexpr int kPercentScale = 9;
-
 // used x 100 / amount in Percent units, rounded down: used divided by
 // amount / 100. Comparing the floor with a whole number of Percent units is
 // exact.

@@ -18,6 +18,7 @@ namespace credit_ledger {
 // thresholds' exact form.
 using Percent = std::int64_t;
 constexpr Percent kPercentUnit = 1000000000;
+constexpr int kPercentScale = 9;  // its decimals: Percent is units at it
 
 // The thresholds as given: each more than 0 and at most 100 with at most 9
 // decimals (22023 otherwise; 22004 for a NULL element). Returns them

@@ -96,8 +96,9 @@ HoldPlan PlanHold(const TimedWallet& wallet, Micros now, std::int64_t amount,
   // judged by the policy exactly as that consume's debt would be.
   std::vector<std::size_t> index;
   const std::vector<OpenGrant> open = work.Open(index);
-  WalletState state = PlannerState(open, work.wallet().debt,
-                                   work.wallet().policy, work.wallet().scale);
+  WalletState state =
+      PlannerState(open, work.wallet().debt, work.wallet().policy,
+                   work.wallet().scale, work.wallet().order);
   state.policy = work.PolicyWithHolds(now);
   const ConsumePlan plan = PlanConsume(state, now, amount);
 

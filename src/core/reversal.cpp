@@ -115,7 +115,7 @@ std::vector<OpenGrant> AfterRestoring(const ReversalInput& in,
 // each grant's remaining goes where it is written.
 void Settle(const ReversalInput& in, ReversalPlan& p) {
   const std::vector<OpenGrant> grants = AfterRestoring(in, p);
-  p.planned = PlannerState(grants, in.debt, in.policy, in.scale);
+  p.planned = PlannerState(grants, in.debt, in.policy, in.scale, in.order);
   for (const EntryDraft& d : p.drafts) {
     if (!d.grant_id)
       p.planned.debt = SubUnits(p.planned.debt, d.amount, "debt");

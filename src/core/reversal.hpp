@@ -37,6 +37,7 @@ struct ReversalInput {
   OverdraftPolicy policy;
   int scale = 0;
   Micros now = 0;
+  DrawdownPolicy order = DrawdownPolicy::kExpiryFirst;  // drawdown_order
   std::optional<std::int64_t> new_block_id;  // when ReversalBlockCredits > 0
   std::optional<std::string> reason;
 };

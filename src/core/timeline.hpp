@@ -123,6 +123,7 @@ struct TimedWallet {
   // The id of a block the catch-up creates (a period's, a rollover's); when
   // empty (reads, which write nothing) the catch-up numbers them -1, -2, ...
   std::function<std::int64_t()> new_grant_id;
+  DrawdownPolicy order = DrawdownPolicy::kExpiryFirst;  // drawdown_order
 };
 
 // The kinds of happening, in their order at one instant.

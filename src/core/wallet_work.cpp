@@ -130,8 +130,8 @@ void WalletWork::RepayDebt(Micros at, std::optional<Micros> occurred_at) {
   if (w_.debt == 0) return;
   std::vector<std::size_t> index;
   const std::vector<OpenGrant> open = Open(index);
-  const ConsumePlan plan =
-      PlanConsume(PlannerState(open, w_.debt, w_.policy, w_.scale), at, 0);
+  const ConsumePlan plan = PlanConsume(
+      PlannerState(open, w_.debt, w_.policy, w_.scale, w_.order), at, 0);
   std::vector<EntryDraft> drafts;
   AddRepaymentEntries(drafts, open, plan.repayments);
   for (EntryDraft& d : drafts) {
@@ -150,7 +150,8 @@ ConsumePlan WalletWork::Consume(std::int64_t amount, Micros now, bool check,
                                 EntryType type) {
   std::vector<std::size_t> index;
   const std::vector<OpenGrant> open = Open(index);
-  WalletState state = PlannerState(open, w_.debt, w_.policy, w_.scale);
+  WalletState state =
+      PlannerState(open, w_.debt, w_.policy, w_.scale, w_.order);
   state.policy = check ? PolicyWithHolds(now) : OverdraftPolicy{std::nullopt};
   ConsumePlan plan = PlanConsume(state, now, amount);
   for (EntryDraft& d : ConsumeDrafts(open, plan, type)) Append(std::move(d));

@@ -20,6 +20,7 @@
 #include "usage.hpp"
 #include "validate.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace credit_ledger::pg {
@@ -191,6 +192,11 @@ struct WalletRun {
   std::vector<OpenGrant> grants;
   std::optional<ConsumePlanner> planner;  // sorted once per wallet
   std::size_t left = 0;                   // events still to apply
+  // Block usage alerts, judged once the grants are saved (CloseWallet):
+  // the blocks drawn, the last operation and the balance after it.
+  std::vector<std::int64_t> drawn;
+  std::int64_t last_operation_id = 0;
+  std::int64_t last_available = 0;
 };
 
 // What an event will write, decided before anything is written.
@@ -268,6 +274,11 @@ void WriteEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now,
   run.planner->Apply(d.plan);
   run.applied = true;
   RequestTopup(ledger, wallet, *operation_id, now, d.available, pending);
+  if (!run.wallet->grant_usage_thresholds.empty()) {
+    for (std::int64_t id : DrawnBlocks(d.drafts)) run.drawn.push_back(id);
+    run.last_operation_id = *operation_id;
+    run.last_available = d.available;
+  }
   Record(ledger, wallet, MakeContext(*operation_id, now, e.request.labels),
          d.drafts, d.available, std::move(pending));
   e.status = "applied";
@@ -295,6 +306,16 @@ void CloseWallet(Ledger& ledger, WalletRun& run, Micros now) {
       remaining.push_back(g.remaining);
     }
     ledger.SaveRemaining(*run.wallet, run.grants, remaining);
+  }
+  if (!run.drawn.empty()) {
+    // Announced with the wallet's last operation of the batch.
+    std::sort(run.drawn.begin(), run.drawn.end());
+    run.drawn.erase(std::unique(run.drawn.begin(), run.drawn.end()),
+                    run.drawn.end());
+    ledger.InsertEvents(*run.wallet, run.last_operation_id, now,
+                        BlockUsageAlerts(ledger, *run.wallet,
+                                         run.last_operation_id, run.drawn,
+                                         run.last_available));
   }
   ledger.SaveWallet(*run.wallet, now);
   run.grants = {};

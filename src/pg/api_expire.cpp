@@ -55,6 +55,7 @@ bool ExpireGrant(Ledger& ledger, Wallet& wallet, std::int64_t grant_id,
   EntryLabels labels;
   labels.reason = "expired";
   labels.occurred_at = plan.draft.occurred_at;
+  ledger.LoadCurrency(wallet);  // credits.expired carries value
   std::optional<std::string> value;
   if (grant.cost_basis)
     value = MoneyValue(plan.expired, wallet.scale, *grant.cost_basis);

@@ -221,7 +221,9 @@ OperationOutcome Capture(Ledger& ledger, const CaptureArgs& a) {
   }
   ledger.SaveBlocks(wallet, plan.change);
   CountHold(wallet, HoldIn(before, a.hold_id), -1);
-  std::vector<PendingEvent> events;
+  std::vector<PendingEvent> events =
+      BlockUsageAlerts(ledger, wallet, *operation_id,
+                       DrawnBlocks(plan.change.drafts), plan.available_after);
   RequestTopup(ledger, wallet, *operation_id, now, plan.available_after,
                events);
   Conclude(ledger, wallet,

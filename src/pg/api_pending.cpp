@@ -79,6 +79,7 @@ OperationOutcome Confirm(Ledger& ledger, const std::string& customer_id,
   const Block& block = BlockIn(plan.change.wallet, grant_id);
   std::vector<PendingEvent> events;
   if (plan.entered) {
+    ledger.LoadCurrency(wallet);  // credits.granted carries cost_basis
     events.push_back(BlockGrantedEvent(SubjectOf(wallet, *operation_id), block,
                                        l.labels[grant_id],
                                        plan.available_after));

@@ -47,6 +47,7 @@ ReversalInput ReadForReversal(Ledger& ledger, const Wallet& wallet,
   in.debt = wallet.debt;
   in.policy = wallet.policy;
   in.scale = wallet.scale;
+  in.order = wallet.order;
   in.now = now;
   return in;
 }

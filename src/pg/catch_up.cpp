@@ -84,6 +84,7 @@ bool StoreCatchUp(Ledger& ledger, Wallet& wallet, const TimedWallet& before,
     return false;
   }
   const std::int64_t available = AvailableBalance(change.wallet, at);
+  ledger.LoadCurrency(wallet);  // credits.granted and expired carry money
   OperationResult result = MakeResult(wallet, now, change.drafts.size());
   result.balance = available;
   const std::int64_t operation_id =

@@ -68,6 +68,12 @@ struct Wallet {
   std::optional<std::int64_t> topup_pending;
   TopupCounter topup_counter;
   bool topup_changed = false;
+  // 1.2, issue 14: the draw-down policy every plan on the wallet draws in,
+  // the block usage thresholds (Percent units; empty: none) and the credit
+  // type's currency (read by LoadCurrency, for payloads carrying money).
+  DrawdownPolicy order = DrawdownPolicy::kExpiryFirst;
+  std::vector<std::int64_t> grant_usage_thresholds;
+  std::optional<std::string> currency;
   StoredRow tuple = nullptr;  // the locked row, for the update
 };
 
@@ -180,6 +186,10 @@ class Ledger {
 
   // The scale of a credit type, or LG003.
   int RequireCreditType(const std::string& credit_type);
+  // Sets wallet.currency from its credit type's row (read afresh: unlike
+  // the scale, credit_type_update may change it). Call it before building
+  // events whose payloads carry money.
+  void LoadCurrency(Wallet& wallet);
 
   // Locks the wallet row (FOR UPDATE semantics); nullopt if there is none.
   std::optional<Wallet> LockWallet(const std::string& customer_id,
@@ -227,6 +237,8 @@ class Ledger {
   GrantRow ReadGrant(const Wallet& wallet, std::int64_t grant_id);
   // Writes a grant's remaining, lapsed totals and lifecycle timestamps.
   void SaveGrant(const Wallet& wallet, const GrantRow& grant);
+  // Writes a grant's expires_at and priority (credit_grant_update).
+  void SaveTerms(const Wallet& wallet, const GrantRow& grant);
 
   // The stored operation for the request's key if there is one: the
   // original when its parameters match, LG002 when they differ.
@@ -322,7 +334,8 @@ class Ledger {
 // The core's view of a wallet and its open grants.
 inline WalletState PlannerState(const Wallet& wallet,
                                 const std::vector<OpenGrant>& grants) {
-  return PlannerState(grants, wallet.debt, wallet.policy, wallet.scale);
+  return PlannerState(grants, wallet.debt, wallet.policy, wallet.scale,
+                      wallet.order);
 }
 
 }  // namespace credit_ledger::pg

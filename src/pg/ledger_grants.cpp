@@ -44,6 +44,11 @@ Statement
                {INT8OID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID,
                 TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID});
 
+Statement save_terms("UPDATE credit_ledger.grants"
+                     "   SET expires_at = $3, priority = $4"
+                     " WHERE grant_id = $1 AND customer_id = $2",
+                     {INT8OID, TEXTOID, TIMESTAMPTZOID, INT4OID});
+
 // Calls visit(row, id) with each of the wallet's open blocks in the ledger
 // in one range of grants_open_idx (wallet_id, coalesce(expires_at,
 // infinity)): those still to expire after `now`, never-expiring ones
@@ -243,6 +248,19 @@ void Ledger::SaveGrant(const Wallet& wallet, const GrantRow& g) {
       .Timestamp(g.expired_at)
       .Bool(IsOpen(g));
   Execute(save_grant, p);
+}
+
+void Ledger::SaveTerms(const Wallet& wallet, const GrantRow& g) {
+  UseSpi();
+  Params p;
+  p.Int64(g.grant_id).Text(wallet.customer_id);
+  if (g.expires_at == kNever) {
+    p.Null();
+  } else {
+    p.Timestamp(g.expires_at);
+  }
+  p.Int32(g.priority);
+  Execute(save_terms, p);
 }
 
 }  // namespace credit_ledger::pg

@@ -107,6 +107,7 @@ Ledger::ReadTimedWallet(const Wallet& wallet,
   tw.debt = wallet.debt;
   tw.policy = wallet.policy;
   tw.scale = wallet.scale;
+  tw.order = wallet.order;
   const int s = wallet.scale;
   Params key;
   key.Int64(wallet.wallet_id).Text(wallet.customer_id).Null();

@@ -1,5 +1,6 @@
 // The ledger's wallets (locked once per operation) and credit types.
 #include "error.hpp"
+#include "grant_usage.hpp"
 #include "ledger.hpp"
 
 #include <map>
@@ -14,7 +15,8 @@ ColumnRef wallet_id{"wallet_id"}, balance{"balance"}, debt{"debt"},
     alerted{"low_balance_alerted"}, depleted{"depleted_alerted"},
     updated_at{"updated_at"}, latest_effective_at{"latest_effective_at"},
     next_due_at{"next_due_at"}, held{"held"}, held_overdraft{"held_overdraft"},
-    legacy_until{"legacy_until"};
+    legacy_until{"legacy_until"}, drawdown_order{"drawdown_order"},
+    grant_usage_thresholds{"grant_usage_thresholds"};
 }  // namespace wallets
 
 namespace topup {
@@ -24,7 +26,17 @@ ColumnRef threshold{"topup_threshold"}, amount{"topup_amount"},
     day{"topup_day"}, count{"topup_count"};
 }  // namespace topup
 
-ColumnRef credit_type_scale{"scale"};
+ColumnRef credit_type_scale{"scale"}, credit_type_currency{"currency"};
+
+// 1.2, issue 14 (absent on an older schema): the draw-down policy and the
+// block usage thresholds.
+void ReadWalletPolicy(Table& t, const Row& row, Wallet& w) {
+  const AttrNumber order = t.OptAt(wallets::drawdown_order);
+  if (order == InvalidAttrNumber) return;
+  w.order = ParseDrawdownPolicy(row.Text(order));
+  w.grant_usage_thresholds =
+      row.UnitsArray(t.At(wallets::grant_usage_thresholds), kPercentScale);
+}
 
 // A new wallet is rare: SPI, where a plan's flexibility is worth more than
 // its cost.
@@ -91,6 +103,7 @@ void ReadWalletRow(Table& t, Wallet& w) {
     w.held_overdraft_read = w.held_overdraft;
   }
   ReadTopupColumns(t, row, w);
+  ReadWalletPolicy(t, row, w);
 }
 
 }  // namespace
@@ -117,6 +130,15 @@ int Ledger::RequireCreditType(const std::string& credit_type) {
   const int scale = t.Read(row).Int32(t.At(credit_type_scale));
   if (t.InsertCommitted(row)) committed_scales[{relid, credit_type}] = scale;
   return scale;
+}
+
+void Ledger::LoadCurrency(Wallet& wallet) {
+  Table t = tables_.Open(TableId::kCreditTypes);
+  const AttrNumber column = t.OptAt(credit_type_currency);
+  if (column == InvalidAttrNumber) return;
+  const IndexKey key = IndexKey::Text(1, wallet.credit_type);
+  if (!t.Fetch("credit_types_pkey", &key, 1)) return;
+  wallet.currency = t.Read(t.CopyCurrent()).OptText(column);
 }
 
 std::optional<Wallet> Ledger::FindWallet(const std::string& customer_id,

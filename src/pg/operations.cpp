@@ -44,8 +44,10 @@ OperationResult MakeResult(const Wallet& wallet, Micros now,
 }
 
 EventSubject SubjectOf(const Wallet& wallet, std::int64_t operation_id) {
-  return EventSubject{wallet.customer_id, wallet.credit_type, wallet.wallet_id,
-                      wallet.scale, operation_id};
+  EventSubject s{wallet.customer_id, wallet.credit_type, wallet.wallet_id,
+                 wallet.scale, operation_id};
+  s.currency = wallet.currency;
+  return s;
 }
 
 void Record(Ledger& ledger, Wallet& wallet, const EntryContext& context,
@@ -129,6 +131,10 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
   std::vector<PendingEvent> events;
   AddDepletedGrants(events, SubjectOf(wallet, *operation_id), p.state.grants,
                     p.plan.emptied, available);
+  for (PendingEvent& e : BlockUsageAlerts(ledger, wallet, *operation_id,
+                                          DrawnBlocks(p.drafts), available)) {
+    events.push_back(std::move(e));
+  }
   RequestTopup(ledger, wallet, *operation_id, now, available, events);
   Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), p.drafts,
            available, std::move(events));
@@ -150,6 +156,7 @@ BlockInput ReadForBlock(Ledger& ledger, const Wallet& wallet, Micros now) {
   in.policy = wallet.policy;
   in.scale = wallet.scale;
   in.now = now;
+  in.order = wallet.order;
   if (wallet.debt > 0) {
     in.open = ledger.ReadOpenGrants(wallet, now);
   } else {
@@ -232,6 +239,7 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   plan.grant.operation_id = *operation_id;
   ledger.InsertGrant(wallet, plan.grant, labels.metadata.datum,
                      !labels.metadata.text.has_value(), now);
+  ledger.LoadCurrency(wallet);  // credits.granted carries cost_basis
   const EventSubject subject = SubjectOf(wallet, *operation_id);
   std::vector<PendingEvent> events{
       GrantedEvent(subject, plan.grant, plan.spendable_after)};

@@ -142,6 +142,16 @@ EventSubject SubjectOf(const Wallet& wallet, std::int64_t operation_id);
 EntryContext MakeContext(std::int64_t operation_id, Micros now,
                          const EntryLabels& labels);
 
+// 1.2, block usage alerts (usage_alerts.cpp): the blocks a plan's entries
+// draw from, in order; and, after their rows are saved, the
+// credits.grant.usage_low events the wallet's grant_usage_thresholds fire
+// for them (each block's usage_alerted saved). Nothing without thresholds.
+std::vector<std::int64_t> DrawnBlocks(const std::vector<EntryDraft>& drafts);
+std::vector<PendingEvent>
+BlockUsageAlerts(Ledger& ledger, const Wallet& wallet,
+                 std::int64_t operation_id,
+                 const std::vector<std::int64_t>& drawn, std::int64_t balance);
+
 // Fills an operation result row for `wallet`.
 OperationResult MakeResult(const Wallet& wallet, Micros now,
                            std::size_t entry_count);

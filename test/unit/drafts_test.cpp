@@ -81,6 +81,27 @@ TEST(PlanDrawDown, RecordsTheSignedAmountOfItsOperation) {
                LedgerError);  // hard limit: LG001
 }
 
+// The wallet's drawdown_order reaches every plan through PlannerState: the
+// same blocks, a paid one expiring first and a promotional one later.
+TEST(PlannerState, CarriesTheWalletsDrawdownOrder) {
+  std::vector<OpenGrant> grants = {Open(1, 10, false, std::nullopt),
+                                   Open(2, 10, true, std::nullopt)};
+  grants[0].state.expires_at = kNow + 1;
+  grants[1].state.expires_at = kNow + 2;
+  const WalletState expiry = PlannerState(grants, 0, OverdraftPolicy{}, 0);
+  EXPECT_EQ(expiry.order, DrawdownPolicy::kExpiryFirst);
+  const DrawDownPlan a =
+      PlanDrawDown(grants, expiry, kNow, 4, EntryType::kUsage);
+  ASSERT_EQ(a.drafts.size(), 1u);
+  EXPECT_EQ(a.drafts[0].grant_id, 1);
+  const WalletState promo = PlannerState(grants, 0, OverdraftPolicy{}, 0,
+                                         DrawdownPolicy::kPromotionalFirst);
+  const DrawDownPlan b =
+      PlanDrawDown(grants, promo, kNow, 4, EntryType::kUsage);
+  ASSERT_EQ(b.drafts.size(), 1u);
+  EXPECT_EQ(b.drafts[0].grant_id, 2);
+}
+
 // A draw-down on a wallet that does not exist: the amount is checked first
 // (22023 as for a wallet at that scale), then LG001 naming what is missing.
 TEST(RefuseWithoutWallet, ChecksTheAmountThenRefuses) {

@@ -189,6 +189,38 @@ TEST(EventPayloads, Expired) {
                            "\"2002-04-08T12:00:00Z\", \"balance\": \"10.00\"}");
 }
 
+// 1.2: a credit type with a currency names it right after the money field;
+// without one the payload keeps its bytes (the tests above).
+TEST(EventPayloads, CurrencyFollowsTheMoney) {
+  EventSubject s = Subject();
+  s.currency = "USD";
+  NewGrant g;
+  g.grant_id = 9;
+  g.amount = 100;
+  g.cost_basis = "0.5";
+  g.effective_at = kMarch;
+  g.kind = "grant";
+  EXPECT_EQ(GrantedEvent(s, g, 100).payload,
+            std::string(kHead) +
+                "\"grant_id\": 9, \"kind\": \"grant\", \"amount\": \"1.00\", "
+                "\"promotional\": false, \"priority\": 50, \"cost_basis\": "
+                "\"0.5\", \"currency\": \"USD\", \"effective_at\": "
+                "\"2002-04-08T12:00:00Z\", \"expires_at\": null, \"reason\": "
+                "null, \"source_id\": null, \"balance\": \"1.00\"}");
+  GrantRow r;
+  r.grant_id = 5;
+  r.remaining = 250;
+  r.cost_basis = "0.5";
+  r.expires_at = kMarch;
+  const ExpiryPlan plan = PlanExpiry(r, kMarch + 1);
+  EXPECT_EQ(ExpiredEvent(s, plan, std::string("1.250"), 0).payload,
+            std::string(kHead) +
+                "\"grant_id\": 5, \"amount\": \"2.50\", \"value\": "
+                "\"1.250\", \"currency\": \"USD\", \"promotional\": false, "
+                "\"expires_at\": \"2002-04-08T12:00:00Z\", \"balance\": "
+                "\"0.00\"}");
+}
+
 TEST(EventPayloads, Voided) {
   GrantRow g;
   g.grant_id = 6;

@@ -54,6 +54,40 @@ TEST(StoredFormat, GrantFingerprint) {
             "5f6a60d37395361252a0acc5769168153bd546e6f91f7c51dada51eabb6c95ed");
 }
 
+// 1.2: value is left out of a grant's digest when NULL (the digests above
+// stay); given, it counts, so a value grant never replays an amount grant.
+TEST(Fingerprint, GrantValueCounts) {
+  GrantFingerprintInput g;
+  g.credit_type = "usd";
+  g.amount = "50";
+  g.cost_basis = "0.25";
+  const Digest plain = GrantFingerprint(g);
+  g.value = "12.5";
+  const Digest valued = GrantFingerprint(g);
+  EXPECT_NE(plain, valued);
+  g.value = "12.50";
+  EXPECT_EQ(GrantFingerprint(g), valued);
+}
+
+TEST(Fingerprint, AmendEveryFieldCounts) {
+  AmendFingerprintInput a;
+  a.grant_id = 3;
+  a.priority = 10;
+  const Digest base = AmendFingerprint(a);
+  AmendFingerprintInput b = a;
+  b.grant_id = 4;
+  EXPECT_NE(AmendFingerprint(b), base);
+  b = a;
+  b.priority.reset();
+  EXPECT_NE(AmendFingerprint(b), base);
+  b.expires_at = k20260310;
+  EXPECT_NE(AmendFingerprint(b), base);
+  b = a;
+  b.reason = "why";
+  EXPECT_NE(AmendFingerprint(b), base);
+  EXPECT_EQ(AmendFingerprint(a), base);
+}
+
 TEST(StoredFormat, ConsumeFingerprint) {
   // credit_consume('acme', 'usd', 40, 'c1', 'chat', 'req-1',
   //   '2026-03-01 11:59:00+00', '{"user_id": "u1"}')
