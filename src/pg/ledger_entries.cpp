@@ -81,6 +81,12 @@ void InsertEntry(Table& t, const NumberedEntry& n, const EntryContext& ctx,
       .Insert();
 }
 
+// Entries written under credit_ledger.clock add themselves to
+// credit_revenue's summary (see revenue_entered in sql/credit_ledger.sql).
+Statement
+    revenue_entered("SELECT credit_ledger.revenue_entered($1, $2, $3, $4, $5)",
+                    {INT8OID, TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID});
+
 }  // namespace
 
 void Ledger::AppendEntries(Wallet& wallet, const EntryContext& ctx,
@@ -102,6 +108,16 @@ void Ledger::AppendEntries(Wallet& wallet, const EntryContext& ctx,
   wallet.balance = numbered.after.balance;
   wallet.debt = numbered.after.debt;
   wallet.last_hash = numbered.after.last_hash;
+  if (LedgerClockSet()) {
+    UseSpi();
+    Params p;
+    p.Int64(wallet.wallet_id)
+        .Text(wallet.customer_id)
+        .Int64(before.last_seq + 1)
+        .Int64(wallet.last_seq)
+        .Timestamp(ctx.now);
+    Execute(revenue_entered, p);
+  }
 }
 
 void Ledger::InsertEvents(const Wallet& wallet, std::int64_t operation_id,
