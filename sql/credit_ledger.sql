@@ -675,9 +675,10 @@ BEGIN
 END
 $$;
 
--- Reports. Read-only queries over the ledger, run with the caller's rights
--- (a reader has SELECT on the tables), search_path pinned and every name
--- qualified. Two clocks are used on purpose:
+-- Reports. Queries over the ledger, run with the caller's rights (a reader
+-- has SELECT on the tables), search_path pinned and every name qualified;
+-- they write nothing of the ledger (credit_revenue brings its own summary
+-- up to date, as the extension's owner). Two clocks are used on purpose:
 --   * credit_statement and credit_revenue are books: they bound entries by
 --     created_at, the moment the ledger recorded them (transaction time,
 --     the order of seq and balance_after). A period once past never changes,
