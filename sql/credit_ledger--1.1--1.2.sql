@@ -248,6 +248,7 @@ DROP FUNCTION @extschema@.credit_consume(text, text, numeric, text, text, text, 
 -- revenue_entered; the open part is read through entries_created_idx. The
 -- summary starts empty: the first report after the upgrade builds it.
 #current credit_ledger.revenue_buckets
+#current revenue_buckets_idx
 #current credit_ledger.revenue_closed
 #current revenue_closed_one_idx
 #current entries_created_idx

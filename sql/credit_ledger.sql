@@ -923,7 +923,8 @@ $$;
 -- credit_revenue takes of the entries with a value (paid is the net value
 -- of paid credits; the others as in credit_revenue), for every quarter-hour
 -- before revenue_closed.closed_through (a quarter-hour without a row had no
--- such entry). Quarter-hours, because every time zone in use today is
+-- such entry; a quarter-hour may have several rows, to be added up).
+-- Quarter-hours, because every time zone in use today is
 -- offset from UTC by a multiple of 15 minutes: every period of every
 -- granularity in them is a union of whole quarter-hours, and a bound that
 -- falls inside one (an old local mean time, a start_at at 10:07) is read
@@ -936,9 +937,10 @@ $$;
 -- transaction between its start and its report in pg_stat_activity), only
 -- when no transaction is prepared (its start is not known). A superuser's
 -- credit_ledger.clock writes entries at any instant: those writes add
--- themselves to the summary (credit_ledger.revenue_entered, never on the
--- hot path). Quarter-hours before 2000 are never summarized (read live).
--- Rows at or after closed_through are ignored and rewritten when closed.
+-- themselves to the summary as rows of their own (revenue_entered, never on
+-- the hot path; an insert, so clocked writers never wait for each other).
+-- Quarter-hours before 2000 are never summarized (read from the entries).
+-- Rows at or after closed_through are ignored and replaced when closed.
 CREATE TABLE credit_ledger.revenue_buckets (
     credit_type         text NOT NULL,
     bucket_start        timestamptz NOT NULL
@@ -949,9 +951,9 @@ CREATE TABLE credit_ledger.revenue_buckets (
     breakage            numeric NOT NULL,
     voided              numeric NOT NULL,
     promotional_used    numeric NOT NULL,
-    promotional_expired numeric NOT NULL,
-    CONSTRAINT revenue_buckets_pkey PRIMARY KEY (credit_type, bucket_start)
+    promotional_expired numeric NOT NULL
 );
+CREATE INDEX revenue_buckets_idx ON credit_ledger.revenue_buckets (bucket_start);
 COMMENT ON TABLE credit_ledger.revenue_buckets IS
     'credit_revenue''s sums per credit type and closed UTC quarter-hour of created_at';
 -- At most one row: the summary covers [2000-01-01, closed_through); none
@@ -1043,7 +1045,7 @@ BEGIN
        OR pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed'
        OR NOT ((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) current_user)
                OR pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE'))
-       -- the summary's lock (revenue_entered waits for it)
+       -- one at a time (a second call leaves the summary as it is)
        OR NOT pg_catalog.pg_try_advisory_xact_lock(7450392087140935061) THEN
         RETURN coalesce((SELECT max(c.closed_through) FROM credit_ledger.revenue_closed c), origin);
     END IF;
@@ -1060,8 +1062,11 @@ BEGIN
                    WHERE x.database OPERATOR(pg_catalog.=) pg_catalog.current_database()) THEN
         RETURN closed;
     END IF;
-    DELETE FROM credit_ledger.revenue_buckets b
-     WHERE b.bucket_start OPERATOR(pg_catalog.>=) closed AND b.bucket_start OPERATOR(pg_catalog.<) horizon;
+    -- One statement, one snapshot: a clocked writer's rows in the range are
+    -- replaced exactly when its entries are summed (both committed or not).
+    WITH replaced AS (
+        DELETE FROM credit_ledger.revenue_buckets b
+         WHERE b.bucket_start OPERATOR(pg_catalog.>=) closed AND b.bucket_start OPERATOR(pg_catalog.<) horizon)
     INSERT INTO credit_ledger.revenue_buckets SELECT * FROM credit_ledger.revenue_sums(closed, horizon);
     DELETE FROM credit_ledger.revenue_closed;
     INSERT INTO credit_ledger.revenue_closed (closed_through, closed_at) VALUES (horizon, seen);
@@ -1070,15 +1075,12 @@ END
 $$;
 
 -- Adds entries a superuser wrote under credit_ledger.clock (created_at any
--- instant, perhaps in closed time) to the summary: the writing functions
--- call it for the entries first_seq..last_seq of a wallet they just wrote at
--- created_at, only when the clock is set (never on the hot path). It waits
--- for a running revenue_close (which holds the lock to the end of its
--- transaction, as this does), so a summary closed without these entries
--- gets them added when they commit. A quarter-hour not closed yet gets a
--- partial row, ignored and rewritten when it closes. Under REPEATABLE READ
--- a bucket summarized after this transaction's snapshot raises a
--- serialization failure rather than being missed.
+-- instant, perhaps in closed time) to the summary, as rows of their own: the
+-- writing functions call it for the entries first_seq..last_seq of a wallet
+-- they just wrote at created_at, only when the clock is set (never on the
+-- hot path). The rows commit with the entries, so the summary counts them
+-- exactly once whatever revenue_close does meanwhile: it replaces the rows
+-- of the time it closes in one statement, seeing both or neither.
 CREATE FUNCTION credit_ledger.revenue_entered(
     wallet_id bigint,
     customer_id text,
@@ -1086,25 +1088,13 @@ CREATE FUNCTION credit_ledger.revenue_entered(
     last_seq bigint,
     created_at timestamptz)
 RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-    IF created_at OPERATOR(pg_catalog.<) '2000-01-01 00:00+00' THEN
-        RETURN;  -- never summarized
-    END IF;
-    PERFORM pg_catalog.pg_advisory_xact_lock(7450392087140935061);
-    INSERT INTO credit_ledger.revenue_buckets AS b
-    SELECT * FROM credit_ledger.revenue_sums(created_at, created_at OPERATOR(pg_catalog.+) interval '1 microsecond',
-                                             wallet_id, customer_id, first_seq, last_seq)
-    ON CONFLICT (credit_type, bucket_start) DO UPDATE
-       SET paid = b.paid OPERATOR(pg_catalog.+) excluded.paid,
-           sold = b.sold OPERATOR(pg_catalog.+) excluded.sold,
-           breakage = b.breakage OPERATOR(pg_catalog.+) excluded.breakage,
-           voided = b.voided OPERATOR(pg_catalog.+) excluded.voided,
-           promotional_used = b.promotional_used OPERATOR(pg_catalog.+) excluded.promotional_used,
-           promotional_expired = b.promotional_expired OPERATOR(pg_catalog.+) excluded.promotional_expired;
-END
+INSERT INTO credit_ledger.revenue_buckets
+SELECT * FROM credit_ledger.revenue_sums(created_at, created_at OPERATOR(pg_catalog.+) interval '1 microsecond',
+                                         wallet_id, customer_id, first_seq, last_seq)
+ WHERE created_at OPERATOR(pg_catalog.>=) '2000-01-01 00:00+00';  -- before: never summarized
 $$;
 
 -- The money of credits per period over [start_at, end_at) (periods as in
