@@ -7,6 +7,12 @@
 #      (bench/report_fill.sql); then credit_usage_report for one month of
 #      one customer and of all customers, each run BENCH_REPORT_RUNS times
 #      (the median printed) and once under auto_explain (the plan printed).
+#      Then credit_revenue for that month, all customers: once before its
+#      summary exists (in a READ ONLY transaction, which cannot build it:
+#      every valued entry is read, as before the summary), once building it
+#      (cold), BENCH_REPORT_RUNS times with it (warm, the median), and again
+#      after BENCH_REVENUE_NEW (10,000) keyed consumes written now (the open
+#      tail read from the entries).
 #   2. The cost of entries_usage_idx and entries_usage_time_idx on the hot path: pgbench of a keyed
 #      credit_consume (bench/pgbench/ledger_consume.sql, 8 clients, 1,000
 #      wallets), BENCH_AB_ROUNDS rounds of BENCH_AB_SECONDS each with and
@@ -54,6 +60,20 @@ if [ "$part" = all ] || [ "$part" = reports ]; then
       -c 'SET auto_explain.log_nested_statements = on' -c 'SET auto_explain.log_level = notice' \
       -c "$q" 2>&1 | awk 'p && NF; /ORDER BY 1, 2, 3/ { p = 1 }' | head -40 || true
   done
+  rev="SELECT count(*) FROM credit_revenue(($month), ($month) + interval '1 month')"
+  ms=$(psql -X -q -d bench_reports -c '\timing on' -c 'BEGIN READ ONLY' -c "$rev" -c 'COMMIT' \
+         | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sort -n | tail -1)
+  echo "credit_revenue without its summary (read only): ${ms} ms: $rev"
+  echo "credit_revenue building its summary (cold): $(timed bench_reports "$rev") ms"
+  psql -X -d bench_reports -c "SELECT count(*) AS buckets, pg_size_pretty(pg_total_relation_size('credit_ledger.revenue_buckets')) AS size,
+      (SELECT closed_through FROM credit_ledger.revenue_closed) FROM credit_ledger.revenue_buckets"
+  ms=$(for i in $(seq "$runs"); do timed bench_reports "$rev"; done | median)
+  echo "median of $runs: ${ms} ms: credit_revenue with its summary (warm)"
+  new="${BENCH_REVENUE_NEW:-10000}"
+  psql -X -q -d bench_reports -c "SELECT count(credit_consume('r-' || (1 + i % $customers), 'usd', 1, 'k' || i))
+                                     FROM generate_series(1, $new) i" >/dev/null
+  ms=$(for i in $(seq "$runs"); do timed bench_reports "SELECT count(*) FROM credit_revenue(($month), now() + interval '1 day')"; done | median)
+  echo "median of $runs: ${ms} ms: credit_revenue from that month to tomorrow after $new new entries (open tail)"
 fi
 
 if [ "$part" = all ] || [ "$part" = ab ]; then

@@ -530,3 +530,44 @@ END
 $$;
 DROP FUNCTION @extschema@.credit_type_create(text, integer, text, text, text);
 DROP FUNCTION @extschema@.credit_wallet_configure(text, text, numeric, numeric[]);
+
+-- revenue: credit_revenue reads a summary of closed quarter-hours
+-- (revenue_buckets, revenue_closed), kept by revenue_close (called by the
+-- report itself) and, for entries written under credit_ledger.clock, by
+-- revenue_entered; the open part is read through entries_created_idx. The
+-- summary starts empty: the first report after the upgrade builds it.
+#current credit_ledger.revenue_buckets
+#current revenue_buckets_idx
+#current credit_ledger.revenue_closed
+#current revenue_closed_one_idx
+#current entries_created_idx
+REVOKE ALL ON TABLE credit_ledger.revenue_buckets FROM PUBLIC;
+REVOKE ALL ON TABLE credit_ledger.revenue_closed FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.revenue_buckets', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.revenue_closed', '');
+#current credit_ledger.revenue_sums
+#current credit_ledger.revenue_close
+#current credit_ledger.revenue_entered
+REVOKE ALL ON FUNCTION credit_ledger.revenue_sums(timestamptz, timestamptz, bigint, text, bigint, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION credit_ledger.revenue_close() FROM PUBLIC;
+REVOKE ALL ON FUNCTION credit_ledger.revenue_entered(bigint, text, bigint, bigint, timestamptz) FROM PUBLIC;
+-- A role that can run credit_revenue (the reader set, given above) reads
+-- the summary and runs the two functions it calls.
+DO $$
+DECLARE
+    grantee regrole;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+          FROM pg_catalog.pg_proc p,
+               LATERAL pg_catalog.aclexplode(p.proacl) a
+         WHERE p.oid = 'credit_ledger.report_check(timestamptz, timestamptz, text, text, text)'::pg_catalog.regprocedure
+           AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
+           AND a.grantee <> p.proowner
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE credit_ledger.revenue_close() TO %s', grantee);
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE credit_ledger.revenue_sums(timestamptz, timestamptz, bigint, text, bigint, bigint) TO %s', grantee);
+        EXECUTE pg_catalog.format('GRANT SELECT ON TABLE credit_ledger.revenue_buckets, credit_ledger.revenue_closed TO %s', grantee);
+    END LOOP;
+END
+$$;

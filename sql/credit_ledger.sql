@@ -867,9 +867,10 @@ BEGIN
 END
 $$;
 
--- Reports. Read-only queries over the ledger, run with the caller's rights
--- (a reader has SELECT on the tables), search_path pinned and every name
--- qualified. Two clocks are used on purpose:
+-- Reports. Queries over the ledger, run with the caller's rights (a reader
+-- has SELECT on the tables), search_path pinned and every name qualified;
+-- they write nothing of the ledger (credit_revenue brings its own summary
+-- up to date, as the extension's owner). Two clocks are used on purpose:
 --   * credit_statement and credit_revenue are books: they bound entries by
 --     created_at, the moment the ledger recorded them (transaction time,
 --     the order of seq and balance_after). A period once past never changes,
@@ -1107,6 +1108,188 @@ BEGIN
 END
 $$;
 
+-- The summary behind credit_revenue. A report over a big ledger must not
+-- read every entry, and a write must not touch a shared row (that would
+-- serialize every wallet), so the summary is built by the reports
+-- themselves, after the fact, from closed time only: revenue_buckets holds,
+-- per credit type and UTC quarter-hour of created_at, the sums
+-- credit_revenue takes of the entries with a value (paid is the net value
+-- of paid credits; the others as in credit_revenue), for every quarter-hour
+-- before revenue_closed.closed_through (a quarter-hour without a row had no
+-- such entry; a quarter-hour may have several rows, to be added up).
+-- Quarter-hours, because every time zone in use today is
+-- offset from UTC by a multiple of 15 minutes: every period of every
+-- granularity in them is a union of whole quarter-hours, and a bound that
+-- falls inside one (an old local mean time, a start_at at 10:07) is read
+-- from the entries for that quarter-hour alone.
+--
+-- A quarter-hour is closed once no transaction that could still commit an
+-- entry created in it is running: created_at is the writing transaction's
+-- start, so credit_ledger.revenue_close() closes up to the start of the
+-- oldest transaction of the database (and a minute before it looked, for a
+-- transaction between its start and its report in pg_stat_activity), only
+-- when no transaction is prepared (its start is not known). A superuser's
+-- credit_ledger.clock writes entries at any instant: those writes add
+-- themselves to the summary as rows of their own (revenue_entered, never on
+-- the hot path; an insert, so clocked writers never wait for each other).
+-- Quarter-hours before 2000 are never summarized (read from the entries).
+-- Rows at or after closed_through are ignored and replaced when closed.
+CREATE TABLE credit_ledger.revenue_buckets (
+    credit_type         text NOT NULL,
+    bucket_start        timestamptz NOT NULL
+        CHECK (pg_catalog.date_bin('15 minutes', bucket_start, '2000-01-01 00:00+00') = bucket_start
+               AND bucket_start >= '2000-01-01 00:00+00'),
+    paid                numeric NOT NULL,
+    sold                numeric NOT NULL,
+    breakage            numeric NOT NULL,
+    voided              numeric NOT NULL,
+    promotional_used    numeric NOT NULL,
+    promotional_expired numeric NOT NULL
+);
+CREATE INDEX revenue_buckets_idx ON credit_ledger.revenue_buckets (bucket_start);
+COMMENT ON TABLE credit_ledger.revenue_buckets IS
+    'credit_revenue''s sums per credit type and closed UTC quarter-hour of created_at';
+-- At most one row: the summary covers [2000-01-01, closed_through); none
+-- means nothing is summarized yet.
+CREATE TABLE credit_ledger.revenue_closed (
+    closed_through timestamptz NOT NULL PRIMARY KEY,
+    closed_at      timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX revenue_closed_one_idx ON credit_ledger.revenue_closed ((true));
+COMMENT ON TABLE credit_ledger.revenue_closed IS
+    'how far revenue_buckets is complete';
+-- The entries with a value by created_at: what the summary and the open
+-- part of a report read. A BRIN (entries are appended in about the order of
+-- created_at), which an insert into a block range not yet summarized does
+-- not touch.
+CREATE INDEX entries_created_idx ON credit_ledger.entries USING brin (created_at)
+    WITH (autosummarize = on) WHERE value IS NOT NULL;
+-- pg_dump keeps the summary with the ledger it summarizes (one snapshot).
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.revenue_buckets', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.revenue_closed', '');
+
+-- credit_revenue's sums of the entries with a value created in [lo, hi),
+-- per credit type and quarter-hour; given a wallet, only its entries
+-- first_seq..last_seq.
+CREATE FUNCTION credit_ledger.revenue_sums(
+    lo timestamptz,
+    hi timestamptz,
+    wallet_id bigint DEFAULT NULL,
+    customer_id text DEFAULT NULL,
+    first_seq bigint DEFAULT NULL,
+    last_seq bigint DEFAULT NULL)
+RETURNS SETOF credit_ledger.revenue_buckets
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT e.credit_type,
+       pg_catalog.date_bin('15 minutes', e.created_at, '2000-01-01 00:00+00'),
+       coalesce(sum(e.value) FILTER (WHERE NOT e.promotional), 0),
+       coalesce(sum(e.value) FILTER (WHERE NOT e.promotional
+           AND e.entry_type OPERATOR(pg_catalog.=) 'grant'), 0),
+       OPERATOR(pg_catalog.-) coalesce(sum(e.value) FILTER (WHERE NOT e.promotional
+           AND e.entry_type OPERATOR(pg_catalog.=) 'expiration'), 0),
+       OPERATOR(pg_catalog.-) coalesce(sum(e.value) FILTER (WHERE NOT e.promotional
+           AND e.entry_type OPERATOR(pg_catalog.=) 'void'), 0),
+       OPERATOR(pg_catalog.-) coalesce(sum(e.value) FILTER (WHERE e.promotional
+           AND e.entry_type OPERATOR(pg_catalog.<>) ALL (ARRAY['grant', 'expiration', 'void'])), 0),
+       OPERATOR(pg_catalog.-) coalesce(sum(e.value) FILTER (WHERE e.promotional
+           AND e.entry_type OPERATOR(pg_catalog.=) 'expiration'), 0)
+  FROM credit_ledger.entries e
+ WHERE e.value IS NOT NULL
+   AND e.created_at OPERATOR(pg_catalog.>=) lo AND e.created_at OPERATOR(pg_catalog.<) hi
+   AND (revenue_sums.wallet_id IS NULL
+        OR (e.wallet_id OPERATOR(pg_catalog.=) revenue_sums.wallet_id
+            AND e.customer_id OPERATOR(pg_catalog.=) revenue_sums.customer_id
+            AND e.seq OPERATOR(pg_catalog.>=) first_seq AND e.seq OPERATOR(pg_catalog.<=) last_seq))
+ GROUP BY 1, 2
+$$;
+
+-- Summarizes the quarter-hours closed since the last call and returns how
+-- far the summary is complete. It writes only when it can prove them closed
+-- and can see every transaction: in a read-write READ COMMITTED transaction
+-- (each statement then sees what committed before it), as a role that sees
+-- every session's xact_start (the extension's owner, a superuser), with no
+-- prepared transaction in the database, not on Citus (the entries' writers
+-- run on the workers, out of this node's sight: the summary stays empty and
+-- credit_revenue reads the entries), and not while another call holds the
+-- summary (it skips rather than waits). credit_revenue calls it; a pg_cron
+-- job may too (SELECT credit_ledger.revenue_close()), so that a report
+-- finds the summary done.
+CREATE FUNCTION credit_ledger.revenue_close()
+RETURNS timestamptz
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    origin constant timestamptz := '2000-01-01 00:00+00';
+    closed timestamptz;
+    seen timestamptz;
+    horizon timestamptz;
+    distributed boolean := false;
+BEGIN
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE $q$SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
+                                   WHERE p.logicalrelid OPERATOR(pg_catalog.=) 'credit_ledger.entries'::pg_catalog.regclass)$q$
+           INTO distributed;
+    END IF;
+    IF distributed
+       OR pg_catalog.current_setting('transaction_read_only')::boolean
+       OR pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed'
+       OR NOT ((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) current_user)
+               OR pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE'))
+       -- one at a time (a second call leaves the summary as it is)
+       OR NOT pg_catalog.pg_try_advisory_xact_lock(7450392087140935061) THEN
+        RETURN coalesce((SELECT max(c.closed_through) FROM credit_ledger.revenue_closed c), origin);
+    END IF;
+    closed := coalesce((SELECT max(c.closed_through) FROM credit_ledger.revenue_closed c), origin);
+    PERFORM pg_catalog.pg_stat_clear_snapshot();
+    seen := pg_catalog.clock_timestamp();
+    SELECT least(min(a.xact_start), seen OPERATOR(pg_catalog.-) interval '1 minute') INTO horizon
+      FROM pg_catalog.pg_stat_activity a
+     WHERE a.datid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+                                            WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database());
+    horizon := pg_catalog.date_bin('15 minutes', horizon, origin);
+    IF horizon OPERATOR(pg_catalog.<=) closed
+       OR EXISTS (SELECT FROM pg_catalog.pg_prepared_xacts x
+                   WHERE x.database OPERATOR(pg_catalog.=) pg_catalog.current_database()) THEN
+        RETURN closed;
+    END IF;
+    -- One statement, one snapshot: a clocked writer's rows in the range are
+    -- replaced exactly when its entries are summed (both committed or not).
+    WITH replaced AS (
+        DELETE FROM credit_ledger.revenue_buckets b
+         WHERE b.bucket_start OPERATOR(pg_catalog.>=) closed AND b.bucket_start OPERATOR(pg_catalog.<) horizon)
+    INSERT INTO credit_ledger.revenue_buckets SELECT * FROM credit_ledger.revenue_sums(closed, horizon);
+    DELETE FROM credit_ledger.revenue_closed;
+    INSERT INTO credit_ledger.revenue_closed (closed_through, closed_at) VALUES (horizon, seen);
+    RETURN horizon;
+END
+$$;
+
+-- Adds entries a superuser wrote under credit_ledger.clock (created_at any
+-- instant, perhaps in closed time) to the summary, as rows of their own: the
+-- writing functions call it for the entries first_seq..last_seq of a wallet
+-- they just wrote at created_at, only when the clock is set (never on the
+-- hot path). The rows commit with the entries, so the summary counts them
+-- exactly once whatever revenue_close does meanwhile: it replaces the rows
+-- of the time it closes in one statement, seeing both or neither.
+CREATE FUNCTION credit_ledger.revenue_entered(
+    wallet_id bigint,
+    customer_id text,
+    first_seq bigint,
+    last_seq bigint,
+    created_at timestamptz)
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+INSERT INTO credit_ledger.revenue_buckets
+SELECT * FROM credit_ledger.revenue_sums(created_at, created_at OPERATOR(pg_catalog.+) interval '1 microsecond',
+                                         wallet_id, customer_id, first_seq, last_seq)
+ WHERE created_at OPERATOR(pg_catalog.>=) '2000-01-01 00:00+00';  -- before: never summarized
+$$;
+
 -- The money of credits per period over [start_at, end_at) (periods as in
 -- credit_usage_report; every period in the range has a row, per credit type
 -- with any block carrying a cost basis). Paid credits (not promotional, with
@@ -1121,6 +1304,13 @@ $$;
 -- promotional credit at its tracked rate: never revenue. Entries are
 -- bounded by created_at, as in credit_statement: a closed period never
 -- changes.
+--
+-- The sums come from the summary (revenue_buckets, brought up to date by
+-- revenue_close first) for the closed quarter-hours that lie inside one
+-- period, and from the entries (entries_created_idx) for the rest: what is
+-- not closed yet, the quarter-hours a bound or a period's start falls
+-- inside, and what was created before 2000. Volatile: it may write the
+-- summary (as the extension's owner, through revenue_close).
 CREATE FUNCTION @extschema@.credit_revenue(
     start_at timestamptz,
     end_at timestamptz,
@@ -1128,11 +1318,15 @@ CREATE FUNCTION @extschema@.credit_revenue(
     granularity text DEFAULT 'month',
     time_zone text DEFAULT 'UTC')
 RETURNS SETOF credit_ledger.revenue_row
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    origin constant timestamptz := '2000-01-01 00:00+00';
     sample interval;
+    starts timestamptz[];
+    split timestamptz[];
+    closed timestamptz;
 BEGIN
     IF start_at IS NULL OR end_at IS NULL OR granularity IS NULL OR time_zone IS NULL THEN
         RAISE EXCEPTION 'start_at, end_at, granularity and time_zone must not be NULL'
@@ -1146,39 +1340,67 @@ BEGIN
     sample := CASE granularity WHEN 'hour' THEN interval '15 minutes'
                                WHEN 'day' THEN interval '1 hour'
                                ELSE interval '24 hours' END;
-    RETURN QUERY
+    SELECT pg_catalog.array_agg(DISTINCT p.period_start ORDER BY p.period_start) INTO starts
+      FROM (SELECT pg_catalog.date_trunc(granularity, s, time_zone) AS period_start
+              FROM pg_catalog.generate_series(start_at, end_at OPERATOR(pg_catalog.-) interval '1 microsecond', sample) s
+            UNION ALL
+            SELECT pg_catalog.date_trunc(granularity, end_at OPERATOR(pg_catalog.-) interval '1 microsecond', time_zone)) p;
+    -- The quarter-hours a bound falls inside: start_at, end_at, a period's start.
+    SELECT coalesce(pg_catalog.array_agg(DISTINCT q.q), '{}') INTO split
+      FROM (SELECT b, pg_catalog.date_bin('15 minutes', b, origin) AS q
+              FROM pg_catalog.unnest(starts OPERATOR(pg_catalog.||) ARRAY[start_at, end_at]) b
+             WHERE b OPERATOR(pg_catalog.>=) start_at AND b OPERATOR(pg_catalog.>=) origin) q
+     WHERE q.q OPERATOR(pg_catalog.<>) q.b;
+    closed := credit_ledger.revenue_close();
+    -- A constant query run with EXECUTE, planned for this call's range.
+    RETURN QUERY EXECUTE $q$
     WITH periods AS (
-        SELECT DISTINCT pg_catalog.date_trunc(granularity, s, time_zone) AS period_start
-          FROM pg_catalog.generate_series(start_at, end_at OPERATOR(pg_catalog.-) interval '1 microsecond', sample) s
-        UNION
-        SELECT pg_catalog.date_trunc(granularity, end_at OPERATOR(pg_catalog.-) interval '1 microsecond', time_zone)),
+        SELECT pg_catalog.unnest($6) AS period_start),
     types AS (
         SELECT t.credit_type, t.currency FROM credit_ledger.credit_types t
-         WHERE (credit_revenue.credit_type IS NULL
-                OR t.credit_type OPERATOR(pg_catalog.=) credit_revenue.credit_type)
+         WHERE ($3 IS NULL OR t.credit_type OPERATOR(pg_catalog.=) $3)
            -- not correlated: Citus cannot run a correlated subquery of a
            -- distributed table under a reference table
            AND t.credit_type IN (SELECT g.credit_type FROM credit_ledger.grants g
                                   WHERE g.cost_basis IS NOT NULL)),
+    -- Where each period (NULL: before start_at) lies.
+    segments AS (
+        SELECT NULL::timestamptz AS period_start, '-infinity'::timestamptz AS lo, $1 AS hi
+        UNION ALL
+        SELECT p.period_start, greatest(p.period_start, $1),
+               least(pg_catalog.lead(p.period_start) OVER (ORDER BY p.period_start), $2)
+          FROM periods p),
+    -- What is read from the entries.
+    live AS (
+        SELECT '-infinity'::timestamptz AS lo, $9 AS hi
+        UNION ALL
+        SELECT q, q OPERATOR(pg_catalog.+) interval '15 minutes' FROM pg_catalog.unnest($7) q
+         WHERE q OPERATOR(pg_catalog.<) $8
+        UNION ALL
+        SELECT $8, 'infinity'),
+    parts AS (
+        SELECT b.credit_type,
+               CASE WHEN b.bucket_start OPERATOR(pg_catalog.>=) $1
+                    THEN pg_catalog.date_trunc($4, b.bucket_start, $5) END AS period_start,
+               b.paid, b.sold, b.breakage, b.voided, b.promotional_used, b.promotional_expired
+          FROM credit_ledger.revenue_buckets b
+         WHERE b.bucket_start OPERATOR(pg_catalog.<) least($8, $2)
+           AND b.bucket_start OPERATOR(pg_catalog.<>) ALL ($7)
+           AND b.credit_type OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT types.credit_type FROM types))
+        UNION ALL
+        SELECT s.credit_type, g.period_start,
+               s.paid, s.sold, s.breakage, s.voided, s.promotional_used, s.promotional_expired
+          FROM segments g
+          JOIN live l
+            ON greatest(l.lo, g.lo) OPERATOR(pg_catalog.<) least(l.hi, g.hi)
+         CROSS JOIN LATERAL credit_ledger.revenue_sums(greatest(l.lo, g.lo),
+                                                       least(l.hi, g.hi)) s
+         WHERE s.credit_type OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT types.credit_type FROM types))),
     moves AS (
-        SELECT e.credit_type,
-               CASE WHEN e.created_at OPERATOR(pg_catalog.>=) start_at
-                    THEN pg_catalog.date_trunc(granularity, e.created_at, time_zone) END AS period_start,
-               coalesce(sum(e.value) FILTER (WHERE NOT e.promotional), 0) AS paid,
-               coalesce(sum(e.value) FILTER (WHERE NOT e.promotional
-                   AND e.entry_type OPERATOR(pg_catalog.=) 'grant'), 0) AS sold,
-               OPERATOR(pg_catalog.-) coalesce(sum(e.value) FILTER (WHERE NOT e.promotional
-                   AND e.entry_type OPERATOR(pg_catalog.=) 'expiration'), 0) AS breakage,
-               OPERATOR(pg_catalog.-) coalesce(sum(e.value) FILTER (WHERE NOT e.promotional
-                   AND e.entry_type OPERATOR(pg_catalog.=) 'void'), 0) AS voided,
-               OPERATOR(pg_catalog.-) coalesce(sum(e.value) FILTER (WHERE e.promotional
-                   AND e.entry_type OPERATOR(pg_catalog.<>) ALL (ARRAY['grant', 'expiration', 'void'])), 0) AS promo_used,
-               OPERATOR(pg_catalog.-) coalesce(sum(e.value) FILTER (WHERE e.promotional
-                   AND e.entry_type OPERATOR(pg_catalog.=) 'expiration'), 0) AS promo_expired
-          FROM credit_ledger.entries e
-         WHERE e.value IS NOT NULL
-           AND e.created_at OPERATOR(pg_catalog.<) end_at
-           AND e.credit_type OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT types.credit_type FROM types))
+        SELECT p.credit_type, p.period_start, sum(p.paid) AS paid, sum(p.sold) AS sold,
+               sum(p.breakage) AS breakage, sum(p.voided) AS voided,
+               sum(p.promotional_used) AS promo_used, sum(p.promotional_expired) AS promo_expired
+          FROM parts p
          GROUP BY 1, 2)
     SELECT p.period_start, t.credit_type,
            coalesce(m.sold, 0),
@@ -1199,7 +1421,9 @@ BEGIN
        AND m.period_start OPERATOR(pg_catalog.=) p.period_start
       LEFT JOIN moves b
         ON b.credit_type OPERATOR(pg_catalog.=) t.credit_type AND b.period_start IS NULL
-     ORDER BY 1, 2;
+     ORDER BY 1, 2
+    $q$ USING start_at, end_at, credit_revenue.credit_type, granularity, time_zone,
+              starts, split, closed, origin;
 END
 $$;
 
@@ -2041,7 +2265,8 @@ DECLARE
     readers text[] := ARRAY['credit_balance', 'credit_entries', 'credit_usage',
                             'credit_verify', 'ledger_now', 'caught_up_block',
                             'caught_up_wallet', 'credit_statement',
-                            'credit_usage_report', 'credit_revenue', 'report_check'];
+                            'credit_usage_report', 'credit_revenue', 'report_check',
+                            'revenue_close', 'revenue_sums'];
     writers text[] := ARRAY['credit_type_create', 'credit_type_update',
                             'credit_wallet_configure', 'credit_auto_topup_configure',
                             'credit_grant', 'credit_grant_confirm', 'credit_grant_cancel',

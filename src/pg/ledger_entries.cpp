@@ -89,6 +89,32 @@ void InsertEntry(Table& t, const NumberedEntry& n, const EntryContext& ctx,
   row.Insert();
 }
 
+// Entries written under credit_ledger.clock add themselves to
+// credit_revenue's summary (see revenue_entered in sql/credit_ledger.sql),
+// once the installed SQL has it (a 1.0 or 1.1 installation runs this library
+// until ALTER EXTENSION UPDATE).
+Statement revenue_summary_installed(
+    "SELECT pg_catalog.to_regprocedure('credit_ledger.revenue_entered("
+    "bigint, text, bigint, bigint, timestamptz)') IS NOT NULL",
+    {});
+Statement
+    revenue_entered("SELECT credit_ledger.revenue_entered($1, $2, $3, $4, $5)",
+                    {INT8OID, TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID});
+
+// With SPI connected: adds a wallet's entries first_seq..last_seq, written
+// at `created_at` under the clock, to the summary.
+void AddToRevenueSummary(const Wallet& wallet, std::int64_t first_seq,
+                         Micros created_at) {
+  if (!Execute(revenue_summary_installed, 1)[0].Bool(1)) return;
+  Params p;
+  p.Int64(wallet.wallet_id)
+      .Text(wallet.customer_id)
+      .Int64(first_seq)
+      .Int64(wallet.last_seq)
+      .Timestamp(created_at);
+  Execute(revenue_entered, p);
+}
+
 }  // namespace
 
 void Ledger::AppendEntries(Wallet& wallet, const EntryContext& ctx,
@@ -110,6 +136,10 @@ void Ledger::AppendEntries(Wallet& wallet, const EntryContext& ctx,
   wallet.balance = numbered.after.balance;
   wallet.debt = numbered.after.debt;
   wallet.last_hash = numbered.after.last_hash;
+  if (LedgerClockSet()) {
+    UseSpi();
+    AddToRevenueSummary(wallet, before.last_seq + 1, ctx.now);
+  }
 }
 
 void Ledger::InsertEvents(const Wallet& wallet, std::int64_t operation_id,

@@ -40,6 +40,10 @@ Micros LedgerNow() {
   return now;
 }
 
+bool LedgerClockSet() {
+  return clock_setting != nullptr && clock_setting[0] != '\0';
+}
+
 std::string CurrentActor() {
   if (actor_setting != nullptr && actor_setting[0] != '\0') {
     return actor_setting;

@@ -17,6 +17,10 @@ void DefineSettings();
 // setting credit_ledger.clock holds a timestamp (tests move time with it).
 Micros LedgerNow();
 
+// Whether credit_ledger.clock is set: entries are then written at its
+// instant, perhaps in time credit_revenue's summary has closed.
+bool LedgerClockSet();
+
 // Who an entry is recorded as made by: credit_ledger.actor if set (an
 // application's user id), else the role that called the function.
 std::string CurrentActor();

@@ -249,6 +249,107 @@ SELECT w.w, c.gran, count(*)
 HAVING count(*) <> 2 * (SELECT count(DISTINCT date_trunc(c.gran, t, c.tz))
                           FROM generate_series(w.ws, w.we - interval '1 microsecond', interval '15 minutes') t);
 
+-- The summary. credit_revenue sums closed UTC quarter-hours from
+-- credit_ledger.revenue_buckets (filled by the report itself) and reads the
+-- rest from the entries: the open tail, the quarter-hours a bound or a
+-- period's start falls inside. It must equal the plain sum over the entries
+-- (the definition before the summary, below) to the last digit and scale,
+-- in zones whose periods are whole quarter-hours (+05:30, +05:45, -03:30,
+-- +08:45) and in one whose are not (+05:07), at every granularity.
+CREATE FUNCTION pg_temp.plain_revenue(start_at timestamptz, end_at timestamptz, granularity text, time_zone text)
+RETURNS SETOF credit_ledger.revenue_row LANGUAGE sql AS $$
+    WITH periods AS (
+        SELECT DISTINCT date_trunc(granularity, s, time_zone) AS period_start
+          FROM generate_series(start_at, end_at - interval '1 microsecond',
+                               CASE granularity WHEN 'hour' THEN interval '15 minutes'
+                                                WHEN 'day' THEN interval '1 hour' ELSE interval '24 hours' END) s
+        UNION
+        SELECT date_trunc(granularity, end_at - interval '1 microsecond', time_zone)),
+    types AS (
+        SELECT DISTINCT g.credit_type FROM credit_ledger.grants g WHERE g.cost_basis IS NOT NULL),
+    moves AS (
+        SELECT e.credit_type,
+               CASE WHEN e.created_at >= start_at THEN date_trunc(granularity, e.created_at, time_zone) END AS period_start,
+               coalesce(sum(e.value) FILTER (WHERE NOT e.promotional), 0) AS paid,
+               coalesce(sum(e.value) FILTER (WHERE NOT e.promotional AND e.entry_type = 'grant'), 0) AS sold,
+               -coalesce(sum(e.value) FILTER (WHERE NOT e.promotional AND e.entry_type = 'expiration'), 0) AS breakage,
+               -coalesce(sum(e.value) FILTER (WHERE NOT e.promotional AND e.entry_type = 'void'), 0) AS voided,
+               -coalesce(sum(e.value) FILTER (WHERE e.promotional AND e.entry_type NOT IN ('grant', 'expiration', 'void')), 0) AS promo_used,
+               -coalesce(sum(e.value) FILTER (WHERE e.promotional AND e.entry_type = 'expiration'), 0) AS promo_expired
+          FROM credit_ledger.entries e
+         WHERE e.value IS NOT NULL AND e.created_at < end_at
+         GROUP BY 1, 2)
+    SELECT p.period_start, t.credit_type, coalesce(m.sold, 0),
+           coalesce(m.sold - m.paid - m.breakage - m.voided, 0), coalesce(m.breakage, 0), coalesce(m.voided, 0),
+           coalesce(b.paid, 0) + coalesce(sum(m.paid) OVER (PARTITION BY t.credit_type ORDER BY p.period_start), 0),
+           coalesce(m.promo_used, 0), coalesce(m.promo_expired, 0),
+           (SELECT ct.currency FROM credit_ledger.credit_types ct WHERE ct.credit_type = t.credit_type)
+      FROM periods p CROSS JOIN types t
+      LEFT JOIN moves m ON m.credit_type = t.credit_type AND m.period_start = p.period_start
+      LEFT JOIN moves b ON b.credit_type = t.credit_type AND b.period_start IS NULL
+     ORDER BY 1, 2
+$$;
+CREATE TEMP TABLE summary_cases AS
+SELECT * FROM (VALUES ('hour', 'Asia/Kathmandu'), ('day', 'Asia/Kolkata'), ('day', '<+0507>-05:07'),
+                      ('week', 'America/St_Johns'), ('month', 'Australia/Eucla'), ('month', '<+0507>-05:07'),
+                      ('quarter', 'UTC'), ('year', 'Asia/Kathmandu')) v(gran, tz);
+-- Windows from before to after everything, and ones bounded inside a
+-- quarter-hour (the random ones) or on one.
+INSERT INTO windows VALUES (300, '2026-03-01 00:15+00', '2026-03-09 23:45+00'),
+                           (301, '2026-02-03 10:07:13+00', now() + interval '1 day');
+-- (After the first comparison, a few windows: the whole span, random ones,
+-- one at an entry's instant, and the two above.)
+CREATE FUNCTION pg_temp.summary_disagrees(subset integer[] DEFAULT NULL)
+RETURNS TABLE (w integer, gran text, tz text) LANGUAGE sql AS $$
+    SELECT w.w, c.gran, c.tz
+      FROM windows w, summary_cases c
+     WHERE (c.gran <> 'hour' OR w.we - w.ws < interval '12 days')
+       AND (subset IS NULL OR w.w = ANY (subset))
+       AND ARRAY(SELECT r::text FROM credit_revenue(w.ws, w.we, granularity => c.gran, time_zone => c.tz) r)
+           IS DISTINCT FROM ARRAY(SELECT r::text FROM pg_temp.plain_revenue(w.ws, w.we, c.gran, c.tz) r)
+$$;
+-- The reports above summarized every closed quarter-hour (the whole random
+-- ledger: it was written in the past).
+SELECT * FROM pg_temp.summary_disagrees();
+SELECT count(*) > 100 AS summarized,
+       (SELECT closed_through > (SELECT max(created_at) FROM credit_ledger.entries)
+          FROM credit_ledger.revenue_closed) AS all_closed
+  FROM credit_ledger.revenue_buckets;
+-- The summary is what is read: a bucket changed by hand shows in the report
+-- (then it is put back).
+UPDATE credit_ledger.revenue_buckets SET sold = sold + 1
+ WHERE (credit_type, bucket_start) = (SELECT credit_type, bucket_start FROM credit_ledger.revenue_buckets
+                                       WHERE sold <> 0 ORDER BY bucket_start LIMIT 1);
+SELECT count(*) > 0 AS summary_read FROM pg_temp.summary_disagrees('{0, 1, 2, 101, 300, 301}');
+UPDATE credit_ledger.revenue_buckets SET sold = sold - 1
+ WHERE (credit_type, bucket_start) = (SELECT credit_type, bucket_start FROM credit_ledger.revenue_buckets
+                                       WHERE sold <> 0 ORDER BY bucket_start LIMIT 1);
+SELECT * FROM pg_temp.summary_disagrees('{0, 1, 2, 101, 300, 301}');
+-- New entries written now (the transaction's time, not closed yet) are read
+-- from the entries: first in a read-only transaction, which cannot summarize.
+RESET credit_ledger.clock;
+SELECT count(*) FROM (SELECT credit_grant('c1', 'usd', 40, cost_basis => 0.5),
+                             credit_consume('c1', 'usd', 7),
+                             credit_grant('c2', 'usd', 10, promotional => true, cost_basis => 0.125),
+                             credit_consume('c2', 'usd', 12)) x;
+BEGIN READ ONLY;
+SELECT * FROM pg_temp.summary_disagrees('{0, 1, 2, 101, 300, 301}');
+COMMIT;
+SELECT * FROM pg_temp.summary_disagrees('{0, 1, 2, 101, 300, 301}');
+-- Entries written under the clock inside closed time add themselves to the
+-- summary (revenue_entered): in a bucket with entries, and in one without.
+SELECT set_config('credit_ledger.clock', (SELECT bucket_start + interval '3 minutes' FROM credit_ledger.revenue_buckets
+                                          WHERE credit_type = 'usd' AND sold <> 0 ORDER BY bucket_start LIMIT 1)::text, false)
+       IS NOT NULL AS clock_set;
+SELECT count(*) FROM (SELECT credit_grant('c3', 'usd', 30, cost_basis => 0.01),
+                             credit_consume('c3', 'usd', 4)) x;
+SET credit_ledger.clock = '2026-03-05 04:40:00+00';
+SELECT count(*) FROM (SELECT credit_grant('c4', 'usd', 25, cost_basis => 0.125),
+                             credit_consume('c4', 'usd', 2)) x;
+RESET credit_ledger.clock;
+SELECT * FROM pg_temp.summary_disagrees('{0, 1, 2, 101, 300, 301}');
+SELECT * FROM credit_verify();
+
 -- credit_entries: paging through a filtered history, page by page, gives
 -- exactly the filtered entries.
 CREATE FUNCTION pg_temp.walk(cust text, ty text, types text[], since timestamptz, until timestamptz, src text)
@@ -278,4 +379,5 @@ SELECT x.customer_id, x.credit_type, f.types, w.w
               ORDER BY e.seq DESC);
 
 RESET credit_ledger.clock;
+DROP FUNCTION pg_temp.summary_disagrees(integer[]), pg_temp.plain_revenue(timestamptz, timestamptz, text, text);
 DROP EXTENSION credit_ledger;

@@ -33,6 +33,8 @@ SELECT count(*) FROM credit_consume_batch('[{"customer_id": "beta", "credit_type
 SET credit_ledger.clock = '2026-03-15 00:00+00';
 SELECT credit_expire();
 SELECT credit_events_ack(ARRAY(SELECT event_id FROM credit_ledger.events ORDER BY event_id LIMIT 3));
+RESET credit_ledger.clock;
+SELECT count(*) FROM credit_revenue('2026-01-01', '2027-01-01');  -- builds credit_revenue's summary
 });
 
 # Every table's rows, in a fixed order, plus the sequences' positions.
@@ -44,9 +46,14 @@ SELECT string_agg(t || ':' || md5, ' ' ORDER BY t) FROM (
   UNION ALL SELECT 'operations', md5(string_agg(x::text, '|' ORDER BY x.operation_id)) FROM credit_ledger.operations x
   UNION ALL SELECT 'entries', md5(string_agg(x::text, '|' ORDER BY x.wallet_id, x.seq)) FROM credit_ledger.entries x
   UNION ALL SELECT 'events', md5(string_agg(x::text, '|' ORDER BY x.event_id)) FROM credit_ledger.events x
+  UNION ALL SELECT 'revenue_buckets', md5(string_agg(x::text, '|' ORDER BY x.credit_type, x.bucket_start))
+              FROM credit_ledger.revenue_buckets x
+  UNION ALL SELECT 'revenue_closed', md5(string_agg(x::text, '|')) FROM credit_ledger.revenue_closed x
   UNION ALL SELECT 'sequences', md5(string_agg(s.last_value::text, '|' ORDER BY s.sequencename))
               FROM pg_sequences s WHERE s.schemaname = 'credit_ledger') c};
 my $original = $node->safe_psql('src', $content);
+is($node->safe_psql('src', 'SELECT count(*) > 0 FROM credit_ledger.revenue_buckets'), 't',
+   'credit_revenue summarized the ledger before the dump');
 is($node->safe_psql('src', 'SELECT count(*) FROM credit_verify()'), '0', 'the source verifies');
 
 my $dir = PostgreSQL::Test::Utils::tempdir;
