@@ -391,7 +391,10 @@ std::vector<BatchEvent> ConsumeBatch(Ledger& ledger, Jsonb* events_json,
                                        schedule.wallets[w].second);
     // Brought up to now first; a catch-up that wrote leaves the wallet row
     // to save even if no event applies.
-    if (runs[w].wallet && !AllReplays(ledger, schedule, pending, w)) {
+    // Only a due catch-up needs the keys checked first (nothing is written
+    // otherwise): no second key lookup per event on the hot path.
+    if (runs[w].wallet && IsDue(*runs[w].wallet, now) &&
+        !AllReplays(ledger, schedule, pending, w)) {
       runs[w].applied = CatchUp(ledger, *runs[w].wallet, now);
     }
   }

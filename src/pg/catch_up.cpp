@@ -108,8 +108,9 @@ bool StoreCatchUp(Ledger& ledger, Wallet& wallet, const TimedWallet& before,
   if (!plan.lapsed_blocks.empty())
     RequestTopup(ledger, wallet, operation_id, now, available, events);
   const EntryLabels entry_labels;
-  AppendWithReasons(ledger, wallet, MakeContext(operation_id, now, entry_labels),
-                    change.drafts, CatchUpReasons(plan));
+  AppendWithReasons(ledger, wallet,
+                    MakeContext(operation_id, now, entry_labels), change.drafts,
+                    CatchUpReasons(plan));
   Record(ledger, wallet, MakeContext(operation_id, now, entry_labels), {},
          available, std::move(events));
   return true;
@@ -146,7 +147,12 @@ std::optional<Wallet> LockForWrite(Ledger& ledger,
                                    std::optional<StoredOperation>* replay) {
   std::optional<Wallet> wallet = ledger.LockWallet(customer_id, credit_type);
   if (!wallet) return wallet;
-  if (request != nullptr && request->idempotency_key && replay != nullptr) {
+  // A replay writes nothing: a catch-up that is due waits until the key is
+  // known to be new. When nothing is due (the hot path) there is nothing to
+  // hold back and no second key lookup: a key stored meanwhile conflicts at
+  // the operation's insert, before anything is written.
+  if (request != nullptr && request->idempotency_key && replay != nullptr &&
+      IsDue(*wallet, now)) {
     *replay = ledger.FindReplay(*request);
     if (*replay) return wallet;
   }

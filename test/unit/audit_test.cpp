@@ -285,7 +285,10 @@ TEST(WalletAuditor, ACatchUpTimingAHoldOutAtTheLapseExpiresOnce) {
   l.grants[0].expired_amount = 80;
   l.grants[0].expired_at = 5000;
   l.grants[0].open = false;
-  EXPECT_EQ(l.Problems(), Codes{"expired_twice"});
+  // One operation's lapse entries on one block are one lapse (a rollover
+  // writes its pair and the expiration of the rest the same way), marked
+  // or not.
+  EXPECT_EQ(l.Problems(), Codes{});
   l.returning_entries = {6};
   EXPECT_EQ(l.Problems(), Codes{});
   // Marking the whole operation would hide the block's own lapse.
