@@ -1179,9 +1179,13 @@ CREATE FUNCTION credit_ledger.revenue_sums(
     first_seq bigint DEFAULT NULL,
     last_seq bigint DEFAULT NULL)
 RETURNS SETOF credit_ledger.revenue_buckets
-LANGUAGE sql STABLE
+-- PL/pgSQL, not SQL: Citus cannot plan a SQL function's parameterized
+-- query over a distributed table ("could not create distributed plan").
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+RETURN QUERY
 SELECT e.credit_type,
        pg_catalog.date_bin('15 minutes', e.created_at, '2000-01-01 00:00+00'),
        coalesce(sum(e.value) FILTER (WHERE NOT e.promotional), 0),
@@ -1202,7 +1206,8 @@ SELECT e.credit_type,
         OR (e.wallet_id OPERATOR(pg_catalog.=) revenue_sums.wallet_id
             AND e.customer_id OPERATOR(pg_catalog.=) revenue_sums.customer_id
             AND e.seq OPERATOR(pg_catalog.>=) first_seq AND e.seq OPERATOR(pg_catalog.<=) last_seq))
- GROUP BY 1, 2
+ GROUP BY 1, 2;
+END
 $$;
 
 -- Summarizes the quarter-hours closed since the last call and returns how

@@ -3,7 +3,9 @@
 // only under its wallet's lock.
 #include "calendar_pg.hpp"
 #include "error.hpp"
+#include "guard.hpp"
 #include "ledger.hpp"
+#include "postgres.hpp"
 
 namespace credit_ledger::pg {
 namespace {
@@ -95,6 +97,36 @@ RecurringRow ReadRecurring(const Row& r) {
   return i ? IntervalDatum(*i) : ::Datum(0);
 }
 
+// On Citus, a catch-up runs inside a delegated call (on the customer's
+// worker), where Citus refuses any SQL on a distributed table as a nested
+// distributed query. This one reads only the customer's colocated shards on
+// this node (routed by customer_id), the case Citus's warning does not
+// cover, so citus.allow_nested_distributed_execution is set for it alone
+// (as a function's SET clause would set it). Without Citus: nothing is set.
+template <typename F>
+auto WithNestedCitusReads(F&& read) {
+  static const char* const kSetting =
+      "citus.allow_nested_distributed_execution";
+  const int nest = Guard([] {
+    if (GetConfigOption(kSetting, true, false) == nullptr) return -1;
+    const int level = NewGUCNestLevel();
+    (void)set_config_option(kSetting, "on", PGC_SUSET, PGC_S_SESSION,
+                            GUC_ACTION_SAVE, true, 0, false);
+    return level;
+  });
+  auto restore = [nest] {
+    if (nest >= 0) Guard([nest] { AtEOXact_GUC(true, nest); });
+  };
+  try {
+    auto result = read();
+    restore();
+    return result;
+  } catch (...) {
+    restore();
+    throw;
+  }
+}
+
 }  // namespace
 
 std::int64_t Ledger::NextRecurringId() {
@@ -169,7 +201,8 @@ std::vector<TimedSchedule> Ledger::ReadSchedules(const Wallet& wallet) {
   UseSpi();
   Params p;
   p.Int64(wallet.wallet_id).Text(wallet.customer_id);
-  Rows rows = Execute(wallet_recurring, p, 0, tables_.mode());
+  Rows rows = WithNestedCitusReads(
+      [&] { return Execute(wallet_recurring, p, 0, tables_.mode()); });
   std::vector<TimedSchedule> out;
   for (std::uint64_t i = 0; i < rows.size(); ++i) {
     RecurringRow row = ReadRecurring(rows[i]);
