@@ -48,6 +48,14 @@ PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
            "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
 
 
+
+# The reader set of credit_ledger.grant_access (its `readers` array): what a
+# role given grant_access(role, writer => false) may call.
+READER_FUNCTIONS = ("credit_balance", "credit_entries", "credit_usage", "credit_verify",
+                    "ledger_now", "caught_up_block", "caught_up_wallet", "credit_statement",
+                    "credit_usage_report", "credit_revenue", "report_check",
+                    "revenue_close", "revenue_sums")
+
 class PageError(Exception):
     """Bad input from the browser: shown as a 400 page."""
 
@@ -149,16 +157,21 @@ class Ledger:
     @staticmethod
     def may_write(conn):
         """True when the role is a superuser or may call any of the ledger's
-        functions that write: every VOLATILE one but credit_verify (which
-        only reads, and is in the reader set)."""
+        functions that write: every VOLATILE one but those of the reader set
+        (credit_ledger.grant_access(role, writer => false) gives them; they
+        only read the ledger: credit_verify, credit_revenue and the revenue
+        summary's revenue_close, which keeps a cache and does nothing in the
+        portal's read-only sessions)."""
         return conn.execute(
             "SELECT r.rolsuper OR EXISTS ("
             "  SELECT FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass"
             "   AND d.objid = p.oid AND d.deptype = 'e'"
             "  JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'credit_ledger'"
-            "  WHERE p.provolatile = 'v' AND p.proname <> 'credit_verify'"
+            "  WHERE p.provolatile = 'v'"
+            "    AND p.proname <> ALL (%s)"
             "    AND has_function_privilege(p.oid, 'EXECUTE'))"
-            "  FROM pg_roles r WHERE r.rolname = current_user").fetchone()[0]
+            "  FROM pg_roles r WHERE r.rolname = current_user",
+            (list(READER_FUNCTIONS),)).fetchone()[0]
 
 
 # --- pages ---------------------------------------------------------------
