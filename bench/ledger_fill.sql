@@ -5,9 +5,12 @@
 -- The filler belongs to customers filler-1..filler-W (W = :rows / 100), each
 -- with a wallet, one grant of 1000 credits and 100 entries (the grant, then
 -- 99 usage entries of 1), every entry with its own operation carrying a
--- 32-character idempotency key and its SHA-256 digest — so entries,
--- operations and their indexes (operations_key_idx is keyed by a random
--- digest) grow as a real ledger's do. Entries are interleaved across wallets
+-- 32-character idempotency key's digest (the first 16 bytes of its SHA-256)
+-- — so entries, operations and their indexes (the key indexes are keyed by
+-- a random digest) grow as a real ledger's do. As credit_consume stores
+-- them, each usage entry is its own operation (standalone, its key on the
+-- entry, under entries_key_idx); the grants' operations are rows of
+-- operation_rows. Entries are interleaved across wallets
 -- in time order, as real traffic would write them. Seq, balance_after and
 -- remaining are consistent; the hash chain is NOT computed (a constant
 -- placeholder), so credit_verify() reports the filler wallets — never the
@@ -56,14 +59,18 @@ SELECT f.grant_base + w, f.wallet_base + w, 'filler-' || w, 'usd', 1000.00, 901.
 -- Entry k = (s - 1) * W + w is wallet w's seq s.
 INSERT INTO credit_ledger.entries (entry_id, wallet_id, customer_id, credit_type, seq, entry_type,
                                    amount, value, balance_after, grant_id, operation_id,
-                                   promotional, feature, actor, occurred_at, created_at, hash)
+                                   promotional, feature, actor, occurred_at, created_at, hash,
+                                   key_hash, request_hash, standalone)
 SELECT f.entry_base + k, f.wallet_base + w, 'filler-' || w, 'usd', s,
        CASE WHEN s = 1 THEN 'grant' ELSE 'usage' END,
        CASE WHEN s = 1 THEN 1000.00 ELSE -1.00 END,
        CASE WHEN s = 1 THEN 10.0000 ELSE -0.0100 END,
        1000.00 - (s - 1), f.grant_base + w, f.op_base + k, false,
        CASE WHEN s = 1 THEN NULL ELSE 'api' END, 'postgres',
-       f.t0 + k * interval '1 ms', f.t0 + k * interval '1 ms', sha256(int8send(k))
+       f.t0 + k * interval '1 ms', f.t0 + k * interval '1 ms', sha256(int8send(k)),
+       CASE WHEN s > 1 THEN substr(sha256(convert_to(md5(k::text), 'UTF8')), 1, 16) END,
+       CASE WHEN s > 1 THEN substr(sha256(int8send(-k)), 1, 16) END,
+       CASE WHEN s > 1 THEN true END
   FROM bench_fill f,
        generate_series(1, 100) s,
        LATERAL generate_series(1, :fill_wallets) w,
@@ -72,24 +79,21 @@ SELECT f.entry_base + k, f.wallet_base + w, 'filler-' || w, 'usd', s,
 \endif
 
 \if :is_operations
-INSERT INTO credit_ledger.operations (operation_id, customer_id, wallet_id, credit_type,
-                                      operation_type, idempotency_key, key_hash, request_hash,
-                                      amount, balance, grant_id, first_seq, last_seq, created_at)
-SELECT f.op_base + k, 'filler-' || w, f.wallet_base + w, 'usd',
-       CASE WHEN s = 1 THEN 'grant' ELSE 'consume' END, key, sha256(convert_to(key, 'UTF8')),
-       sha256(int8send(-k)), CASE WHEN s = 1 THEN 1000.00 ELSE 1.00 END,
-       CASE WHEN s = 1 THEN NULL ELSE 1000.00 - (s - 1) END,
-       CASE WHEN s = 1 THEN f.grant_base + w END, s, s, f.t0 + k * interval '1 ms'
+INSERT INTO credit_ledger.operation_rows (operation_id, customer_id, wallet_id, credit_type,
+                                          operation_type, key_hash, request_hash,
+                                          amount, balance, grant_id, first_seq, last_seq, created_at)
+SELECT f.op_base + k, 'filler-' || w, f.wallet_base + w, 'usd', 'grant',
+       substr(sha256(convert_to(md5(k::text), 'UTF8')), 1, 16),
+       substr(sha256(int8send(-k)), 1, 16), 1000.00, NULL, f.grant_base + w, 1, 1,
+       f.t0 + k * interval '1 ms'
   FROM bench_fill f,
-       generate_series(1, 100) s,
-       LATERAL generate_series(1, :fill_wallets) w,
-       LATERAL (SELECT (s - 1)::bigint * :fill_wallets + w AS k) x,
-       LATERAL (SELECT md5(k::text) AS key) y
+       generate_series(1, :fill_wallets) w,
+       LATERAL (SELECT w::bigint AS k) x
  WHERE k <= :rows;
 \endif
 
 \if :is_finish
 DROP TABLE bench_fill;
-VACUUM ANALYZE credit_ledger.wallets, credit_ledger.grants, credit_ledger.operations,
+VACUUM ANALYZE credit_ledger.wallets, credit_ledger.grants, credit_ledger.operation_rows,
                credit_ledger.entries;
 \endif

@@ -309,11 +309,17 @@ fi
 # In a database of its own, written by one client only: concurrent inserters
 # pre-extend tables by many pages at once, which would hide later growth.
 # Sizes of a schema's ledger tables: entries (table, indexes), operations
-# (table, indexes), grants + wallets (all), in bytes.
+# (table, indexes; the ledger's operation_rows, since credit_ledger.operations
+# is a view of it and the standalone entries), grants + wallets (all), in
+# bytes.
+optable() {
+  qv -d bench_bytes -c "SELECT coalesce(to_regclass('$1.operation_rows'), '$1.operations'::regclass)"
+}
 sizes() {
+  local ops; ops="$(optable "$1")"
   qv -d bench_bytes -F ' ' -c "
     SELECT pg_table_size('$1.entries'), pg_indexes_size('$1.entries'),
-           pg_table_size('$1.operations'), pg_indexes_size('$1.operations'),
+           pg_table_size('$ops'), pg_indexes_size('$ops'),
            pg_total_relation_size('$1.grants') + pg_total_relation_size('$1.wallets')"
 }
 declare -A bytes_total bytes_detail bytes_rows
@@ -337,8 +343,8 @@ if section_on bytes; then
       bytes_detail[$impl$key]="$(awk -v n="$n" -v a=$((e2-e1)) -v b=$((ei2-ei1)) -v c=$((o2-o1)) -v d=$((oi2-oi1)) -v e=$((g2-g1)) \
         'BEGIN{printf "entries %.0f + %.0f idx, operations %.0f + %.0f idx, grants+wallets %.0f", a/n, b/n, c/n, d/n, e/n}')"
       bytes_rows[$impl$key]="$(qv -d bench_bytes -F ' ' -c "
-        SELECT round(avg(pg_column_size(e.*))), round(avg(pg_column_size(o.*)))
-          FROM $schema.entries e JOIN $schema.operations o
+        SELECT round(avg(pg_column_size(e.*))), round(avg(coalesce(pg_column_size(o.*), 0)))
+          FROM $schema.entries e LEFT JOIN $(optable "$schema") o
             ON o.operation_id = e.operation_id AND o.customer_id = e.customer_id
          WHERE e.customer_id = '$cust' AND e.entry_type = 'usage'")"
     done
@@ -388,7 +394,7 @@ if section_on ledger; then
   fill_seconds=$(( $(date +%s) - fill_start ))
   checkpoint
   large_entries="$(qv -d bench_ledger -c "SELECT count(*) FROM credit_ledger.entries")"
-  large_size="$(qv -d bench_ledger -c "SELECT pg_size_pretty(pg_total_relation_size('credit_ledger.entries') + pg_total_relation_size('credit_ledger.operations'))")"
+  large_size="$(qv -d bench_ledger -c "SELECT pg_size_pretty(pg_total_relation_size('credit_ledger.entries') + pg_total_relation_size('credit_ledger.operation_rows'))")"
   say "ledger size: credit_consume on a $large_entries-entry ledger (${BENCH_SECONDS}s)"
   read -r large_tps large_lat _ large_other < <(pgb "$logs/ledger-large.log" bench_ledger ledger_consume "$BENCH_CLIENTS" \
     -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")

@@ -571,3 +571,55 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- lean (issue 17): a leaner write set per usage event. A consume of one
+-- entry whose amount and balance_after are its result is stored as that
+-- entry alone (entries.standalone, with its key's digests under
+-- entries_key_idx, found by operation_id through entries_operation_idx); the
+-- other operations move to operation_rows, which keeps the first 128 bits
+-- of the key's and the request's SHA-256 and no longer the key's text;
+-- credit_ledger.operations becomes a view of both. operation_rows is built
+-- from the 1.1 table (its digests cut to 16 bytes) and takes its place:
+-- its pg_dump registration, triggers and the grants on it.
+ALTER EXTENSION credit_ledger DROP TABLE credit_ledger.operations;
+ALTER TABLE credit_ledger.operations RENAME TO operations_1_1;
+ALTER TABLE credit_ledger.operations_1_1 DROP CONSTRAINT operations_pkey;
+DROP INDEX credit_ledger.operations_key_idx;
+DROP INDEX credit_ledger.operations_reverses_idx;
+#current credit_ledger.operation_rows
+INSERT INTO credit_ledger.operation_rows
+SELECT operation_id, customer_id, wallet_id, credit_type, operation_type,
+       pg_catalog.substr(key_hash, 1, 16), pg_catalog.substr(request_hash, 1, 16),
+       amount, balance, grant_id, reverses_operation_id, first_seq, last_seq, created_at
+  FROM credit_ledger.operations_1_1;
+#current operations_key_idx
+#current operations_reverses_idx
+#current operations_append_only
+#current operations_no_truncate
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.operation_rows', '');
+ALTER TABLE credit_ledger.entries
+    ADD COLUMN key_hash bytea,
+    ADD COLUMN request_hash bytea,
+    ADD COLUMN standalone boolean;
+#current entries_key_idx
+#current entries_operation_idx
+#current credit_ledger.operations
+REVOKE ALL ON TABLE credit_ledger.operation_rows FROM PUBLIC;
+REVOKE ALL ON TABLE credit_ledger.operations FROM PUBLIC;
+DO $$
+DECLARE
+    grantee regrole;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+          FROM pg_catalog.pg_class c,
+               LATERAL pg_catalog.aclexplode(c.relacl) a
+         WHERE c.oid = 'credit_ledger.operations_1_1'::pg_catalog.regclass
+           AND a.privilege_type = 'SELECT' AND a.grantee <> 0
+           AND a.grantee <> c.relowner
+    LOOP
+        EXECUTE pg_catalog.format('GRANT SELECT ON TABLE credit_ledger.operation_rows, credit_ledger.operations TO %s', grantee);
+    END LOOP;
+END
+$$;
+DROP TABLE credit_ledger.operations_1_1;

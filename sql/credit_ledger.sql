@@ -170,10 +170,15 @@ CREATE INDEX grants_expiry_idx ON credit_ledger.grants (expires_at, grant_id)
 COMMENT ON TABLE credit_ledger.grants IS
     'credit blocks; spendable while effective_at <= now < expires_at and remaining > 0';
 
--- One row per call that changed a wallet. The idempotency key is kept forever
--- as a SHA-256 digest (a btree cannot index long text) next to a digest of
--- the request's parameters; its result is what a replay returns.
-CREATE TABLE credit_ledger.operations (
+-- One row per call that changed a wallet, but for the one-entry consumes
+-- that are stored as their entry alone (entries.standalone): the view
+-- credit_ledger.operations (below entries) shows both. The idempotency key is
+-- kept forever as a digest (a btree cannot index long text): the first 128
+-- bits of its SHA-256, unique per customer; request_hash, the first 128
+-- bits of the SHA-256 of the request's parameters, is what a replay with
+-- other parameters is refused by (LG002); the result is what a replay
+-- returns.
+CREATE TABLE credit_ledger.operation_rows (
     operation_id          bigint NOT NULL,
     customer_id           text NOT NULL,
     wallet_id             bigint NOT NULL,
@@ -182,7 +187,6 @@ CREATE TABLE credit_ledger.operations (
         CHECK (operation_type IN ('grant', 'consume', 'adjust', 'void', 'reverse', 'expire',
                                   'hold', 'capture', 'release', 'confirm', 'cancel', 'catch_up', 'recurring',
                                   'amend')),
-    idempotency_key       text,
     key_hash              bytea,
     request_hash          bytea,
     amount                numeric,
@@ -194,12 +198,12 @@ CREATE TABLE credit_ledger.operations (
     created_at            timestamptz NOT NULL,
     CONSTRAINT operations_pkey PRIMARY KEY (operation_id, customer_id)
 );
-CREATE UNIQUE INDEX operations_key_idx ON credit_ledger.operations (customer_id, key_hash)
+CREATE UNIQUE INDEX operations_key_idx ON credit_ledger.operation_rows (customer_id, key_hash)
     WHERE key_hash IS NOT NULL;
-CREATE INDEX operations_reverses_idx ON credit_ledger.operations (customer_id, reverses_operation_id)
+CREATE INDEX operations_reverses_idx ON credit_ledger.operation_rows (customer_id, reverses_operation_id)
     WHERE reverses_operation_id IS NOT NULL;
-COMMENT ON TABLE credit_ledger.operations IS
-    'one row per operation; entries first_seq..last_seq of the wallet belong to it';
+COMMENT ON TABLE credit_ledger.operation_rows IS
+    'the operations that are not stored as one standalone entry; entries first_seq..last_seq of the wallet belong to each';
 
 -- Holds (1.2): credits reserved for a usage not yet known. A hold writes no
 -- entries until captured; while status = 'held' and now < expires_at it
@@ -345,6 +349,13 @@ CREATE TABLE credit_ledger.entries (
     quantity      numeric,
     unit_price    numeric,
     price_id      bigint,
+    -- 1.2 (issue 17): a consume that writes one entry, whose amount and
+    -- balance_after are the operation's result, is stored as that entry
+    -- alone (standalone true, NULL otherwise: no operation_rows row), with
+    -- its idempotency key's digests as operation_rows would keep them.
+    key_hash      bytea,
+    request_hash  bytea,
+    standalone    boolean,
     CONSTRAINT entries_pkey PRIMARY KEY (wallet_id, seq, customer_id)
 );
 COMMENT ON TABLE credit_ledger.entries IS
@@ -359,6 +370,30 @@ CREATE INDEX entries_usage_idx ON credit_ledger.entries (customer_id, occurred_a
     WHERE entry_type IN ('usage', 'reversal');
 CREATE INDEX entries_usage_time_idx ON credit_ledger.entries USING brin (occurred_at)
     WITH (autosummarize = on) WHERE entry_type IN ('usage', 'reversal');
+-- Standalone entries are their operations: their keys are unique per
+-- customer beside operations_key_idx (a key is in one of the two, never
+-- both: the writer of either checks the other), and credit_reverse finds
+-- them by operation_id.
+CREATE UNIQUE INDEX entries_key_idx ON credit_ledger.entries (customer_id, key_hash)
+    WHERE key_hash IS NOT NULL;
+CREATE INDEX entries_operation_idx ON credit_ledger.entries (operation_id)
+    WHERE standalone;
+
+-- Every operation: the rows of operation_rows and the standalone entries
+-- (one-entry consumes), in one shape.
+CREATE VIEW credit_ledger.operations AS
+SELECT o.operation_id, o.customer_id, o.wallet_id, o.credit_type, o.operation_type,
+       o.key_hash, o.request_hash, o.amount, o.balance, o.grant_id,
+       o.reverses_operation_id, o.first_seq, o.last_seq, o.created_at
+  FROM credit_ledger.operation_rows o
+UNION ALL
+SELECT e.operation_id, e.customer_id, e.wallet_id, e.credit_type, 'consume'::text,
+       e.key_hash, e.request_hash, -e.amount, e.balance_after, NULL::bigint,
+       NULL::bigint, e.seq, e.seq, e.created_at
+  FROM credit_ledger.entries e
+ WHERE e.standalone;
+COMMENT ON VIEW credit_ledger.operations IS
+    'every operation: operation_rows and the one-entry consumes stored as their entry alone';
 
 -- The transactional outbox. Each event is written in the transaction of the
 -- change that caused it; with the setting credit_ledger.notify on (off by
@@ -399,9 +434,9 @@ CREATE TRIGGER entries_append_only BEFORE UPDATE OR DELETE ON credit_ledger.entr
     FOR EACH ROW EXECUTE FUNCTION credit_ledger.append_only();
 CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON credit_ledger.entries
     FOR EACH STATEMENT EXECUTE FUNCTION credit_ledger.append_only();
-CREATE TRIGGER operations_append_only BEFORE UPDATE OR DELETE ON credit_ledger.operations
+CREATE TRIGGER operations_append_only BEFORE UPDATE OR DELETE ON credit_ledger.operation_rows
     FOR EACH ROW EXECUTE FUNCTION credit_ledger.append_only();
-CREATE TRIGGER operations_no_truncate BEFORE TRUNCATE ON credit_ledger.operations
+CREATE TRIGGER operations_no_truncate BEFORE TRUNCATE ON credit_ledger.operation_rows
     FOR EACH STATEMENT EXECUTE FUNCTION credit_ledger.append_only();
 
 -- What consume, adjust and reverse return; what credit_verify returns. (An OUT
@@ -423,7 +458,7 @@ CREATE TYPE credit_ledger.verify_result AS (
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.credit_types', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.wallets', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.grants', '');
-SELECT pg_catalog.pg_extension_config_dump('credit_ledger.operations', '');
+SELECT pg_catalog.pg_extension_config_dump('credit_ledger.operation_rows', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.entries', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.wallet_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.grant_id_seq', '');

@@ -1,6 +1,7 @@
 -- The full write set of one single-grant consume with an idempotency key,
--- and nothing else: UPDATE the wallet, UPDATE the grant, INSERT the
--- operation (with the key's SHA-256) and INSERT the entry, in one statement.
+-- and nothing else: UPDATE the wallet, UPDATE the grant and INSERT the entry
+-- (a standalone entry: its own operation, with the first 16 bytes of the
+-- key's SHA-256), in one statement.
 -- Informational: what a consume would cost with zero logic.
 \set w random(1, :wallets)
 WITH w AS (
@@ -14,22 +15,15 @@ g AS (
     UPDATE floor.grants SET remaining = remaining - 1.00
      WHERE grant_id = :w AND customer_id = 'c' || :w
  RETURNING grant_id),
-o AS (
-    INSERT INTO floor.operations
-           (operation_id, customer_id, wallet_id, credit_type, operation_type, idempotency_key,
-            key_hash, request_hash, amount, balance, first_seq, last_seq, created_at)
-    SELECT nextval('floor.operation_id_seq'), w.customer_id, w.wallet_id, w.credit_type, 'consume',
-           k.key, sha256(convert_to(k.key, 'UTF8')),
-           '\xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-           1.00, w.balance, w.last_seq, w.last_seq, now()
-      FROM w, (SELECT gen_random_uuid()::text AS key) k
- RETURNING operation_id)
+k AS (SELECT gen_random_uuid()::text AS key)
 INSERT INTO floor.entries
        (entry_id, wallet_id, customer_id, credit_type, seq, entry_type, amount, value,
         balance_after, grant_id, operation_id, promotional, feature, actor, occurred_at,
-        created_at, hash)
+        created_at, hash, key_hash, request_hash, standalone)
 SELECT nextval('floor.entry_id_seq'), w.wallet_id, w.customer_id, w.credit_type, w.last_seq,
-       'usage', -1.00, -0.0100, w.balance, g.grant_id, o.operation_id, false, 'api',
-       current_user, now(), now(),
-       '\xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
-  FROM w, g, o;
+       'usage', -1.00, -0.0100, w.balance, g.grant_id, nextval('floor.operation_id_seq'), false,
+       'api', current_user, now(), now(),
+       '\xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+       substr(sha256(convert_to(k.key, 'UTF8')), 1, 16),
+       '\xe3b0c44298fc1c149afbf4c8996fb924', true
+  FROM w, g, k;

@@ -140,9 +140,23 @@ struct AmendFingerprintInput {
 };
 Digest AmendFingerprint(const AmendFingerprintInput& r);
 
-// What operations.key_hash stores of an idempotency key.
+// The SHA-256 of an idempotency key, of which the ledger stores the first
+// kStoredDigestBytes (operation_rows.key_hash, entries.key_hash; a 1.0 or
+// 1.1 installation all 32 until it is updated). 128 bits per customer: with
+// a billion keys of one customer, two of them share a digest with odds of
+// about 1.5e-21.
 inline Digest KeyHash(std::string_view idempotency_key) {
   return Sha256Of(idempotency_key);
+}
+
+// The first `length` bytes of a digest, the rest zero: what reading back a
+// stored prefix gives, so that a stored request_hash compares with the
+// fingerprint of a retry (a different request passes for the same with odds
+// of 2^-128).
+inline Digest StoredPrefix(const Digest& digest, std::size_t length) {
+  Digest out{};
+  for (std::size_t i = 0; i < length && i < out.size(); ++i) out[i] = digest[i];
+  return out;
 }
 
 // A retry must repeat its request: LG002 unless the operation stored under

@@ -11,6 +11,10 @@
 namespace credit_ledger {
 
 using Digest = std::array<std::uint8_t, 32>;
+constexpr std::size_t kDigestBytes = 32;
+// What the ledger keeps of an idempotency key's and a request's digest since
+// 1.2: the first 128 bits (fingerprint.hpp).
+constexpr std::size_t kStoredDigestBytes = 16;
 
 class Sha256 {
  public:

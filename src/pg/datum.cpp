@@ -4,6 +4,7 @@
 #include "error.hpp"
 #include "guard.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace credit_ledger::pg {
@@ -27,11 +28,12 @@ std::string NumericDatumText(::Datum numeric) {
   });
 }
 
-::Datum BytesDatum(const Digest& v) {
+::Datum BytesDatum(const Digest& v, std::size_t length) {
+  const std::size_t n = std::min(length, v.size());
   return Guard([&] {
-    bytea* b = static_cast<bytea*>(palloc(VARHDRSZ + v.size()));
-    SET_VARSIZE(b, VARHDRSZ + v.size());
-    std::memcpy(VARDATA(b), v.data(), v.size());
+    bytea* b = static_cast<bytea*>(palloc(VARHDRSZ + n));
+    SET_VARSIZE(b, VARHDRSZ + n);
+    std::memcpy(VARDATA(b), v.data(), n);
     return PointerGetDatum(b);
   });
 }
@@ -224,8 +226,9 @@ std::optional<Digest> Row::Bytes(int col) const {
   Digest out{};
   bool ok = Guard([&] {
     bytea* b = DatumGetByteaPP(d);
-    if (VARSIZE_ANY_EXHDR(b) != out.size()) return false;
-    std::memcpy(out.data(), VARDATA_ANY(b), out.size());
+    const std::size_t n = VARSIZE_ANY_EXHDR(b);
+    if (n != out.size() && n != kStoredDigestBytes) return false;
+    std::memcpy(out.data(), VARDATA_ANY(b), n);
     return true;
   });
   if (!ok) {

@@ -21,7 +21,8 @@ namespace credit_ledger::pg {
 std::string NumericDatumText(::Datum numeric);
 ::Datum UnitsToNumeric(std::int64_t units, int scale);
 ::Datum TextDatum(std::string_view text);
-::Datum BytesDatum(const Digest& digest);
+// A bytea of the first `length` bytes of a digest.
+::Datum BytesDatum(const Digest& digest, std::size_t length = kDigestBytes);
 ::Datum NumericTextDatum(const std::string& text);  // numeric_in, exact
 std::string JsonbDatumText(::Datum jsonb);
 ::Datum JsonbDatum(const std::string& json);  // jsonb_in
@@ -63,6 +64,8 @@ class Row {
   std::vector<std::int64_t> UnitsArray(int col, int scale) const;
   // A numeric column's exact text (numeric_out).
   std::optional<std::string> NumericText(int col) const;
+  // A bytea column of a digest: all 32 bytes, or the first 16 that the
+  // ledger stores of idempotency digests since 1.2 (the rest zero).
   std::optional<Digest> Bytes(int col) const;
   // A jsonb column's canonical text.
   std::optional<std::string> JsonbText(int col) const;

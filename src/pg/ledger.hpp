@@ -261,6 +261,19 @@ class Ledger {
   // hash chain in memory; SaveWallet writes the wallet row afterwards.
   void AppendEntries(Wallet& wallet, const EntryContext& context,
                      const std::vector<EntryDraft>& drafts);
+  // Whether an operation is stored as its one entry alone (a standalone
+  // entry, no operation row; 1.2 schema): a consume writing one usage
+  // entry whose amount and balance_after say its result (no holds changed
+  // what it returns).
+  bool FitsOneEntry(const OperationRequest& request,
+                    const OperationResult& result, const Wallet& wallet,
+                    const std::vector<EntryDraft>& drafts);
+  // Stores such an operation: appends its entry (as AppendEntries) with the
+  // request's key. False, with nothing written, when a concurrent call with
+  // the same key committed first (replay it with ReplayAfterConflict).
+  bool AppendStandalone(Wallet& wallet, const EntryContext& context,
+                        const EntryDraft& draft,
+                        const OperationRequest& request);
   void SaveWallet(Wallet& wallet, Micros now);
 
   // Writes events (the outbox rows) and, when credit_ledger.notify is on,
@@ -326,6 +339,17 @@ class Ledger {
   std::optional<Wallet> FindWallet(const std::string& customer_id,
                                    const std::string& credit_type, bool lock,
                                    bool skip_locked);
+  // The standalone entry stored under a key digest, as an operation.
+  std::optional<StoredOperation> FindStandalone(const std::string& customer_id,
+                                                const Digest& key_hash);
+  // A key is unique per customer across operation_rows and the standalone
+  // entries: a writer that inserted it into one index looks into the other
+  // one (`index` of `table`) and raises 40001 if a committed or concurrent
+  // operation holds it there.
+  void RequireKeyFree(TableId table, const char* index,
+                      const std::string& customer_id, const Digest& key_hash);
+  // Whether the 1.2 schema (standalone entries, operation_rows) is installed.
+  bool HasStandaloneEntries();
 
   Tables tables_;
   bool spi_ = false;

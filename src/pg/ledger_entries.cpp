@@ -1,6 +1,7 @@
 // The ledger's entries (appended in the wallet's hash chain, numbered by the
 // core: chain.hpp) and events (the outbox).
 #include "chain.hpp"
+#include "fingerprint.hpp"
 #include "guard.hpp"
 #include "ledger.hpp"
 #include "settings.hpp"
@@ -17,8 +18,14 @@ ColumnRef entry_id{"entry_id"}, wallet_id{"wallet_id"},
     feature{"feature"}, source_id{"source_id"}, reason{"reason"},
     actor{"actor"}, metadata{"metadata"}, occurred_at{"occurred_at"},
     created_at{"created_at"}, hash{"hash"}, quantity{"quantity"},
-    unit_price{"unit_price"}, price_id{"price_id"};
+    unit_price{"unit_price"}, price_id{"price_id"}, key_hash{"key_hash"},
+    request_hash{"request_hash"}, standalone{"standalone"};
 }  // namespace entries
+
+// The unique index (customer_id, key_hash) of the standalone entries' keys.
+constexpr const char* kEntryKeyIndex = "entries_key_idx";
+// The index operations_key_idx of operation_rows.
+constexpr const char* kOperationKeyIndex = "operations_key_idx";
 
 namespace events {
 ColumnRef event_id{"event_id"}, event_type{"event_type"},
@@ -55,8 +62,9 @@ EntryLabels Labels(const Wallet& wallet, const EntryContext& ctx) {
   return l;
 }
 
-void InsertEntry(Table& t, const NumberedEntry& n, const EntryContext& ctx,
-                 int scale) {
+// The row of an entry, to insert.
+RowWriter EntryRow(Table& t, const NumberedEntry& n, const EntryContext& ctx,
+                   int scale) {
   const EntryRecord& e = n.record;
   RowWriter row = t.Write();
   row.Int64(entries::entry_id, NextVal("entry_id_seq"))
@@ -86,7 +94,24 @@ void InsertEntry(Table& t, const NumberedEntry& n, const EntryContext& ctx,
         .Numeric(entries::unit_price, ctx.priced->credits_per_unit)
         .Int64(entries::price_id, ctx.priced->price_id);
   }
-  row.Insert();
+  return row;
+}
+
+// Numbers drafts after the wallet's last entry.
+NumberedEntries Number(Tables& tables, const Wallet& wallet,
+                       const EntryContext& ctx,
+                       const std::vector<EntryDraft>& drafts) {
+  const WalletChain before{wallet.last_seq, wallet.balance, wallet.debt,
+                           wallet.last_hash};
+  return NumberEntries(before, Labels(wallet, ctx), drafts,
+                       DraftValues(tables, drafts, wallet.scale));
+}
+
+// The amount of a usage entry as the amount its consume returned (numeric
+// text, negated).
+std::string Negated(const std::string& amount) {
+  if (!amount.empty() && amount[0] == '-') return amount.substr(1);
+  return "-" + amount;
 }
 
 // Entries written under credit_ledger.clock add themselves to
@@ -115,31 +140,100 @@ void AddToRevenueSummary(const Wallet& wallet, std::int64_t first_seq,
   Execute(revenue_entered, p);
 }
 
+// Takes the chain state after appended entries (first_seq the first of
+// them) into the wallet, and adds them to the revenue summary under
+// credit_ledger.clock.
+void Advance(Ledger& ledger, Wallet& wallet, const WalletChain& after,
+             std::int64_t first_seq, Micros now) {
+  wallet.last_seq = after.last_seq;
+  wallet.balance = after.balance;
+  wallet.debt = after.debt;
+  wallet.last_hash = after.last_hash;
+  if (LedgerClockSet()) {
+    ledger.UseSpi();
+    AddToRevenueSummary(wallet, first_seq, now);
+  }
+}
+
 }  // namespace
 
 void Ledger::AppendEntries(Wallet& wallet, const EntryContext& ctx,
                            const std::vector<EntryDraft>& drafts) {
   if (drafts.empty()) return;
-  const WalletChain before{wallet.last_seq, wallet.balance, wallet.debt,
-                           wallet.last_hash};
-  const NumberedEntries numbered =
-      NumberEntries(before, Labels(wallet, ctx), drafts,
-                    DraftValues(tables_, drafts, wallet.scale));
+  const std::int64_t first_seq = wallet.last_seq + 1;
+  const NumberedEntries numbered = Number(tables_, wallet, ctx, drafts);
   Table t = tables_.Open(TableId::kEntries);
   t.PrepareWrite();
   for (const NumberedEntry& n : numbered.entries) {
     CheckForInterrupts();  // a drawdown over many grants stays cancellable
     RowScope row(tables_);
-    InsertEntry(t, n, ctx, wallet.scale);
+    EntryRow(t, n, ctx, wallet.scale).Insert();
   }
-  wallet.last_seq = numbered.after.last_seq;
-  wallet.balance = numbered.after.balance;
-  wallet.debt = numbered.after.debt;
-  wallet.last_hash = numbered.after.last_hash;
-  if (LedgerClockSet()) {
-    UseSpi();
-    AddToRevenueSummary(wallet, before.last_seq + 1, ctx.now);
+  Advance(*this, wallet, numbered.after, first_seq, ctx.now);
+}
+
+bool Ledger::HasStandaloneEntries() {
+  return tables_.Open(TableId::kEntries).OptAt(entries::standalone) !=
+         InvalidAttrNumber;
+}
+
+bool Ledger::FitsOneEntry(const OperationRequest& request,
+                          const OperationResult& result, const Wallet& wallet,
+                          const std::vector<EntryDraft>& drafts) {
+  if (request.operation_type != "consume" || drafts.size() != 1) return false;
+  const EntryDraft& d = drafts[0];
+  return d.type == EntryType::kUsage && !result.grant_id &&
+         !result.reverses_operation_id && result.amount == -d.amount &&
+         result.balance == wallet.balance + d.amount && HasStandaloneEntries();
+}
+
+bool Ledger::AppendStandalone(Wallet& wallet, const EntryContext& ctx,
+                              const EntryDraft& draft,
+                              const OperationRequest& request) {
+  const std::int64_t first_seq = wallet.last_seq + 1;
+  const NumberedEntries numbered = Number(tables_, wallet, ctx, {draft});
+  Table t = tables_.Open(TableId::kEntries);
+  t.PrepareWrite();
+  std::optional<Digest> key;
+  if (request.idempotency_key) key = KeyHash(*request.idempotency_key);
+  {
+    RowScope row(tables_);
+    RowWriter w = EntryRow(t, numbered.entries[0], ctx, wallet.scale);
+    w.Bool(entries::standalone, true);
+    if (!key) {
+      w.Insert();
+    } else {
+      w.Bytes(entries::key_hash, key, kStoredDigestBytes)
+          .Bytes(entries::request_hash, request.request_hash,
+                 kStoredDigestBytes);
+      // A concurrent call with the same key is waited for; if it
+      // committed, this call replays it instead of applying again.
+      if (!w.InsertUnlessConflict(kEntryKeyIndex)) return false;
+    }
   }
+  if (key) {
+    RequireKeyFree(TableId::kOperations, kOperationKeyIndex,
+                   request.customer_id, *key);
+  }
+  Advance(*this, wallet, numbered.after, first_seq, ctx.now);
+  return true;
+}
+
+std::optional<StoredOperation>
+Ledger::FindStandalone(const std::string& customer_id, const Digest& key_hash) {
+  Table t = tables_.Open(TableId::kEntries);
+  if (t.OptAt(entries::standalone) == InvalidAttrNumber) return std::nullopt;
+  const IndexKey keys[2] = {IndexKey::Text(1, customer_id),
+                            IndexKey::Bytes(2, key_hash, kStoredDigestBytes)};
+  if (!t.Fetch(kEntryKeyIndex, keys, 2)) return std::nullopt;
+  Row r = t.Read(t.CopyCurrent());
+  StoredOperation op;
+  op.operation_id = r.Int64(t.At(entries::operation_id));
+  op.operation_type = "consume";
+  op.request_hash = r.Bytes(t.At(entries::request_hash));
+  op.amount = Negated(*r.NumericText(t.At(entries::amount)));
+  op.balance = r.NumericText(t.At(entries::balance_after));
+  return op;
 }
 
 void Ledger::InsertEvents(const Wallet& wallet, std::int64_t operation_id,

@@ -17,8 +17,10 @@ ColumnRef operation_id{"operation_id"}, customer_id{"customer_id"},
     last_seq{"last_seq"}, created_at{"created_at"};
 }  // namespace operations
 
-// The unique index (customer_id, key_hash) that makes a key idempotent.
+// The unique index (customer_id, key_hash) that makes a key idempotent, and
+// its counterpart over the standalone entries (1.2).
 constexpr const char* kKeyIndex = "operations_key_idx";
+constexpr const char* kEntryKeyIndex = "entries_key_idx";
 
 // Statements of the paths that stay on SPI: rare operations, where a plan's
 // flexibility is worth more than its cost.
@@ -53,6 +55,14 @@ StoredOperation ReadStored(Table& t, StoredRow row) {
   return op;
 }
 
+// How many bytes of a digest the operations table keeps: a 1.0 or 1.1
+// table (which still has the key's text) all of it.
+std::size_t StoredDigestBytes(Table& t) {
+  return t.OptAt(operations::idempotency_key) == InvalidAttrNumber
+             ? kStoredDigestBytes
+             : kDigestBytes;
+}
+
 }  // namespace
 
 std::optional<StoredOperation>
@@ -60,13 +70,20 @@ Ledger::FindReplay(const OperationRequest& request) {
   if (!request.idempotency_key) return std::nullopt;
   tables_.ForCustomer(request.customer_id);
   Table t = tables_.Open(TableId::kOperations);
-  const IndexKey keys[2] = {
-      IndexKey::Text(1, request.customer_id),
-      IndexKey::Bytes(2, KeyHash(*request.idempotency_key))};
-  if (!t.Fetch(kKeyIndex, keys, 2)) return std::nullopt;
-  StoredOperation op = ReadStored(t, t.CopyCurrent());
-  CheckSameRequest(op.operation_type, op.request_hash, op.operation_id,
-                   request.operation_type, request.request_hash,
+  const std::size_t stored = StoredDigestBytes(t);
+  const Digest key_hash = KeyHash(*request.idempotency_key);
+  const IndexKey keys[2] = {IndexKey::Text(1, request.customer_id),
+                            IndexKey::Bytes(2, key_hash, stored)};
+  std::optional<StoredOperation> op;
+  if (t.Fetch(kKeyIndex, keys, 2)) {
+    op = ReadStored(t, t.CopyCurrent());
+  } else if (stored == kStoredDigestBytes) {
+    op = FindStandalone(request.customer_id, key_hash);
+  }
+  if (!op) return std::nullopt;
+  CheckSameRequest(op->operation_type, op->request_hash, op->operation_id,
+                   request.operation_type,
+                   StoredPrefix(request.request_hash, stored),
                    request.customer_id);
   return op;
 }
@@ -78,6 +95,7 @@ Ledger::InsertOperation(const OperationRequest& request,
   if (request.idempotency_key) key_hash = KeyHash(*request.idempotency_key);
   tables_.ForCustomer(request.customer_id);
   Table t = tables_.Open(TableId::kOperations);
+  const std::size_t stored = StoredDigestBytes(t);
   const std::int64_t id = NextVal("operation_id_seq");
   RowWriter row = t.Write();
   row.Int64(operations::operation_id, id)
@@ -85,11 +103,11 @@ Ledger::InsertOperation(const OperationRequest& request,
       .Int64(operations::wallet_id, result.wallet_id)
       .Text(operations::credit_type, result.credit_type)
       .Text(operations::operation_type, request.operation_type)
-      .Text(operations::idempotency_key, request.idempotency_key)
-      .Bytes(operations::key_hash, key_hash)
+      .Bytes(operations::key_hash, key_hash, stored)
       .Bytes(operations::request_hash,
              key_hash ? std::optional<Digest>(request.request_hash)
-                      : std::nullopt)
+                      : std::nullopt,
+             stored)
       .Units(operations::amount, result.amount, result.scale)
       .Units(operations::balance, result.balance, result.scale)
       .Int64(operations::grant_id, result.grant_id)
@@ -97,14 +115,32 @@ Ledger::InsertOperation(const OperationRequest& request,
       .Int64(operations::first_seq, result.first_seq)
       .Int64(operations::last_seq, result.last_seq)
       .Timestamp(operations::created_at, result.created_at);
+  if (stored == kDigestBytes) {
+    row.Text(operations::idempotency_key, request.idempotency_key);
+  }
   if (!key_hash) {
     row.Insert();
     return id;
   }
   // A concurrent call with the same key is waited for; if it committed, this
   // call replays it instead of applying again.
-  if (row.InsertUnlessConflict(kKeyIndex)) return id;
-  return std::nullopt;
+  if (!row.InsertUnlessConflict(kKeyIndex)) return std::nullopt;
+  if (stored == kStoredDigestBytes) {
+    RequireKeyFree(TableId::kEntries, kEntryKeyIndex, request.customer_id,
+                   *key_hash);
+  }
+  return id;
+}
+
+void Ledger::RequireKeyFree(TableId table, const char* index,
+                            const std::string& customer_id,
+                            const Digest& key_hash) {
+  Table t = tables_.Open(table);
+  const IndexKey keys[2] = {IndexKey::Text(1, customer_id),
+                            IndexKey::Bytes(2, key_hash, kStoredDigestBytes)};
+  if (!t.KeyTaken(index, keys, 2)) return;
+  RaiseSerializationFailure("could not serialize access due to a concurrent "
+                            "use of the same idempotency key");
 }
 
 StoredOperation Ledger::ReplayAfterConflict(const OperationRequest& request) {

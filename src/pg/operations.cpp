@@ -94,6 +94,29 @@ OperationRequest ConsumeOperation(const ConsumeRequest& r) {
                           ViewOf(r.labels.metadata.text), r.allow_partial})};
 }
 
+namespace {
+
+// Stores a drawdown's operation: a consume of one entry as that entry alone,
+// written first (its key decides whether this call applies), any other as
+// its operation row. nullopt: a concurrent call with the same key committed
+// first.
+std::optional<std::int64_t>
+StoreDrawDown(Ledger& ledger, const OperationRequest& request,
+              const OperationResult& result, Wallet& wallet,
+              const std::vector<EntryDraft>& drafts, bool standalone,
+              const EntryLabels& labels) {
+  if (!standalone) return ledger.InsertOperation(request, result);
+  const std::int64_t id = NextVal("operation_id_seq");
+  if (!ledger.AppendStandalone(wallet,
+                               MakeContext(id, result.created_at, labels),
+                               drafts[0], request)) {
+    return std::nullopt;
+  }
+  return id;
+}
+
+}  // namespace
+
 OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
                           const std::string& credit_type,
                           const std::string& amount_text, EntryType entry_type,
@@ -124,7 +147,10 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
   OperationResult result = MakeResult(wallet, now, p.drafts.size());
   result.amount = p.amount;
   result.balance = available;
-  auto operation_id = ledger.InsertOperation(request, result);
+  const bool standalone =
+      ledger.FitsOneEntry(request, result, wallet, p.drafts);
+  auto operation_id = StoreDrawDown(ledger, request, result, wallet, p.drafts,
+                                    standalone, labels);
   if (!operation_id) return ReplayOutcome(ledger.ReplayAfterConflict(request));
 
   ledger.SaveRemaining(wallet, grants, p.plan.remaining_after);
@@ -136,8 +162,9 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
     events.push_back(std::move(e));
   }
   RequestTopup(ledger, wallet, *operation_id, now, available, events);
-  Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), p.drafts,
-           available, std::move(events));
+  Conclude(ledger, wallet, MakeContext(*operation_id, now, labels),
+           standalone ? std::vector<EntryDraft>{} : p.drafts, available,
+           std::move(events));
 
   OperationOutcome out;
   out.operation_id = *operation_id;

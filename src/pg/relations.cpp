@@ -16,9 +16,14 @@ extern "C" {
 namespace credit_ledger::pg {
 namespace {
 
+// Since 1.2 the operations that are not standalone entries are kept in
+// operation_rows (credit_ledger.operations is a view over it and the
+// entries); a 1.0 or 1.1 installation, which runs this library until ALTER
+// EXTENSION UPDATE, has them in the table credit_ledger.operations.
 const char* const kTableNames[kTableCount] = {
-    "credit_types", "wallets", "grants", "operations",
+    "credit_types", "wallets", "grants", "operation_rows",
     "entries",      "events",  "prices"};
+constexpr const char* kLegacyOperations = "operations";
 
 Oid LedgerNamespace() {
   Oid nsp = get_namespace_oid("credit_ledger", true);
@@ -46,16 +51,13 @@ void ForgetRelids(Datum, Oid) {
   relid_cache_size = 0;
 }
 
-Oid LedgerRelid(const char* name) {
+// The OID of a relation of the credit_ledger schema, or InvalidOid.
+Oid FindLedgerRelid(const char* name) {
   for (int i = 0; i < relid_cache_size; ++i) {
     if (strcmp(relid_cache[i].name, name) == 0) return relid_cache[i].relid;
   }
   Oid relid = get_relname_relid(name, LedgerNamespace());
-  if (!OidIsValid(relid)) {
-    ereport(ERROR,
-            (errcode(ERRCODE_UNDEFINED_TABLE),
-             errmsg("relation \"credit_ledger.%s\" does not exist", name)));
-  }
+  if (!OidIsValid(relid)) return InvalidOid;
   if (!relid_callback_registered) {
     CacheRegisterRelcacheCallback(ForgetRelids, 0);
     relid_callback_registered = true;
@@ -66,6 +68,26 @@ Oid LedgerRelid(const char* name) {
     ++relid_cache_size;
   }
   return relid;
+}
+
+Oid LedgerRelid(const char* name) {
+  const Oid relid = FindLedgerRelid(name);
+  if (!OidIsValid(relid)) {
+    ereport(ERROR,
+            (errcode(ERRCODE_UNDEFINED_TABLE),
+             errmsg("relation \"credit_ledger.%s\" does not exist", name)));
+  }
+  return relid;
+}
+
+// The name of ledger table i in the installed schema version.
+const char* TableName(int i) {
+  const char* name = kTableNames[i];
+  if (i == static_cast<int>(TableId::kOperations) &&
+      !OidIsValid(FindLedgerRelid(name))) {
+    return kLegacyOperations;
+  }
+  return name;
 }
 
 // The executor state index maintenance needs, once per operation, with a
@@ -190,7 +212,7 @@ OpenTable* RawTable(OpenTables* open, TableId id, const char* customer,
   static_assert(kTableCount <= kCitusSlots);
   const int i = static_cast<int>(id);
   OpenTable* t = &open->tables[i];
-  const char* name = kTableNames[i];
+  const char* name = TableName(i);
   const Placement where =
       CitusPlacement(i, LedgerRelid(name), name, customer, writing);
   if (t->rel == nullptr) {
@@ -259,6 +281,10 @@ AttrNumber Col(Relation rel, ColumnRef& c) {
 
 namespace {
 
+// The scan keys of `keys` for `index`.
+void BuildScanKeys(Relation index, const IndexKey* keys, int nkeys,
+                   ScanKeyData* scankeys);
+
 // Opens the index, builds its scan keys and starts a scan with the snapshot
 // the mode calls for (registered; the caller ends the scan with EndScan).
 IndexScanDesc BeginScan(OpenTable* t, Oid index_oid, const IndexKey* keys,
@@ -273,6 +299,14 @@ IndexScanDesc BeginScan(OpenTable* t, Oid index_oid, const IndexKey* keys,
   }
   Relation index = index_open(index_oid, AccessShareLock);
   ScanKeyData scankeys[INDEX_MAX_KEYS];
+  BuildScanKeys(index, keys, nkeys, scankeys);
+  IndexScanDesc scan = index_beginscan(t->rel, index, *snapshot, nkeys, 0);
+  index_rescan(scan, scankeys, nkeys, nullptr, 0);
+  return scan;
+}
+
+void BuildScanKeys(Relation index, const IndexKey* keys, int nkeys,
+                   ScanKeyData* scankeys) {
   for (int i = 0; i < nkeys; ++i) {
     if (keys[i].is_null || keys[i].not_null) {
       ScanKeyEntryInitialize(
@@ -287,9 +321,6 @@ IndexScanDesc BeginScan(OpenTable* t, Oid index_oid, const IndexKey* keys,
                              keys[i].proc, keys[i].value);
     }
   }
-  IndexScanDesc scan = index_beginscan(t->rel, index, *snapshot, nkeys, 0);
-  index_rescan(scan, scankeys, nkeys, nullptr, 0);
-  return scan;
 }
 
 void EndScan(IndexScanDesc scan, Snapshot snapshot) {
@@ -470,6 +501,35 @@ bool RawInsertUnlessConflict(OpenTables* open, OpenTable* t, Datum* values,
     if (!spec_conflict) {
       ExecClearTuple(t->wslot);
       return true;
+    }
+  }
+}
+
+bool RawKeyTaken(OpenTable* t, Oid index_oid, const IndexKey* keys, int nkeys) {
+  // As a unique index's check (check_exclusion_or_unique_constraint): a
+  // dirty snapshot sees rows of transactions in progress, whose end is
+  // waited for before looking again.
+  for (;;) {
+    SnapshotData dirty;
+    InitDirtySnapshot(dirty);
+    Relation index = index_open(index_oid, AccessShareLock);
+    ScanKeyData scankeys[INDEX_MAX_KEYS];
+    BuildScanKeys(index, keys, nkeys, scankeys);
+    IndexScanDesc scan = index_beginscan(t->rel, index, &dirty, nkeys, 0);
+    index_rescan(scan, scankeys, nkeys, nullptr, 0);
+    const bool found = index_getnext_slot(scan, ForwardScanDirection, t->slot);
+    ItemPointerData tid = t->slot->tts_tid;
+    index_endscan(scan);
+    index_close(index, NoLock);
+    ExecClearTuple(t->slot);
+    if (!found) return false;
+    const TransactionId xwait =
+        TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
+    if (!TransactionIdIsValid(xwait)) return true;
+    if (dirty.speculativeToken != 0) {
+      SpeculativeInsertionWait(dirty.xmin, dirty.speculativeToken);
+    } else {
+      XactLockTableWait(xwait, t->rel, &tid, XLTW_InsertIndex);
     }
   }
 }

@@ -134,4 +134,10 @@ int64 RawNextval(const char* sequence);
 bool RawInsertUnlessConflict(OpenTables* open, OpenTable* table, Datum* values,
                              bool* nulls, Oid arbiter_index);
 
+// Whether a row matching `keys` in index `index_oid` exists, committed or
+// inserted by this transaction; waits for the end of a transaction in
+// progress that inserted one, as a unique index's check does.
+bool RawKeyTaken(OpenTable* table, Oid index_oid, const IndexKey* keys,
+                 int nkeys);
+
 }  // namespace credit_ledger::pg

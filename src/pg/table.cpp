@@ -43,8 +43,9 @@ IndexKey IndexKey::Int64(AttrNumber column, std::int64_t value) {
   return IndexKey{column, F_INT8EQ, Int64GetDatum(value)};
 }
 
-IndexKey IndexKey::Bytes(AttrNumber column, const Digest& value) {
-  return IndexKey{column, F_BYTEAEQ, BytesDatum(value)};
+IndexKey IndexKey::Bytes(AttrNumber column, const Digest& value,
+                         std::size_t length) {
+  return IndexKey{column, F_BYTEAEQ, BytesDatum(value, length)};
 }
 
 IndexKey IndexKey::TimestampAfter(AttrNumber column, Micros value) {
@@ -135,6 +136,12 @@ bool Table::Fetch(const char* index, const IndexKey* keys, int nkeys) {
   const ReadMode mode = tables_->mode();
   return Guard(
       [&] { return RawFetch(t, RawTableIndex(t, index), keys, nkeys, mode); });
+}
+
+bool Table::KeyTaken(const char* index, const IndexKey* keys, int nkeys) {
+  OpenTable* t = table_;
+  return Guard(
+      [&] { return RawKeyTaken(t, RawTableIndex(t, index), keys, nkeys); });
 }
 
 LockResult Table::Lock(bool skip_locked) {

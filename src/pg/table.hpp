@@ -64,7 +64,9 @@ struct IndexKey {
 
   static IndexKey Text(AttrNumber column, std::string_view value);
   static IndexKey Int64(AttrNumber column, std::int64_t value);
-  static IndexKey Bytes(AttrNumber column, const Digest& value);
+  // The first `length` bytes of a digest (all of it by default).
+  static IndexKey Bytes(AttrNumber column, const Digest& value,
+                        std::size_t length = kDigestBytes);
   static IndexKey TimestampAfter(AttrNumber column, Micros value);
   static IndexKey TimestampAtOrBefore(AttrNumber column, Micros value);
   static IndexKey IsNull(AttrNumber column);
@@ -97,6 +99,13 @@ class Table {
   // version's schema lacks).
   AttrNumber At(ColumnRef& column) const;
   AttrNumber OptAt(ColumnRef& column) const;
+
+  // Whether a row matching `keys` in the unique `index` exists, committed
+  // or written by this transaction; waits for a transaction in progress
+  // that wrote one to end (as a unique index's check does). For a key that
+  // must be unique across two indexes: each writer inserts into its own,
+  // then looks into the other.
+  bool KeyTaken(const char* index, const IndexKey* keys, int nkeys);
 
   // Finds the first visible row matching `keys` in `index` (an index of the
   // credit_ledger schema, by name) and makes it the current row; false if
@@ -259,8 +268,9 @@ class RowWriter {
   RowWriter& Bytes(ColumnRef& c, const Digest& v) {
     return Set(c, BytesDatum(v));
   }
-  RowWriter& Bytes(ColumnRef& c, const std::optional<Digest>& v) {
-    return v ? Bytes(c, *v) : Null(c);
+  RowWriter& Bytes(ColumnRef& c, const std::optional<Digest>& v,
+                   std::size_t length = kDigestBytes) {
+    return v ? Set(c, BytesDatum(*v, length)) : Null(c);
   }
   RowWriter& Jsonb(ColumnRef& c, ::Datum jsonb, bool is_null) {
     return is_null ? Null(c) : Set(c, jsonb);

@@ -37,7 +37,7 @@ SELECT grant_id, amount, remaining, promotional, priority, cost_basis,
   FROM credit_ledger.grants ORDER BY grant_id;
 
 SELECT operation_id, operation_type, amount, balance, grant_id, first_seq,
-       last_seq, idempotency_key IS NULL AS no_key
+       last_seq, key_hash IS NULL AS no_key
   FROM credit_ledger.operations ORDER BY operation_id;
 
 -- The cached totals agree with the entries.

@@ -41,13 +41,19 @@ SELECT * FROM credit_consume('c2', 'usd', 100, idempotency_key => 'big');
 SELECT * FROM credit_consume('c1', 'usd', 1, idempotency_key => repeat('k', 9999) || 'a');
 SELECT * FROM credit_consume('c1', 'usd', 1, idempotency_key => repeat('k', 9999) || 'b');
 SELECT * FROM credit_consume('c1', 'usd', 1, idempotency_key => repeat('k', 9999) || 'a');
-SELECT length(idempotency_key), octet_length(key_hash)
-  FROM credit_ledger.operations WHERE length(idempotency_key) > 100 ORDER BY operation_id;
+-- (the first 128 bits of the key's SHA-256 are stored).
+SELECT key_hash = substr(sha256(convert_to(repeat('k', 9999) || 'a', 'UTF8')), 1, 16) AS key_a,
+       key_hash = substr(sha256(convert_to(repeat('k', 9999) || 'b', 'UTF8')), 1, 16) AS key_b,
+       octet_length(key_hash), octet_length(request_hash)
+  FROM credit_ledger.operations
+ WHERE key_hash IN (substr(sha256(convert_to(repeat('k', 9999) || 'a', 'UTF8')), 1, 16),
+                    substr(sha256(convert_to(repeat('k', 9999) || 'b', 'UTF8')), 1, 16))
+ ORDER BY operation_id;
 
 -- Keys and their results are stored with the operation.
-SELECT operation_id, customer_id, operation_type, left(idempotency_key, 10) AS key,
+SELECT operation_id, customer_id, operation_type, left(encode(key_hash, 'hex'), 8) AS key,
        amount, balance
-  FROM credit_ledger.operations WHERE idempotency_key IS NOT NULL ORDER BY operation_id;
+  FROM credit_ledger.operations WHERE key_hash IS NOT NULL ORDER BY operation_id;
 
 SELECT * FROM credit_verify();
 DROP EXTENSION credit_ledger;

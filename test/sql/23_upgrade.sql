@@ -76,10 +76,15 @@ CREATE FUNCTION pg_temp.row_digests() RETURNS TABLE (t text, digest text)
 LANGUAGE sql AS $$
   SELECT 'wallets', md5(string_agg((x.wallet_id, x.customer_id, x.credit_type, x.balance, x.overdraft_limit, x.low_balance_thresholds, x.debt, x.low_balance_alerted, x.depleted_alerted, x.last_seq, x.last_hash, x.created_at, x.updated_at, x.latest_effective_at)::text, '|' ORDER BY x.wallet_id)) FROM credit_ledger.wallets x
   UNION ALL SELECT 'grants', md5(string_agg((x.grant_id, x.wallet_id, x.customer_id, x.credit_type, x.amount, x.remaining, x.promotional, x.priority, x.cost_basis, x.effective_at, x.expires_at, x.voided_at, x.expired_at, x.expired_amount, x.voided_amount, x.reason, x.source_id, x.metadata, x.kind, x.operation_id, x.created_at, x.open)::text, '|' ORDER BY x.grant_id)) FROM credit_ledger.grants x
-  UNION ALL SELECT 'operations', md5(string_agg(x::text, '|' ORDER BY x.operation_id)) FROM credit_ledger.operations x
+  -- 1.2 keeps 16 bytes of each digest and not the key's text (lean).
+  UNION ALL SELECT 'operations', md5(string_agg((x.operation_id, x.customer_id, x.wallet_id, x.credit_type, x.operation_type, substr(x.key_hash, 1, 16), substr(x.request_hash, 1, 16), x.amount, x.balance, x.grant_id, x.reverses_operation_id, x.first_seq, x.last_seq, x.created_at)::text, '|' ORDER BY x.operation_id)) FROM credit_ledger.operations x
   UNION ALL SELECT 'entries', md5(string_agg((x.entry_id, x.wallet_id, x.customer_id, x.credit_type, x.seq, x.entry_type, x.amount, x.value, x.balance_after, x.grant_id, x.operation_id, x.promotional, x.feature, x.source_id, x.reason, x.actor, x.metadata, x.occurred_at, x.created_at, x.hash)::text, '|' ORDER BY x.wallet_id, x.seq)) FROM credit_ledger.entries x
 $$;
 CREATE TEMP TABLE rows_1_1 AS SELECT * FROM pg_temp.row_digests();
+-- Bytes of the 1.1 operation rows, to compare with 1.2's below.
+SELECT count(*) AS operations, round(avg(pg_column_size(o.*))) AS row_bytes,
+       round(avg(octet_length(key_hash))) AS key_hash_bytes
+  FROM credit_ledger.operations o;
 ALTER EXTENSION credit_ledger UPDATE TO '1.2';
 SELECT extversion FROM pg_extension WHERE extname = 'credit_ledger';
 SELECT b.t FROM rows_1_1 b JOIN pg_temp.row_digests() a USING (t)
@@ -116,6 +121,30 @@ RESET ROLE;
 SELECT has_function_privilege('cl_sweeper', 'credit_auto_topup_configure(text, text, numeric, numeric, numeric, integer, boolean)', 'EXECUTE') AS may_configure_topup;
 SELECT credit_ledger.revoke_access('cl_sweeper');
 DROP ROLE cl_sweeper;
+
+-- lean (issue 17): the 1.1 operations are rows of operation_rows, 16 bytes
+-- shorter per digest and without the key's text; their keys still replay
+-- (and refuse other parameters), and a consume made before the upgrade is
+-- still reversed. A consume of one entry now writes no operation row: its
+-- entry is the operation (standalone), found by its key and by its id.
+SELECT count(*) AS operations, round(avg(pg_column_size(o.*))) AS row_bytes,
+       round(avg(octet_length(key_hash))) AS key_hash_bytes
+  FROM credit_ledger.operation_rows o;
+SELECT amount, balance, replayed FROM credit_consume('a', 'usd', 60, 'k1', 'chat');
+SELECT amount, balance, replayed FROM credit_consume('a', 'usd', 61, 'k1', 'chat');
+SELECT credit_grant('a', 'usd', 100, cost_basis => 0.5, expires_at => '2026-03-10', idempotency_key => 'g1') AS g1_replayed;
+SELECT amount, balance, replayed
+  FROM credit_reverse('a', (SELECT min(operation_id) FROM credit_ledger.operations WHERE operation_type = 'consume'), 5);
+SELECT credit_grant('b', 'usd', 50) AS g_after;
+SELECT operation_id AS standalone_op FROM credit_consume('b', 'usd', 2, 'k2', 'chat') \gset
+SELECT amount, balance, replayed FROM credit_consume('b', 'usd', 2, 'k2', 'chat');
+SELECT operation_type, amount, balance, first_seq = last_seq AS one_entry,
+       octet_length(key_hash) AS key_hash_bytes, octet_length(request_hash) AS request_hash_bytes,
+       NOT EXISTS (SELECT 1 FROM credit_ledger.operation_rows r WHERE r.operation_id = o.operation_id) AS no_row
+  FROM credit_ledger.operations o WHERE operation_id = :standalone_op;
+SELECT amount, balance, replayed FROM credit_reverse('b', :standalone_op, 1);
+SELECT amount, balance, replayed FROM credit_reverse(:standalone_op, 1);
+SELECT * FROM credit_verify();
 
 -- Everything the extension owns, with its definition and privileges.
 CREATE FUNCTION pg_temp.members() RETURNS TABLE (object text, definition text)

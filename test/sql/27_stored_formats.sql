@@ -33,7 +33,7 @@ SELECT * FROM credit_verify();
 
 SELECT seq, entry_type, amount, operation_id, encode(hash, 'hex') AS hash
   FROM credit_ledger.entries ORDER BY wallet_id, seq;
-SELECT operation_id, operation_type, idempotency_key,
+SELECT operation_id, operation_type,
        encode(key_hash, 'hex') AS key_hash, encode(request_hash, 'hex') AS request_hash
   FROM credit_ledger.operations ORDER BY operation_id;
 SELECT encode(last_hash, 'hex') AS wallet_head FROM credit_ledger.wallets;

@@ -117,7 +117,7 @@ SELECT is((SELECT sqlstate || ' ' || message FROM batch WHERE ordinal = 2),
           'batch: the refused event reports 22023 with the size and the limit');
 SELECT is((SELECT count(*) FROM credit_ledger.operations) - (SELECT operations FROM counts),
           2::bigint, 'batch: the refused event wrote no operation');
-SELECT is((SELECT count(*) FROM credit_ledger.operations WHERE idempotency_key = 'b2'),
+SELECT is((SELECT count(*) FROM credit_ledger.operations WHERE key_hash = substr(sha256('b2'), 1, 16)),
           0::bigint, 'batch: the refused event''s key is not taken');
 SELECT is((SELECT count(*) FROM credit_ledger.entries) - (SELECT entries FROM counts),
           2::bigint, 'batch: the refused event wrote no entry');

@@ -89,7 +89,7 @@ SELECT entry_type, amount, grant_id = :later AS voided_block FROM credit_ledger.
 -- count it as released at once; the next write releases it (status
 -- expired, credits.hold.expired) and writes no entry.
 SELECT credit_grant('h', 'usd', 100) AS hblock \gset
-INSERT INTO credit_ledger.operations (operation_id, customer_id, wallet_id, credit_type, operation_type,
+INSERT INTO credit_ledger.operation_rows (operation_id, customer_id, wallet_id, credit_type, operation_type,
                                       first_seq, last_seq, created_at)
 SELECT 9000, 'h', wallet_id, 'usd', 'hold', 2, 1, '2026-04-02 00:00+00' FROM credit_ledger.wallets WHERE customer_id = 'h';
 INSERT INTO credit_ledger.holds (hold_id, wallet_id, customer_id, credit_type, amount, status, expires_at,

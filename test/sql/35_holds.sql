@@ -124,8 +124,8 @@ SELECT credit_grant('acme', 'usd', 100);
 SELECT hold_id AS hk FROM credit_hold('acme', 'usd', 12.5, '10 minutes', 'h1', 'chat', 'req-1', '{"model": "x"}') \gset
 SELECT :hk AS hk;
 SELECT operation_id FROM credit_capture('acme', :hk, idempotency_key => 'cap1') \gset
-SELECT operation_type, idempotency_key, encode(request_hash, 'hex') AS request_hash
-  FROM credit_ledger.operations WHERE customer_id = 'acme' AND idempotency_key IS NOT NULL
+SELECT operation_type, encode(key_hash, 'hex') AS key_hash, encode(request_hash, 'hex') AS request_hash
+  FROM credit_ledger.operations WHERE customer_id = 'acme' AND key_hash IS NOT NULL
  ORDER BY operation_id;
 
 -- A consume that empties a block's free credit leaves the block open for

@@ -18,7 +18,7 @@ SELECT seq, entry_type, amount, balance_after, feature FROM credit_ledger.entrie
 -- (amount 0) and writes no entry.
 SELECT amount, balance, replayed FROM credit_consume('c', 'usd', 7, 'p0', allow_partial => true);
 SELECT operation_type, amount, balance, last_seq - first_seq + 1 AS entries
-  FROM credit_ledger.operations WHERE idempotency_key = 'p0';
+  FROM credit_ledger.operations WHERE key_hash = substr(sha256('p0'), 1, 16);
 SELECT count(*) AS entries FROM credit_ledger.entries WHERE customer_id = 'c';
 -- Without the flag the same consume is refused (LG001), nothing written.
 SELECT credit_consume('c', 'usd', 7);
@@ -74,7 +74,7 @@ SELECT count(*) AS entries FROM credit_ledger.entries WHERE customer_id = 'b';
 SELECT credit_grant('k', 'usd', 100);
 SELECT amount FROM credit_consume('k', 'usd', 95.5, 'p1', allow_partial => true);
 SELECT encode(request_hash, 'hex') AS request_hash
-  FROM credit_ledger.operations WHERE customer_id = 'k' AND idempotency_key = 'p1';
+  FROM credit_ledger.operations WHERE customer_id = 'k' AND key_hash = substr(sha256('p1'), 1, 16);
 
 
 -- Bad input with allow_partial writes nothing either.

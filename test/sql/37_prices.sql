@@ -67,9 +67,10 @@ SELECT amount, balance, replayed FROM credit_report_usage('r', 'free', 10, 'z1')
 SELECT amount, balance, replayed FROM credit_report_usage('r', 'r_down', 1, 'z2');
 SELECT amount, balance, replayed FROM credit_report_usage('r', 'free', 10, 'z1');
 SELECT amount, balance, replayed FROM credit_report_usage('r', 'r_down', 1, 'z2');
-SELECT idempotency_key, operation_type, amount, last_seq - first_seq + 1 AS entries
-  FROM credit_ledger.operations WHERE customer_id = 'r' AND idempotency_key IN ('z1', 'z2')
- ORDER BY idempotency_key;
+SELECT operation_type, amount, last_seq - first_seq + 1 AS entries
+  FROM credit_ledger.operations WHERE customer_id = 'r'
+   AND key_hash IN (substr(sha256('z1'), 1, 16), substr(sha256('z2'), 1, 16))
+ ORDER BY operation_id;
 SELECT count(*) AS free_entries FROM credit_ledger.entries WHERE feature = 'free';
 -- Without a wallet of the price's credit type: LG001, as a consume.
 SELECT pg_temp.sqlstate_of($$SELECT credit_report_usage('nobody', 'free', 1)$$) AS no_wallet;
@@ -90,8 +91,8 @@ SELECT pg_temp.sqlstate_of($$SELECT credit_consume('a', 'usd', 6, 'k1', 'image')
 SELECT credit_grant('acme', 'usd', 100);
 SELECT amount FROM credit_report_usage('acme', 'image', 3, 'u1', '2026-03-01 11:59:00+00', 'req-1', '{"user_id": "u1"}');
 SELECT amount FROM credit_report_usage('acme', 'image', 2.5, 'u2', allow_partial => true);
-SELECT idempotency_key, operation_type, encode(request_hash, 'hex') AS request_hash
-  FROM credit_ledger.operations WHERE customer_id = 'acme' ORDER BY idempotency_key;
+SELECT encode(key_hash, 'hex') AS key_hash, operation_type, encode(request_hash, 'hex') AS request_hash
+  FROM credit_ledger.operations WHERE customer_id = 'acme' ORDER BY operation_id;
 
 -- allow_partial: as much as the balance covers, never debt.
 SELECT credit_grant('p', 'usd', 5);
