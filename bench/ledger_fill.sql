@@ -5,7 +5,8 @@
 -- The filler belongs to customers filler-1..filler-W (W = :rows / 100), each
 -- with a wallet, one grant of 1000 credits and 100 entries (the grant, then
 -- 99 usage entries of 1), every entry with its own operation carrying a
--- 32-character idempotency key's digest (the first 16 bytes of its SHA-256)
+-- 32-character idempotency key's digest (the first 16 bytes of its SHA-256;
+-- 8 of the request's)
 -- — so entries, operations and their indexes (the key indexes are keyed by
 -- a random digest) grow as a real ledger's do. As credit_consume stores
 -- them, each usage entry is its own operation (standalone, its key on the
@@ -69,7 +70,7 @@ SELECT f.entry_base + k, f.wallet_base + w, 'filler-' || w, 'usd', s,
        CASE WHEN s = 1 THEN NULL ELSE 'api' END, 'postgres',
        f.t0 + k * interval '1 ms', f.t0 + k * interval '1 ms', sha256(int8send(k)),
        CASE WHEN s > 1 THEN substr(sha256(convert_to(md5(k::text), 'UTF8')), 1, 16) END,
-       CASE WHEN s > 1 THEN substr(sha256(int8send(-k)), 1, 16) END,
+       CASE WHEN s > 1 THEN substr(sha256(int8send(-k)), 1, 8) END,
        CASE WHEN s > 1 THEN true END
   FROM bench_fill f,
        generate_series(1, 100) s,
@@ -84,7 +85,7 @@ INSERT INTO credit_ledger.operation_rows (operation_id, customer_id, wallet_id, 
                                           amount, balance, grant_id, first_seq, last_seq, created_at)
 SELECT f.op_base + k, 'filler-' || w, f.wallet_base + w, 'usd', 'grant',
        substr(sha256(convert_to(md5(k::text), 'UTF8')), 1, 16),
-       substr(sha256(int8send(-k)), 1, 16), 1000.00, NULL, f.grant_base + w, 1, 1,
+       substr(sha256(int8send(-k)), 1, 8), 1000.00, NULL, f.grant_base + w, 1, 1,
        f.t0 + k * interval '1 ms'
   FROM bench_fill f,
        generate_series(1, :fill_wallets) w,

@@ -577,9 +577,10 @@ $$;
 -- entry alone (entries.standalone, with its key's digests under
 -- entries_key_idx, found by operation_id through entries_operation_idx); the
 -- other operations move to operation_rows, which keeps the first 128 bits
--- of the key's and the request's SHA-256 and no longer the key's text;
+-- of the key's SHA-256, the first 64 of the request's, and no longer the
+-- key's text;
 -- credit_ledger.operations becomes a view of both. operation_rows is built
--- from the 1.1 table (its digests cut to 16 bytes) and takes its place:
+-- from the 1.1 table (its digests cut to 16 and 8 bytes) and takes its place:
 -- its pg_dump registration, triggers and the grants on it.
 ALTER EXTENSION credit_ledger DROP TABLE credit_ledger.operations;
 ALTER TABLE credit_ledger.operations RENAME TO operations_1_1;
@@ -589,7 +590,7 @@ DROP INDEX credit_ledger.operations_reverses_idx;
 #current credit_ledger.operation_rows
 INSERT INTO credit_ledger.operation_rows
 SELECT operation_id, customer_id, wallet_id, credit_type, operation_type,
-       pg_catalog.substr(key_hash, 1, 16), pg_catalog.substr(request_hash, 1, 16),
+       pg_catalog.substr(key_hash, 1, 16), pg_catalog.substr(request_hash, 1, 8),
        amount, balance, grant_id, reverses_operation_id, first_seq, last_seq, created_at
   FROM credit_ledger.operations_1_1;
 #current operations_key_idx

@@ -174,10 +174,9 @@ COMMENT ON TABLE credit_ledger.grants IS
 -- that are stored as their entry alone (entries.standalone): the view
 -- credit_ledger.operations (below entries) shows both. The idempotency key is
 -- kept forever as a digest (a btree cannot index long text): the first 128
--- bits of its SHA-256, unique per customer; request_hash, the first 128
--- bits of the SHA-256 of the request's parameters, is what a replay with
--- other parameters is refused by (LG002); the result is what a replay
--- returns.
+-- bits of its SHA-256, unique per customer; request_hash, the first 64 bits
+-- of the SHA-256 of the request's parameters, is what a replay with other
+-- parameters is refused by (LG002); the result is what a replay returns.
 CREATE TABLE credit_ledger.operation_rows (
     operation_id          bigint NOT NULL,
     customer_id           text NOT NULL,
@@ -373,11 +372,13 @@ CREATE INDEX entries_usage_time_idx ON credit_ledger.entries USING brin (occurre
 -- Standalone entries are their operations: their keys are unique per
 -- customer beside operations_key_idx (a key is in one of the two, never
 -- both: the writer of either checks the other), and credit_reverse finds
--- them by operation_id.
+-- them by operation_id through a BRIN (operation ids grow as entries are
+-- appended, so an id is in one or two ranges of 8 pages; a btree would
+-- cost every usage event 23 bytes for a lookup only a reversal makes).
 CREATE UNIQUE INDEX entries_key_idx ON credit_ledger.entries (customer_id, key_hash)
     WHERE key_hash IS NOT NULL;
-CREATE INDEX entries_operation_idx ON credit_ledger.entries (operation_id)
-    WHERE standalone;
+CREATE INDEX entries_operation_idx ON credit_ledger.entries USING brin (operation_id)
+    WITH (pages_per_range = 8, autosummarize = on) WHERE standalone;
 
 -- Every operation: the rows of operation_rows and the standalone entries
 -- (one-entry consumes), in one shape.

@@ -25,5 +25,5 @@ SELECT nextval('floor.entry_id_seq'), w.wallet_id, w.customer_id, w.credit_type,
        'api', current_user, now(), now(),
        '\xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
        substr(sha256(convert_to(k.key, 'UTF8')), 1, 16),
-       '\xe3b0c44298fc1c149afbf4c8996fb924', true
+       '\xe3b0c44298fc1c14', true
   FROM w, g, k;

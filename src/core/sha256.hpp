@@ -12,9 +12,10 @@ namespace credit_ledger {
 
 using Digest = std::array<std::uint8_t, 32>;
 constexpr std::size_t kDigestBytes = 32;
-// What the ledger keeps of an idempotency key's and a request's digest since
-// 1.2: the first 128 bits (fingerprint.hpp).
-constexpr std::size_t kStoredDigestBytes = 16;
+// What the ledger keeps since 1.2 of an idempotency key's digest (the first
+// 128 bits) and of a request's (the first 64), see fingerprint.hpp.
+constexpr std::size_t kStoredKeyBytes = 16;
+constexpr std::size_t kStoredRequestBytes = 8;
 
 class Sha256 {
  public:

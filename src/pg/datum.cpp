@@ -227,7 +227,9 @@ std::optional<Digest> Row::Bytes(int col) const {
   bool ok = Guard([&] {
     bytea* b = DatumGetByteaPP(d);
     const std::size_t n = VARSIZE_ANY_EXHDR(b);
-    if (n != out.size() && n != kStoredDigestBytes) return false;
+    if (n != out.size() && n != kStoredKeyBytes && n != kStoredRequestBytes) {
+      return false;
+    }
     std::memcpy(out.data(), VARDATA_ANY(b), n);
     return true;
   });

@@ -64,8 +64,8 @@ class Row {
   std::vector<std::int64_t> UnitsArray(int col, int scale) const;
   // A numeric column's exact text (numeric_out).
   std::optional<std::string> NumericText(int col) const;
-  // A bytea column of a digest: all 32 bytes, or the first 16 that the
-  // ledger stores of idempotency digests since 1.2 (the rest zero).
+  // A bytea column of a digest: all 32 bytes, or the first 16 or 8 that
+  // the ledger stores of idempotency digests since 1.2 (the rest zero).
   std::optional<Digest> Bytes(int col) const;
   // A jsonb column's canonical text.
   std::optional<std::string> JsonbText(int col) const;

@@ -203,9 +203,9 @@ bool Ledger::AppendStandalone(Wallet& wallet, const EntryContext& ctx,
     if (!key) {
       w.Insert();
     } else {
-      w.Bytes(entries::key_hash, key, kStoredDigestBytes)
+      w.Bytes(entries::key_hash, key, kStoredKeyBytes)
           .Bytes(entries::request_hash, request.request_hash,
-                 kStoredDigestBytes);
+                 kStoredRequestBytes);
       // A concurrent call with the same key is waited for; if it
       // committed, this call replays it instead of applying again.
       if (!w.InsertUnlessConflict(kEntryKeyIndex)) return false;
@@ -224,7 +224,7 @@ Ledger::FindStandalone(const std::string& customer_id, const Digest& key_hash) {
   Table t = tables_.Open(TableId::kEntries);
   if (t.OptAt(entries::standalone) == InvalidAttrNumber) return std::nullopt;
   const IndexKey keys[2] = {IndexKey::Text(1, customer_id),
-                            IndexKey::Bytes(2, key_hash, kStoredDigestBytes)};
+                            IndexKey::Bytes(2, key_hash, kStoredKeyBytes)};
   if (!t.Fetch(kEntryKeyIndex, keys, 2)) return std::nullopt;
   Row r = t.Read(t.CopyCurrent());
   StoredOperation op;

@@ -55,12 +55,16 @@ StoredOperation ReadStored(Table& t, StoredRow row) {
   return op;
 }
 
-// How many bytes of a digest the operations table keeps: a 1.0 or 1.1
-// table (which still has the key's text) all of it.
-std::size_t StoredDigestBytes(Table& t) {
-  return t.OptAt(operations::idempotency_key) == InvalidAttrNumber
-             ? kStoredDigestBytes
-             : kDigestBytes;
+// How many bytes of the key's and the request's digest the operations
+// table keeps: a 1.0 or 1.1 table (which still has the key's text) all 32.
+struct StoredBytes {
+  std::size_t key = kStoredKeyBytes;
+  std::size_t request = kStoredRequestBytes;
+  bool Legacy() const { return key == kDigestBytes; }
+};
+StoredBytes StoredDigestBytes(Table& t) {
+  if (t.OptAt(operations::idempotency_key) == InvalidAttrNumber) return {};
+  return StoredBytes{kDigestBytes, kDigestBytes};
 }
 
 }  // namespace
@@ -70,20 +74,20 @@ Ledger::FindReplay(const OperationRequest& request) {
   if (!request.idempotency_key) return std::nullopt;
   tables_.ForCustomer(request.customer_id);
   Table t = tables_.Open(TableId::kOperations);
-  const std::size_t stored = StoredDigestBytes(t);
+  const StoredBytes stored = StoredDigestBytes(t);
   const Digest key_hash = KeyHash(*request.idempotency_key);
   const IndexKey keys[2] = {IndexKey::Text(1, request.customer_id),
-                            IndexKey::Bytes(2, key_hash, stored)};
+                            IndexKey::Bytes(2, key_hash, stored.key)};
   std::optional<StoredOperation> op;
   if (t.Fetch(kKeyIndex, keys, 2)) {
     op = ReadStored(t, t.CopyCurrent());
-  } else if (stored == kStoredDigestBytes) {
+  } else if (!stored.Legacy()) {
     op = FindStandalone(request.customer_id, key_hash);
   }
   if (!op) return std::nullopt;
   CheckSameRequest(op->operation_type, op->request_hash, op->operation_id,
                    request.operation_type,
-                   StoredPrefix(request.request_hash, stored),
+                   StoredPrefix(request.request_hash, stored.request),
                    request.customer_id);
   return op;
 }
@@ -95,7 +99,7 @@ Ledger::InsertOperation(const OperationRequest& request,
   if (request.idempotency_key) key_hash = KeyHash(*request.idempotency_key);
   tables_.ForCustomer(request.customer_id);
   Table t = tables_.Open(TableId::kOperations);
-  const std::size_t stored = StoredDigestBytes(t);
+  const StoredBytes stored = StoredDigestBytes(t);
   const std::int64_t id = NextVal("operation_id_seq");
   RowWriter row = t.Write();
   row.Int64(operations::operation_id, id)
@@ -103,11 +107,11 @@ Ledger::InsertOperation(const OperationRequest& request,
       .Int64(operations::wallet_id, result.wallet_id)
       .Text(operations::credit_type, result.credit_type)
       .Text(operations::operation_type, request.operation_type)
-      .Bytes(operations::key_hash, key_hash, stored)
+      .Bytes(operations::key_hash, key_hash, stored.key)
       .Bytes(operations::request_hash,
              key_hash ? std::optional<Digest>(request.request_hash)
                       : std::nullopt,
-             stored)
+             stored.request)
       .Units(operations::amount, result.amount, result.scale)
       .Units(operations::balance, result.balance, result.scale)
       .Int64(operations::grant_id, result.grant_id)
@@ -115,7 +119,7 @@ Ledger::InsertOperation(const OperationRequest& request,
       .Int64(operations::first_seq, result.first_seq)
       .Int64(operations::last_seq, result.last_seq)
       .Timestamp(operations::created_at, result.created_at);
-  if (stored == kDigestBytes) {
+  if (stored.Legacy()) {
     row.Text(operations::idempotency_key, request.idempotency_key);
   }
   if (!key_hash) {
@@ -125,7 +129,7 @@ Ledger::InsertOperation(const OperationRequest& request,
   // A concurrent call with the same key is waited for; if it committed, this
   // call replays it instead of applying again.
   if (!row.InsertUnlessConflict(kKeyIndex)) return std::nullopt;
-  if (stored == kStoredDigestBytes) {
+  if (!stored.Legacy()) {
     RequireKeyFree(TableId::kEntries, kEntryKeyIndex, request.customer_id,
                    *key_hash);
   }
@@ -137,7 +141,7 @@ void Ledger::RequireKeyFree(TableId table, const char* index,
                             const Digest& key_hash) {
   Table t = tables_.Open(table);
   const IndexKey keys[2] = {IndexKey::Text(1, customer_id),
-                            IndexKey::Bytes(2, key_hash, kStoredDigestBytes)};
+                            IndexKey::Bytes(2, key_hash, kStoredKeyBytes)};
   if (!t.KeyTaken(index, keys, 2)) return;
   RaiseSerializationFailure("could not serialize access due to a concurrent "
                             "use of the same idempotency key");

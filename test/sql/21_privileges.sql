@@ -93,7 +93,7 @@ SELECT throws_ok($$INSERT INTO credit_ledger.entries (entry_id) VALUES (1)$$, '4
 SELECT throws_ok($$INSERT INTO credit_ledger.grants (grant_id) VALUES (1)$$, '42501', NULL, 'writer: no INSERT into grants');
 SELECT throws_ok($$UPDATE credit_ledger.wallets SET balance = 1000000$$, '42501', NULL, 'writer: no UPDATE of wallets');
 SELECT throws_ok($$UPDATE credit_ledger.grants SET remaining = 1000000$$, '42501', NULL, 'writer: no UPDATE of grants');
-SELECT throws_ok($$DELETE FROM credit_ledger.operations$$, '42501', NULL, 'writer: no DELETE');
+SELECT throws_ok($$DELETE FROM credit_ledger.operation_rows$$, '42501', NULL, 'writer: no DELETE');
 SELECT throws_ok($$TRUNCATE credit_ledger.events$$, '42501', NULL, 'writer: no TRUNCATE');
 SELECT throws_ok($$SELECT nextval('credit_ledger.entry_id_seq')$$, '42501', NULL, 'writer: no sequence');
 SELECT throws_ok($$SELECT credit_ledger.revoke_access('cl_reader')$$, '42501', NULL, 'writer: cannot change access');
