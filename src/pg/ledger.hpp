@@ -348,6 +348,10 @@ class Ledger {
   // operation holds it there.
   void RequireKeyFree(TableId table, const char* index,
                       const std::string& customer_id, const Digest& key_hash);
+  // Whether `index` of `table` holds the key, committed or written by this
+  // transaction (waits for a concurrent writer of it to end).
+  bool KeyTaken(TableId table, const char* index,
+                const std::string& customer_id, const Digest& key_hash);
   // Whether the 1.2 schema (standalone entries, operation_rows) is installed.
   bool HasStandaloneEntries();
 

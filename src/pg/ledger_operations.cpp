@@ -127,7 +127,12 @@ Ledger::InsertOperation(const OperationRequest& request,
     return id;
   }
   // A concurrent call with the same key is waited for; if it committed, this
-  // call replays it instead of applying again.
+  // call replays it instead of applying again (also one that stored the key
+  // on a standalone entry, waited for before this row is written).
+  if (!stored.Legacy() && KeyTaken(TableId::kEntries, kEntryKeyIndex,
+                                   request.customer_id, *key_hash)) {
+    return std::nullopt;
+  }
   if (!row.InsertUnlessConflict(kKeyIndex)) return std::nullopt;
   if (!stored.Legacy()) {
     RequireKeyFree(TableId::kEntries, kEntryKeyIndex, request.customer_id,
@@ -136,13 +141,18 @@ Ledger::InsertOperation(const OperationRequest& request,
   return id;
 }
 
-void Ledger::RequireKeyFree(TableId table, const char* index,
-                            const std::string& customer_id,
-                            const Digest& key_hash) {
+bool Ledger::KeyTaken(TableId table, const char* index,
+                      const std::string& customer_id, const Digest& key_hash) {
   Table t = tables_.Open(table);
   const IndexKey keys[2] = {IndexKey::Text(1, customer_id),
                             IndexKey::Bytes(2, key_hash, kStoredKeyBytes)};
-  if (!t.KeyTaken(index, keys, 2)) return;
+  return t.KeyTaken(index, keys, 2);
+}
+
+void Ledger::RequireKeyFree(TableId table, const char* index,
+                            const std::string& customer_id,
+                            const Digest& key_hash) {
+  if (!KeyTaken(table, index, customer_id, key_hash)) return;
   RaiseSerializationFailure("could not serialize access due to a concurrent "
                             "use of the same idempotency key");
 }
