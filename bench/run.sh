@@ -580,7 +580,7 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
     echo
     echo "bytes per usage event (growth of pg_table_size + pg_indexes_size over $BENCH_BYTES_EVENTS consumes"
     echo "of 1 credit on a wallet with one grant, in a fresh database, one client; each event writes one"
-    echo "usage entry and one operation; rows = average pg_column_size of the entry and operation rows)"
+    echo "usage entry, its own operation (no operation row); rows = average pg_column_size of the entry and of an operation row, 0 for none)"
     for impl in ledger baseline; do
       for key in 1 0; do
         k="with key"; [ "$key" = 0 ] && k="no key"
