@@ -33,9 +33,8 @@
 #   BENCH_SECTIONS [throughput,bytes,depth,ledger,expire,events]
 #   BENCH_KEEP [0]          1 = leave the server running and its data
 #   BENCH_BASELINE_CHECK [1] 0 = go on when bench/baseline_test.sql fails
-#                           (smoke runs only: the report then says so; the
-#                           baseline still writes a scheduled grant's entry
-#                           at creation, as 1.1 did, so it fails on 1.2)
+#                           (smoke runs of a work in progress only: the
+#                           report then says so)
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -257,9 +256,12 @@ workloads=(
   "base_batch|batch: baseline.consume_batch($BENCH_BATCH_SIZE)|baseline_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
   "ledger_batch|batch: credit_consume_batch($BENCH_BATCH_SIZE)|ledger_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
   "usage|credit_report_usage, with key|ledger_usage|$BENCH_CLIENTS|$BENCH_WALLETS|1"
+  "base_usage|baseline.report_usage, with key|baseline_usage|$BENCH_CLIENTS|$BENCH_WALLETS|1"
   "usage_batch|batch: credit_report_usage_batch($BENCH_BATCH_SIZE)|ledger_usage_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
+  "base_usage_batch|batch: baseline.report_usage_batch($BENCH_BATCH_SIZE)|baseline_usage_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
   "ledger_two|two consumes (2 transactions, with keys)|ledger_two_consumes|$BENCH_CLIENTS|$BENCH_WALLETS|2"
   "ledger_hold|hold+capture pairs (2 transactions, with keys)|ledger_hold_capture|$BENCH_CLIENTS|$BENCH_WALLETS|2"
+  "base_hold|baseline.hold + baseline.capture pairs (keys)|baseline_hold_capture|$BENCH_CLIENTS|$BENCH_WALLETS|2"
   "ledger_held|consume on a wallet with 1,000 active holds|ledger_consume_held|$BENCH_CLIENTS|1|1"
 )
 declare -A tps lat failed other label clients_of wallets_of events_of
@@ -515,7 +517,8 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
       case "$id" in
         ledger) ref_base=base ;; ledger_nk) ref_base=base_nk ;; ledger_hot) ref_base=base_hot ;;
         ledger_batch) ref_base=base_batch ;; base|base_nk|base_hot|base_batch) ref_base="$id" ;;
-        usage) ref_base=base ;; usage_batch) ref_base=base_batch ;;
+        usage|base_usage) ref_base=base_usage ;; usage_batch|base_usage_batch) ref_base=base_usage_batch ;;
+        ledger_hold|base_hold) ref_base=base_hold ;;
       esac
       case "$id" in *_hot|ledger_held) ref_floor=floor_hot ;; esac
       floor_evs="$(awk -v t="${tps[$ref_floor]}" 'BEGIN{printf "%.3f", t}')"
