@@ -228,10 +228,15 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   const BlockInput in = ReadForBlock(ledger, wallet, now);
   BlockPlan plan =
       PlanBlock(in, spec, units, grant_id, labels.reason, labels.source_id);
+  // As in DrawDown: blocks' remaining already excludes what holds reserve
+  // from them; what holds reserve against the overdraft allowance is the
+  // one part left to count.
+  const std::int64_t available =
+      SubUnits(plan.spendable_after, wallet.held_overdraft);
 
   OperationResult result = MakeResult(wallet, now, plan.drafts.size());
   result.amount = units;
-  result.balance = plan.spendable_after;
+  result.balance = available;
   result.grant_id = grant_id;
   auto operation_id = ledger.InsertOperation(request, result);
   if (!operation_id) return BlockReplay(ledger.ReplayAfterConflict(request));
@@ -242,21 +247,21 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   ledger.LoadCurrency(wallet);  // credits.granted carries cost_basis
   const EventSubject subject = SubjectOf(wallet, *operation_id);
   std::vector<PendingEvent> events{
-      GrantedEvent(subject, plan.grant, plan.spendable_after)};
+      GrantedEvent(subject, plan.grant, available)};
   AddDepletedGrants(events, subject, plan.planned.grants, plan.settle.emptied,
-                    plan.spendable_after);
+                    available);
   ledger.SaveRemaining(wallet, in.open, plan.OpenRemainingAfter());
   if (wallet.timed && plan.grant.expires_at) {
     wallet.next_due_at = LowerDueAt(wallet.next_due_at, *plan.grant.expires_at);
   }
   Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), plan.drafts,
-           plan.spendable_after, std::move(events));
+           available, std::move(events));
 
   BlockOutcome out;
   out.grant_id = grant_id;
   out.operation.operation_id = *operation_id;
   out.operation.amount = FormatAmount(units, wallet.scale);
-  out.operation.balance = FormatAmount(plan.spendable_after, wallet.scale);
+  out.operation.balance = FormatAmount(available, wallet.scale);
   return out;
 }
 
