@@ -103,7 +103,8 @@ server_log="$logs/server.log"
 ncpu="$(nproc)"
 
 say() { echo "bench: $*" >&2; }
-die() { echo "bench: error: $*" >&2; exit 1; }
+# (A settings error found before anything ran leaves no empty BENCH_DIR.)
+die() { echo "bench: error: $*" >&2; rmdir "$BENCH_DIR" 2>/dev/null || true; exit 1; }
 section_on() { [[ ",$BENCH_SECTIONS," == *",$1,"* ]]; }
 
 # The synchronous_commit settings of the throughput rows (the first is the
@@ -631,7 +632,7 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
   echo "shared_buffers=$BENCH_SHARED_BUFFERS jit=off locale=C, pgbench -M prepared, ${BENCH_SECONDS}s per workload," \
        "rounds=$BENCH_ROUNDS (median)"
   echo "WAL: $server_wal; synchronous_commit=${sync_modes[0]}" \
-       "(the throughput rows: $(IFS=,; echo "${sync_modes[*]}") each)"
+       "(throughput rows: each with synchronous_commit=$(IFS=,; echo "${sync_modes[*]}"))"
   echo "baseline check: $baseline_check"
 
   if section_on throughput; then
