@@ -12,8 +12,11 @@
 #     sql/credit_ledger.sql, add its "#current" line here, and for a
 #     function a REVOKE ALL ... FROM PUBLIC (the fresh install's revoke
 #     loop does not run on an upgrade).
-#   * What only an upgrade does (ALTER TABLE, filling a new column, keeping
-#     existing grants) is written here in plain SQL.
+#   * What only an upgrade does (ALTER TABLE, filling a new column) is
+#     written here in plain SQL.
+#   * To keep existing grants on a new object (the roles that could run the
+#     routine it replaces or joins), add a pair to the one list at the end
+#     of this script; a replaced function is dropped after that list.
 # 23_upgrade walks 1.0 -> ... -> this version and compares every object,
 # definition and privilege with a fresh install: a forgotten "#current"
 # shows there. At the release, `make freeze NEXT=<version>` writes the built
@@ -122,23 +125,6 @@ REVOKE ALL ON TABLE credit_ledger.holds FROM PUBLIC;
 REVOKE ALL ON SEQUENCE credit_ledger.hold_id_seq FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.holds', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.hold_id_seq', '');
--- Roles given the reader set read the new table like the others.
-DO $$
-DECLARE
-    grantee regrole;
-BEGIN
-    FOR grantee IN
-        SELECT DISTINCT a.grantee::regrole
-          FROM pg_catalog.pg_class c,
-               LATERAL pg_catalog.aclexplode(c.relacl) a
-         WHERE c.oid = 'credit_ledger.grants'::pg_catalog.regclass
-           AND a.privilege_type = 'SELECT' AND a.grantee <> 0
-           AND a.grantee <> c.relowner
-    LOOP
-        EXECUTE pg_catalog.format('GRANT SELECT ON TABLE credit_ledger.holds TO %s', grantee);
-    END LOOP;
-END
-$$;
 
 -- What 1.1 rows become: every 1.1 block is entered (1.1 wrote a scheduled
 -- block's grant entry when it was created; entries are never rewritten),
@@ -163,8 +149,8 @@ UPDATE credit_ledger.wallets w
 -- The views read each wallet as caught up to now through the core that the
 -- writes run (caught_up_block, caught_up_wallet), so a view, credit_balance
 -- and the next write cannot disagree. Roles that can run ledger_now (the
--- reader set, which the views need) get them (the grant-keeping block
--- below).
+-- reader set, which the views need) get them (the grants are copied at
+-- the end of this script).
 #current credit_ledger.block_state
 #current credit_ledger.wallet_state
 #current credit_ledger.caught_up_block
@@ -185,10 +171,8 @@ REVOKE ALL ON FUNCTION credit_ledger.caught_up_wallet(text, text) FROM PUBLIC;
 -- goes once every role that could run it can run the new one. The new
 -- functions (confirm, cancel, holds) go to the writer set: the roles that
 -- could run the 1.1 credit_grant or credit_consume_batch (which only
--- grant_access gives). One block copies every grant this upgrade keeps:
--- each pair is (a 1.1 routine whose grantees are kept, a new routine they
--- get), the sweep's and the reports' sections above included; a later
--- change adds its pairs here, and the replaced 1.1 functions go after it.
+-- grant_access gives). The grants are copied, and the 1.1 functions
+-- dropped, at the end of this script.
 #current @extschema@.credit_grant
 #current @extschema@.credit_grant_confirm
 #current @extschema@.credit_grant_cancel
@@ -230,65 +214,6 @@ RETURNS credit_ledger.operation_result
     SET search_path = pg_catalog, credit_ledger, pg_temp;
 REVOKE ALL ON FUNCTION @extschema@.credit_void(text, bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.credit_reverse(text, bigint, numeric, text, text) FROM PUBLIC;
-DO $$
-DECLARE
-    pair text[];
-    grantee regrole;
-BEGIN
-    FOREACH pair SLICE 1 IN ARRAY ARRAY[
-        ['@extschema@.credit_expire_due(integer)',
-         'credit_ledger.expire_batch(timestamptz, integer)'],
-        ['@extschema@.credit_expire_due(integer)',
-         'credit_ledger.expire_due(integer)'],
-        ['@extschema@.credit_entries(text, text, bigint, integer)',
-         '@extschema@.credit_entries(text, text, bigint, integer, text[], timestamptz, timestamptz, text)'],
-        ['@extschema@.credit_entries(text, text, bigint, integer)',
-         '@extschema@.credit_statement(text, text, timestamptz, timestamptz)'],
-        ['@extschema@.credit_entries(text, text, bigint, integer)',
-         '@extschema@.credit_usage_report(timestamptz, timestamptz, text, text, text, text, text)'],
-        ['@extschema@.credit_entries(text, text, bigint, integer)',
-         '@extschema@.credit_revenue(timestamptz, timestamptz, text, text, text)'],
-        ['@extschema@.credit_entries(text, text, bigint, integer)',
-         'credit_ledger.report_check(timestamptz, timestamptz, text, text, text)'],
-        ['@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)',
-         '@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb, boolean, numeric)'],
-        ['@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)',
-         '@extschema@.credit_grant_confirm(text, bigint, text)'],
-        ['@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)',
-         '@extschema@.credit_grant_cancel(text, bigint, text)'],
-        ['@extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb)',
-         '@extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb, boolean)'],
-        ['@extschema@.credit_consume_batch(jsonb)',
-         '@extschema@.credit_hold(text, text, numeric, interval, text, text, text, jsonb)'],
-        ['@extschema@.credit_consume_batch(jsonb)',
-         '@extschema@.credit_capture(text, bigint, numeric, text, text, text, timestamptz, jsonb)'],
-        ['@extschema@.credit_consume_batch(jsonb)',
-         '@extschema@.credit_release(text, bigint, text)'],
-        ['@extschema@.credit_void(bigint, text)',
-         '@extschema@.credit_void(text, bigint, text)'],
-        ['@extschema@.credit_reverse(bigint, numeric, text, text)',
-         '@extschema@.credit_reverse(text, bigint, numeric, text, text)'],
-        ['credit_ledger.ledger_now()',
-         'credit_ledger.caught_up_block(text, text, bigint)'],
-        ['credit_ledger.ledger_now()',
-         'credit_ledger.caught_up_wallet(text, text)']]
-    LOOP
-        FOR grantee IN
-            SELECT DISTINCT a.grantee::regrole
-              FROM pg_catalog.pg_proc p,
-                   LATERAL pg_catalog.aclexplode(p.proacl) a
-             WHERE p.oid = pair[1]::pg_catalog.regprocedure
-               AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
-               AND a.grantee <> p.proowner
-        LOOP
-            EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE %s TO %s', pair[2], grantee);
-        END LOOP;
-    END LOOP;
-END
-$$;
-DROP FUNCTION @extschema@.credit_entries(text, text, bigint, integer);
-DROP FUNCTION @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb);
-DROP FUNCTION @extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb);
 
 -- topup: automatic top-up (issue 14). The wallet keeps its top-up
 -- configuration, the pending top-up block and the day's request count (at
@@ -310,20 +235,6 @@ ALTER TABLE credit_ledger.grants
         CHECK (kind IN ('grant', 'adjustment', 'reversal', 'topup'));
 #current @extschema@.credit_auto_topup_configure
 REVOKE ALL ON FUNCTION @extschema@.credit_auto_topup_configure(text, text, numeric, numeric, numeric, integer, boolean) FROM PUBLIC;
-DO $$
-DECLARE
-    grantees text;
-BEGIN
-    SELECT pg_catalog.string_agg(DISTINCT a.grantee::regrole::text, ', ') INTO grantees
-      FROM pg_catalog.pg_proc p, LATERAL pg_catalog.aclexplode(p.proacl) a
-     WHERE p.oid = '@extschema@.credit_wallet_configure(text, text, numeric, numeric[])'::pg_catalog.regprocedure
-       AND a.privilege_type = 'EXECUTE' AND a.grantee NOT IN (0, p.proowner);
-    IF grantees IS NOT NULL THEN
-        EXECUTE 'GRANT EXECUTE ON ROUTINE @extschema@.credit_auto_topup_configure(text, text, numeric, numeric, numeric, integer, boolean) TO '
-                || grantees;
-    END IF;
-END
-$$;
 
 -- prices: prices and usage in product units (issue 14, item 1). The prices
 -- table (a reference table on Citus), and on entries the quantity, unit price
@@ -348,35 +259,6 @@ REVOKE ALL ON FUNCTION @extschema@.credit_report_usage(text, text, numeric, text
 REVOKE ALL ON FUNCTION @extschema@.credit_report_usage_batch(jsonb) FROM PUBLIC;
 -- grant_access gives the writer set the three new functions.
 #current credit_ledger.grant_access
--- Roles that read the ledger read prices; roles that could run
--- credit_consume_batch (the writer set: only grant_access gives it) run the
--- new functions.
-DO $$
-DECLARE
-    grantee regrole;
-BEGIN
-    FOR grantee IN
-        SELECT DISTINCT a.grantee::regrole
-          FROM pg_catalog.pg_class c,
-               LATERAL pg_catalog.aclexplode(c.relacl) a
-         WHERE c.oid = 'credit_ledger.grants'::pg_catalog.regclass
-           AND a.privilege_type = 'SELECT' AND a.grantee <> 0
-           AND a.grantee <> c.relowner
-    LOOP
-        EXECUTE pg_catalog.format('GRANT SELECT ON TABLE credit_ledger.prices TO %s', grantee);
-    END LOOP;
-    FOR grantee IN
-        SELECT DISTINCT a.grantee::regrole
-          FROM pg_catalog.pg_proc p,
-               LATERAL pg_catalog.aclexplode(p.proacl) a
-         WHERE p.oid = '@extschema@.credit_consume_batch(jsonb)'::pg_catalog.regprocedure
-           AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
-           AND a.grantee <> p.proowner
-    LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE @extschema@.credit_price_set(text, text, numeric, text, timestamptz, text), @extschema@.credit_report_usage(text, text, numeric, text, timestamptz, text, jsonb, boolean), @extschema@.credit_report_usage_batch(jsonb) TO %s', grantee);
-    END LOOP;
-END
-$$;
 
 -- citus: the sweep on a Citus coordinator covers every worker: it calls
 -- expire_customer once per customer whose shard is elsewhere, and Citus runs
@@ -429,34 +311,6 @@ SELECT pg_catalog.pg_extension_config_dump('credit_ledger.recurring_id_seq', '')
 #current @extschema@.credit_recurring_cancel
 REVOKE ALL ON FUNCTION @extschema@.credit_recurring_create(text, text, numeric, interval, timestamptz, timestamptz, interval, numeric, boolean, integer, numeric, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.credit_recurring_cancel(text, bigint, timestamptz) FROM PUBLIC;
--- Readers read the new table, writers run the new functions, as for holds.
-DO $$
-DECLARE
-    grantee regrole;
-BEGIN
-    FOR grantee IN
-        SELECT DISTINCT a.grantee::regrole
-          FROM pg_catalog.pg_class c,
-               LATERAL pg_catalog.aclexplode(c.relacl) a
-         WHERE c.oid = 'credit_ledger.grants'::pg_catalog.regclass
-           AND a.privilege_type = 'SELECT' AND a.grantee <> 0
-           AND a.grantee <> c.relowner
-    LOOP
-        EXECUTE pg_catalog.format('GRANT SELECT ON TABLE credit_ledger.recurring_grants TO %s', grantee);
-    END LOOP;
-    FOR grantee IN
-        SELECT DISTINCT a.grantee::regrole
-          FROM pg_catalog.pg_proc p,
-               LATERAL pg_catalog.aclexplode(p.proacl) a
-         WHERE p.oid = '@extschema@.credit_consume_batch(jsonb)'::pg_catalog.regprocedure
-           AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
-           AND a.grantee <> p.proowner
-    LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE @extschema@.credit_recurring_create(text, text, numeric, interval, timestamptz, timestamptz, interval, numeric, boolean, integer, numeric, text, text, text, text) TO %s', grantee);
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE @extschema@.credit_recurring_cancel(text, bigint, timestamptz) TO %s', grantee);
-    END LOOP;
-END
-$$;
 
 -- amend: changing blocks and credit types, the draw-down policy and block
 -- usage alerts (issue 14).
@@ -500,36 +354,6 @@ REVOKE ALL ON FUNCTION @extschema@.credit_type_create(text, integer, text, text,
 REVOKE ALL ON FUNCTION @extschema@.credit_type_update(text, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.credit_wallet_configure(text, text, numeric, numeric[], text, numeric[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.credit_grant_update(text, bigint, timestamptz, integer, text, text) FROM PUBLIC;
-DO $$
-DECLARE
-    pair text[];
-    grantee regrole;
-BEGIN
-    FOREACH pair SLICE 1 IN ARRAY ARRAY[
-        ['@extschema@.credit_type_create(text, integer, text, text, text)',
-         '@extschema@.credit_type_create(text, integer, text, text, text, text)'],
-        ['@extschema@.credit_type_create(text, integer, text, text, text)',
-         '@extschema@.credit_type_update(text, text, text, text, text)'],
-        ['@extschema@.credit_wallet_configure(text, text, numeric, numeric[])',
-         '@extschema@.credit_wallet_configure(text, text, numeric, numeric[], text, numeric[])'],
-        ['@extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb, boolean, numeric)',
-         '@extschema@.credit_grant_update(text, bigint, timestamptz, integer, text, text)']]
-    LOOP
-        FOR grantee IN
-            SELECT DISTINCT a.grantee::regrole
-              FROM pg_catalog.pg_proc p,
-                   LATERAL pg_catalog.aclexplode(p.proacl) a
-             WHERE p.oid = pair[1]::pg_catalog.regprocedure
-               AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
-               AND a.grantee <> p.proowner
-        LOOP
-            EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE %s TO %s', pair[2], grantee);
-        END LOOP;
-    END LOOP;
-END
-$$;
-DROP FUNCTION @extschema@.credit_type_create(text, integer, text, text, text);
-DROP FUNCTION @extschema@.credit_wallet_configure(text, text, numeric, numeric[]);
 
 -- revenue: credit_revenue reads a summary of closed quarter-hours
 -- (revenue_buckets, revenue_closed), kept by revenue_close (called by the
@@ -551,23 +375,132 @@ SELECT pg_catalog.pg_extension_config_dump('credit_ledger.revenue_closed', '');
 REVOKE ALL ON FUNCTION credit_ledger.revenue_sums(timestamptz, timestamptz, bigint, text, bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION credit_ledger.revenue_close() FROM PUBLIC;
 REVOKE ALL ON FUNCTION credit_ledger.revenue_entered(bigint, text, bigint, bigint, timestamptz) FROM PUBLIC;
--- A role that can run credit_revenue (the reader set, given above) reads
--- the summary and runs the two functions it calls.
+
+-- Grants this upgrade keeps. A role keeps what it could do under 1.1: each
+-- pair below is (a privilege on an object that exists here, the privilege
+-- its grantees get on a new object), as "EXECUTE ON ROUTINE <signature>" or
+-- "SELECT ON TABLE <name>"; the object's owner and PUBLIC are left out.
+-- Pairs run in order, so a pair may copy from a new object that an earlier
+-- pair gave grantees. A later change adds its pairs here; the 1.1
+-- functions it replaces are dropped after this block.
 DO $$
 DECLARE
+    pair text[];
+    source text[];
+    acl pg_catalog.aclitem[];
+    owner oid;
     grantee regrole;
 BEGIN
-    FOR grantee IN
-        SELECT DISTINCT a.grantee::regrole
-          FROM pg_catalog.pg_proc p,
-               LATERAL pg_catalog.aclexplode(p.proacl) a
-         WHERE p.oid = 'credit_ledger.report_check(timestamptz, timestamptz, text, text, text)'::pg_catalog.regprocedure
-           AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
-           AND a.grantee <> p.proowner
+    FOREACH pair SLICE 1 IN ARRAY ARRAY[
+        -- The sweep's routines, to the roles that could run the sweep.
+        ['EXECUTE ON ROUTINE @extschema@.credit_expire_due(integer)',
+         'EXECUTE ON ROUTINE credit_ledger.expire_batch(timestamptz, integer)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_expire_due(integer)',
+         'EXECUTE ON ROUTINE credit_ledger.expire_due(integer)'],
+        -- The new credit_entries and the reports, to the reader set.
+        ['EXECUTE ON ROUTINE @extschema@.credit_entries(text, text, bigint, integer)',
+         'EXECUTE ON ROUTINE @extschema@.credit_entries(text, text, bigint, integer, text[], timestamptz, timestamptz, text)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_entries(text, text, bigint, integer)',
+         'EXECUTE ON ROUTINE @extschema@.credit_statement(text, text, timestamptz, timestamptz)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_entries(text, text, bigint, integer)',
+         'EXECUTE ON ROUTINE @extschema@.credit_usage_report(timestamptz, timestamptz, text, text, text, text, text)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_entries(text, text, bigint, integer)',
+         'EXECUTE ON ROUTINE @extschema@.credit_revenue(timestamptz, timestamptz, text, text, text)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_entries(text, text, bigint, integer)',
+         'EXECUTE ON ROUTINE credit_ledger.report_check(timestamptz, timestamptz, text, text, text)'],
+        -- Holds, pending grants, the new credit_grant and credit_consume,
+        -- the customer-first void and reverse.
+        ['SELECT ON TABLE credit_ledger.grants',
+         'SELECT ON TABLE credit_ledger.holds'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)',
+         'EXECUTE ON ROUTINE @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb, boolean, numeric)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)',
+         'EXECUTE ON ROUTINE @extschema@.credit_grant_confirm(text, bigint, text)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb)',
+         'EXECUTE ON ROUTINE @extschema@.credit_grant_cancel(text, bigint, text)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb)',
+         'EXECUTE ON ROUTINE @extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb, boolean)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_consume_batch(jsonb)',
+         'EXECUTE ON ROUTINE @extschema@.credit_hold(text, text, numeric, interval, text, text, text, jsonb)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_consume_batch(jsonb)',
+         'EXECUTE ON ROUTINE @extschema@.credit_capture(text, bigint, numeric, text, text, text, timestamptz, jsonb)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_consume_batch(jsonb)',
+         'EXECUTE ON ROUTINE @extschema@.credit_release(text, bigint, text)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_void(bigint, text)',
+         'EXECUTE ON ROUTINE @extschema@.credit_void(text, bigint, text)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_reverse(bigint, numeric, text, text)',
+         'EXECUTE ON ROUTINE @extschema@.credit_reverse(text, bigint, numeric, text, text)'],
+        -- The views' catch-up, to the roles that can run ledger_now.
+        ['EXECUTE ON ROUTINE credit_ledger.ledger_now()',
+         'EXECUTE ON ROUTINE credit_ledger.caught_up_block(text, text, bigint)'],
+        ['EXECUTE ON ROUTINE credit_ledger.ledger_now()',
+         'EXECUTE ON ROUTINE credit_ledger.caught_up_wallet(text, text)'],
+        -- topup: to the roles that could configure wallets.
+        ['EXECUTE ON ROUTINE @extschema@.credit_wallet_configure(text, text, numeric, numeric[])',
+         'EXECUTE ON ROUTINE @extschema@.credit_auto_topup_configure(text, text, numeric, numeric, numeric, integer, boolean)'],
+        -- prices: readers read prices, the writer set (the roles that could
+        -- run credit_consume_batch: only grant_access gives it) prices usage.
+        ['SELECT ON TABLE credit_ledger.grants',
+         'SELECT ON TABLE credit_ledger.prices'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_consume_batch(jsonb)',
+         'EXECUTE ON ROUTINE @extschema@.credit_price_set(text, text, numeric, text, timestamptz, text)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_consume_batch(jsonb)',
+         'EXECUTE ON ROUTINE @extschema@.credit_report_usage(text, text, numeric, text, timestamptz, text, jsonb, boolean)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_consume_batch(jsonb)',
+         'EXECUTE ON ROUTINE @extschema@.credit_report_usage_batch(jsonb)'],
+        -- recurring: readers read the schedules, writers run the new functions.
+        ['SELECT ON TABLE credit_ledger.grants',
+         'SELECT ON TABLE credit_ledger.recurring_grants'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_consume_batch(jsonb)',
+         'EXECUTE ON ROUTINE @extschema@.credit_recurring_create(text, text, numeric, interval, timestamptz, timestamptz, interval, numeric, boolean, integer, numeric, text, text, text, text)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_consume_batch(jsonb)',
+         'EXECUTE ON ROUTINE @extschema@.credit_recurring_cancel(text, bigint, timestamptz)'],
+        -- amend: the new credit_type_create and credit_wallet_configure,
+        -- credit_type_update and credit_grant_update, to the roles that could
+        -- run the 1.1 credit_type_create, credit_wallet_configure and
+        -- credit_grant (the 1.2 credit_grant got them above).
+        ['EXECUTE ON ROUTINE @extschema@.credit_type_create(text, integer, text, text, text)',
+         'EXECUTE ON ROUTINE @extschema@.credit_type_create(text, integer, text, text, text, text)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_type_create(text, integer, text, text, text)',
+         'EXECUTE ON ROUTINE @extschema@.credit_type_update(text, text, text, text, text)'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_wallet_configure(text, text, numeric, numeric[])',
+         'EXECUTE ON ROUTINE @extschema@.credit_wallet_configure(text, text, numeric, numeric[], text, numeric[])'],
+        ['EXECUTE ON ROUTINE @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb, boolean, numeric)',
+         'EXECUTE ON ROUTINE @extschema@.credit_grant_update(text, bigint, timestamptz, integer, text, text)'],
+        -- revenue: a role that can run credit_revenue (report_check got the
+        -- reader set above) reads the summary and runs what it calls.
+        ['EXECUTE ON ROUTINE credit_ledger.report_check(timestamptz, timestamptz, text, text, text)',
+         'EXECUTE ON ROUTINE credit_ledger.revenue_close()'],
+        ['EXECUTE ON ROUTINE credit_ledger.report_check(timestamptz, timestamptz, text, text, text)',
+         'EXECUTE ON ROUTINE credit_ledger.revenue_sums(timestamptz, timestamptz, bigint, text, bigint, bigint)'],
+        ['EXECUTE ON ROUTINE credit_ledger.report_check(timestamptz, timestamptz, text, text, text)',
+         'SELECT ON TABLE credit_ledger.revenue_buckets'],
+        ['EXECUTE ON ROUTINE credit_ledger.report_check(timestamptz, timestamptz, text, text, text)',
+         'SELECT ON TABLE credit_ledger.revenue_closed']]
     LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE credit_ledger.revenue_close() TO %s', grantee);
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE credit_ledger.revenue_sums(timestamptz, timestamptz, bigint, text, bigint, bigint) TO %s', grantee);
-        EXECUTE pg_catalog.format('GRANT SELECT ON TABLE credit_ledger.revenue_buckets, credit_ledger.revenue_closed TO %s', grantee);
+        source := pg_catalog.regexp_match(pair[1], '^(EXECUTE|SELECT) ON (ROUTINE|TABLE) (.+)$');
+        IF source IS NULL THEN
+            RAISE EXCEPTION 'bad privilege in the upgrade script: %', pair[1];
+        ELSIF source[2] = 'ROUTINE' THEN
+            SELECT p.proacl, p.proowner INTO STRICT acl, owner
+              FROM pg_catalog.pg_proc p WHERE p.oid = source[3]::pg_catalog.regprocedure;
+        ELSE
+            SELECT c.relacl, c.relowner INTO STRICT acl, owner
+              FROM pg_catalog.pg_class c WHERE c.oid = source[3]::pg_catalog.regclass;
+        END IF;
+        FOR grantee IN
+            SELECT DISTINCT a.grantee::pg_catalog.regrole
+              FROM pg_catalog.aclexplode(acl) a
+             WHERE a.privilege_type = source[1] AND a.grantee NOT IN (0, owner)
+        LOOP
+            EXECUTE pg_catalog.format('GRANT %s TO %s', pair[2], grantee);
+        END LOOP;
     END LOOP;
 END
 $$;
+-- The 1.1 functions replaced by ones with parameters appended.
+DROP FUNCTION @extschema@.credit_entries(text, text, bigint, integer);
+DROP FUNCTION @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb);
+DROP FUNCTION @extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb);
+DROP FUNCTION @extschema@.credit_type_create(text, integer, text, text, text);
+DROP FUNCTION @extschema@.credit_wallet_configure(text, text, numeric, numeric[]);
