@@ -13,7 +13,12 @@
 #     function a REVOKE ALL ... FROM PUBLIC (the fresh install's revoke
 #     loop does not run on an upgrade).
 #   * What only an upgrade does (ALTER TABLE, filling a new column) is
-#     written here in plain SQL.
+#     written here in plain SQL, but a change to a table Citus may manage
+#     (every table an earlier version created: ALTER TABLE, CREATE INDEX
+#     on it, UPDATE) goes through credit_ledger.upgrade_table (below), one
+#     subcommand per ALTER TABLE, every constraint named as PostgreSQL
+#     names it in a fresh install. test/citus/sql/06_upgrade.sql runs the
+#     update on a distributed ledger.
 #   * To keep existing grants on a new object (the roles that could run the
 #     routine it replaces or joins), add a pair to the one list at the end
 #     of this script; a replaced function is dropped after that list.
@@ -25,6 +30,40 @@
 -- credit_ledger 1.1 -> 1.2. Each change below says why; sql/credit_ledger.sql
 -- holds the same definitions for a fresh install, and 23_upgrade checks that
 -- an upgraded installation has exactly a fresh one's objects.
+
+-- Tables Citus manages. On a Citus cluster, ALTER EXTENSION ... UPDATE runs
+-- this script on the coordinator, then Citus runs it on every worker. A
+-- change to a table Citus manages (distributed or reference) must be made
+-- once, on the coordinator, and Citus passes it on to the table's shards
+-- and to every node's copy of the table. So each such change (ALTER TABLE,
+-- CREATE INDEX, UPDATE) goes through upgrade_table: it runs the statements
+-- with EXECUTE, so that the text Citus passes on is that statement alone
+-- (as a statement of this script its text is the whole script, which a
+-- worker refuses: "cannot insert multiple commands into a prepared
+-- statement"), and does nothing on a worker where Citus manages the table.
+-- Citus also wants one subcommand per ALTER TABLE and every constraint
+-- named (as PostgreSQL names it in a fresh install). Anywhere else (one
+-- server; a table Citus does not manage, such as one this script creates)
+-- the statements simply run. Dropped at the end of this script.
+CREATE FUNCTION credit_ledger.upgrade_table(tbl regclass, VARIADIC statements text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    statement text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        IF EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = tbl)
+           AND (SELECT groupid FROM pg_dist_local_group) <> 0 THEN
+            RETURN;
+        END IF;
+    END IF;
+    FOREACH statement IN ARRAY statements LOOP
+        EXECUTE statement;
+    END LOOP;
+END
+$$;
 
 -- The sweep procedure no longer calls into the extension's schema: in 1.1
 -- credit_expire_due called credit_expire(NULL, batch_size), and the untyped
@@ -67,8 +106,12 @@ REVOKE ALL ON FUNCTION credit_ledger.citus_distribute() FROM PUBLIC;
 -- Reports (issue 15): a customer's statement, usage across customers grouped
 -- by feature, customer, actor, source or a metadata key, and the revenue of
 -- paid credits, with the index that serves the usage report.
+SELECT credit_ledger.upgrade_table('credit_ledger.entries', $ddl$
 #current entries_usage_idx
+$ddl$);
+SELECT credit_ledger.upgrade_table('credit_ledger.entries', $ddl$
 #current entries_usage_time_idx
+$ddl$);
 #current credit_ledger.statement
 #current credit_ledger.usage_report_row
 #current credit_ledger.revenue_row
@@ -94,29 +137,34 @@ REVOKE ALL ON FUNCTION @extschema@.credit_entries(text, text, bigint, integer, t
 -- wallets: next_due_at (the earliest instant anything is due; every write
 -- catches up first when it has come), the sums over active holds, and
 -- legacy_until (below).
-ALTER TABLE credit_ledger.wallets
-    ADD COLUMN next_due_at timestamptz,
-    ADD COLUMN held numeric NOT NULL DEFAULT 0 CHECK (held >= 0),
-    ADD COLUMN held_overdraft numeric NOT NULL DEFAULT 0 CHECK (held_overdraft >= 0),
-    ADD COLUMN legacy_until timestamptz;
+SELECT credit_ledger.upgrade_table('credit_ledger.wallets',
+    $ddl$ALTER TABLE credit_ledger.wallets ADD COLUMN next_due_at timestamptz$ddl$,
+    $ddl$ALTER TABLE credit_ledger.wallets ADD COLUMN held numeric NOT NULL DEFAULT 0$ddl$,
+    $ddl$ALTER TABLE credit_ledger.wallets ADD CONSTRAINT wallets_held_check CHECK (held >= 0)$ddl$,
+    $ddl$ALTER TABLE credit_ledger.wallets ADD COLUMN held_overdraft numeric NOT NULL DEFAULT 0$ddl$,
+    $ddl$ALTER TABLE credit_ledger.wallets ADD CONSTRAINT wallets_held_overdraft_check CHECK (held_overdraft >= 0)$ddl$,
+    $ddl$ALTER TABLE credit_ledger.wallets ADD COLUMN legacy_until timestamptz$ddl$);
+SELECT credit_ledger.upgrade_table('credit_ledger.wallets', $ddl$
 #current wallets_due_idx
+$ddl$);
 -- grants: entered (its grant entry is written), pending, canceled_at, held;
 -- open widens to "an operation may need this row".
-ALTER TABLE credit_ledger.grants
-    ADD COLUMN entered boolean NOT NULL DEFAULT true,
-    ADD COLUMN pending boolean NOT NULL DEFAULT false,
-    ADD COLUMN canceled_at timestamptz,
-    ADD COLUMN held numeric NOT NULL DEFAULT 0 CHECK (held >= 0),
-    DROP CONSTRAINT grants_check2,
-    ADD CONSTRAINT grants_check2
+SELECT credit_ledger.upgrade_table('credit_ledger.grants',
+    $ddl$ALTER TABLE credit_ledger.grants ADD COLUMN entered boolean NOT NULL DEFAULT true$ddl$,
+    $ddl$ALTER TABLE credit_ledger.grants ADD COLUMN pending boolean NOT NULL DEFAULT false$ddl$,
+    $ddl$ALTER TABLE credit_ledger.grants ADD COLUMN canceled_at timestamptz$ddl$,
+    $ddl$ALTER TABLE credit_ledger.grants ADD COLUMN held numeric NOT NULL DEFAULT 0$ddl$,
+    $ddl$ALTER TABLE credit_ledger.grants ADD CONSTRAINT grants_held_check CHECK (held >= 0)$ddl$,
+    $ddl$ALTER TABLE credit_ledger.grants DROP CONSTRAINT grants_check2$ddl$,
+    $ddl$ALTER TABLE credit_ledger.grants ADD CONSTRAINT grants_check2
         CHECK (open = CASE WHEN entered
                            THEN remaining + held > 0 AND voided_at IS NULL AND expired_at IS NULL
-                           ELSE canceled_at IS NULL AND voided_at IS NULL END);
-ALTER TABLE credit_ledger.operations
-    DROP CONSTRAINT operations_operation_type_check,
-    ADD CONSTRAINT operations_operation_type_check
+                           ELSE canceled_at IS NULL AND voided_at IS NULL END)$ddl$);
+SELECT credit_ledger.upgrade_table('credit_ledger.operations',
+    $ddl$ALTER TABLE credit_ledger.operations DROP CONSTRAINT operations_operation_type_check$ddl$,
+    $ddl$ALTER TABLE credit_ledger.operations ADD CONSTRAINT operations_operation_type_check
         CHECK (operation_type IN ('grant', 'consume', 'adjust', 'void', 'reverse', 'expire',
-                                  'hold', 'capture', 'release', 'confirm', 'cancel', 'catch_up'));
+                                  'hold', 'capture', 'release', 'confirm', 'cancel', 'catch_up'))$ddl$);
 #current credit_ledger.hold_id_seq
 #current credit_ledger.holds
 #current holds_active_idx
@@ -134,17 +182,21 @@ SELECT pg_catalog.pg_extension_config_dump('credit_ledger.hold_id_seq', '');
 -- effective_at still ahead of such a block: until then its credit is in the
 -- ledger balance but cannot be spent, so the available balance is computed
 -- from the blocks.
+-- (The ledger's now is passed in as a value: it is taken once, on the
+-- coordinator, for every shard.)
+SELECT credit_ledger.upgrade_table('credit_ledger.wallets', pg_catalog.format($ddl$
 UPDATE credit_ledger.wallets w
    SET next_due_at = d.next_due_at, legacy_until = d.legacy_until
   FROM (SELECT g.wallet_id, g.customer_id,
                least(min(g.expires_at) FILTER (WHERE g.open),
-                     min(g.effective_at) FILTER (WHERE g.effective_at > credit_ledger.ledger_now()))
+                     min(g.effective_at) FILTER (WHERE g.effective_at > %1$L::timestamptz))
                  AS next_due_at,
-               max(g.effective_at) FILTER (WHERE g.effective_at > credit_ledger.ledger_now())
+               max(g.effective_at) FILTER (WHERE g.effective_at > %1$L::timestamptz)
                  AS legacy_until
           FROM credit_ledger.grants g
          GROUP BY g.wallet_id, g.customer_id) d
- WHERE w.wallet_id = d.wallet_id AND w.customer_id = d.customer_id;
+ WHERE w.wallet_id = d.wallet_id AND w.customer_id = d.customer_id$ddl$,
+    credit_ledger.ledger_now()));
 
 -- The views read each wallet as caught up to now through the core that the
 -- writes run (caught_up_block, caught_up_wallet), so a view, credit_balance
@@ -220,19 +272,19 @@ REVOKE ALL ON FUNCTION @extschema@.credit_reverse(text, bigint, numeric, text, t
 -- the end of wallets, in sql/credit_ledger.sql's order); a top-up block is
 -- of kind topup; credit_auto_topup_configure sets it up, for the roles that
 -- could configure wallets.
-ALTER TABLE credit_ledger.wallets
-    ADD COLUMN topup_threshold numeric,
-    ADD COLUMN topup_amount numeric,
-    ADD COLUMN topup_cost_basis numeric,
-    ADD COLUMN topup_max_per_day integer,
-    ADD COLUMN topup_enabled boolean NOT NULL DEFAULT false,
-    ADD COLUMN topup_pending_grant_id bigint,
-    ADD COLUMN topup_day integer,
-    ADD COLUMN topup_count integer NOT NULL DEFAULT 0;
-ALTER TABLE credit_ledger.grants
-    DROP CONSTRAINT grants_kind_check,
-    ADD CONSTRAINT grants_kind_check
-        CHECK (kind IN ('grant', 'adjustment', 'reversal', 'topup'));
+SELECT credit_ledger.upgrade_table('credit_ledger.wallets',
+    $ddl$ALTER TABLE credit_ledger.wallets ADD COLUMN topup_threshold numeric$ddl$,
+    $ddl$ALTER TABLE credit_ledger.wallets ADD COLUMN topup_amount numeric$ddl$,
+    $ddl$ALTER TABLE credit_ledger.wallets ADD COLUMN topup_cost_basis numeric$ddl$,
+    $ddl$ALTER TABLE credit_ledger.wallets ADD COLUMN topup_max_per_day integer$ddl$,
+    $ddl$ALTER TABLE credit_ledger.wallets ADD COLUMN topup_enabled boolean NOT NULL DEFAULT false$ddl$,
+    $ddl$ALTER TABLE credit_ledger.wallets ADD COLUMN topup_pending_grant_id bigint$ddl$,
+    $ddl$ALTER TABLE credit_ledger.wallets ADD COLUMN topup_day integer$ddl$,
+    $ddl$ALTER TABLE credit_ledger.wallets ADD COLUMN topup_count integer NOT NULL DEFAULT 0$ddl$);
+SELECT credit_ledger.upgrade_table('credit_ledger.grants',
+    $ddl$ALTER TABLE credit_ledger.grants DROP CONSTRAINT grants_kind_check$ddl$,
+    $ddl$ALTER TABLE credit_ledger.grants ADD CONSTRAINT grants_kind_check
+        CHECK (kind IN ('grant', 'adjustment', 'reversal', 'topup'))$ddl$);
 #current @extschema@.credit_auto_topup_configure
 REVOKE ALL ON FUNCTION @extschema@.credit_auto_topup_configure(text, text, numeric, numeric, numeric, integer, boolean) FROM PUBLIC;
 
@@ -247,10 +299,10 @@ REVOKE ALL ON TABLE credit_ledger.prices FROM PUBLIC;
 REVOKE ALL ON SEQUENCE credit_ledger.price_id_seq FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.prices', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.price_id_seq', '');
-ALTER TABLE credit_ledger.entries
-    ADD COLUMN quantity numeric,
-    ADD COLUMN unit_price numeric,
-    ADD COLUMN price_id bigint;
+SELECT credit_ledger.upgrade_table('credit_ledger.entries',
+    $ddl$ALTER TABLE credit_ledger.entries ADD COLUMN quantity numeric$ddl$,
+    $ddl$ALTER TABLE credit_ledger.entries ADD COLUMN unit_price numeric$ddl$,
+    $ddl$ALTER TABLE credit_ledger.entries ADD COLUMN price_id bigint$ddl$);
 #current @extschema@.credit_price_set
 #current @extschema@.credit_report_usage
 #current @extschema@.credit_report_usage_batch
@@ -282,23 +334,23 @@ REVOKE ALL ON FUNCTION credit_ledger.citus_distributed(regclass) FROM PUBLIC;
 -- block (kind 'rollover', rolled_from_grant_id, rolled_over_amount) with a
 -- pair of 'rollover' entries. New grants columns at the end, in the fresh
 -- install's order.
-ALTER TABLE credit_ledger.grants
-    ADD COLUMN recurring_id bigint,
-    ADD COLUMN period bigint,
-    ADD COLUMN rolled_from_grant_id bigint,
-    ADD COLUMN rolled_over_amount numeric NOT NULL DEFAULT 0,
-    DROP CONSTRAINT grants_kind_check,
-    ADD CONSTRAINT grants_kind_check
-        CHECK (kind IN ('grant', 'adjustment', 'reversal', 'recurring', 'rollover', 'topup'));
-ALTER TABLE credit_ledger.entries
-    DROP CONSTRAINT entries_entry_type_check,
-    ADD CONSTRAINT entries_entry_type_check
-        CHECK (entry_type IN ('grant', 'usage', 'adjustment', 'reversal', 'expiration', 'void', 'repayment', 'rollover'));
-ALTER TABLE credit_ledger.operations
-    DROP CONSTRAINT operations_operation_type_check,
-    ADD CONSTRAINT operations_operation_type_check
+SELECT credit_ledger.upgrade_table('credit_ledger.grants',
+    $ddl$ALTER TABLE credit_ledger.grants ADD COLUMN recurring_id bigint$ddl$,
+    $ddl$ALTER TABLE credit_ledger.grants ADD COLUMN period bigint$ddl$,
+    $ddl$ALTER TABLE credit_ledger.grants ADD COLUMN rolled_from_grant_id bigint$ddl$,
+    $ddl$ALTER TABLE credit_ledger.grants ADD COLUMN rolled_over_amount numeric NOT NULL DEFAULT 0$ddl$,
+    $ddl$ALTER TABLE credit_ledger.grants DROP CONSTRAINT grants_kind_check$ddl$,
+    $ddl$ALTER TABLE credit_ledger.grants ADD CONSTRAINT grants_kind_check
+        CHECK (kind IN ('grant', 'adjustment', 'reversal', 'recurring', 'rollover', 'topup'))$ddl$);
+SELECT credit_ledger.upgrade_table('credit_ledger.entries',
+    $ddl$ALTER TABLE credit_ledger.entries DROP CONSTRAINT entries_entry_type_check$ddl$,
+    $ddl$ALTER TABLE credit_ledger.entries ADD CONSTRAINT entries_entry_type_check
+        CHECK (entry_type IN ('grant', 'usage', 'adjustment', 'reversal', 'expiration', 'void', 'repayment', 'rollover'))$ddl$);
+SELECT credit_ledger.upgrade_table('credit_ledger.operations',
+    $ddl$ALTER TABLE credit_ledger.operations DROP CONSTRAINT operations_operation_type_check$ddl$,
+    $ddl$ALTER TABLE credit_ledger.operations ADD CONSTRAINT operations_operation_type_check
         CHECK (operation_type IN ('grant', 'consume', 'adjust', 'void', 'reverse', 'expire',
-                                  'hold', 'capture', 'release', 'confirm', 'cancel', 'catch_up', 'recurring'));
+                                  'hold', 'capture', 'release', 'confirm', 'cancel', 'catch_up', 'recurring'))$ddl$);
 #current credit_ledger.recurring_id_seq
 #current credit_ledger.recurring_grants
 #current recurring_wallet_idx
@@ -315,30 +367,32 @@ REVOKE ALL ON FUNCTION @extschema@.credit_recurring_cancel(text, bigint, timesta
 -- amend: changing blocks and credit types, the draw-down policy and block
 -- usage alerts (issue 14).
 -- credit_types: currency, the ISO 4217 code of a type's money values.
-ALTER TABLE credit_ledger.credit_types
-    ADD COLUMN currency text CHECK (currency ~ '^[A-Z]{3}$');
+SELECT credit_ledger.upgrade_table('credit_ledger.credit_types',
+    $ddl$ALTER TABLE credit_ledger.credit_types ADD COLUMN currency text$ddl$,
+    $ddl$ALTER TABLE credit_ledger.credit_types ADD CONSTRAINT credit_types_currency_check CHECK (currency ~ '^[A-Z]{3}$')$ddl$);
 COMMENT ON TABLE credit_ledger.credit_types IS
     'currencies of credits ("usd", "ai_tokens"); scale is the number of decimal places; currency: the ISO 4217 code of their money values';
 -- wallets: the draw-down policy and the block usage thresholds.
-ALTER TABLE credit_ledger.wallets
-    ADD COLUMN drawdown_order text NOT NULL DEFAULT 'expiry_first'
-        CHECK (drawdown_order IN ('expiry_first', 'promotional_first')),
-    ADD COLUMN grant_usage_thresholds numeric[] NOT NULL DEFAULT '{}';
+SELECT credit_ledger.upgrade_table('credit_ledger.wallets',
+    $ddl$ALTER TABLE credit_ledger.wallets ADD COLUMN drawdown_order text NOT NULL DEFAULT 'expiry_first'$ddl$,
+    $ddl$ALTER TABLE credit_ledger.wallets ADD CONSTRAINT wallets_drawdown_order_check
+        CHECK (drawdown_order IN ('expiry_first', 'promotional_first'))$ddl$,
+    $ddl$ALTER TABLE credit_ledger.wallets ADD COLUMN grant_usage_thresholds numeric[] NOT NULL DEFAULT '{}'$ddl$);
 -- grants: the highest usage threshold fired for the block.
-ALTER TABLE credit_ledger.grants
-    ADD COLUMN usage_alerted numeric;
+SELECT credit_ledger.upgrade_table('credit_ledger.grants',
+    $ddl$ALTER TABLE credit_ledger.grants ADD COLUMN usage_alerted numeric$ddl$);
 -- The amendment entry of credit_grant_update, and its operation.
-ALTER TABLE credit_ledger.entries
-    DROP CONSTRAINT entries_entry_type_check,
-    ADD CONSTRAINT entries_entry_type_check
+SELECT credit_ledger.upgrade_table('credit_ledger.entries',
+    $ddl$ALTER TABLE credit_ledger.entries DROP CONSTRAINT entries_entry_type_check$ddl$,
+    $ddl$ALTER TABLE credit_ledger.entries ADD CONSTRAINT entries_entry_type_check
         CHECK (entry_type IN ('grant', 'usage', 'adjustment', 'reversal', 'expiration', 'void', 'repayment',
-                              'rollover', 'amendment'));
-ALTER TABLE credit_ledger.operations
-    DROP CONSTRAINT operations_operation_type_check,
-    ADD CONSTRAINT operations_operation_type_check
+                              'rollover', 'amendment'))$ddl$);
+SELECT credit_ledger.upgrade_table('credit_ledger.operations',
+    $ddl$ALTER TABLE credit_ledger.operations DROP CONSTRAINT operations_operation_type_check$ddl$,
+    $ddl$ALTER TABLE credit_ledger.operations ADD CONSTRAINT operations_operation_type_check
         CHECK (operation_type IN ('grant', 'consume', 'adjust', 'void', 'reverse', 'expire',
                                   'hold', 'capture', 'release', 'confirm', 'cancel', 'catch_up', 'recurring',
-                                  'amend'));
+                                  'amend'))$ddl$);
 -- grant_status shows the credit type's currency.
 #current credit_ledger.grant_status
 -- New functions, and credit_type_create (currency) and
@@ -364,7 +418,9 @@ REVOKE ALL ON FUNCTION @extschema@.credit_grant_update(text, bigint, timestamptz
 #current revenue_buckets_idx
 #current credit_ledger.revenue_closed
 #current revenue_closed_one_idx
+SELECT credit_ledger.upgrade_table('credit_ledger.entries', $ddl$
 #current entries_created_idx
+$ddl$);
 REVOKE ALL ON TABLE credit_ledger.revenue_buckets FROM PUBLIC;
 REVOKE ALL ON TABLE credit_ledger.revenue_closed FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.revenue_buckets', '');
@@ -504,3 +560,5 @@ DROP FUNCTION @extschema@.credit_grant(text, text, numeric, boolean, integer, nu
 DROP FUNCTION @extschema@.credit_consume(text, text, numeric, text, text, text, timestamptz, jsonb);
 DROP FUNCTION @extschema@.credit_type_create(text, integer, text, text, text);
 DROP FUNCTION @extschema@.credit_wallet_configure(text, text, numeric, numeric[]);
+-- The helper for tables Citus manages (at the top) goes.
+DROP FUNCTION credit_ledger.upgrade_table(regclass, text[]);
