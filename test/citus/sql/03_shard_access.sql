@@ -84,13 +84,7 @@ SELECT p.groupid, sum(r.result::bigint) AS entries
   FROM run_command_on_shards('credit_ledger.entries', 'SELECT count(*) FROM %s') r
   JOIN pg_dist_placement p USING (shardid)
  GROUP BY p.groupid ORDER BY p.groupid;
-SELECT n.groupid, r.result AS shell_bytes
-  FROM run_command_on_all_nodes(
-         $$SELECT sum(pg_relation_size(c.oid)) FROM pg_class c
-            WHERE c.relnamespace = 'credit_ledger'::regnamespace AND c.relkind = 'r'
-              AND c.relname !~ '_[0-9]+$'$$) r
-  JOIN pg_dist_node n USING (nodeid)
- ORDER BY n.groupid;
+\i test/citus/sql/include/shell_bytes.sql
 -- Ids are unique across the cluster: each comes from its worker's range.
 SELECT count(*) AS operations, count(DISTINCT operation_id) AS distinct_ids,
        count(*) FILTER (WHERE operation_id >> 48 = p.groupid) AS from_own_range
