@@ -571,3 +571,26 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- polish: leftovers of the 1.2 review (one block).
+-- The reader set lives in one list, credit_ledger.reader_functions(), which
+-- grant_access (its #current lines above) and the portal read. A role that
+-- has the reader set (it can run credit_balance) may call it.
+#current credit_ledger.reader_functions
+REVOKE ALL ON FUNCTION credit_ledger.reader_functions() FROM PUBLIC;
+DO $$
+DECLARE
+    grantee regrole;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+          FROM pg_catalog.pg_proc p,
+               LATERAL pg_catalog.aclexplode(p.proacl) a
+         WHERE p.oid = '@extschema@.credit_balance(text, text, timestamptz)'::pg_catalog.regprocedure
+           AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0
+           AND a.grantee <> p.proowner
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE credit_ledger.reader_functions() TO %s', grantee);
+    END LOOP;
+END
+$$;

@@ -2257,21 +2257,35 @@ BEGIN
 END
 $$;
 
+-- The reader set: the names of the functions grant_access(role, writer =>
+-- false) lets a role call, this one included. Every list of the reader set
+-- (grant_access's, the portal's) reads it here.
+CREATE FUNCTION credit_ledger.reader_functions()
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT ARRAY['credit_balance', 'credit_entries', 'credit_usage',
+             'credit_verify', 'ledger_now', 'caught_up_block',
+             'caught_up_wallet', 'credit_statement',
+             'credit_usage_report', 'credit_revenue', 'report_check',
+             'revenue_close', 'revenue_sums', 'reader_functions']::pg_catalog.text[]
+$$;
+COMMENT ON FUNCTION credit_ledger.reader_functions() IS
+    'the names of the functions grant_access(role, writer => false) lets a role call';
+
 -- Gives `role` the reader set (USAGE on the schema, SELECT on its tables and
--- views, the read functions) or, with writer, also the functions that
--- write. Nobody gets INSERT, UPDATE, DELETE or TRUNCATE on the tables: writes
--- go through the functions. Run it as the extension's owner or a superuser.
+-- views, the functions reader_functions() names) or, with writer, also the
+-- functions that write. Nobody gets INSERT, UPDATE, DELETE or TRUNCATE on
+-- the tables: writes go through the functions. Run it as the extension's
+-- owner or a superuser.
 CREATE FUNCTION credit_ledger.grant_access(role regrole, writer boolean DEFAULT true)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    readers text[] := ARRAY['credit_balance', 'credit_entries', 'credit_usage',
-                            'credit_verify', 'ledger_now', 'caught_up_block',
-                            'caught_up_wallet', 'credit_statement',
-                            'credit_usage_report', 'credit_revenue', 'report_check',
-                            'revenue_close', 'revenue_sums'];
+    readers text[] := credit_ledger.reader_functions();
     writers text[] := ARRAY['credit_type_create', 'credit_type_update',
                             'credit_wallet_configure', 'credit_auto_topup_configure',
                             'credit_grant', 'credit_grant_confirm', 'credit_grant_cancel',
@@ -2336,3 +2350,4 @@ END
 $$;
 REVOKE ALL ON FUNCTION credit_ledger.grant_access(regrole, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION credit_ledger.revoke_access(regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION credit_ledger.reader_functions() FROM PUBLIC;
