@@ -85,6 +85,23 @@ SELECT pg_temp.sqlstate_of($$SELECT credit_report_usage('a', 'image', 3, 'k1')$$
 SELECT pg_temp.sqlstate_of($$SELECT credit_report_usage('a', 'image', 2, 'k1', occurred_at => '2026-03-01')$$) AS other_time;
 SELECT pg_temp.sqlstate_of($$SELECT credit_report_usage('a', 'r_up', 2, 'k1')$$) AS other_feature;
 SELECT pg_temp.sqlstate_of($$SELECT credit_consume('a', 'usd', 6, 'k1', 'image')$$) AS as_consume;
+-- A replay answers before any price is read, single or batch: whatever
+-- the prices say today - a price that would now overflow the credits
+-- (22003), none at all (LG007: a superuser's DELETE, rolled back) - the
+-- stored result comes back.
+SELECT credit_price_set('swing', 'usd', 1);
+SELECT amount, replayed FROM credit_report_usage('a', 'swing', 2, 'k-swing');
+SELECT credit_price_set('swing', 'usd', 999999999999999999);
+SELECT pg_temp.sqlstate_of($$SELECT credit_report_usage('a', 'swing', 2)$$) AS unkeyed_overflows;
+SELECT amount, replayed FROM credit_report_usage('a', 'swing', 2, 'k-swing');
+BEGIN;
+SET LOCAL session_replication_role = replica;
+DELETE FROM credit_ledger.prices WHERE feature = 'swing';
+SELECT pg_temp.sqlstate_of($$SELECT credit_report_usage('a', 'swing', 2)$$) AS unkeyed_unpriced;
+SELECT amount, replayed FROM credit_report_usage('a', 'swing', 2, 'k-swing');
+SELECT ordinal, status, amount, sqlstate FROM credit_report_usage_batch(
+  '[{"customer_id": "a", "feature": "swing", "quantity": 2, "idempotency_key": "k-swing"}]');
+ROLLBACK;
 -- The stored fingerprints (1.2 format; the unit test
 -- StoredFormat.UsageFingerprint pins the same bytes).
 SELECT credit_grant('acme', 'usd', 100);
