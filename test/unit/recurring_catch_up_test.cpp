@@ -36,6 +36,19 @@ TimedWallet WithSchedule(TimedSchedule ts) {
   return w;
 }
 
+// A period's block carries the schedule's reason on its grant entry (the
+// block the catch-up created has it); without one, the happening's.
+TEST(RecurringCatchUp, GrantEntriesCarryTheSchedulesReason) {
+  TimedSchedule ts = Every10Days(0);
+  ts.schedule.reason = "pro plan";
+  const CatchUpPlan p = PlanCatchUp(WithSchedule(ts), kT + 5 * kDay);
+  ASSERT_EQ(p.change.drafts.size(), 1U);
+  EXPECT_EQ(CatchUpReasons(p, {}), (std::vector<std::string>{"pro plan"}));
+  const CatchUpPlan plain = PlanCatchUp(WithSchedule(Every10Days(0)), kT);
+  EXPECT_EQ(CatchUpReasons(plain, {}),
+            (std::vector<std::string>{"recurring period started"}));
+}
+
 TEST(RecurringCatchUp, IssuesEachDuePeriodOnceFromItsStart) {
   TimedWallet w = WithSchedule(Every10Days(0));
   EXPECT_EQ(NextDueAt(w, kT - 1), kT);
