@@ -594,3 +594,10 @@ BEGIN
     END LOOP;
 END
 $$;
+-- Prices are append-only, as DESIGN has them (a new price is a new row; a
+-- usage entry names the price it was charged at): UPDATE, DELETE and
+-- TRUNCATE raise LG005, as for the entries.
+CREATE TRIGGER prices_append_only BEFORE UPDATE OR DELETE ON credit_ledger.prices
+    FOR EACH ROW EXECUTE FUNCTION credit_ledger.append_only();
+CREATE TRIGGER prices_no_truncate BEFORE TRUNCATE ON credit_ledger.prices
+    FOR EACH STATEMENT EXECUTE FUNCTION credit_ledger.append_only();

@@ -263,7 +263,7 @@ CREATE TABLE credit_ledger.prices (
 CREATE INDEX prices_lookup_idx ON credit_ledger.prices
     (feature, customer_id, effective_at DESC, price_id DESC);
 COMMENT ON TABLE credit_ledger.prices IS
-    'prices of features in credits, effective-dated, per customer or general (customer_id NULL); never updated';
+    'prices of features in credits, effective-dated, per customer or general (customer_id NULL); append-only';
 
 -- Recurring grants (1.2): a schedule that issues a block of `amount` at
 -- starts_at + k * every (k = 0, 1, ...), computed in time_zone, until ends_at
@@ -402,6 +402,13 @@ CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON credit_ledger.entries
 CREATE TRIGGER operations_append_only BEFORE UPDATE OR DELETE ON credit_ledger.operations
     FOR EACH ROW EXECUTE FUNCTION credit_ledger.append_only();
 CREATE TRIGGER operations_no_truncate BEFORE TRUNCATE ON credit_ledger.operations
+    FOR EACH STATEMENT EXECUTE FUNCTION credit_ledger.append_only();
+
+-- Prices too (1.2): a usage entry names the price it was charged at, and a
+-- new price is a new row (credit_price_set), so none is changed or removed.
+CREATE TRIGGER prices_append_only BEFORE UPDATE OR DELETE ON credit_ledger.prices
+    FOR EACH ROW EXECUTE FUNCTION credit_ledger.append_only();
+CREATE TRIGGER prices_no_truncate BEFORE TRUNCATE ON credit_ledger.prices
     FOR EACH STATEMENT EXECUTE FUNCTION credit_ledger.append_only();
 
 -- What consume, adjust and reverse return; what credit_verify returns. (An OUT
@@ -2102,6 +2109,10 @@ BEGIN
       JOIN pg_class c ON c.oid = m.oid;
     failure := NULL;
 
+    -- The append-only triggers (of prices, a reference table, and of the
+    -- customer tables) must keep firing on the shards.
+    unsafe_triggers := current_setting('citus.enable_unsafe_triggers');
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
     FOREACH t IN ARRAY reference_tables LOOP
         rel := to_regclass('credit_ledger.' || t);
         CONTINUE WHEN rel IS NULL;
@@ -2136,9 +2147,6 @@ BEGIN
         RETURN NEXT;
     END IF;
 
-    -- The append-only triggers must keep firing on the shards.
-    unsafe_triggers := current_setting('citus.enable_unsafe_triggers');
-    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
     FOREACH t IN ARRAY customer_tables LOOP
         rel := to_regclass('credit_ledger.' || t);
         object := rel::text;

@@ -164,6 +164,13 @@ SELECT credit_price_set('fine', 'usd', 123456789012345678) > 0 AS ok;
 -- Every price set is still there as it was set: a new price is a new row.
 SELECT feature, credit_type, customer_id, credits_per_unit, rounding, effective_at
   FROM credit_ledger.prices WHERE feature IN ('image', 'free') ORDER BY price_id;
+-- ... and stays so: prices are append-only (LG005), for their owner and a
+-- superuser too, as the entries that name them are.
+SELECT pg_temp.sqlstate_of($$UPDATE credit_ledger.prices SET credits_per_unit = 0 WHERE feature = 'image'$$) AS price_update;
+SELECT pg_temp.sqlstate_of($$DELETE FROM credit_ledger.prices WHERE feature = 'image'$$) AS price_delete;
+SELECT pg_temp.sqlstate_of($$TRUNCATE credit_ledger.prices$$) AS price_truncate;
+UPDATE credit_ledger.prices SET rounding = 'down' WHERE feature = 'free';
+SELECT count(*) AS image_prices FROM credit_ledger.prices WHERE feature = 'image' AND credits_per_unit > 0;
 
 -- The batch: credit_consume_batch's rules, per event; mixed features and
 -- customers, errors that stay in their row, replays and LG002.
