@@ -439,6 +439,10 @@ REVOKE ALL ON FUNCTION credit_ledger.revenue_entered(bigint, text, bigint, bigin
 -- Pairs run in order, so a pair may copy from a new object that an earlier
 -- pair gave grantees. A later change adds its pairs here; the 1.1
 -- functions it replaces are dropped after this block.
+-- polish: the reader set lives in one list, credit_ledger.reader_functions(),
+-- which grant_access and the portal read (its pair below).
+#current credit_ledger.reader_functions
+REVOKE ALL ON FUNCTION credit_ledger.reader_functions() FROM PUBLIC;
 DO $$
 DECLARE
     pair text[];
@@ -532,7 +536,10 @@ BEGIN
         ['EXECUTE ON ROUTINE credit_ledger.report_check(timestamptz, timestamptz, text, text, text)',
          'SELECT ON TABLE credit_ledger.revenue_buckets'],
         ['EXECUTE ON ROUTINE credit_ledger.report_check(timestamptz, timestamptz, text, text, text)',
-         'SELECT ON TABLE credit_ledger.revenue_closed']]
+         'SELECT ON TABLE credit_ledger.revenue_closed'],
+        -- polish: the reader set's own list, to the roles with the reader set.
+        ['EXECUTE ON ROUTINE @extschema@.credit_balance(text, text, timestamptz)',
+         'EXECUTE ON ROUTINE credit_ledger.reader_functions()']]
     LOOP
         source := pg_catalog.regexp_match(pair[1], '^(EXECUTE|SELECT) ON (ROUTINE|TABLE) (.+)$');
         IF source IS NULL THEN
@@ -554,6 +561,13 @@ BEGIN
     END LOOP;
 END
 $$;
+-- polish: prices are append-only, as DESIGN has them (a new price is a new
+-- row; a usage entry names the price it was charged at): UPDATE, DELETE and
+-- TRUNCATE raise LG005, as for the entries.
+CREATE TRIGGER prices_append_only BEFORE UPDATE OR DELETE ON credit_ledger.prices
+    FOR EACH ROW EXECUTE FUNCTION credit_ledger.append_only();
+CREATE TRIGGER prices_no_truncate BEFORE TRUNCATE ON credit_ledger.prices
+    FOR EACH STATEMENT EXECUTE FUNCTION credit_ledger.append_only();
 -- The 1.1 functions replaced by ones with parameters appended.
 DROP FUNCTION @extschema@.credit_entries(text, text, bigint, integer);
 DROP FUNCTION @extschema@.credit_grant(text, text, numeric, boolean, integer, numeric, timestamptz, timestamptz, text, text, text, jsonb);

@@ -263,7 +263,7 @@ CREATE TABLE credit_ledger.prices (
 CREATE INDEX prices_lookup_idx ON credit_ledger.prices
     (feature, customer_id, effective_at DESC, price_id DESC);
 COMMENT ON TABLE credit_ledger.prices IS
-    'prices of features in credits, effective-dated, per customer or general (customer_id NULL); never updated';
+    'prices of features in credits, effective-dated, per customer or general (customer_id NULL); append-only';
 
 -- Recurring grants (1.2): a schedule that issues a block of `amount` at
 -- starts_at + k * every (k = 0, 1, ...), computed in time_zone, until ends_at
@@ -402,6 +402,13 @@ CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON credit_ledger.entries
 CREATE TRIGGER operations_append_only BEFORE UPDATE OR DELETE ON credit_ledger.operations
     FOR EACH ROW EXECUTE FUNCTION credit_ledger.append_only();
 CREATE TRIGGER operations_no_truncate BEFORE TRUNCATE ON credit_ledger.operations
+    FOR EACH STATEMENT EXECUTE FUNCTION credit_ledger.append_only();
+
+-- Prices too (1.2): a usage entry names the price it was charged at, and a
+-- new price is a new row (credit_price_set), so none is changed or removed.
+CREATE TRIGGER prices_append_only BEFORE UPDATE OR DELETE ON credit_ledger.prices
+    FOR EACH ROW EXECUTE FUNCTION credit_ledger.append_only();
+CREATE TRIGGER prices_no_truncate BEFORE TRUNCATE ON credit_ledger.prices
     FOR EACH STATEMENT EXECUTE FUNCTION credit_ledger.append_only();
 
 -- What consume, adjust and reverse return; what credit_verify returns. (An OUT
@@ -2102,6 +2109,10 @@ BEGIN
       JOIN pg_class c ON c.oid = m.oid;
     failure := NULL;
 
+    -- The append-only triggers (of prices, a reference table, and of the
+    -- customer tables) must keep firing on the shards.
+    unsafe_triggers := current_setting('citus.enable_unsafe_triggers');
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
     FOREACH t IN ARRAY reference_tables LOOP
         rel := to_regclass('credit_ledger.' || t);
         CONTINUE WHEN rel IS NULL;
@@ -2136,9 +2147,6 @@ BEGIN
         RETURN NEXT;
     END IF;
 
-    -- The append-only triggers must keep firing on the shards.
-    unsafe_triggers := current_setting('citus.enable_unsafe_triggers');
-    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
     FOREACH t IN ARRAY customer_tables LOOP
         rel := to_regclass('credit_ledger.' || t);
         object := rel::text;
@@ -2257,21 +2265,35 @@ BEGIN
 END
 $$;
 
+-- The reader set: the names of the functions grant_access(role, writer =>
+-- false) lets a role call, this one included. Every list of the reader set
+-- (grant_access's, the portal's) reads it here.
+CREATE FUNCTION credit_ledger.reader_functions()
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT ARRAY['credit_balance', 'credit_entries', 'credit_usage',
+             'credit_verify', 'ledger_now', 'caught_up_block',
+             'caught_up_wallet', 'credit_statement',
+             'credit_usage_report', 'credit_revenue', 'report_check',
+             'revenue_close', 'revenue_sums', 'reader_functions']::pg_catalog.text[]
+$$;
+COMMENT ON FUNCTION credit_ledger.reader_functions() IS
+    'the names of the functions grant_access(role, writer => false) lets a role call';
+
 -- Gives `role` the reader set (USAGE on the schema, SELECT on its tables and
--- views, the read functions) or, with writer, also the functions that
--- write. Nobody gets INSERT, UPDATE, DELETE or TRUNCATE on the tables: writes
--- go through the functions. Run it as the extension's owner or a superuser.
+-- views, the functions reader_functions() names) or, with writer, also the
+-- functions that write. Nobody gets INSERT, UPDATE, DELETE or TRUNCATE on
+-- the tables: writes go through the functions. Run it as the extension's
+-- owner or a superuser.
 CREATE FUNCTION credit_ledger.grant_access(role regrole, writer boolean DEFAULT true)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    readers text[] := ARRAY['credit_balance', 'credit_entries', 'credit_usage',
-                            'credit_verify', 'ledger_now', 'caught_up_block',
-                            'caught_up_wallet', 'credit_statement',
-                            'credit_usage_report', 'credit_revenue', 'report_check',
-                            'revenue_close', 'revenue_sums'];
+    readers text[] := credit_ledger.reader_functions();
     writers text[] := ARRAY['credit_type_create', 'credit_type_update',
                             'credit_wallet_configure', 'credit_auto_topup_configure',
                             'credit_grant', 'credit_grant_confirm', 'credit_grant_cancel',
@@ -2336,3 +2358,4 @@ END
 $$;
 REVOKE ALL ON FUNCTION credit_ledger.grant_access(regrole, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION credit_ledger.revoke_access(regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION credit_ledger.reader_functions() FROM PUBLIC;

@@ -110,7 +110,7 @@ bool StoreCatchUp(Ledger& ledger, Wallet& wallet, const TimedWallet& before,
   const EntryLabels entry_labels;
   AppendWithReasons(ledger, wallet,
                     MakeContext(operation_id, now, entry_labels), change.drafts,
-                    CatchUpReasons(plan));
+                    CatchUpReasons(plan, labels));
   Record(ledger, wallet, MakeContext(operation_id, now, entry_labels), {},
          available, std::move(events));
   return true;

@@ -99,7 +99,15 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
                           const std::string& amount_text, EntryType entry_type,
                           const EntryLabels& labels, bool allow_partial) {
   if (auto op = ledger.FindReplay(request)) return ReplayOutcome(*op);
+  return DrawDownNew(ledger, request, credit_type, amount_text, entry_type,
+                     labels, allow_partial);
+}
 
+OperationOutcome DrawDownNew(Ledger& ledger, const OperationRequest& request,
+                             const std::string& credit_type,
+                             const std::string& amount_text,
+                             EntryType entry_type, const EntryLabels& labels,
+                             bool allow_partial) {
   const Micros now = LedgerNow();
   std::optional<StoredOperation> replay;
   std::optional<Wallet> found = LockForWrite(

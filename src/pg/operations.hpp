@@ -37,6 +37,15 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
                           const std::string& amount_text, EntryType entry_type,
                           const EntryLabels& labels, bool allow_partial);
 
+// DrawDown for a request whose key the caller has just looked up
+// (FindReplay found nothing): a priced usage answers a replay before it reads
+// any price, and its draw-down looks the key up no second time.
+OperationOutcome DrawDownNew(Ledger& ledger, const OperationRequest& request,
+                             const std::string& credit_type,
+                             const std::string& amount_text,
+                             EntryType entry_type, const EntryLabels& labels,
+                             bool allow_partial);
+
 struct BlockOutcome {
   std::int64_t grant_id = 0;
   OperationOutcome operation;

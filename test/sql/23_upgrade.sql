@@ -117,6 +117,8 @@ CALL credit_ledger.expire_due(10);
 RESET ROLE;
 -- topup: it may configure automatic top-up, as it could configure wallets.
 SELECT has_function_privilege('cl_sweeper', 'credit_auto_topup_configure(text, text, numeric, numeric, numeric, integer, boolean)', 'EXECUTE') AS may_configure_topup;
+-- polish: it may read the reader set, as grant_access gives it now.
+SELECT has_function_privilege('cl_sweeper', 'credit_ledger.reader_functions()', 'EXECUTE') AS may_read_reader_set;
 -- What each role may do on the extension's objects after the upgrade
 -- (compared below with a fresh install's grant_access).
 CREATE FUNCTION pg_temp.role_privileges() RETURNS TABLE (role text, object text, privilege text)
