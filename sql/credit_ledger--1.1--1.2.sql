@@ -571,3 +571,8 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- openblocks: a consume reads a wallet's open blocks in drawdown order and
+-- stops once they cover what it draws, instead of reading every open block
+-- (a wallet with 1,000 open blocks made a consume 5.5x slower).
+#current grants_drawdown_idx
