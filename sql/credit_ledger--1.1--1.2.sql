@@ -561,6 +561,13 @@ BEGIN
     END LOOP;
 END
 $$;
+-- openblocks: a consume reads a wallet's open blocks in drawdown order and
+-- stops once they cover what it draws, instead of reading every open block
+-- (a wallet with 1,000 open blocks made a consume 5.5x slower). An index on
+-- an existing table: through upgrade_table, so Citus takes it.
+SELECT credit_ledger.upgrade_table('credit_ledger.grants', $ddl$
+#current grants_drawdown_idx
+$ddl$);
 -- polish: prices are append-only, as DESIGN has them (a new price is a new
 -- row; a usage entry names the price it was charged at): UPDATE, DELETE and
 -- TRUNCATE raise LG005, as for the entries.

@@ -165,6 +165,12 @@ CREATE TABLE credit_ledger.grants (
 -- expire (never-expiring ones sort as infinity), skipping lapsed ones.
 CREATE INDEX grants_open_idx ON credit_ledger.grants
     (wallet_id, (coalesce(expires_at, 'infinity'::timestamptz))) WHERE open;
+-- A draw-down reads the wallet's open grants in drawdown order (priority;
+-- soonest expiry, never-expiring last; promotional first; effective_at;
+-- grant id) and stops once it has read what it draws.
+CREATE INDEX grants_drawdown_idx ON credit_ledger.grants
+    (wallet_id, priority, (coalesce(expires_at, 'infinity'::timestamptz)),
+     promotional DESC, effective_at, grant_id) WHERE open;
 CREATE INDEX grants_expiry_idx ON credit_ledger.grants (expires_at, grant_id)
     WHERE open AND expires_at IS NOT NULL;
 COMMENT ON TABLE credit_ledger.grants IS

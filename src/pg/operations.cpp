@@ -9,6 +9,7 @@
 #include "drawdown.hpp"
 #include "holds.hpp"
 #include "plan.hpp"
+#include "prefix.hpp"
 #include "validate.hpp"
 #include "settings.hpp"
 
@@ -120,12 +121,18 @@ OperationOutcome DrawDownNew(Ledger& ledger, const OperationRequest& request,
   Wallet& wallet = *found;
   const std::int64_t units = ParseAmount(amount_text, wallet.scale);
 
-  const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet, now);
   // Blocks' remaining excludes what holds reserve from them; what holds
   // reserve against the overdraft allowance is the one part left to count.
-  const DrawDownPlan p =
-      PlanWalletDrawDown(grants, PlannerState(wallet, grants), now, units,
-                         entry_type, allow_partial, wallet.held_overdraft);
+  // The blocks are read in drawdown order only as far as the core needs.
+  PrefixDrawDown read(PlannerState(wallet, {}), now, units, entry_type,
+                      allow_partial, wallet.held_overdraft,
+                      LedgerAvailable(wallet, now));
+  if (!read.Decided()) {  // a draw-down of 0 credits reads nothing
+    ledger.ReadDrawdownBlocks(
+        wallet, now, [&read](OpenGrant g) { return read.Take(std::move(g)); });
+  }
+  const std::vector<OpenGrant>& grants = read.grants();
+  const DrawDownPlan p = read.Plan();
   const std::int64_t available =
       SubUnits(p.plan.spendable_after, wallet.held_overdraft);
 

@@ -96,6 +96,12 @@ LockForWrite(Ledger& ledger, const std::string& customer_id,
              const OperationRequest* request = nullptr,
              std::optional<StoredOperation>* replay = nullptr);
 
+// The available balance at `now` as the wallet row tells it - the ledger
+// balance less what active holds reserve - when the ledger balance holds
+// only credit spendable now: a 1.2 wallet with nothing due, and no block in
+// it that is not effective yet. nullopt otherwise.
+std::optional<std::int64_t> LedgerAvailable(const Wallet& wallet, Micros now);
+
 // The available balance a read sees at `now` without writing: the wallet
 // caught up in memory when something is due (or, after an upgrade, while a
 // block 1.1 entered early is still ahead: legacy_until), else the ledger
