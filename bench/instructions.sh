@@ -16,12 +16,13 @@
 # history, so index depths and table sizes match. Needs valgrind; runs as root
 # (the server runs as postgres) or as a user who may run initdb.
 # Settings: INSTR_OPS [300]  BENCH_WALLETS [1000]  INSTR_DIR [a new /tmp dir]
-#   INSTR_WORKLOADS [consume consume_nokey usage hold_capture two_consumes]
+#   INSTR_WORKLOADS [consume consume_nokey usage hold_capture two_consumes batch]
+# (batch: an operation is one credit_consume_batch call of 10 keyed events)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 OPS="${INSTR_OPS:-300}"
 WALLETS="${BENCH_WALLETS:-1000}"
-WORKLOADS="${INSTR_WORKLOADS:-consume consume_nokey usage hold_capture two_consumes}"
+WORKLOADS="${INSTR_WORKLOADS:-consume consume_nokey usage hold_capture two_consumes batch}"
 DIR="${INSTR_DIR:-$(mktemp -d /tmp/credit_ledger_instr.XXXXXX)}"
 mkdir -p "$DIR"; chmod 777 "$DIR"
 [ $# -gt 0 ] || { echo "usage: $0 LABEL=PG_CONFIG ..." >&2; exit 2; }
@@ -40,6 +41,13 @@ statements() {
       usage) echo "SELECT 1 FROM credit_report_usage('$c','api',1,'$2-$i');" ;;
       two_consumes) echo "SELECT 1 FROM credit_consume('$c','usd',1,'$2-a$i','api');"
                     echo "SELECT 1 FROM credit_consume('$c','usd',1,'$2-b$i','api');" ;;
+      batch) printf "SELECT count(*) FROM credit_consume_batch('["
+             for j in 1 2 3 4 5 6 7 8 9 10; do
+               [ "$j" = 1 ] || printf ','
+               printf '{"customer_id":"c%d","credit_type":"usd","amount":1,"idempotency_key":"%s-%d-%d","feature":"api"}' \
+                 $(( (i * 10 + j) % WALLETS + 1 )) "$2" "$i" "$j"
+             done
+             echo "]'::jsonb);" ;;
       hold_capture) echo "SELECT 1 FROM credit_hold('$c','usd',2,'10 minutes','$2-h$i','llm');"
                     echo "SELECT 1 FROM credit_capture('$c',$(( $3 + i )),1,'$2-c$i');" ;;
     esac
@@ -85,5 +93,5 @@ for spec in "$@"; do
   echo
 done
 echo "(per operation: one statement in single-user mode, its parse, plan and commit included; a pair"
-echo " (hold_capture, two_consumes) counts as one operation; $OPS operations over $WALLETS wallets"
+echo " (hold_capture, two_consumes) and a batch call of 10 events count as one operation; $OPS operations over $WALLETS wallets"
 echo " after a warm-up of as many; synchronous_commit=off)"
