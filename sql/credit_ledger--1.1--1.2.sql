@@ -110,7 +110,7 @@ SELECT credit_ledger.upgrade_table('credit_ledger.entries', $ddl$
 #current entries_usage_idx
 $ddl$);
 SELECT credit_ledger.upgrade_table('credit_ledger.entries', $ddl$
-#current entries_usage_time_idx
+#current entries_time_idx
 $ddl$);
 #current credit_ledger.statement
 #current credit_ledger.usage_report_row
@@ -412,15 +412,12 @@ REVOKE ALL ON FUNCTION @extschema@.credit_grant_update(text, bigint, timestamptz
 -- revenue: credit_revenue reads a summary of closed quarter-hours
 -- (revenue_buckets, revenue_closed), kept by revenue_close (called by the
 -- report itself) and, for entries written under credit_ledger.clock, by
--- revenue_entered; the open part is read through entries_created_idx. The
+-- revenue_entered; the open part is read through entries_time_idx (above). The
 -- summary starts empty: the first report after the upgrade builds it.
 #current credit_ledger.revenue_buckets
 #current revenue_buckets_idx
 #current credit_ledger.revenue_closed
 #current revenue_closed_one_idx
-SELECT credit_ledger.upgrade_table('credit_ledger.entries', $ddl$
-#current entries_created_idx
-$ddl$);
 REVOKE ALL ON TABLE credit_ledger.revenue_buckets FROM PUBLIC;
 REVOKE ALL ON TABLE credit_ledger.revenue_closed FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.revenue_buckets', '');

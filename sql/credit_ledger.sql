@@ -355,16 +355,19 @@ CREATE TABLE credit_ledger.entries (
 );
 COMMENT ON TABLE credit_ledger.entries IS
     'append-only ledger: amount is signed, value = amount x the grant''s cost basis';
--- Usage over a time range, for credit_usage_report. One customer's: a
--- btree on (customer_id, occurred_at). Every customer's: a BRIN on
--- occurred_at (entries are appended in about the order they occur, so a
--- month is a few block ranges), a few kilobytes that an insert into a block
--- range not yet summarized does not touch (autosummarize summarizes it once
--- full). Both partial: only usage and reversal rows pay for them.
+-- Usage over a time range, for credit_usage_report: one customer's through
+-- a btree on (customer_id, occurred_at), only usage and reversal rows.
+-- Every customer's usage (by occurred_at) and the revenue summary's entries
+-- with a value (by created_at) through one BRIN over both times: entries are
+-- appended in about the order they occur and are created, so a month is a
+-- few block ranges. One BRIN, not one per time: each BRIN an entry enters
+-- costs its insert a range-map lookup (~11,000 instructions, 2% of a keyed
+-- consume; BENCHMARKS.md). Its predicate is implied by both readers' WHERE.
 CREATE INDEX entries_usage_idx ON credit_ledger.entries (customer_id, occurred_at)
     WHERE entry_type IN ('usage', 'reversal');
-CREATE INDEX entries_usage_time_idx ON credit_ledger.entries USING brin (occurred_at)
-    WITH (autosummarize = on) WHERE entry_type IN ('usage', 'reversal');
+CREATE INDEX entries_time_idx ON credit_ledger.entries USING brin (occurred_at, created_at)
+    WITH (autosummarize = on)
+    WHERE entry_type IN ('usage', 'reversal') OR value IS NOT NULL;
 
 -- The transactional outbox. Each event is written in the transaction of the
 -- change that caused it; with the setting credit_ledger.notify on (off by
@@ -1040,7 +1043,7 @@ $$;
 -- none). period_start is the start of the period containing the usage, so
 -- the first and last periods may be partial. Only periods and groups with
 -- entries have rows. Served by entries_usage_idx (one customer) and
--- entries_usage_time_idx (all of them).
+-- entries_time_idx (all of them).
 CREATE FUNCTION @extschema@.credit_usage_report(
     start_at timestamptz,
     end_at timestamptz,
@@ -1171,12 +1174,6 @@ CREATE TABLE credit_ledger.revenue_closed (
 CREATE UNIQUE INDEX revenue_closed_one_idx ON credit_ledger.revenue_closed ((true));
 COMMENT ON TABLE credit_ledger.revenue_closed IS
     'how far revenue_buckets is complete';
--- The entries with a value by created_at: what the summary and the open
--- part of a report read. A BRIN (entries are appended in about the order of
--- created_at), which an insert into a block range not yet summarized does
--- not touch.
-CREATE INDEX entries_created_idx ON credit_ledger.entries USING brin (created_at)
-    WITH (autosummarize = on) WHERE value IS NOT NULL;
 -- pg_dump keeps the summary with the ledger it summarizes (one snapshot).
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.revenue_buckets', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.revenue_closed', '');
@@ -1325,7 +1322,7 @@ $$;
 --
 -- The sums come from the summary (revenue_buckets, brought up to date by
 -- revenue_close first) for the closed quarter-hours that lie inside one
--- period, and from the entries (entries_created_idx) for the rest: what is
+-- period, and from the entries (entries_time_idx) for the rest: what is
 -- not closed yet, the quarter-hours a bound or a period's start falls
 -- inside, and what was created before 2000. Volatile: it may write the
 -- summary (as the extension's owner, through revenue_close).
