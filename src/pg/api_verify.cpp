@@ -24,7 +24,10 @@ Statement wallets_to_check(
     // 1.2's sums over the active holds (absent before).
     "       to_jsonb(w) ? 'held',"
     "       coalesce((to_jsonb(w) ->> 'held')::numeric, 0),"
-    "       coalesce((to_jsonb(w) ->> 'held_overdraft')::numeric, 0)"
+    "       coalesce((to_jsonb(w) ->> 'held_overdraft')::numeric, 0),"
+    // 1.2's pending automatic top-up (absent before).
+    "       to_jsonb(w) ? 'topup_pending_grant_id',"
+    "       (to_jsonb(w) ->> 'topup_pending_grant_id')::bigint"
     "  FROM credit_ledger.wallets w"
     "  LEFT JOIN credit_ledger.credit_types t ON t.credit_type = w.credit_type"
     " WHERE $1::text IS NULL OR w.customer_id = $1"
@@ -38,7 +41,8 @@ Statement wallet_grants(
     // 1.2's columns, read through to_jsonb (absent before: a 1.1 row).
     "       coalesce((to_jsonb(g) ->> 'entered')::boolean, true),"
     "       coalesce((to_jsonb(g) ->> 'held')::numeric, 0),"
-    "       (to_jsonb(g) ->> 'canceled_at') IS NOT NULL"
+    "       (to_jsonb(g) ->> 'canceled_at') IS NOT NULL,"
+    "       coalesce((to_jsonb(g) ->> 'pending')::boolean, false)"
     "  FROM credit_ledger.grants g"
     " WHERE wallet_id = $1 AND customer_id = $2",
     {INT8OID, TEXTOID});
@@ -137,6 +141,7 @@ std::vector<AuditGrant> ReadGrants(Params& key, int s) {
     grant.entered = g.Bool(14);
     grant.held = g.Units(15, s);
     grant.canceled = g.Bool(16);
+    grant.pending = g.Bool(17);
     grants.push_back(std::move(grant));
   }
   FreeRows(rows);
@@ -192,6 +197,8 @@ AuditWallet ReadCachedWallet(const Row& w, int s) {
   cached.tracks_holds = w.Bool(12);
   cached.held = w.Units(13, s);
   cached.held_overdraft = w.Units(14, s);
+  cached.tracks_topup = w.Bool(15);
+  cached.topup_pending = w.OptInt64(16);
   return cached;
 }
 
