@@ -86,9 +86,11 @@ SELECT p.groupid, sum(r.result::bigint) AS entries
  GROUP BY p.groupid ORDER BY p.groupid;
 \i test/citus/sql/include/shell_bytes.sql
 -- Ids are unique across the cluster: each comes from its worker's range.
+-- (Read first: Citus joins the view, a UNION ALL, to no other table.)
+WITH o AS MATERIALIZED (SELECT operation_id, customer_id FROM credit_ledger.operations)
 SELECT count(*) AS operations, count(DISTINCT operation_id) AS distinct_ids,
        count(*) FILTER (WHERE operation_id >> 48 = p.groupid) AS from_own_range
-  FROM credit_ledger.operations o
+  FROM o
   JOIN pg_dist_placement p
     ON p.shardid = get_shard_id_for_distribution_column('credit_ledger.wallets', o.customer_id)
  WHERE o.customer_id <> 'trigger_probe';

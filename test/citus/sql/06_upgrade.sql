@@ -48,12 +48,21 @@ SELECT credit_grant('heidi', 'usd', 20, effective_at => now() + interval '1 day'
                     expires_at => now() + interval '10 days') > 0 AS granted_tomorrow;
 SELECT amount, balance FROM credit_consume('alice', 'usd', 30, 'k-alice-1', 'api');
 SELECT amount, balance FROM credit_consume('dave', 'usd', 5, 'k-dave-1', 'api');
-SELECT amount, balance FROM credit_adjust('dave', 'usd', -2, 'fix');
+SELECT amount, balance FROM credit_adjust('dave', 'usd', -2, 'fix', 'a-dave-1');
 SELECT amount, balance FROM credit_reverse(
-         (SELECT operation_id FROM credit_ledger.operations WHERE idempotency_key = 'k-alice-1'), 10);
+         (SELECT operation_id FROM credit_ledger.operations WHERE idempotency_key = 'k-alice-1'), 10,
+         idempotency_key => 'r-alice-1');
 SELECT * FROM credit_verify();
 CREATE TEMP TABLE before_upgrade AS
 SELECT customer_id, balance, debt, last_seq, last_hash FROM credit_ledger.wallets;
+-- The 1.1 operations, by type, with the digests 1.1 keeps (32 bytes each).
+CREATE TEMP TABLE ops_before AS
+SELECT operation_id, customer_id, operation_type, substr(key_hash, 1, 16) AS key_hash,
+       substr(request_hash, 1, 8) AS request_hash, amount, balance
+  FROM credit_ledger.operations;
+SELECT operation_type, count(*), count(idempotency_key) AS keyed,
+       min(octet_length(key_hash)) AS key_hash_bytes
+  FROM credit_ledger.operations GROUP BY 1 ORDER BY 1;
 
 -- Distributed by hand, as citus_distribute() does it: Citus copies each
 -- table's rows to its shards. The copies left in the coordinator's own
@@ -125,6 +134,47 @@ SELECT r.result AS entries_indexes, count(*) AS shards
          $$SELECT string_agg(regexp_replace(c.relname, '_[0-9]+$', ''), ',' ORDER BY c.relname)
              FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = '%s'::regclass$$) r
  GROUP BY r.result;
+SELECT r.result AS entries_new_columns, count(*) AS shards
+  FROM run_command_on_shards('credit_ledger.entries',
+         $$SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ',' ORDER BY attnum)
+             FROM pg_attribute WHERE attrelid = '%s'::regclass AND attname IN ('key_hash', 'request_hash', 'standalone')$$) r
+ GROUP BY r.result;
+-- lean (issue 17): the 1.1 operations table is gone from every node (the
+-- update set it aside, citus_distribute() moved its rows and dropped it),
+-- operations is a view on every node, and operation_rows is distributed
+-- by customer_id with wallets, its shards on the workers holding exactly the
+-- 1.1 operations, their digests cut to 16 and 8 bytes.
+SELECT n.groupid, r.result AS operations_relkind_1_1_left_members
+  FROM run_command_on_all_nodes(
+         $$SELECT (SELECT relkind::text FROM pg_class WHERE oid = 'credit_ledger.operations'::regclass)
+                  || ' ' || (SELECT count(*) FROM pg_class WHERE relname LIKE 'operations_1_1%' AND relnamespace = 'credit_ledger'::regnamespace)
+                  || ' ' || (SELECT count(*) FROM pg_depend d JOIN pg_extension x ON x.oid = d.refobjid
+                              WHERE x.extname = 'credit_ledger' AND d.deptype = 'e'
+                                AND d.classid = 'pg_class'::regclass
+                                AND d.objid IN ('credit_ledger.operations'::regclass,
+                                                'credit_ledger.operation_rows'::regclass))$$) r
+  JOIN pg_dist_node n USING (nodeid)
+ ORDER BY n.groupid;
+SELECT p.partmethod, column_to_column_name(p.logicalrelid, p.partkey) AS column_name,
+       p.colocationid = (SELECT colocationid FROM pg_dist_partition
+                          WHERE logicalrelid = 'credit_ledger.wallets'::regclass) AS with_wallets
+  FROM pg_dist_partition p WHERE p.logicalrelid = 'credit_ledger.operation_rows'::regclass;
+SELECT p.groupid > 0 AS on_a_worker, sum(r.result::bigint) AS operation_rows,
+       (SELECT count(*) FROM ops_before) AS operations_1_1
+  FROM run_command_on_shards('credit_ledger.operation_rows', 'SELECT count(*) FROM %s') r
+  JOIN pg_dist_placement p USING (shardid)
+ GROUP BY 1 ORDER BY 1;
+SELECT r.result AS operation_rows_indexes, count(*) AS shards
+  FROM run_command_on_shards('credit_ledger.operation_rows',
+         $$SELECT string_agg(regexp_replace(c.relname, '_[0-9]+$', ''), ',' ORDER BY c.relname)
+             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = '%s'::regclass$$) r
+ GROUP BY r.result;
+SELECT count(*) AS moved, count(*) FILTER (WHERE o.operation_id IS NULL) AS missing,
+       count(*) FILTER (WHERE (o.customer_id, o.operation_type, o.key_hash, o.request_hash, o.amount, o.balance)
+                              IS DISTINCT FROM (b.customer_id, b.operation_type, b.key_hash, b.request_hash, b.amount, b.balance)) AS changed
+  FROM ops_before b LEFT JOIN credit_ledger.operation_rows o USING (operation_id);
+SELECT octet_length(key_hash) AS key_hash_bytes, octet_length(request_hash) AS request_hash_bytes, count(*)
+  FROM credit_ledger.operation_rows GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT r.result AS currency_column, count(*) AS replicas
   FROM run_command_on_shards('credit_ledger.credit_types',
          $$SELECT format_type(atttypid, atttypmod) FROM pg_attribute
@@ -164,14 +214,38 @@ SELECT object, action FROM credit_ledger.citus_distribute()
  WHERE action NOT LIKE 'already%' AND object NOT LIKE 'id sequences%';
 
 -- Operations through the coordinator, delegated to the customers' workers.
--- A 1.1 idempotency key replays its 1.1 result; a new call writes.
+-- A 1.1 idempotency key replays its 1.1 result (a consume, a grant, an
+-- adjustment, a reversal), or refuses other parameters (LG002, by the
+-- request digest cut to 8 bytes); a new call writes.
 SELECT amount, balance, replayed FROM credit_consume('alice', 'usd', 30, 'k-alice-1', 'api');
 SELECT amount, balance, replayed FROM credit_consume('dave', 'usd', 5, 'k-dave-1', 'api');
+SELECT * FROM credit_consume('dave', 'usd', 6, 'k-dave-1', 'api');
+\echo :LAST_ERROR_SQLSTATE
 SELECT credit_grant('alice', 'usd', 100, idempotency_key => 'g-alice') AS replayed_grant \gset
 SELECT grant_id = :replayed_grant AS same_grant, count(*) OVER () AS grants_of_100
   FROM credit_ledger.grants WHERE customer_id = 'alice' AND amount = 100;
+SELECT amount, balance, replayed FROM credit_adjust('dave', 'usd', -2, 'fix', 'a-dave-1');
+SELECT operation_id AS alice_1_1_consume FROM ops_before
+ WHERE key_hash = substr(sha256('k-alice-1'), 1, 16) \gset
+SELECT amount, balance, replayed
+  FROM credit_reverse('alice', :alice_1_1_consume, 10, idempotency_key => 'r-alice-1');
 SELECT amount, balance, replayed FROM credit_consume('alice', 'usd', 7, 'k-alice-2', 'api');
 SELECT amount, balance, replayed FROM credit_consume('alice', 'usd', 7, 'k-alice-2', 'api');
+-- A new one-entry consume is stored as its entry alone, its key's digests
+-- on the entry (on the worker's shard of entries), no operation row; it is
+-- reversed by its id (through entries_operation_idx on that shard).
+SELECT e.operation_id AS standalone_op, e.standalone, octet_length(e.key_hash) AS key_hash_bytes,
+       octet_length(e.request_hash) AS request_hash_bytes,
+       NOT EXISTS (SELECT 1 FROM credit_ledger.operation_rows o
+                    WHERE o.customer_id = 'alice' AND o.operation_id = e.operation_id) AS no_operation_row
+  FROM credit_ledger.entries e
+ WHERE e.customer_id = 'alice' AND e.key_hash = substr(sha256('k-alice-2'), 1, 16) \gset
+SELECT :'standalone' AS standalone, :key_hash_bytes AS key_hash_bytes,
+       :request_hash_bytes AS request_hash_bytes, :'no_operation_row' AS no_operation_row;
+SELECT operation_type, amount, balance FROM credit_ledger.operations
+ WHERE customer_id = 'alice' AND operation_id = :standalone_op;
+SELECT amount, balance, replayed FROM credit_reverse('alice', :standalone_op, 2, idempotency_key => 'r-alice-2');
+SELECT amount, balance, replayed FROM credit_reverse('alice', :standalone_op, 2, idempotency_key => 'r-alice-2');
 -- heidi's 1.1 block of tomorrow is in her ledger balance but not spendable.
 SELECT credit_balance('heidi', 'usd');
 SELECT * FROM credit_consume('heidi', 'usd', 1);
@@ -190,9 +264,11 @@ SELECT p.groupid > 0 AS on_a_worker, sum(r.result::bigint) AS entries
   JOIN pg_dist_placement p USING (shardid)
  GROUP BY 1 ORDER BY 1;
 \i test/citus/sql/include/shell_bytes.sql
+-- (Read first: Citus joins the view, a UNION ALL, to no other table.)
+WITH o AS MATERIALIZED (SELECT operation_id, customer_id FROM credit_ledger.operations)
 SELECT count(*) AS operations, count(DISTINCT operation_id) AS distinct_ids,
        count(*) FILTER (WHERE operation_id >> 48 = p.groupid) AS from_own_range
-  FROM credit_ledger.operations o
+  FROM o
   JOIN pg_dist_placement p
     ON p.shardid = get_shard_id_for_distribution_column('credit_ledger.wallets', o.customer_id);
 SELECT * FROM credit_verify();
