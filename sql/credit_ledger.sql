@@ -2030,7 +2030,9 @@ RETURNS void
 -- does for bigserial), so ids stay unique across the cluster. A function
 -- whose customer argument is missing or defaults to NULL (credit_void,
 -- credit_reverse, credit_expire, credit_consume_batch, credit_verify) is not
--- delegated. Returns what it did, one row per object. Runs with its caller's
+-- delegated. After the update from 1.1 of a distributed ledger it also
+-- moves the 1.1 operations into operation_rows and drops the 1.1 table
+-- (below). Returns what it did, one row per object. Runs with its caller's
 -- rights: the extension's owner or a superuser (nobody else can execute it).
 -- Citus 13.2 crashes the coordinator when a delegated function is called
 -- with a NULL constant customer (README, "Scale-out on Citus").

@@ -7,7 +7,9 @@
 -- own run of the script (Citus runs ALTER EXTENSION on each of them) leaves
 -- those tables alone. citus_distribute() then distributes the tables the
 -- update added, delegates the new functions and gives their sequences each
--- node's range.
+-- node's range. The one table the update replaces, operations (lean, issue
+-- 17: a view of operation_rows and the standalone entries since 1.2), is
+-- set aside by the update and moved shard by shard by citus_distribute().
 --
 -- The starting point: a 1.1 ledger on a cluster. 1.1 had no
 -- citus_distribute() (and its functions did not work on one), so this is a
