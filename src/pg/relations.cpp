@@ -18,7 +18,7 @@ namespace {
 
 const char* const kTableNames[kTableCount] = {
     "credit_types", "wallets", "grants", "operations",
-    "entries",      "events",  "prices"};
+    "entries",      "events",  "prices", "holds"};
 
 Oid LedgerNamespace() {
   Oid nsp = get_namespace_oid("credit_ledger", true);
