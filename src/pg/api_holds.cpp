@@ -37,7 +37,7 @@ TimedWallet LockHoldWallet(Ledger& ledger, const std::string& customer_id,
   }
   wallet = std::move(*found);
   if (replay != nullptr && *replay) return {};
-  TimedWallet w = ledger.ReadTimedWallet(wallet, nullptr);
+  TimedWallet w = ledger.ReadTimedWallet(wallet, nullptr, false);
   for (const Hold& h : w.holds) {
     if (h.hold_id == hold_id) return w;
   }
@@ -125,7 +125,7 @@ HoldOutcome PlaceHold(Ledger& ledger, const HoldArgs& a) {
   }
   Wallet& wallet = *found;
   const std::int64_t units = ParseAmount(a.amount, wallet.scale);
-  const TimedWallet before = ledger.ReadTimedWallet(wallet, nullptr);
+  const TimedWallet before = ledger.ReadTimedWallet(wallet, nullptr, false);
   const std::int64_t hold_id = ledger.NextHoldId();
   const HoldPlan plan = PlanHold(before, now, units, hold_id, expires_at);
 
