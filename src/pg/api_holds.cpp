@@ -142,7 +142,7 @@ HoldOutcome PlaceHold(Ledger& ledger, const HoldArgs& a) {
                                a.labels.metadata.datum,
                                !a.labels.metadata.text.has_value()},
                     now);
-  ledger.SaveBlocks(wallet, plan.change);
+  ledger.SaveBlocks(wallet, plan.change, hold_id);
   CountHold(wallet, plan.hold, 1);
   wallet.next_due_at = LowerDueAt(wallet.next_due_at, expires_at);
   std::vector<PendingEvent> events;

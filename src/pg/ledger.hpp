@@ -289,8 +289,10 @@ class Ledger {
                               bool schedules = true);
   // Writes the rows a timeline planner changed: the blocks' remaining,
   // held, lifecycle columns and open flag; the holds' status, captured and
-  // closed_at.
-  void SaveBlocks(const Wallet& wallet, const WalletChange& change);
+  // closed_at. `inserted_hold`: a hold the operation has just inserted as
+  // the plan left it (InsertHold), whose row needs no update.
+  void SaveBlocks(const Wallet& wallet, const WalletChange& change,
+                  std::optional<std::int64_t> inserted_hold = std::nullopt);
   // The blocks' side of these (ledger_grants.cpp): the wallet's open blocks
   // (entered or not; `labels` as above), one block of the wallet by id (any
   // state; nullopt if there is none), and a block's row as a plan left it.

@@ -38,7 +38,8 @@ TimedWallet Ledger::ReadTimedWallet(const Wallet& wallet,
   return tw;
 }
 
-void Ledger::SaveBlocks(const Wallet& wallet, const WalletChange& change) {
+void Ledger::SaveBlocks(const Wallet& wallet, const WalletChange& change,
+                        std::optional<std::int64_t> inserted_hold) {
   if (change.changed_blocks.empty() && change.changed_holds.empty()) return;
   const Micros now = LedgerNow();
   for (const std::int64_t id : change.changed_blocks) {
@@ -53,6 +54,7 @@ void Ledger::SaveBlocks(const Wallet& wallet, const WalletChange& change) {
     SaveBlock(wallet, *b, now);
   }
   for (const std::int64_t id : change.changed_holds) {
+    if (id == inserted_hold) continue;
     const Hold* h = nullptr;
     for (const Hold& x : change.wallet.holds) {
       if (x.hold_id == id) h = &x;
