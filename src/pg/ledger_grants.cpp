@@ -141,11 +141,12 @@ Ledger::ReadOpenBlocks(const Wallet& wallet,
   Table t = tables_.Open(TableId::kGrants);
   const IndexKey key = IndexKey::Int64(1, wallet.wallet_id);
   std::vector<Block> out;
-  t.Scan("grants_open_idx", &key, 1, [&](const Row& r, RowId) {
+  t.Scan("grants_open_idx", &key, 1, [&](const Row& r, RowId id) {
     if (!r.Bool(t.At(grants::open))) return;
     if (r.Text(t.At(grants::customer_id)) != wallet.customer_id) return;
     BlockLabels l;
     out.push_back(ReadBlockRow(t, r, wallet.scale, &l));
+    out.back().row_id = id;
     if (labels != nullptr) (*labels)[out.back().row.grant_id] = std::move(l);
   });
   return out;
@@ -162,10 +163,16 @@ std::optional<Block> Ledger::ReadBlock(const Wallet& wallet,
 
 void Ledger::SaveBlock(const Wallet& wallet, const Block& b, Micros now) {
   Table t = tables_.Open(TableId::kGrants);
-  if (!FetchBlock(t, wallet, b.row.grant_id)) {
+  // A block read by a scan is updated where it was read (the wallet lock
+  // keeps that version current); one the catch-up created, by its key.
+  StoredRow old = nullptr;
+  if (b.row_id) {
+    old = t.FetchVersion(*b.row_id);
+  } else if (FetchBlock(t, wallet, b.row.grant_id)) {
+    old = t.CopyCurrent();
+  } else {
     throw LedgerError(ErrorCode::kInternal, "a changed block is missing");
   }
-  const StoredRow old = t.CopyCurrent();
   const int s = wallet.scale;
   // A block canceled keeps the moment it was first canceled.
   std::optional<Micros> canceled_at;

@@ -150,9 +150,10 @@ std::vector<Hold> Ledger::ReadActiveHolds(const Wallet& wallet) {
   const IndexKey keys[2] = {IndexKey::Int64(1, wallet.wallet_id),
                             IndexKey::Text(2, wallet.customer_id)};
   std::vector<Hold> out;
-  t.Scan("holds_active_idx", keys, 2, [&](const Row& r, RowId) {
+  t.Scan("holds_active_idx", keys, 2, [&](const Row& r, RowId id) {
     if (StatusOf(r.Text(t.At(holds::status))) != HoldStatus::kHeld) return;
     Hold h;
+    h.row_id = id;
     h.hold_id = r.Int64(t.At(holds::hold_id));
     h.amount = r.Units(t.At(holds::amount), wallet.scale);
     h.captured = r.Units(t.At(holds::captured), wallet.scale);
@@ -168,14 +169,21 @@ std::vector<Hold> Ledger::ReadActiveHolds(const Wallet& wallet) {
 
 void Ledger::SaveHold(const Wallet& wallet, const Hold& hold) {
   Table t = tables_.Open(TableId::kHolds);
-  if (!FetchHold(t, wallet.customer_id, hold.hold_id)) {
+  // Updated where ReadActiveHolds read it (the wallet lock keeps that
+  // version current).
+  StoredRow old = nullptr;
+  if (hold.row_id) {
+    old = t.FetchVersion(*hold.row_id);
+  } else if (FetchHold(t, wallet.customer_id, hold.hold_id)) {
+    old = t.CopyCurrent();
+  } else {
     throw LedgerError(ErrorCode::kInternal, "a changed hold is missing");
   }
   t.Write()
       .Text(holds::status, StatusName(hold.status))
       .Units(holds::captured, hold.captured, wallet.scale)
       .Timestamp(holds::closed_at, hold.closed_at)
-      .Update(t.CopyCurrent());
+      .Update(old);
 }
 
 }  // namespace credit_ledger::pg
