@@ -2,11 +2,11 @@
 // per operation), grants, operations (idempotency), entries (appended with
 // seq, balance_after and the hash chain) and events. The hot path - locking
 // a wallet, reading its open grants, writing the operation, entries, grant
-// and wallet rows - uses direct table access (table.hpp); rarer paths use
-// SPI with kept plans. Nothing here decides anything: src/core does.
-// Implemented by table: ledger_wallets.cpp, ledger_grants.cpp,
-// ledger_operations.cpp (idempotency), ledger_entries.cpp (entries and
-// events), and ledger.cpp (what they share).
+// and wallet rows, and a hold's reads and writes - uses direct table access
+// (table.hpp); rarer paths use SPI with kept plans. Nothing here decides
+// anything: src/core does. Implemented by table: ledger_wallets.cpp,
+// ledger_grants.cpp, ledger_holds.cpp, ledger_operations.cpp (idempotency),
+// ledger_entries.cpp (entries and events), and ledger.cpp (what they share).
 #pragma once
 
 #include "alerts.hpp"
