@@ -69,6 +69,10 @@ struct Block {
   std::string kind = "grant";
   std::optional<std::int64_t> recurring_id;
   std::int64_t period = 0;
+  // Where the glue read the row (an opaque handle, as OpenGrant::row), for
+  // saving the block's planned state; nullopt for a block the catch-up
+  // created.
+  std::optional<std::uint64_t> row_id;
 };
 
 // Issue 14: a recurring schedule of the wallet and its calendar (the
@@ -97,6 +101,7 @@ struct Hold {
   Micros expires_at = kNever;
   HoldStatus status = HoldStatus::kHeld;
   std::optional<Micros> closed_at;
+  std::optional<std::uint64_t> row_id;  // where the glue read it (as Block's)
 
   // Reserves while held and now < expires_at.
   bool ActiveAt(Micros now) const {

@@ -37,7 +37,7 @@ TimedWallet LockHoldWallet(Ledger& ledger, const std::string& customer_id,
   }
   wallet = std::move(*found);
   if (replay != nullptr && *replay) return {};
-  TimedWallet w = ledger.ReadTimedWallet(wallet, nullptr);
+  TimedWallet w = ledger.ReadTimedWallet(wallet, nullptr, false);
   for (const Hold& h : w.holds) {
     if (h.hold_id == hold_id) return w;
   }
@@ -125,7 +125,7 @@ HoldOutcome PlaceHold(Ledger& ledger, const HoldArgs& a) {
   }
   Wallet& wallet = *found;
   const std::int64_t units = ParseAmount(a.amount, wallet.scale);
-  const TimedWallet before = ledger.ReadTimedWallet(wallet, nullptr);
+  const TimedWallet before = ledger.ReadTimedWallet(wallet, nullptr, false);
   const std::int64_t hold_id = ledger.NextHoldId();
   const HoldPlan plan = PlanHold(before, now, units, hold_id, expires_at);
 
@@ -142,7 +142,7 @@ HoldOutcome PlaceHold(Ledger& ledger, const HoldArgs& a) {
                                a.labels.metadata.datum,
                                !a.labels.metadata.text.has_value()},
                     now);
-  ledger.SaveBlocks(wallet, plan.change);
+  ledger.SaveBlocks(wallet, plan.change, hold_id);
   CountHold(wallet, plan.hold, 1);
   wallet.next_due_at = LowerDueAt(wallet.next_due_at, expires_at);
   std::vector<PendingEvent> events;

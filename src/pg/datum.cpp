@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 namespace credit_ledger::pg {
 
@@ -104,6 +105,23 @@ std::string UnitsArrayText(const std::vector<std::int64_t>& units, int scale) {
     return PointerGetDatum(
         construct_array(elems.data(), static_cast<int>(elems.size()),
                         NUMERICOID, -1, false, TYPALIGN_INT));
+  });
+}
+
+::Datum OptInt64ArrayDatum(const std::vector<std::optional<std::int64_t>>& v) {
+  std::vector<::Datum> elems(v.size());
+  // std::vector<bool> has no data(): the flags go in a plain array.
+  std::unique_ptr<bool[]> nulls(new bool[v.size() + 1]);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    nulls[i] = !v[i].has_value();
+    elems[i] = Int64GetDatum(v[i].value_or(0));
+  }
+  return Guard([&] {
+    const int dims[1] = {static_cast<int>(v.size())};
+    const int lbs[1] = {1};
+    return PointerGetDatum(construct_md_array(
+        elems.data(), nulls.get(), 1, const_cast<int*>(dims),
+        const_cast<int*>(lbs), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
   });
 }
 
@@ -208,6 +226,26 @@ std::vector<std::int64_t> Row::UnitsArray(int col, int scale) const {
       out.push_back(
           ParseAmount(NumericDatumText(elems[i]), scale, "stored amount"));
     }
+  }
+  return out;
+}
+
+std::vector<std::optional<std::int64_t>> Row::OptInt64Array(int col) const {
+  bool is_null = false;
+  ::Datum d = Raw(col, &is_null);
+  std::vector<std::optional<std::int64_t>> out;
+  if (is_null) return out;
+  ::Datum* elems = nullptr;
+  bool* nulls = nullptr;
+  int count = 0;
+  Guard([&] {
+    deconstruct_array(DatumGetArrayTypeP(d), INT8OID, 8, FLOAT8PASSBYVAL,
+                      TYPALIGN_DOUBLE, &elems, &nulls, &count);
+  });
+  for (int i = 0; i < count; ++i) {
+    out.push_back(nulls[i]
+                      ? std::nullopt
+                      : std::optional<std::int64_t>(DatumGetInt64(elems[i])));
   }
   return out;
 }

@@ -38,6 +38,9 @@ std::string UnitsArrayText(const std::vector<std::int64_t>& units, int scale);
 // A numeric[] of units at `scale`.
 ::Datum UnitsArrayDatum(const std::vector<std::int64_t>& units, int scale);
 
+// A bigint[] whose elements may be NULL (nullopt).
+::Datum OptInt64ArrayDatum(const std::vector<std::optional<std::int64_t>>& v);
+
 // A tuple read column by column: a row of an SPI result (valid as long as
 // its result: until FreeRows on the Rows it came from, or SpiFinish) or one
 // the direct path read (table.hpp). Later statements do not invalidate it
@@ -62,6 +65,8 @@ class Row {
   std::optional<std::int64_t> OptUnits(int col, int scale) const;
   // A numeric[] column (NULL or empty: no elements) as units at `scale`.
   std::vector<std::int64_t> UnitsArray(int col, int scale) const;
+  // A bigint[] column (NULL: no elements), NULL elements as nullopt.
+  std::vector<std::optional<std::int64_t>> OptInt64Array(int col) const;
   // A numeric column's exact text (numeric_out).
   std::optional<std::string> NumericText(int col) const;
   // A bytea column of a digest: all 32 bytes, or the first 16 or 8 that

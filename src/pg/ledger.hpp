@@ -2,11 +2,11 @@
 // per operation), grants, operations (idempotency), entries (appended with
 // seq, balance_after and the hash chain) and events. The hot path - locking
 // a wallet, reading its open grants, writing the operation, entries, grant
-// and wallet rows - uses direct table access (table.hpp); rarer paths use
-// SPI with kept plans. Nothing here decides anything: src/core does.
-// Implemented by table: ledger_wallets.cpp, ledger_grants.cpp,
-// ledger_operations.cpp (idempotency), ledger_entries.cpp (entries and
-// events), and ledger.cpp (what they share).
+// and wallet rows, and a hold's reads and writes - uses direct table access
+// (table.hpp); rarer paths use SPI with kept plans. Nothing here decides
+// anything: src/core does. Implemented by table: ledger_wallets.cpp,
+// ledger_grants.cpp, ledger_holds.cpp, ledger_operations.cpp (idempotency),
+// ledger_entries.cpp (entries and events), and ledger.cpp (what they share).
 #pragma once
 
 #include "alerts.hpp"
@@ -293,16 +293,27 @@ class Ledger {
 
   // 1.2, the wallet as the timeline planners see it (ledger_time.cpp): its
   // open blocks (entered or not) plus any block an active hold reserves
-  // from, and its active holds; `labels` gets each block's kind, reason and
-  // source_id. Rare paths (a catch-up, confirm, cancel): SPI.
+  // from, its active holds and (`schedules`) the schedules a catch-up needs
+  // (ReadSchedules); `labels` gets each block's kind, reason and source_id.
+  // The planners of a caught-up wallet (holds, captures, releases) never
+  // look at schedules: they pass false and skip that read.
   TimedWallet ReadTimedWallet(const Wallet& wallet,
-                              std::map<std::int64_t, BlockLabels>* labels);
-  // One block of the wallet by id (any state), or nullopt.
-  std::optional<Block> ReadBlock(const Wallet& wallet, std::int64_t grant_id);
+                              std::map<std::int64_t, BlockLabels>* labels,
+                              bool schedules = true);
   // Writes the rows a timeline planner changed: the blocks' remaining,
   // held, lifecycle columns and open flag; the holds' status, captured and
-  // closed_at.
-  void SaveBlocks(const Wallet& wallet, const WalletChange& change);
+  // closed_at. `inserted_hold`: a hold the operation has just inserted as
+  // the plan left it (InsertHold), whose row needs no update.
+  void SaveBlocks(const Wallet& wallet, const WalletChange& change,
+                  std::optional<std::int64_t> inserted_hold = std::nullopt);
+  // The blocks' side of these (ledger_grants.cpp): the wallet's open blocks
+  // (entered or not; `labels` as above), one block of the wallet by id (any
+  // state; nullopt if there is none), and a block's row as a plan left it.
+  std::vector<Block>
+  ReadOpenBlocks(const Wallet& wallet,
+                 std::map<std::int64_t, BlockLabels>* labels);
+  std::optional<Block> ReadBlock(const Wallet& wallet, std::int64_t grant_id);
+  void SaveBlock(const Wallet& wallet, const Block& block, Micros now);
 
   // Issue 14, recurring grants (ledger_recurring.cpp): a new schedule's id
   // and row; a schedule by id under its customer, locked with its wallet
@@ -332,6 +343,11 @@ class Ledger {
   StoredHold RequireHold(const std::string& customer_id, std::int64_t hold_id);
   std::optional<StoredHold> HoldOfOperation(const std::string& customer_id,
                                             std::int64_t operation_id);
+  // The wallet's active holds (status held, deadline passed or not) in
+  // hold id order, each with what it reserves; a hold's row as a plan left
+  // it (status, captured, closed_at).
+  std::vector<Hold> ReadActiveHolds(const Wallet& wallet);
+  void SaveHold(const Wallet& wallet, const Hold& hold);
 
   // 1.2 prices (ledger_prices.cpp), one index lookup each: the latest
   // price of `feature` in force at `at` for `customer_id` (nullptr: the

@@ -19,7 +19,8 @@ ColumnRef grant_id{"grant_id"}, wallet_id{"wallet_id"},
     created_at{"created_at"}, open{"open"}, entered{"entered"},
     pending{"pending"}, held{"held"}, recurring_id{"recurring_id"},
     period{"period"}, rolled_from_grant_id{"rolled_from_grant_id"},
-    rolled_over_amount{"rolled_over_amount"};
+    rolled_over_amount{"rolled_over_amount"}, voided_at{"voided_at"},
+    expired_at{"expired_at"}, canceled_at{"canceled_at"};
 }  // namespace grants
 
 // Statements of the paths that stay on SPI: rare operations, where a plan's
@@ -92,7 +93,106 @@ OpenGrant ReadOpen(Table& t, const Row& r, RowId id, int scale) {
   return g;
 }
 
+// A 1.2 block as the timeline planners see it; `labels` (if given) gets its
+// kind, reason and source_id.
+Block ReadBlockRow(Table& t, const Row& r, int s, BlockLabels* labels) {
+  Block b;
+  GrantRow& g = b.row;
+  g.grant_id = r.Int64(t.At(grants::grant_id));
+  g.amount = r.Units(t.At(grants::amount), s);
+  g.remaining = r.Units(t.At(grants::remaining), s);
+  g.promotional = r.Bool(t.At(grants::promotional));
+  g.cost_basis = r.NumericText(t.At(grants::cost_basis));
+  g.expires_at = r.OptTimestamp(t.At(grants::expires_at)).value_or(kNever);
+  g.voided_at = r.OptTimestamp(t.At(grants::voided_at));
+  g.expired_at = r.OptTimestamp(t.At(grants::expired_at));
+  g.expired_amount = r.Units(t.At(grants::expired_amount), s);
+  g.voided_amount = r.Units(t.At(grants::voided_amount), s);
+  g.priority = r.Int32(t.At(grants::priority));
+  g.effective_at = r.Timestamp(t.At(grants::effective_at));
+  b.entered = r.Bool(t.At(grants::entered));
+  b.pending = r.Bool(t.At(grants::pending));
+  b.canceled = !r.IsNull(t.At(grants::canceled_at));
+  b.held = r.Units(t.At(grants::held), s);
+  b.kind = r.Text(t.At(grants::kind));
+  b.recurring_id = r.OptInt64(t.At(grants::recurring_id));
+  b.period = r.OptInt64(t.At(grants::period)).value_or(0);
+  if (labels != nullptr) {
+    labels->kind = b.kind;
+    labels->reason = r.OptText(t.At(grants::reason));
+    labels->source_id = r.OptText(t.At(grants::source_id));
+  }
+  return b;
+}
+
+// The block's row under the wallet's customer (grants_pkey) made current;
+// false if there is none.
+bool FetchBlock(Table& t, const Wallet& wallet, std::int64_t grant_id) {
+  const IndexKey keys[2] = {IndexKey::Int64(1, grant_id),
+                            IndexKey::Text(2, wallet.customer_id)};
+  return t.Fetch("grants_pkey", keys, 2);
+}
+
 }  // namespace
+
+std::vector<Block>
+Ledger::ReadOpenBlocks(const Wallet& wallet,
+                       std::map<std::int64_t, BlockLabels>* labels) {
+  Table t = tables_.Open(TableId::kGrants);
+  const IndexKey key = IndexKey::Int64(1, wallet.wallet_id);
+  std::vector<Block> out;
+  t.Scan("grants_open_idx", &key, 1, [&](const Row& r, RowId id) {
+    if (!r.Bool(t.At(grants::open))) return;
+    if (r.Text(t.At(grants::customer_id)) != wallet.customer_id) return;
+    BlockLabels l;
+    out.push_back(ReadBlockRow(t, r, wallet.scale, &l));
+    out.back().row_id = id;
+    if (labels != nullptr) (*labels)[out.back().row.grant_id] = std::move(l);
+  });
+  return out;
+}
+
+std::optional<Block> Ledger::ReadBlock(const Wallet& wallet,
+                                       std::int64_t grant_id) {
+  Table t = tables_.Open(TableId::kGrants);
+  if (!FetchBlock(t, wallet, grant_id)) return std::nullopt;
+  const Row r = t.Read(t.CopyCurrent());
+  if (r.Int64(t.At(grants::wallet_id)) != wallet.wallet_id) return std::nullopt;
+  return ReadBlockRow(t, r, wallet.scale, nullptr);
+}
+
+void Ledger::SaveBlock(const Wallet& wallet, const Block& b, Micros now) {
+  Table t = tables_.Open(TableId::kGrants);
+  // A block read by a scan is updated where it was read (the wallet lock
+  // keeps that version current); one the catch-up created, by its key.
+  StoredRow old = nullptr;
+  if (b.row_id) {
+    old = t.FetchVersion(*b.row_id);
+  } else if (FetchBlock(t, wallet, b.row.grant_id)) {
+    old = t.CopyCurrent();
+  } else {
+    throw LedgerError(ErrorCode::kInternal, "a changed block is missing");
+  }
+  const int s = wallet.scale;
+  // A block canceled keeps the moment it was first canceled.
+  std::optional<Micros> canceled_at;
+  if (b.canceled) {
+    canceled_at =
+        t.Read(old).OptTimestamp(t.At(grants::canceled_at)).value_or(now);
+  }
+  t.Write()
+      .Units(grants::remaining, b.row.remaining, s)
+      .Units(grants::held, b.held, s)
+      .Units(grants::expired_amount, b.row.expired_amount, s)
+      .Units(grants::voided_amount, b.row.voided_amount, s)
+      .Timestamp(grants::voided_at, b.row.voided_at)
+      .Timestamp(grants::expired_at, b.row.expired_at)
+      .Bool(grants::entered, b.entered)
+      .Bool(grants::pending, b.pending)
+      .Timestamp(grants::canceled_at, canceled_at)
+      .Bool(grants::open, IsBlockOpen(b))
+      .Update(old);
+}
 
 std::vector<OpenGrant> Ledger::ReadOpenGrants(const Wallet& wallet,
                                               Micros now) {

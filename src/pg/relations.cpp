@@ -22,7 +22,7 @@ namespace {
 // EXTENSION UPDATE, has them in the table credit_ledger.operations.
 const char* const kTableNames[kTableCount] = {
     "credit_types", "wallets", "grants", "operation_rows",
-    "entries",      "events",  "prices"};
+    "entries",      "events",  "prices", "holds"};
 constexpr const char* kLegacyOperations = "operations";
 
 Oid LedgerNamespace() {

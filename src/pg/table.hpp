@@ -42,9 +42,10 @@ enum class TableId {
   kOperations,
   kEntries,
   kEvents,
-  kPrices  // 1.2; a reference table on Citus
+  kPrices,  // 1.2; a reference table on Citus
+  kHolds    // 1.2
 };
-constexpr int kTableCount = 7;
+constexpr int kTableCount = 8;
 
 // A column looked up by name once per backend and revalidated by name on
 // every use (an upgrade can change a table's layout under a live backend).
