@@ -60,6 +60,7 @@ PartialConsume PlanBatchConsume(const ConsumePlanner& planner,
                                          reserved_overdraft);
   }
   p.plan = planner.Plan(p.applied);
+  p.available_after = SubUnits(p.plan.spendable_after, reserved_overdraft);
   return p;
 }
 

@@ -98,6 +98,9 @@ DrawDownPlan PlanWalletDrawDown(const std::vector<OpenGrant>& grants,
 struct PartialConsume {
   ConsumePlan plan;
   std::int64_t applied = 0;
+  // The available balance after it: plan.spendable_after less
+  // `reserved_overdraft` (what the event returns and stores).
+  std::int64_t available_after = 0;
 };
 PartialConsume PlanBatchConsume(const ConsumePlanner& planner,
                                 std::int64_t units, bool allow_partial,

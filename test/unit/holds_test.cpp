@@ -338,5 +338,22 @@ TEST(PlanBatchConsume, EachPartialEventSeesWhatTheEarlierOnesLeft) {
             ErrorCode::kInsufficientCredits);
 }
 
+// Each event returns the available balance: what holds reserve against the
+// allowance counted out (the planner was built with the limit less it).
+TEST(PlanBatchConsume,
+     AvailableBalanceCountsOutWhatHoldsReserveOnTheAllowance) {
+  const std::vector<OpenGrant> grants = {OpenBlock(1, 10)};
+  OverdraftPolicy soft;
+  soft.limit = PolicyLessReserved(OverdraftPolicy{50}, 30).limit;
+  ConsumePlanner planner(PlannerState(grants, 0, soft, 2), kT);
+  PartialConsume a = PlanBatchConsume(planner, 15, false, 30);
+  EXPECT_EQ(a.plan.spendable_after, -5);
+  EXPECT_EQ(a.available_after, -35);
+  planner.Apply(a.plan);
+  PartialConsume b = PlanBatchConsume(planner, 15, true, 30);
+  EXPECT_EQ(b.applied, 0);  // -35 available: nothing to take
+  EXPECT_EQ(b.available_after, -35);
+}
+
 }  // namespace
 }  // namespace credit_ledger
