@@ -332,6 +332,67 @@ BEGIN
     RETURN pg_catalog.trim_scale(value);
 END $$;
 
+-- The labels every writer checks (22023): customer_id of 1 to 255
+-- characters, metadata (when given) a JSON object, occurred_at (when given)
+-- not more than 24 hours after now.
+CREATE FUNCTION baseline.check_labels(p_customer_id text, p_metadata jsonb,
+    p_occurred_at timestamptz, p_now timestamptz)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF length(p_customer_id) NOT BETWEEN 1 AND 255 THEN
+        RAISE EXCEPTION 'customer_id must have 1 to 255 characters' USING ERRCODE = '22023';
+    END IF;
+    IF p_metadata IS NOT NULL AND jsonb_typeof(p_metadata) <> 'object' THEN
+        RAISE EXCEPTION 'metadata must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    IF p_occurred_at > p_now + interval '24 hours' THEN
+        RAISE EXCEPTION 'occurred_at is too far in the future' USING ERRCODE = '22023';
+    END IF;
+END $$;
+
+-- A writer's idempotency key looked up: its digest (what operations.key_hash
+-- stores) and, when the customer used it before, that operation.
+CREATE TYPE baseline.keyed AS (
+    key_hash     bytea,
+    operation_id bigint,  -- NULL: the key is new
+    amount       numeric,
+    balance      numeric,
+    grant_id     bigint
+);
+
+-- 22023 unless `p_key` has 1 to 10000 characters; LG002 when the customer
+-- used it for an operation of another type, or of this one with another
+-- request digest (`p_request`, the digest of the request's parameters).
+CREATE FUNCTION baseline.keyed_replay(p_customer_id text, p_key text, p_type text,
+    p_request bytea)
+RETURNS baseline.keyed LANGUAGE plpgsql AS $$
+DECLARE
+    k baseline.keyed;
+    o record;
+BEGIN
+    IF length(p_key) NOT BETWEEN 1 AND 10000 THEN
+        RAISE EXCEPTION 'idempotency_key must have 1 to 10000 characters' USING ERRCODE = '22023';
+    END IF;
+    k.key_hash := sha256(convert_to(p_key, 'UTF8'));
+    SELECT op.operation_id, op.operation_type, op.request_hash, op.amount, op.balance,
+           op.grant_id INTO o
+      FROM baseline.operations op
+     WHERE op.customer_id = p_customer_id AND op.key_hash = k.key_hash;
+    IF FOUND THEN
+        IF o.operation_type <> p_type OR o.request_hash IS DISTINCT FROM p_request THEN
+            RAISE EXCEPTION 'idempotency key was already used with different parameters'
+                USING ERRCODE = 'LG002',
+                DETAIL = format('The key was first used by %s operation %s.',
+                                o.operation_type, o.operation_id);
+        END IF;
+        k.operation_id := o.operation_id;
+        k.amount := o.amount;
+        k.balance := o.balance;
+        k.grant_id := o.grant_id;
+    END IF;
+    RETURN k;
+END $$;
+
 CREATE FUNCTION baseline.credit_type_create(credit_type text, scale integer DEFAULT 0)
 RETURNS void LANGUAGE sql AS $$
     INSERT INTO baseline.credit_types (credit_type, scale) VALUES (credit_type, scale)
@@ -731,7 +792,7 @@ DECLARE
     v_debt_left numeric;
     v_take      numeric;
     w           record;
-    o           record;
+    k           baseline.keyed;
     g           record;
     v_ids       bigint[] := '{}';
     v_takes     numeric[] := '{}';
@@ -746,9 +807,7 @@ BEGIN
     IF amount IS NULL THEN
         RAISE EXCEPTION 'amount must not be NULL' USING ERRCODE = '22004';
     END IF;
-    IF length(customer_id) NOT BETWEEN 1 AND 255 THEN
-        RAISE EXCEPTION 'customer_id must have 1 to 255 characters' USING ERRCODE = '22023';
-    END IF;
+    PERFORM baseline.check_labels(customer_id, metadata, NULL, v_now);
     IF priority < 0 THEN
         RAISE EXCEPTION 'priority must not be negative' USING ERRCODE = '22023';
     END IF;
@@ -761,28 +820,16 @@ BEGIN
     IF expires_at IS NOT NULL AND expires_at <= v_now THEN
         RAISE EXCEPTION 'expires_at is already past' USING ERRCODE = '22023';
     END IF;
-    IF metadata IS NOT NULL AND jsonb_typeof(metadata) <> 'object' THEN
-        RAISE EXCEPTION 'metadata must be a JSON object' USING ERRCODE = '22023';
-    END IF;
 
     IF idempotency_key IS NOT NULL THEN
-        IF length(idempotency_key) NOT BETWEEN 1 AND 10000 THEN
-            RAISE EXCEPTION 'idempotency_key must have 1 to 10000 characters' USING ERRCODE = '22023';
-        END IF;
-        v_key := sha256(convert_to(idempotency_key, 'UTF8'));
         v_req := sha256(convert_to(row('grant', credit_type, trim_scale(amount), promotional,
                      priority, trim_scale(cost_basis), effective_at, expires_at, reason,
                      source_id, metadata)::text, 'UTF8'));
-        SELECT op.operation_type, op.request_hash, op.grant_id INTO o
-          FROM baseline.operations op
-         WHERE op.customer_id = a_customer_id AND op.key_hash = v_key;
-        IF FOUND THEN
-            IF o.operation_type <> 'grant' OR o.request_hash IS DISTINCT FROM v_req THEN
-                RAISE EXCEPTION 'idempotency key was already used with different parameters'
-                    USING ERRCODE = 'LG002';
-            END IF;
-            RETURN o.grant_id;
+        k := baseline.keyed_replay(a_customer_id, idempotency_key, 'grant', v_req);
+        IF k.operation_id IS NOT NULL THEN
+            RETURN k.grant_id;
         END IF;
+        v_key := k.key_hash;
     END IF;
 
     SELECT t.scale INTO v_scale FROM baseline.credit_types t WHERE t.credit_type = a_credit_type;
@@ -966,7 +1013,7 @@ DECLARE
     v_actor     text;
     v_occurred  timestamptz;
     w           record;
-    o           record;
+    k           baseline.keyed;
     g           record;
     -- Repayments (r_) and draws (d_), in drawdown order.
     r_ids       bigint[] := '{}';
@@ -993,35 +1040,16 @@ BEGIN
         RAISE EXCEPTION 'amount must be positive' USING ERRCODE = '22023',
             DETAIL = format('The amount given was %s.', p_amount);
     END IF;
-    IF length(p_customer_id) NOT BETWEEN 1 AND 255 THEN
-        RAISE EXCEPTION 'customer_id must have 1 to 255 characters' USING ERRCODE = '22023';
-    END IF;
-    IF p_metadata IS NOT NULL AND jsonb_typeof(p_metadata) <> 'object' THEN
-        RAISE EXCEPTION 'metadata must be a JSON object' USING ERRCODE = '22023';
-    END IF;
-    IF p_occurred_at > v_now + interval '24 hours' THEN
-        RAISE EXCEPTION 'occurred_at is too far in the future' USING ERRCODE = '22023';
-    END IF;
+    PERFORM baseline.check_labels(p_customer_id, p_metadata, p_occurred_at, v_now);
 
     IF p_key IS NOT NULL THEN
-        IF length(p_key) NOT BETWEEN 1 AND 10000 THEN
-            RAISE EXCEPTION 'idempotency_key must have 1 to 10000 characters' USING ERRCODE = '22023';
-        END IF;
-        v_key := sha256(convert_to(p_key, 'UTF8'));
         v_req := coalesce(p_req, sha256(convert_to(row('consume', p_credit_type, trim_scale(p_amount),
                      p_feature, p_source_id, p_occurred_at, p_metadata, p_allow_partial)::text, 'UTF8')));
-        SELECT op.operation_id, op.operation_type, op.request_hash, op.amount, op.balance INTO o
-          FROM baseline.operations op
-         WHERE op.customer_id = p_customer_id AND op.key_hash = v_key;
-        IF FOUND THEN
-            IF o.operation_type <> 'consume' OR o.request_hash IS DISTINCT FROM v_req THEN
-                RAISE EXCEPTION 'idempotency key was already used with different parameters'
-                    USING ERRCODE = 'LG002',
-                    DETAIL = format('The key was first used by %s operation %s.',
-                                    o.operation_type, o.operation_id);
-            END IF;
-            RETURN (o.operation_id, o.amount, o.balance, true)::baseline.operation_result;
+        k := baseline.keyed_replay(p_customer_id, p_key, 'consume', v_req);
+        IF k.operation_id IS NOT NULL THEN
+            RETURN (k.operation_id, k.amount, k.balance, true)::baseline.operation_result;
         END IF;
+        v_key := k.key_hash;
     END IF;
 
     SELECT wl.wallet_id, wl.balance, wl.debt, wl.overdraft_limit, wl.last_seq, wl.last_hash,
@@ -1328,7 +1356,7 @@ DECLARE
     v_ids     bigint[] := '{}';
     v_amounts numeric[] := '{}';
     w         record;
-    o         record;
+    k         baseline.keyed;
     g         record;
 BEGIN
     IF p_customer_id IS NULL OR p_credit_type IS NULL OR p_amount IS NULL OR p_timeout IS NULL THEN
@@ -1338,12 +1366,7 @@ BEGIN
     IF p_amount IN ('NaN', 'Infinity', '-Infinity') OR p_amount <= 0 THEN
         RAISE EXCEPTION 'amount must be positive' USING ERRCODE = '22023';
     END IF;
-    IF length(p_customer_id) NOT BETWEEN 1 AND 255 THEN
-        RAISE EXCEPTION 'customer_id must have 1 to 255 characters' USING ERRCODE = '22023';
-    END IF;
-    IF p_metadata IS NOT NULL AND jsonb_typeof(p_metadata) <> 'object' THEN
-        RAISE EXCEPTION 'metadata must be a JSON object' USING ERRCODE = '22023';
-    END IF;
+    PERFORM baseline.check_labels(p_customer_id, p_metadata, NULL, v_now);
     IF p_timeout <= interval '0' OR p_timeout > interval '31 days' THEN
         RAISE EXCEPTION 'timeout must be more than zero and at most 31 days' USING ERRCODE = '22023';
     END IF;
@@ -1351,24 +1374,15 @@ BEGIN
     v_expires := v_now + make_interval(secs => extract(epoch FROM p_timeout));
 
     IF p_key IS NOT NULL THEN
-        IF length(p_key) NOT BETWEEN 1 AND 10000 THEN
-            RAISE EXCEPTION 'idempotency_key must have 1 to 10000 characters' USING ERRCODE = '22023';
-        END IF;
-        v_key := sha256(convert_to(p_key, 'UTF8'));
         v_req := sha256(convert_to(row('hold', p_credit_type, trim_scale(p_amount),
                      extract(epoch FROM p_timeout), p_feature, p_source_id, p_metadata)::text, 'UTF8'));
-        SELECT op.operation_id, op.operation_type, op.request_hash, op.amount, op.balance INTO o
-          FROM baseline.operations op
-         WHERE op.customer_id = p_customer_id AND op.key_hash = v_key;
-        IF FOUND THEN
-            IF o.operation_type <> 'hold' OR o.request_hash IS DISTINCT FROM v_req THEN
-                RAISE EXCEPTION 'idempotency key was already used with different parameters'
-                    USING ERRCODE = 'LG002';
-            END IF;
-            RETURN (SELECT (h.hold_id, o.amount, o.balance, h.expires_at, true)::baseline.hold_result
+        k := baseline.keyed_replay(p_customer_id, p_key, 'hold', v_req);
+        IF k.operation_id IS NOT NULL THEN
+            RETURN (SELECT (h.hold_id, k.amount, k.balance, h.expires_at, true)::baseline.hold_result
                       FROM baseline.holds h
-                     WHERE h.customer_id = p_customer_id AND h.operation_id = o.operation_id);
+                     WHERE h.customer_id = p_customer_id AND h.operation_id = k.operation_id);
         END IF;
+        v_key := k.key_hash;
     END IF;
 
     SELECT wl.wallet_id, wl.balance, wl.debt, wl.overdraft_limit, wl.last_seq, wl.next_due_at,
@@ -1539,7 +1553,7 @@ DECLARE
     r_amounts  numeric[] := '{}';
     h          baseline.holds;
     st         baseline.wstate;
-    o          record;
+    k          baseline.keyed;
     g          record;
 BEGIN
     IF p_customer_id IS NULL OR p_hold_id IS NULL THEN
@@ -1548,32 +1562,15 @@ BEGIN
     IF p_amount IN ('NaN', 'Infinity', '-Infinity') OR p_amount <= 0 THEN
         RAISE EXCEPTION 'capture amount must be positive' USING ERRCODE = '22023';
     END IF;
-    IF length(p_customer_id) NOT BETWEEN 1 AND 255 THEN
-        RAISE EXCEPTION 'customer_id must have 1 to 255 characters' USING ERRCODE = '22023';
-    END IF;
-    IF p_metadata IS NOT NULL AND jsonb_typeof(p_metadata) <> 'object' THEN
-        RAISE EXCEPTION 'metadata must be a JSON object' USING ERRCODE = '22023';
-    END IF;
-    IF p_occurred_at > v_now + interval '24 hours' THEN
-        RAISE EXCEPTION 'occurred_at is too far in the future' USING ERRCODE = '22023';
-    END IF;
+    PERFORM baseline.check_labels(p_customer_id, p_metadata, p_occurred_at, v_now);
     IF p_key IS NOT NULL THEN
-        IF length(p_key) NOT BETWEEN 1 AND 10000 THEN
-            RAISE EXCEPTION 'idempotency_key must have 1 to 10000 characters' USING ERRCODE = '22023';
-        END IF;
-        v_key := sha256(convert_to(p_key, 'UTF8'));
         v_req := sha256(convert_to(row('capture', p_hold_id, trim_scale(p_amount), p_feature,
                      p_source_id, p_occurred_at, p_metadata)::text, 'UTF8'));
-        SELECT op.operation_id, op.operation_type, op.request_hash, op.amount, op.balance INTO o
-          FROM baseline.operations op
-         WHERE op.customer_id = p_customer_id AND op.key_hash = v_key;
-        IF FOUND THEN
-            IF o.operation_type <> 'capture' OR o.request_hash IS DISTINCT FROM v_req THEN
-                RAISE EXCEPTION 'idempotency key was already used with different parameters'
-                    USING ERRCODE = 'LG002';
-            END IF;
-            RETURN (o.operation_id, o.amount, o.balance, true)::baseline.operation_result;
+        k := baseline.keyed_replay(p_customer_id, p_key, 'capture', v_req);
+        IF k.operation_id IS NOT NULL THEN
+            RETURN (k.operation_id, k.amount, k.balance, true)::baseline.operation_result;
         END IF;
+        v_key := k.key_hash;
     END IF;
 
     h := baseline.lock_hold(p_customer_id, p_hold_id, v_now, v_key);
@@ -1663,9 +1660,7 @@ BEGIN
     IF p_customer_id IS NULL OR p_hold_id IS NULL THEN
         RAISE EXCEPTION 'customer_id and hold_id must not be NULL' USING ERRCODE = '22004';
     END IF;
-    IF length(p_customer_id) NOT BETWEEN 1 AND 255 THEN
-        RAISE EXCEPTION 'customer_id must have 1 to 255 characters' USING ERRCODE = '22023';
-    END IF;
+    PERFORM baseline.check_labels(p_customer_id, NULL, NULL, v_now);
     h := baseline.lock_hold(p_customer_id, p_hold_id, v_now, NULL);
     st := baseline.wallet_state(h.wallet_id, p_customer_id, v_now);
     v_op_id := nextval('baseline.operations_operation_id_seq');
@@ -1790,14 +1785,9 @@ BEGIN
         RAISE EXCEPTION 'customer_id, feature, quantity and allow_partial must not be null'
             USING ERRCODE = '22004';
     END IF;
-    IF length(p_customer_id) NOT BETWEEN 1 AND 255 THEN
-        RAISE EXCEPTION 'customer_id must have 1 to 255 characters' USING ERRCODE = '22023';
-    END IF;
+    PERFORM baseline.check_labels(p_customer_id, NULL, p_occurred_at, v_now);
     IF length(p_feature) NOT BETWEEN 1 AND 255 THEN
         RAISE EXCEPTION 'feature must have 1 to 255 characters' USING ERRCODE = '22023';
-    END IF;
-    IF p_occurred_at > v_now + interval '24 hours' THEN
-        RAISE EXCEPTION 'occurred_at is too far in the future' USING ERRCODE = '22023';
     END IF;
     IF p_quantity IN ('NaN', 'Infinity', '-Infinity') THEN
         RAISE EXCEPTION 'quantity must be a finite number' USING ERRCODE = '22023';

@@ -103,99 +103,12 @@ BEGIN
     RETURN a;
 END $$;
 
--- The customer's ledger, wallets, grants, holds and operations agree in both
--- implementations (grants and holds named by label - their source_id - and
--- prices by what they are, so ids may differ).
-CREATE FUNCTION bench_test.same_ledger(c text) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    diff bigint;
-    rows text;
+-- The baseline's own invariants: balance = sum of entries; each entered
+-- grant's entries sum to remaining + held; balance_after a running sum;
+-- the hash chain ends at the wallet's last_hash; held = what active
+-- holds reserve; an operation's entries are its first_seq..last_seq.
+CREATE FUNCTION bench_test.baseline_invariants(c text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    WITH a AS (
-        SELECT e.credit_type, e.seq, e.entry_type, e.amount::text AS amount, e.value::text AS value,
-               e.balance_after::text AS balance_after, g.source_id AS label, e.promotional, e.feature,
-               e.source_id, e.reason, e.metadata, e.occurred_at, e.created_at, o.operation_type,
-               e.quantity::text AS quantity, e.unit_price::text AS unit_price,
-               p.feature AS price_feature, p.customer_id AS price_customer, p.effective_at AS price_at
-          FROM credit_ledger.entries e
-          JOIN credit_ledger.operations o ON o.operation_id = e.operation_id AND o.customer_id = e.customer_id
-          LEFT JOIN credit_ledger.grants g ON g.grant_id = e.grant_id AND g.customer_id = e.customer_id
-          LEFT JOIN credit_ledger.prices p ON p.price_id = e.price_id
-         WHERE e.customer_id = c),
-    b AS (
-        SELECT e.credit_type, e.seq, e.entry_type, e.amount::text, e.value::text,
-               e.balance_after::text, g.source_id, e.promotional, e.feature,
-               e.source_id, e.reason, e.metadata, e.occurred_at, e.created_at, o.operation_type,
-               e.quantity::text, e.unit_price::text, p.feature, p.customer_id, p.effective_at
-          FROM baseline.entries e
-          JOIN baseline.operations o ON o.operation_id = e.operation_id AND o.customer_id = e.customer_id
-          LEFT JOIN baseline.grants g ON g.grant_id = e.grant_id AND g.customer_id = e.customer_id
-          LEFT JOIN baseline.prices p ON p.price_id = e.price_id
-         WHERE e.customer_id = c)
-    SELECT count(*), string_agg(d.side || ' ' || d.r, E'\n') INTO diff, rows
-      FROM ((SELECT 'credit_ledger:' AS side, x::text AS r FROM (TABLE a EXCEPT ALL TABLE b) x)
-            UNION ALL (SELECT 'baseline:', x::text FROM (TABLE b EXCEPT ALL TABLE a) x)) d;
-    PERFORM bench_test.check(diff = 0, format(E'entries of %s differ in %s rows:\n%s', c, diff, rows));
-    PERFORM bench_test.check(NOT EXISTS (
-        SELECT FROM (SELECT count(*) = count(DISTINCT seq) AND max(seq) = count(*) AS gapless
-                       FROM baseline.entries WHERE customer_id = c GROUP BY credit_type) x
-         WHERE NOT gapless),
-        format('baseline seq of %s is not gapless', c));
-
-    WITH a AS (SELECT credit_type, source_id, amount::text, remaining::text, open, held, entered,
-                      expired_at, expired_amount, effective_at, expires_at
-                 FROM credit_ledger.grants WHERE customer_id = c),
-         b AS (SELECT credit_type, source_id, amount::text, remaining::text, open, held, entered,
-                      expired_at, expired_amount, effective_at, expires_at
-                 FROM baseline.grants WHERE customer_id = c)
-    SELECT count(*), string_agg(d.side || ' ' || d.r, E'\n') INTO diff, rows
-      FROM ((SELECT 'credit_ledger:' AS side, x::text AS r FROM (TABLE a EXCEPT ALL TABLE b) x)
-            UNION ALL (SELECT 'baseline:', x::text FROM (TABLE b EXCEPT ALL TABLE a) x)) d;
-    PERFORM bench_test.check(diff = 0, format(E'grants of %s differ in %s rows:\n%s', c, diff, rows));
-
-    WITH a AS (SELECT credit_type, balance::text, debt::text, last_seq, held, held_overdraft, next_due_at
-                 FROM credit_ledger.wallets WHERE customer_id = c),
-         b AS (SELECT credit_type, balance::text, debt::text, last_seq, held, held_overdraft, next_due_at
-                 FROM baseline.wallets WHERE customer_id = c)
-    SELECT count(*), string_agg(d.side || ' ' || d.r, E'\n') INTO diff, rows
-      FROM ((SELECT 'credit_ledger:' AS side, x::text AS r FROM (TABLE a EXCEPT ALL TABLE b) x)
-            UNION ALL (SELECT 'baseline:', x::text FROM (TABLE b EXCEPT ALL TABLE a) x)) d;
-    PERFORM bench_test.check(diff = 0, format(E'wallets of %s differ in %s rows:\n%s', c, diff, rows));
-
-    WITH a AS (SELECT h.credit_type, h.source_id, h.feature, h.amount::text AS amount, h.captured,
-                      h.status, h.expires_at, h.closed_at, h.created_at,
-                      (SELECT array_agg(g.source_id ORDER BY r.n) FROM unnest(h.reserved_grant_ids)
-                                WITH ORDINALITY r (id, n)
-                                LEFT JOIN credit_ledger.grants g ON g.grant_id = r.id AND g.customer_id = c) AS blocks,
-                      h.reserved_amounts::text AS reserved
-                 FROM credit_ledger.holds h WHERE h.customer_id = c),
-         b AS (SELECT h.credit_type, h.source_id, h.feature, h.amount::text, h.captured,
-                      h.status, h.expires_at, h.closed_at, h.created_at,
-                      (SELECT array_agg(g.source_id ORDER BY r.n) FROM unnest(h.reserved_grant_ids)
-                                WITH ORDINALITY r (id, n)
-                                LEFT JOIN baseline.grants g ON g.grant_id = r.id AND g.customer_id = c),
-                      h.reserved_amounts::text
-                 FROM baseline.holds h WHERE h.customer_id = c)
-    SELECT count(*), string_agg(d.side || ' ' || d.r, E'\n') INTO diff, rows
-      FROM ((SELECT 'credit_ledger:' AS side, x::text AS r FROM (TABLE a EXCEPT ALL TABLE b) x)
-            UNION ALL (SELECT 'baseline:', x::text FROM (TABLE b EXCEPT ALL TABLE a) x)) d;
-    PERFORM bench_test.check(diff = 0, format(E'holds of %s differ in %s rows:\n%s', c, diff, rows));
-
-    WITH a AS (SELECT credit_type, operation_type, idempotency_key, amount::text AS amount,
-                      balance::text AS balance, first_seq, last_seq, created_at
-                 FROM credit_ledger.operations WHERE customer_id = c),
-         b AS (SELECT credit_type, operation_type, idempotency_key, amount::text, balance::text,
-                      first_seq, last_seq, created_at
-                 FROM baseline.operations WHERE customer_id = c)
-    SELECT count(*), string_agg(d.side || ' ' || d.r, E'\n') INTO diff, rows
-      FROM ((SELECT 'credit_ledger:' AS side, x::text AS r FROM (TABLE a EXCEPT ALL TABLE b) x)
-            UNION ALL (SELECT 'baseline:', x::text FROM (TABLE b EXCEPT ALL TABLE a) x)) d;
-    PERFORM bench_test.check(diff = 0, format(E'operations of %s differ in %s rows:\n%s', c, diff, rows));
-
-    -- The baseline's own invariants: balance = sum of entries; each entered
-    -- grant's entries sum to remaining + held; balance_after a running sum;
-    -- the hash chain ends at the wallet's last_hash; held = what active
-    -- holds reserve; an operation's entries are its first_seq..last_seq.
     PERFORM bench_test.check(NOT EXISTS (
         SELECT FROM baseline.wallets w
          WHERE w.customer_id = c
@@ -236,9 +149,101 @@ BEGIN
           JOIN baseline.operations o ON o.operation_id = e.operation_id AND o.customer_id = e.customer_id
          WHERE e.customer_id = c AND e.seq NOT BETWEEN o.first_seq AND o.last_seq),
         format('baseline entries of %s lie outside their operation', c));
+END $$;
+
+-- The rows two queries return (`a` of credit_ledger, `b` of the baseline,
+-- each with $1 for the customer) are the same multiset: one check, naming
+-- the rows either side has that the other lacks.
+CREATE FUNCTION bench_test.same_rows(what text, c text, a text, b text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    diff bigint;
+    rows text;
+BEGIN
+    EXECUTE format($q$
+        WITH a AS (%s), b AS (%s)
+        SELECT count(*), string_agg(d.side || ' ' || d.r, E'\n')
+          FROM ((SELECT 'credit_ledger:' AS side, x::text AS r FROM (TABLE a EXCEPT ALL TABLE b) x)
+                UNION ALL (SELECT 'baseline:', x::text FROM (TABLE b EXCEPT ALL TABLE a) x)) d$q$, a, b)
+      INTO diff, rows USING c;
+    PERFORM bench_test.check(diff = 0, format(E'%s of %s differ in %s rows:\n%s', what, c, diff, rows));
+END $$;
+
+-- The customer's ledger, wallets, grants, holds and operations agree in both
+-- implementations (grants and holds named by label - their source_id - and
+-- prices by what they are, so ids may differ), and the baseline keeps its
+-- own invariants.
+CREATE FUNCTION bench_test.same_ledger(c text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM bench_test.same_rows('entries', c, $a$
+        SELECT e.credit_type, e.seq, e.entry_type, e.amount::text AS amount, e.value::text AS value,
+               e.balance_after::text AS balance_after, g.source_id AS label, e.promotional, e.feature,
+               e.source_id, e.reason, e.metadata, e.occurred_at, e.created_at, o.operation_type,
+               e.quantity::text AS quantity, e.unit_price::text AS unit_price,
+               p.feature AS price_feature, p.customer_id AS price_customer, p.effective_at AS price_at
+          FROM credit_ledger.entries e
+          JOIN credit_ledger.operations o ON o.operation_id = e.operation_id AND o.customer_id = e.customer_id
+          LEFT JOIN credit_ledger.grants g ON g.grant_id = e.grant_id AND g.customer_id = e.customer_id
+          LEFT JOIN credit_ledger.prices p ON p.price_id = e.price_id
+         WHERE e.customer_id = $1 $a$, $b$
+        SELECT e.credit_type, e.seq, e.entry_type, e.amount::text, e.value::text,
+               e.balance_after::text, g.source_id, e.promotional, e.feature,
+               e.source_id, e.reason, e.metadata, e.occurred_at, e.created_at, o.operation_type,
+               e.quantity::text, e.unit_price::text, p.feature, p.customer_id, p.effective_at
+          FROM baseline.entries e
+          JOIN baseline.operations o ON o.operation_id = e.operation_id AND o.customer_id = e.customer_id
+          LEFT JOIN baseline.grants g ON g.grant_id = e.grant_id AND g.customer_id = e.customer_id
+          LEFT JOIN baseline.prices p ON p.price_id = e.price_id
+         WHERE e.customer_id = $1 $b$);
+    PERFORM bench_test.check(NOT EXISTS (
+        SELECT FROM (SELECT count(*) = count(DISTINCT seq) AND max(seq) = count(*) AS gapless
+                       FROM baseline.entries WHERE customer_id = c GROUP BY credit_type) x
+         WHERE NOT gapless),
+        format('baseline seq of %s is not gapless', c));
+
+    PERFORM bench_test.same_rows('grants', c, $a$
+        SELECT credit_type, source_id, amount::text, remaining::text, open, held, entered,
+               expired_at, expired_amount, effective_at, expires_at
+          FROM credit_ledger.grants WHERE customer_id = $1 $a$, $b$
+        SELECT credit_type, source_id, amount::text, remaining::text, open, held, entered,
+               expired_at, expired_amount, effective_at, expires_at
+          FROM baseline.grants WHERE customer_id = $1 $b$);
+
+    PERFORM bench_test.same_rows('wallets', c, $a$
+        SELECT credit_type, balance::text, debt::text, last_seq, held, held_overdraft, next_due_at
+          FROM credit_ledger.wallets WHERE customer_id = $1 $a$, $b$
+        SELECT credit_type, balance::text, debt::text, last_seq, held, held_overdraft, next_due_at
+          FROM baseline.wallets WHERE customer_id = $1 $b$);
+
+    PERFORM bench_test.same_rows('holds', c, $a$
+        SELECT h.credit_type, h.source_id, h.feature, h.amount::text AS amount, h.captured,
+               h.status, h.expires_at, h.closed_at, h.created_at,
+               (SELECT array_agg(g.source_id ORDER BY r.n) FROM unnest(h.reserved_grant_ids)
+                         WITH ORDINALITY r (id, n)
+                         LEFT JOIN credit_ledger.grants g ON g.grant_id = r.id AND g.customer_id = $1) AS blocks,
+               h.reserved_amounts::text AS reserved
+          FROM credit_ledger.holds h WHERE h.customer_id = $1 $a$, $b$
+        SELECT h.credit_type, h.source_id, h.feature, h.amount::text, h.captured,
+               h.status, h.expires_at, h.closed_at, h.created_at,
+               (SELECT array_agg(g.source_id ORDER BY r.n) FROM unnest(h.reserved_grant_ids)
+                         WITH ORDINALITY r (id, n)
+                         LEFT JOIN baseline.grants g ON g.grant_id = r.id AND g.customer_id = $1),
+               h.reserved_amounts::text
+          FROM baseline.holds h WHERE h.customer_id = $1 $b$);
+
+    PERFORM bench_test.same_rows('operations', c, $a$
+        SELECT credit_type, operation_type, idempotency_key, amount::text AS amount,
+               balance::text AS balance, first_seq, last_seq, created_at
+          FROM credit_ledger.operations WHERE customer_id = $1 $a$, $b$
+        SELECT credit_type, operation_type, idempotency_key, amount::text, balance::text,
+               first_seq, last_seq, created_at
+          FROM baseline.operations WHERE customer_id = $1 $b$);
+
+    PERFORM bench_test.baseline_invariants(c);
     PERFORM bench_test.check(NOT EXISTS (SELECT FROM credit_verify(c)),
                              format('credit_verify(%s) reports problems', c));
 END $$;
+
 
 -- What a failing call or a replay must leave untouched, in both ledgers.
 CREATE FUNCTION bench_test.written() RETURNS text LANGUAGE sql AS $$

@@ -24,10 +24,18 @@ OPS="${INSTR_OPS:-300}"
 WALLETS="${BENCH_WALLETS:-1000}"
 WORKLOADS="${INSTR_WORKLOADS:-consume consume_nokey usage hold_capture two_consumes batch}"
 DIR="${INSTR_DIR:-$(mktemp -d /tmp/credit_ledger_instr.XXXXXX)}"
-mkdir -p "$DIR"; chmod 777 "$DIR"
 [ $# -gt 0 ] || { echo "usage: $0 LABEL=PG_CONFIG ..." >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 2; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# As root the server runs as postgres and writes its log and socket here: the
+# directory (and its sock/) becomes postgres's, nothing else. It must be one
+# of its own, never a shared one like /tmp.
+mkdir -p "$DIR"
+case "$(realpath "$DIR")" in
+  / | /tmp | /var/tmp | /root | /home) echo "INSTR_DIR must be a directory of its own, not $DIR" >&2; exit 2 ;;
+esac
+own_pg() { if [ "$(id -u)" = 0 ]; then chown postgres: "$@"; fi; }
+own_pg "$DIR"
 
 # statements WORKLOAD TAG FIRST_HOLD_ID: OPS operations, one per line (a line is
 # a transaction in single-user mode; a pair counts as one operation).
@@ -66,7 +74,7 @@ printf '%-16s' "instructions/op"; for w in $WORKLOADS; do printf ' %14s' "$w"; d
 for spec in "$@"; do
   label="${spec%%=*}"; bin="$("${spec#*=}" --bindir)"
   data="$DIR/data-$label"; sock="$DIR/sock"
-  rm -rf "$data"; mkdir -p "$data" "$sock"; chmod 777 "$sock"; [ "$(id -u)" = 0 ] && chown postgres: "$data"
+  rm -rf "$data"; mkdir -p "$data" "$sock"; own_pg "$sock" "$data"
   as_pg "$bin/initdb" -D "$data" -A trust -U postgres --no-sync >/dev/null
   as_pg "$bin/pg_ctl" -D "$data" -l "$DIR/server-$label.log" -w -o "-p 5499 -k $sock -c listen_addresses=''" start >/dev/null
   "$bin/psql" -q -h "$sock" -p 5499 -U postgres -c "CREATE DATABASE bench" postgres

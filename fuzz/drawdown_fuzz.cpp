@@ -12,12 +12,16 @@
 // whatever order the grants are read in; ConsumePlanner (the batch's
 // planner) plans exactly what PlanConsume plans; and a draw-down planned
 // from the first blocks in the index order (PrefixDrawDown, under either
-// drawdown policy) plans exactly what PlanWalletDrawDown plans from all.
+// drawdown policy) plans exactly what PlanWalletDrawDown plans from all;
+// both, and a block added to the wallet (PlanBlock), return the available
+// balance: what the blocks can spend less the debt and what holds reserve
+// against the overdraft allowance.
 #include "amount.hpp"
 #include "drafts.hpp"
 #include "drawdown.hpp"
 #include "error.hpp"
 #include "fuzz_check.hpp"
+#include "grant.hpp"
 #include "holds.hpp"
 #include "plan.hpp"
 #include "prefix.hpp"
@@ -372,7 +376,7 @@ void CheckSamePlan(const DrawDownPlan& p, const std::vector<OpenGrant>& read,
                 p.plan.debt_after == a.plan.debt_after &&
                 p.plan.spendable_before == a.plan.spendable_before &&
                 p.plan.spendable_after == a.plan.spendable_after &&
-                p.amount == a.amount);
+                p.available_after == a.available_after && p.amount == a.amount);
   CL_FUZZ_CHECK(p.plan.emptied.size() == a.plan.emptied.size());
   for (std::size_t i = 0; i < p.plan.emptied.size(); ++i) {
     CL_FUZZ_CHECK(read[p.plan.emptied[i]].state.grant_id ==
@@ -436,6 +440,12 @@ void CheckPrefixAgrees(const WalletState& base, Micros now, std::int64_t units,
                       static_cast<std::int64_t>(available));
   std::size_t taken = 0;
   while (taken < all.size() && !read.Decided()) read.Take(all[taken++]);
+  if (full) {
+    // The balance the operation returns and stores: the ledger's available
+    // balance (holds' reservation on the allowance counted out) less what
+    // was drawn.
+    CL_FUZZ_CHECK(full->available_after == available - full->amount);
+  }
   try {
     const DrawDownPlan p = read.Plan();
     CL_FUZZ_CHECK(full.has_value());
@@ -443,6 +453,35 @@ void CheckPrefixAgrees(const WalletState& base, Micros now, std::int64_t units,
   } catch (const LedgerError& e) {
     CL_FUZZ_CHECK(full_error.has_value() && e.code() == *full_error);
   }
+}
+
+// A block of `units` spendable now, added as the glue adds it (the open
+// blocks read only when there is debt to repay): the balance it returns and
+// stores is the available balance after it, holds' reservation on the
+// allowance counted out, whether or not it repays debt.
+void CheckBlockAvailable(const WalletState& w, Micros now, std::int64_t units,
+                         FuzzedDataProvider& in) {
+  if (units <= 0 || units > kMaxUnits) return;  // the glue never asks
+  if (now == kNever) return;  // a block never expiring is not spendable then
+  const Wide total = RefSpendableTotal(w.grants, now) + units;
+  if (total > kMaxUnits) return;
+  BlockInput block;
+  block.debt = w.debt;
+  block.policy = w.policy;
+  block.scale = w.scale;
+  block.now = now;
+  block.reserved_overdraft = in.ConsumeIntegralInRange<std::int64_t>(0, 9);
+  if (w.debt > 0) {
+    for (const GrantState& g : w.grants)
+      block.open.push_back(OpenGrant{g, "1", {}});
+  } else {
+    block.spendable_before = SpendableBalance(w, now);
+  }
+  const Wide available = total - w.debt - block.reserved_overdraft;
+  if (available < -kMaxUnits) return;
+  const BlockPlan p = PlanBlock(block, BlockSpec{}, units, 1 << 30, {}, {});
+  CL_FUZZ_CHECK(p.spendable_after == total - w.debt);
+  CL_FUZZ_CHECK(p.available_after == available);
 }
 
 }  // namespace
@@ -489,5 +528,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
 
   CheckPlannerAgrees(w, now, amount);
   CheckPrefixAgrees(w, now, amount, in);
+  CheckBlockAvailable(w, now, amount, in);
   return 0;
 }

@@ -130,11 +130,64 @@ def normalize(text_lines):
     return out
 
 
+def run_transcript(b, update, replacements):
+    """Runs the file a transcript block names and compares psql's output with
+    the block (with --update, queues the real output for the README).
+    Returns "passed" or "failed"."""
+    source = b.directive[len("output of "):].strip()
+    name = f"README.md:{b.line} (output of {source})"
+    path = ROOT / source
+    if not path.is_file():
+        print(f"doctest {name}: FAILED ({source} does not exist)")
+        return "failed"
+    r = psql(["-a", "-q"], path.read_text())
+    actual = normalize(r.stdout.split("\n"))
+    (OUTDIR / (Path(source).stem + ".out")).write_text("\n".join(actual) + "\n")
+    expected = normalize(b.body)
+    if actual == expected:
+        print(f"doctest {name}: ok")
+        return "passed"
+    if update:
+        replacements.append((b, actual))
+        print(f"doctest {name}: updated from the real output")
+        return "passed"
+    print(f"doctest {name}: FAILED (the README shows what it does not print)")
+    sys.stdout.writelines(difflib.unified_diff(
+        [l + "\n" for l in expected], [l + "\n" for l in actual],
+        "README.md", f"psql -X -a -q < {source}"))
+    return "failed"
+
+
+def run_example(b):
+    """Runs an SQL block after the tour, in a transaction rolled back.
+    Returns "passed", "failed", "skipped" or None (not SQL: not a test)."""
+    if b.directive and b.directive.startswith("skip"):
+        print(f"doctest README.md:{b.line}: {b.directive}")
+        return "skipped"
+    if b.directive:
+        print(f"doctest README.md:{b.line}: FAILED (unknown directive {b.directive!r})")
+        return "failed"
+    if b.lang != "sql":
+        return None
+    sql = "\n".join(b.body)
+    if re.search(r"^\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION)\b", sql, re.I | re.M):
+        print(f"doctest README.md:{b.line}: FAILED (controls its own transaction;"
+              " make it a transcript or skip it)")
+        return "failed"
+    r = psql(["-q", "-v", "ON_ERROR_STOP=1", "-o", os.devnull],
+             "BEGIN;\n" + SETUP + sql + "\n;\nROLLBACK;\n")
+    if r.returncode == 0:
+        print(f"doctest README.md:{b.line}: ok")
+        return "passed"
+    print(f"doctest README.md:{b.line}: FAILED (pasted after the tour, it fails)")
+    print(r.stdout.rstrip())
+    return "failed"
+
+
 def main():
     update = "--update" in sys.argv[1:]
     lines = README.read_text().split("\n")
     found = blocks(lines)
-    passed = failed = skipped = 0
     transcripts = [b for b in found if b.directive and b.directive.startswith("output of ")]
     if not transcripts:
         print("doctest: README.md has no '<!-- doctest: output of FILE -->' transcript")
@@ -148,62 +201,16 @@ def main():
         sys.exit(f"doctest: CREATE EXTENSION credit_ledger failed:\n{admin_db.stdout}")
 
     OUTDIR.mkdir(parents=True, exist_ok=True)
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
     replacements = []
     for b in transcripts:
-        source = b.directive[len("output of "):].strip()
-        name = f"README.md:{b.line} (output of {source})"
-        path = ROOT / source
-        if not path.is_file():
-            print(f"doctest {name}: FAILED ({source} does not exist)")
-            failed += 1
-            continue
-        r = psql(["-a", "-q"], path.read_text())
-        actual = normalize(r.stdout.split("\n"))
-        (OUTDIR / (Path(source).stem + ".out")).write_text("\n".join(actual) + "\n")
-        expected = normalize(b.body)
-        if actual == expected:
-            print(f"doctest {name}: ok")
-            passed += 1
-            continue
-        if update:
-            replacements.append((b, actual))
-            print(f"doctest {name}: updated from the real output")
-            passed += 1
-            continue
-        print(f"doctest {name}: FAILED (the README shows what it does not print)")
-        sys.stdout.writelines(difflib.unified_diff(
-            [l + "\n" for l in expected], [l + "\n" for l in actual],
-            "README.md", f"psql -X -a -q < {source}"))
-        failed += 1
-
+        counts[run_transcript(b, update, replacements)] += 1
     for b in found:
         if b in transcripts:
             continue
-        if b.directive and b.directive.startswith("skip"):
-            print(f"doctest README.md:{b.line}: {b.directive}")
-            skipped += 1
-            continue
-        if b.directive:
-            print(f"doctest README.md:{b.line}: FAILED (unknown directive {b.directive!r})")
-            failed += 1
-            continue
-        if b.lang != "sql":
-            continue
-        sql = "\n".join(b.body)
-        if re.search(r"^\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION)\b", sql, re.I | re.M):
-            print(f"doctest README.md:{b.line}: FAILED (controls its own transaction;"
-                  " make it a transcript or skip it)")
-            failed += 1
-            continue
-        r = psql(["-q", "-v", "ON_ERROR_STOP=1", "-o", os.devnull],
-                 "BEGIN;\n" + SETUP + sql + "\n;\nROLLBACK;\n")
-        if r.returncode == 0:
-            print(f"doctest README.md:{b.line}: ok")
-            passed += 1
-        else:
-            print(f"doctest README.md:{b.line}: FAILED (pasted after the tour, it fails)")
-            print(r.stdout.rstrip())
-            failed += 1
+        outcome = run_example(b)
+        if outcome:
+            counts[outcome] += 1
 
     if replacements:
         for b, actual in sorted(replacements, key=lambda x: -x[0].start):
@@ -211,8 +218,8 @@ def main():
         README.write_text("\n".join(lines))
 
     admin(f"DROP DATABASE IF EXISTS {DATABASE}")
-    print(f"{passed} passed, {failed} failed, {skipped} skipped")
-    return 1 if failed else 0
+    print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
+    return 1 if counts["failed"] else 0
 
 
 if __name__ == "__main__":

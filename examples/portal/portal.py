@@ -546,11 +546,9 @@ ENTRY_TYPES = ("grant", "usage", "adjustment", "reversal", "expiration", "void",
                "amendment", "rollover")
 
 
-def page_ledger(conn, q, caps):
-    customer = require_customer(q)
-    credit_type = credit_type_of(conn, q, customer)
-    functions, _ = caps
-    filters_ok = {"entry_types", "since", "until"} <= functions.get("credit_entries", set())
+def ledger_request(q):
+    """The ledger page's size, page key (before) and filters (entry type,
+    since, until) from the query string; PageError when one is not valid."""
     try:
         size = int(q.get("size") or 25)
         before = int(q["before"]) if q.get("before") else None
@@ -565,6 +563,45 @@ def page_ledger(conn, q, caps):
     until = parse_date(q["until"], "until") if q.get("until") else None
     if since and until and until < since:
         raise PageError("until is before since")
+    return size, before, entry_type, since, until
+
+
+def newer_page_key(conn, params, last_seq):
+    """The `before` of the page newer than the one starting at params["b"]:
+    the `size` entries after it, found by walking the key the other way with
+    the same filters; None for the newest page."""
+    newer = conn.execute(
+        "SELECT max(seq) FROM (SELECT e.seq FROM credit_ledger.entries e"
+        "  JOIN credit_ledger.wallets w ON w.wallet_id = e.wallet_id AND w.customer_id = e.customer_id"
+        " WHERE w.customer_id = %(c)s AND w.credit_type = %(ct)s AND e.seq >= %(b)s"
+        "   AND (%(types)s::text[] IS NULL OR e.entry_type = ANY (%(types)s::text[]))"
+        "   AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)"
+        "   AND (%(until)s::timestamptz IS NULL OR e.occurred_at < %(until)s::timestamptz)"
+        " ORDER BY e.seq LIMIT %(n)s) s", params).fetchone()[0]
+    return None if newer is None or newer >= last_seq else newer + 1
+
+
+def ledger_form(customer, credit_type, entry_type, since, until, size):
+    """The ledger page's filter form, showing the filters in force."""
+    type_options = '<option value="">all</option>' + "".join(
+        f'<option{" selected" if t == entry_type else ""}>{t}</option>' for t in ENTRY_TYPES)
+    return ('<form class="filters" method="get" action="/ledger">'
+            f'<input type="hidden" name="customer" value="{esc(customer)}">'
+            f'<input type="hidden" name="credit_type" value="{esc(credit_type)}">'
+            f'<label>Entry type<select name="type">{type_options}</select></label>'
+            f'<label>Since<input type="date" name="since" value="{esc(since or "")}"></label>'
+            f'<label>Until (inclusive)<input type="date" name="until" value="{esc(until or "")}"></label>'
+            '<label>Per page<select name="size">' + "".join(
+                f'<option{" selected" if s == size else ""}>{s}</option>' for s in PAGE_SIZES) +
+            "</select></label><button>Show</button></form>")
+
+
+def page_ledger(conn, q, caps):
+    customer = require_customer(q)
+    credit_type = credit_type_of(conn, q, customer)
+    functions, _ = caps
+    filters_ok = {"entry_types", "since", "until"} <= functions.get("credit_entries", set())
+    size, before, entry_type, since, until = ledger_request(q)
     note = ""
     if (entry_type or since or until) and not filters_ok:
         note = ('<p class="notice" id="no-filters">This database\'s credit_entries has no filters'
@@ -590,31 +627,11 @@ def page_ledger(conn, q, caps):
                 type=entry_type, since=since and since.isoformat(), until=until and until.isoformat())
     paging = []
     if before is not None:
-        # The newer page: the `size` entries after this page's newest, found
-        # by walking the key the other way with the same filters.
-        newer = conn.execute(
-            "SELECT max(seq) FROM (SELECT e.seq FROM credit_ledger.entries e"
-            "  JOIN credit_ledger.wallets w ON w.wallet_id = e.wallet_id AND w.customer_id = e.customer_id"
-            " WHERE w.customer_id = %(c)s AND w.credit_type = %(ct)s AND e.seq >= %(b)s"
-            "   AND (%(types)s::text[] IS NULL OR e.entry_type = ANY (%(types)s::text[]))"
-            "   AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)"
-            "   AND (%(until)s::timestamptz IS NULL OR e.occurred_at < %(until)s::timestamptz)"
-            " ORDER BY e.seq LIMIT %(n)s) s", params).fetchone()[0]
-        newer_before = None if newer is None or newer >= last_seq else newer + 1
+        newer_before = newer_page_key(conn, params, last_seq)
         paging.append(f'<a id="newer" href="{esc(link("/ledger", **keep, before=newer_before))}">← Newer</a>')
     if len(rows) == size and rows[-1][0] > 1:
         paging.append(f'<a id="older" href="{esc(link("/ledger", **keep, before=rows[-1][0]))}">Older →</a>')
-    type_options = '<option value="">all</option>' + "".join(
-        f'<option{" selected" if t == entry_type else ""}>{t}</option>' for t in ENTRY_TYPES)
-    form = ('<form class="filters" method="get" action="/ledger">'
-            f'<input type="hidden" name="customer" value="{esc(customer)}">'
-            f'<input type="hidden" name="credit_type" value="{esc(credit_type)}">'
-            f'<label>Entry type<select name="type">{type_options}</select></label>'
-            f'<label>Since<input type="date" name="since" value="{esc(since or "")}"></label>'
-            f'<label>Until (inclusive)<input type="date" name="until" value="{esc(until or "")}"></label>'
-            '<label>Per page<select name="size">' + "".join(
-                f'<option{" selected" if s == size else ""}>{s}</option>' for s in PAGE_SIZES) +
-            "</select></label><button>Show</button></form>")
+    form = ledger_form(customer, credit_type, entry_type, since, until, size)
     headers = ["seq", "type", "amount", "value", "balance after", "grant", "operation", "feature",
                "source", "reason", "actor", "occurred"]
     shown = [tuple(esc(fmt_time(c) if isinstance(c, dt.datetime) else money(c) if i == 3 else fmt(c))

@@ -140,7 +140,8 @@ def _env(name: str, default: str) -> str:
     return os.environ.get("CREDIT_RELAY_" + name, default)
 
 
-def parse_args(argv: Optional[List[str]] = None) -> Config:
+def _parser() -> argparse.ArgumentParser:
+    """The command line, each option defaulting to its CREDIT_RELAY_ variable."""
     p = argparse.ArgumentParser(
         description="Relay credit_ledger events to a webhook (at least once).",
         epilog="Every option but --header also reads CREDIT_RELAY_<NAME> from the "
@@ -197,11 +198,12 @@ def parse_args(argv: Optional[List[str]] = None) -> Config:
                         "fails on its Nth hand-out (default 20; 0 = never)")
     p.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"),
                    help="DEBUG, INFO (default), WARNING or ERROR")
-    a = p.parse_args(argv)
+    return p
 
-    logging.basicConfig(level=a.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s credit_relay %(levelname)s %(message)s")
 
+def _checked_headers(p: argparse.ArgumentParser, a: argparse.Namespace) -> List[Tuple[str, str]]:
+    """Refuses (p.error: exit 2) options out of range or inconsistent with
+    each other; returns the --header options as (name, value) pairs."""
     headers = []
     for h in a.header:
         name, sep, value = h.partition(":")
@@ -232,6 +234,15 @@ def parse_args(argv: Optional[List[str]] = None) -> Config:
         p.error("--consumer must not be empty")
     if a.dead_letter_after < 0:
         p.error("--dead-letter-after must not be negative (0 = never)")
+    return headers
+
+
+def parse_args(argv: Optional[List[str]] = None) -> Config:
+    p = _parser()
+    a = p.parse_args(argv)
+    logging.basicConfig(level=a.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s credit_relay %(levelname)s %(message)s")
+    headers = _checked_headers(p, a)
     return Config(dsn=a.dsn, webhook_url=a.webhook_url, batch_size=a.batch_size,
                   lease=a.lease, consumer=a.consumer, poll_interval=a.poll_interval,
                   poll_min=a.poll_min, retry_delay=a.retry_delay,

@@ -87,6 +87,7 @@ DrawDownPlan PlanDrawDown(const std::vector<OpenGrant>& grants,
   p.plan = PlanConsume(state, now, units);
   p.drafts = ConsumeDrafts(grants, p.plan, type);
   p.amount = DrawDownAmount(type, units);
+  p.available_after = p.plan.spendable_after;
   p.state = std::move(state);
   return p;
 }

@@ -98,6 +98,11 @@ struct DrawDownPlan {
   ConsumePlan plan;
   std::vector<EntryDraft> drafts;
   std::int64_t amount = 0;  // DrawDownAmount
+  // The available balance after it: plan.spendable_after less what active
+  // holds reserve against the overdraft allowance (PlanWalletDrawDown's
+  // reserved_overdraft; PlanDrawDown knows of none). What the operation
+  // returns and stores, and what its events judge.
+  std::int64_t available_after = 0;
 };
 
 // Draws `units` from `grants` (the wallet's open grants; `state`: the

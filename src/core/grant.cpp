@@ -89,6 +89,7 @@ BlockPlan PlanBlock(const BlockInput& in, const BlockSpec& spec,
     p.settle.remaining_after = {units};
   }
   p.grant.remaining = p.settle.remaining_after.back();
+  p.available_after = SubUnits(p.spendable_after, in.reserved_overdraft);
 
   EntryDraft opening;
   opening.type = spec.opening;

@@ -59,7 +59,9 @@ NewGrant BlockRow(const BlockSpec& spec, std::int64_t units,
                   std::int64_t grant_id, Micros effective_at);
 
 // What PlanBlock reads: the wallet's debt and policy and, when it has debt,
-// its open grants; without debt, its spendable balance instead.
+// its open grants; without debt, its spendable balance instead; and what
+// its active holds reserve against the overdraft allowance (the blocks'
+// remaining already excludes what holds reserve from them).
 struct BlockInput {
   std::vector<OpenGrant> open;  // read only when debt > 0
   std::int64_t debt = 0;
@@ -68,12 +70,17 @@ struct BlockInput {
   std::int64_t spendable_before = 0;  // used only when debt == 0
   Micros now = 0;
   DrawdownPolicy order = DrawdownPolicy::kExpiryFirst;  // drawdown_order
+  std::int64_t reserved_overdraft = 0;  // wallets.held_overdraft
 };
 
 struct BlockPlan {
-  NewGrant grant;                  // operation_id left for the glue
-  std::vector<EntryDraft> drafts;  // the opening entry, then repayments
-  std::int64_t spendable_after = 0;
+  NewGrant grant;                    // operation_id left for the glue
+  std::vector<EntryDraft> drafts;    // the opening entry, then repayments
+  std::int64_t spendable_after = 0;  // the blocks' spendable credits less debt
+  // The available balance after it: spendable_after less what holds
+  // reserve against the overdraft allowance. What the operation returns and
+  // stores, and what its events carry (credit_balance's figure).
+  std::int64_t available_after = 0;
   // The grants planned: input.open, then the new block.
   WalletState planned;
   // The debt repayment (empty without debt): remaining_after and emptied

@@ -45,7 +45,9 @@ DrawDownPlan PlanWalletDrawDown(const std::vector<OpenGrant>& grants,
     const std::int64_t spendable = PlanConsume(state, now, 0).spendable_before;
     units = PartialAmount(units, spendable - reserved_overdraft);
   }
-  return PlanDrawDown(grants, std::move(state), now, units, type);
+  DrawDownPlan p = PlanDrawDown(grants, std::move(state), now, units, type);
+  p.available_after = SubUnits(p.plan.spendable_after, reserved_overdraft);
+  return p;
 }
 
 PartialConsume PlanBatchConsume(const ConsumePlanner& planner,
@@ -58,6 +60,7 @@ PartialConsume PlanBatchConsume(const ConsumePlanner& planner,
                                          reserved_overdraft);
   }
   p.plan = planner.Plan(p.applied);
+  p.available_after = SubUnits(p.plan.spendable_after, reserved_overdraft);
   return p;
 }
 

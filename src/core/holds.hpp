@@ -85,6 +85,7 @@ std::int64_t PartialAmount(std::int64_t amount, std::int64_t available);
 // against the allowance), so it never creates debt and may apply 0 (no
 // usage entry; the operation still records its amount, 0). Without it,
 // PlanDrawDown of `units` with the policy less `reserved_overdraft`.
+// Its available_after counts `reserved_overdraft` out.
 DrawDownPlan PlanWalletDrawDown(const std::vector<OpenGrant>& grants,
                                 WalletState state, Micros now,
                                 std::int64_t units, EntryType type,
@@ -97,6 +98,9 @@ DrawDownPlan PlanWalletDrawDown(const std::vector<OpenGrant>& grants,
 struct PartialConsume {
   ConsumePlan plan;
   std::int64_t applied = 0;
+  // The available balance after it: plan.spendable_after less
+  // `reserved_overdraft` (what the event returns and stores).
+  std::int64_t available_after = 0;
 };
 PartialConsume PlanBatchConsume(const ConsumePlanner& planner,
                                 std::int64_t units, bool allow_partial,

@@ -93,6 +93,7 @@ DrawDownPlan PrefixDrawDown::Plan() const {
   // overdraft allowance.
   p.plan.spendable_before = AddUnits(*available_, reserved_overdraft_);
   p.plan.spendable_after = SubUnits(p.plan.spendable_before, drawn);
+  p.available_after = SubUnits(*available_, drawn);
   return p;
 }
 

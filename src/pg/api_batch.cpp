@@ -203,7 +203,7 @@ struct WalletRun {
 struct DecidedEvent {
   std::int64_t units = 0;
   ConsumePlan plan;
-  std::int64_t available = 0;  // after it: spendable less held_overdraft
+  std::int64_t available = 0;  // after it (PartialConsume::available_after)
   std::vector<EntryDraft> drafts;
   OperationResult result;
 };
@@ -241,7 +241,7 @@ std::optional<DecidedEvent> DecideEvent(Ledger& ledger, WalletRun& run,
     d.drafts = ConsumeDrafts(run.grants, d.plan, EntryType::kUsage);
     d.result = MakeResult(wallet, now, d.drafts.size());
     d.result.amount = DrawDownAmount(EntryType::kUsage, d.units);
-    d.available = SubUnits(d.plan.spendable_after, wallet.held_overdraft);
+    d.available = planned.available_after;
     d.result.balance = d.available;
     return d;
   } catch (const LedgerError& err) {

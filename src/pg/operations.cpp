@@ -156,8 +156,7 @@ OperationOutcome DrawDownNew(Ledger& ledger, const OperationRequest& request,
   }
   const std::vector<OpenGrant>& grants = read.grants();
   const DrawDownPlan p = read.Plan();
-  const std::int64_t available =
-      SubUnits(p.plan.spendable_after, wallet.held_overdraft);
+  const std::int64_t available = p.available_after;
 
   OperationResult result = MakeResult(wallet, now, p.drafts.size());
   result.amount = p.amount;
@@ -191,7 +190,8 @@ OperationOutcome DrawDownNew(Ledger& ledger, const OperationRequest& request,
 namespace {
 
 // What PlanBlock reads: the open grants only when there is debt to repay,
-// else the spendable balance.
+// else the spendable balance; and what holds reserve against the overdraft
+// allowance, which the plan's available balance counts out.
 BlockInput ReadForBlock(Ledger& ledger, const Wallet& wallet, Micros now) {
   BlockInput in;
   in.debt = wallet.debt;
@@ -199,6 +199,7 @@ BlockInput ReadForBlock(Ledger& ledger, const Wallet& wallet, Micros now) {
   in.scale = wallet.scale;
   in.now = now;
   in.order = wallet.order;
+  in.reserved_overdraft = wallet.held_overdraft;
   if (wallet.debt > 0) {
     in.open = ledger.ReadOpenGrants(wallet, now);
   } else {
@@ -270,11 +271,7 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   const BlockInput in = ReadForBlock(ledger, wallet, now);
   BlockPlan plan =
       PlanBlock(in, spec, units, grant_id, labels.reason, labels.source_id);
-  // As in DrawDown: blocks' remaining already excludes what holds reserve
-  // from them; what holds reserve against the overdraft allowance is the
-  // one part left to count.
-  const std::int64_t available =
-      SubUnits(plan.spendable_after, wallet.held_overdraft);
+  const std::int64_t available = plan.available_after;
 
   OperationResult result = MakeResult(wallet, now, plan.drafts.size());
   result.amount = units;

@@ -30,95 +30,110 @@ $$;
 SELECT credit_wallet_configure('r4', 'usd', overdraft_limit => 100);
 SELECT credit_wallet_configure('r5', 'usd', overdraft_limit => 100);
 CREATE TEMP TABLE tally (path text, checks int);
-DO $$
+-- One random step on a random wallet at the clock now_at (a grant, a
+-- consume, an adjustment, a void, a move of the clock or a sweep); after a
+-- grant, its credits.granted event must give the balance the definition
+-- gives. Returns the clock after the step.
+CREATE FUNCTION pg_temp.random_step(step int, now_at timestamptz) RETURNS timestamptz
+LANGUAGE plpgsql AS $$
 DECLARE
-  now_at timestamptz := '2026-03-01 12:00+00';
-  c text;
+  c text := 'r' || (1 + floor(random() * 5))::int;
+  kind int := floor(random() * 10)::int;
   g bigint;
   eff timestamptz;
   expires timestamptz;
   got numeric;
   want numeric;
+BEGIN
+  IF kind <= 2 THEN
+    eff := CASE floor(random() * 3)::int
+             WHEN 0 THEN NULL
+             WHEN 1 THEN now_at - (floor(random() * 10) || ' days')::interval
+             ELSE now_at + (floor(1 + random() * 10) || ' days')::interval END;
+    expires := CASE WHEN random() < 0.3 THEN NULL
+                    ELSE greatest(coalesce(eff, now_at), now_at)
+                         + (floor(1 + random() * 15) || ' days')::interval END;
+    g := credit_grant(c, 'usd', floor(1 + random() * 100)::numeric,
+                      promotional => random() < 0.3,
+                      effective_at => eff, expires_at => expires);
+    got := (SELECT (payload ->> 'balance')::numeric FROM credit_ledger.events
+             WHERE event_type = 'credits.granted' AND (payload ->> 'grant_id')::bigint = g);
+    want := pg_temp.expected(c);
+    -- 1.2: a scheduled block sends credits.granted when it enters.
+    IF coalesce(eff, now_at) > now_at THEN
+      want := NULL;
+    END IF;
+    IF got IS DISTINCT FROM want THEN
+      RAISE EXCEPTION 'step %: grant % to % reported balance %, expected %', step, g, c, got, want;
+    END IF;
+  ELSIF kind <= 5 THEN
+    PERFORM credit_consume(c, 'usd', floor(1 + random() * 60)::numeric);
+  ELSIF kind = 6 THEN
+    PERFORM credit_adjust(c, 'usd', (floor(random() * 41) - 20)::numeric + 0.5, 'correction');
+  ELSIF kind = 7 THEN
+    SELECT grant_id INTO g FROM credit_ledger.grants
+     WHERE customer_id = c AND open ORDER BY random() LIMIT 1;
+    IF g IS NOT NULL THEN PERFORM credit_void(g); END IF;
+  ELSIF kind = 8 THEN
+    now_at := now_at + (floor(random() * 7 - 2) || ' days')::interval
+                     + (floor(random() * 24) || ' hours')::interval;
+    PERFORM set_config('credit_ledger.clock', now_at::text, false);
+  ELSE
+    PERFORM credit_expire();
+  END IF;
+  RETURN now_at;
+EXCEPTION WHEN SQLSTATE 'LG001' OR SQLSTATE 'LG006' THEN
+  RETURN now_at;  -- refused by the limit, or a void of a lapsed block: nothing written
+END $$;
+-- Every wallet's credit_balance is the definition's balance; returns how
+-- many of the five took the shortcut (no block taking effect after now_at).
+CREATE FUNCTION pg_temp.check_balances(step int, now_at timestamptz) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
   wants numeric[];
-  step int;
-  kind int;
+  got numeric;
   shortcut int := 0;
-  long_path int := 0;
+BEGIN
+  -- 1.2: a block that took effect or lapsed since a wallet's last write
+  -- is in the tables only once a write (or the sweep) caught the wallet
+  -- up, and a block taking effect repays debt. The definition is read
+  -- after a sweep that is then rolled back, so credit_balance computes
+  -- the catch-up itself.
+  BEGIN
+    PERFORM credit_expire();
+    FOR i IN 1 .. 5 LOOP
+      wants[i] := pg_temp.expected('r' || i);
+    END LOOP;
+    RAISE SQLSTATE 'ZZ001';
+  EXCEPTION WHEN SQLSTATE 'ZZ001' THEN
+    NULL;
+  END;
+  FOR i IN 1 .. 5 LOOP
+    got := credit_balance('r' || i, 'usd');
+    IF got IS DISTINCT FROM wants[i] THEN
+      RAISE EXCEPTION 'step %: credit_balance(r%) = %, expected %', step, i, got, wants[i];
+    END IF;
+    IF EXISTS (SELECT 1 FROM credit_ledger.wallets
+                WHERE customer_id = 'r' || i
+                  AND coalesce(latest_effective_at <= now_at, true)) THEN
+      shortcut := shortcut + 1;
+    END IF;
+  END LOOP;
+  RETURN shortcut;
+END $$;
+DO $$
+DECLARE
+  now_at timestamptz := '2026-03-01 12:00+00';
+  shortcut int := 0;
+  taken int;
 BEGIN
   PERFORM setseed(0.25);
   FOR step IN 1 .. 1500 LOOP
-    c := 'r' || (1 + floor(random() * 5))::int;
-    kind := floor(random() * 10)::int;
-    BEGIN
-      IF kind <= 2 THEN
-        eff := CASE floor(random() * 3)::int
-                 WHEN 0 THEN NULL
-                 WHEN 1 THEN now_at - (floor(random() * 10) || ' days')::interval
-                 ELSE now_at + (floor(1 + random() * 10) || ' days')::interval END;
-        expires := CASE WHEN random() < 0.3 THEN NULL
-                        ELSE greatest(coalesce(eff, now_at), now_at)
-                             + (floor(1 + random() * 15) || ' days')::interval END;
-        g := credit_grant(c, 'usd', floor(1 + random() * 100)::numeric,
-                          promotional => random() < 0.3,
-                          effective_at => eff, expires_at => expires);
-        got := (SELECT (payload ->> 'balance')::numeric FROM credit_ledger.events
-                 WHERE event_type = 'credits.granted' AND (payload ->> 'grant_id')::bigint = g);
-        want := pg_temp.expected(c);
-        -- 1.2: a scheduled block sends credits.granted when it enters.
-        IF coalesce(eff, now_at) > now_at THEN
-          want := NULL;
-        END IF;
-        IF got IS DISTINCT FROM want THEN
-          RAISE EXCEPTION 'step %: grant % to % reported balance %, expected %', step, g, c, got, want;
-        END IF;
-      ELSIF kind <= 5 THEN
-        PERFORM credit_consume(c, 'usd', floor(1 + random() * 60)::numeric);
-      ELSIF kind = 6 THEN
-        PERFORM credit_adjust(c, 'usd', (floor(random() * 41) - 20)::numeric + 0.5, 'correction');
-      ELSIF kind = 7 THEN
-        SELECT grant_id INTO g FROM credit_ledger.grants
-         WHERE customer_id = c AND open ORDER BY random() LIMIT 1;
-        IF g IS NOT NULL THEN PERFORM credit_void(g); END IF;
-      ELSIF kind = 8 THEN
-        now_at := now_at + (floor(random() * 7 - 2) || ' days')::interval
-                         + (floor(random() * 24) || ' hours')::interval;
-        PERFORM set_config('credit_ledger.clock', now_at::text, false);
-      ELSE
-        PERFORM credit_expire();
-      END IF;
-    EXCEPTION WHEN SQLSTATE 'LG001' OR SQLSTATE 'LG006' THEN
-      NULL;  -- refused by the limit, or a void of a lapsed block: nothing written
-    END;
-    -- 1.2: a block that took effect or lapsed since a wallet's last write
-    -- is in the tables only once a write (or the sweep) caught the wallet
-    -- up, and a block taking effect repays debt. The definition is read
-    -- after a sweep that is then rolled back, so credit_balance computes
-    -- the catch-up itself.
-    BEGIN
-      PERFORM credit_expire();
-      FOR i IN 1 .. 5 LOOP
-        wants[i] := pg_temp.expected('r' || i);
-      END LOOP;
-      RAISE SQLSTATE 'ZZ001';
-    EXCEPTION WHEN SQLSTATE 'ZZ001' THEN
-      NULL;
-    END;
-    FOR i IN 1 .. 5 LOOP
-      got := credit_balance('r' || i, 'usd');
-      want := wants[i];
-      IF got IS DISTINCT FROM want THEN
-        RAISE EXCEPTION 'step %: credit_balance(r%) = %, expected %', step, i, got, want;
-      END IF;
-      IF EXISTS (SELECT 1 FROM credit_ledger.wallets
-                  WHERE customer_id = 'r' || i
-                    AND coalesce(latest_effective_at <= now_at, true)) THEN
-        shortcut := shortcut + 1;
-      ELSE
-        long_path := long_path + 1;
-      END IF;
-    END LOOP;
+    now_at := pg_temp.random_step(step, now_at);
+    taken := pg_temp.check_balances(step, now_at);
+    shortcut := shortcut + taken;
   END LOOP;
-  INSERT INTO tally VALUES ('shortcut', shortcut), ('every open block', long_path);
+  INSERT INTO tally VALUES ('shortcut', shortcut), ('every open block', 1500 * 5 - shortcut);
 END $$;
 -- Both paths were taken many times (every check passed, or the DO failed).
 SELECT path, checks > 500 AS many FROM tally ORDER BY path;

@@ -112,6 +112,40 @@ TEST(PlanBlock, RepaysDebtFromTheBlock) {
   EXPECT_EQ(p.drafts[2].amount, 20);
   ASSERT_EQ(p.settle.emptied.size(), 1u);
   EXPECT_EQ(p.planned.grants[p.settle.emptied[0]].grant_id, 2);
+  EXPECT_EQ(p.available_after, -10);  // no hold: the spendable balance
+}
+
+// The available balance a grant returns and stores counts out what holds
+// reserve against the overdraft allowance (test/sql/35_holds: limit 50, a
+// block of 10, a hold of 40 reserving the block and 30 of the allowance, a
+// consume of 20 all debt, then a grant of 5 repays 5 of it).
+TEST(PlanBlock, AvailableBalanceCountsOutWhatHoldsReserveOnTheAllowance) {
+  BlockInput in;
+  in.now = kNow;
+  in.debt = 20;
+  in.policy.limit = 50;
+  in.reserved_overdraft = 30;
+  OpenGrant reserved;  // the hold reserves all of it: nothing to repay from
+  reserved.state.grant_id = 1;
+  reserved.state.remaining = 0;
+  reserved.state.effective_at = kNow - 1;
+  reserved.row = 0;
+  in.open = {reserved};
+  const BlockPlan p = PlanBlock(in, BlockSpec{}, 5, 2, {}, {});
+  EXPECT_EQ(p.settle.debt_after, 15);
+  EXPECT_EQ(p.spendable_after, -15);
+  EXPECT_EQ(p.available_after, -45);  // credit_balance's figure
+
+  // Without debt the same: the spendable balance read, plus the block, less
+  // what holds reserve on the allowance.
+  BlockInput clear;
+  clear.now = kNow;
+  clear.spendable_before = 10;
+  clear.reserved_overdraft = 30;
+  const BlockPlan q = PlanBlock(clear, BlockSpec{}, 5, 3, {}, {});
+  EXPECT_EQ(q.spendable_after, 15);
+  EXPECT_EQ(q.available_after, -15);
+  EXPECT_EQ(q.drafts.size(), 1u);
 }
 
 }  // namespace

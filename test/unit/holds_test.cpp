@@ -271,11 +271,14 @@ TEST(PlanWalletDrawDown, PartialTakesWhatIsThereAndNeverDebt) {
                                kT, 20, EntryType::kUsage, true, 0)
                 .amount,
             20);
-  // What holds reserve against the allowance is not there to take.
-  EXPECT_EQ(PlanWalletDrawDown(grants, PlannerState(grants, 0, unlimited, 2),
-                               kT, 50, EntryType::kUsage, true, 12)
-                .amount,
-            18);
+  // What holds reserve against the allowance is not there to take, and
+  // the available balance after it counts it out.
+  const DrawDownPlan r =
+      PlanWalletDrawDown(grants, PlannerState(grants, 0, unlimited, 2), kT, 50,
+                         EntryType::kUsage, true, 12);
+  EXPECT_EQ(r.amount, 18);
+  EXPECT_EQ(r.plan.spendable_after, 12);
+  EXPECT_EQ(r.available_after, 0);
 }
 
 TEST(PlanWalletDrawDown, PartialOfNothingAppliesZeroWithoutEntries) {
@@ -299,10 +302,18 @@ TEST(PlanWalletDrawDown, WithoutPartialTheLimitLessReservedDecides) {
   const std::vector<OpenGrant> grants = {OpenBlock(1, 10)};
   OverdraftPolicy soft;
   soft.limit = 20;
-  EXPECT_EQ(PlanWalletDrawDown(grants, PlannerState(grants, 0, soft, 2), kT, 30,
-                               EntryType::kUsage, false, 0)
-                .plan.debt_after,
-            20);
+  const DrawDownPlan p =
+      PlanWalletDrawDown(grants, PlannerState(grants, 0, soft, 2), kT, 30,
+                         EntryType::kUsage, false, 0);
+  EXPECT_EQ(p.plan.debt_after, 20);
+  EXPECT_EQ(p.available_after, -20);
+  // 5 reserved on the allowance: 15 of debt is the most, and the balance
+  // the consume returns is credit_balance's (the debt and the 5).
+  const DrawDownPlan q =
+      PlanWalletDrawDown(grants, PlannerState(grants, 0, soft, 2), kT, 25,
+                         EntryType::kUsage, false, 5);
+  EXPECT_EQ(q.plan.spendable_after, -15);
+  EXPECT_EQ(q.available_after, -20);
   EXPECT_EQ(CodeOf([&] {
               PlanWalletDrawDown(grants, PlannerState(grants, 0, soft, 2), kT,
                                  30, EntryType::kUsage, false, 1);
@@ -325,6 +336,23 @@ TEST(PlanBatchConsume, EachPartialEventSeesWhatTheEarlierOnesLeft) {
   EXPECT_EQ(c.plan.uncovered, 0);
   EXPECT_EQ(CodeOf([&] { PlanBatchConsume(planner, 20, false, 0); }),
             ErrorCode::kInsufficientCredits);
+}
+
+// Each event returns the available balance: what holds reserve against the
+// allowance counted out (the planner was built with the limit less it).
+TEST(PlanBatchConsume,
+     AvailableBalanceCountsOutWhatHoldsReserveOnTheAllowance) {
+  const std::vector<OpenGrant> grants = {OpenBlock(1, 10)};
+  OverdraftPolicy soft;
+  soft.limit = PolicyLessReserved(OverdraftPolicy{50}, 30).limit;
+  ConsumePlanner planner(PlannerState(grants, 0, soft, 2), kT);
+  PartialConsume a = PlanBatchConsume(planner, 15, false, 30);
+  EXPECT_EQ(a.plan.spendable_after, -5);
+  EXPECT_EQ(a.available_after, -35);
+  planner.Apply(a.plan);
+  PartialConsume b = PlanBatchConsume(planner, 15, true, 30);
+  EXPECT_EQ(b.applied, 0);  // -35 available: nothing to take
+  EXPECT_EQ(b.available_after, -35);
 }
 
 }  // namespace

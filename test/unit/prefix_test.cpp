@@ -94,6 +94,8 @@ void ExpectSamePlan(const Read& r, const Wallet& w, std::int64_t units,
   EXPECT_EQ(p.debt_after, a.debt_after);
   EXPECT_EQ(p.spendable_before, a.spendable_before);
   EXPECT_EQ(p.spendable_after, a.spendable_after);
+  EXPECT_EQ(r.plan.available_after, all.available_after);
+  EXPECT_EQ(all.available_after, a.spendable_after - w.reserved_overdraft);
   EXPECT_EQ(r.plan.amount, all.amount);
   ASSERT_EQ(r.plan.drafts.size(), all.drafts.size());
   for (std::size_t i = 0; i < all.drafts.size(); ++i) {
@@ -165,9 +167,11 @@ TEST(PrefixDrawDown, AllowPartialAppliesWhatTheLedgerBalanceCovers) {
   EXPECT_EQ(w.Available(), 16);
   Read r = ReadAndPlan(w, 100, true, w.Available());
   EXPECT_EQ(r.plan.amount, 16);
+  EXPECT_EQ(r.plan.available_after, 0);
   ExpectSamePlan(r, w, 100, true);
   r = ReadAndPlan(w, 3, true, w.Available());
   EXPECT_EQ(r.grants.size(), 1u);
+  EXPECT_EQ(r.plan.available_after, 13);  // the ledger's 16 less 3
   ExpectSamePlan(r, w, 3, true);
   // Nothing to apply: decided before any block is read.
   Wallet empty = w;
@@ -177,6 +181,30 @@ TEST(PrefixDrawDown, AllowPartialAppliesWhatTheLedgerBalanceCovers) {
   EXPECT_TRUE(none.Decided());
   EXPECT_EQ(none.Plan().amount, 0);
   EXPECT_EQ(none.Plan().plan.spendable_before, 20);
+  EXPECT_EQ(none.Plan().available_after, 0);
+}
+
+// A consume into debt on a wallet whose hold reserves part against the
+// allowance returns the balance credit_balance gives: the spendable balance
+// less what the hold reserves there, whether the first blocks decided the
+// plan or every block was read.
+TEST(PrefixDrawDown, AvailableBalanceCountsOutWhatHoldsReserveOnTheAllowance) {
+  Wallet w;
+  w.limit = 50;
+  w.reserved_overdraft = 30;  // a hold of 40 on a block of 10
+  w.blocks = InIndexOrder({Block(1, 0)});
+  EXPECT_EQ(w.Available(), -30);
+  const Read r = ReadAndPlan(w, 20, false, w.Available());
+  EXPECT_EQ(r.plan.plan.debt_after, 20);
+  EXPECT_EQ(r.plan.plan.spendable_after, -20);
+  EXPECT_EQ(r.plan.available_after, -50);
+  ExpectSamePlan(r, w, 20, false);
+  // Decided by the first block: the balance comes from the ledger's.
+  w.blocks = InIndexOrder({Block(1, 10), Block(2, 10)});
+  const Read d = ReadAndPlan(w, 5, false, w.Available());
+  EXPECT_EQ(d.grants.size(), 1u);
+  EXPECT_EQ(d.plan.available_after, -15);  // 20 - 30 - 5
+  ExpectSamePlan(d, w, 5, false);
 }
 
 TEST(PrefixDrawDown, BlocksThatCannotBeSpentNowCoverNothing) {
