@@ -250,14 +250,32 @@ std::optional<DecidedEvent> DecideEvent(Ledger& ledger, WalletRun& run,
   }
 }
 
+// Stores a decided event's operation as credit_consume does: a consume of
+// one entry as that entry alone (`standalone`), any other as its operation
+// row. nullopt, with nothing written: the key is taken.
+std::optional<std::int64_t> StoreEvent(Ledger& ledger, Wallet& wallet,
+                                       const BatchEvent& e,
+                                       const DecidedEvent& d, Micros now,
+                                       bool standalone) {
+  if (!standalone) return ledger.InsertOperation(e.operation, d.result);
+  const std::int64_t id = NextVal("operation_id_seq");
+  if (!ledger.AppendStandalone(wallet, MakeContext(id, now, e.request.labels),
+                               d.drafts[0], e.operation, true)) {
+    return std::nullopt;
+  }
+  return id;
+}
+
 // Writes a decided event: its operation, entries and events. Once the
-// operation row is written nothing here catches: any error (a LedgerError
+// operation is stored nothing here catches: any error (a LedgerError
 // included) aborts the whole call, so no operation is left with part of its
 // entries while the batch carries on.
 void WriteEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now,
                 const DecidedEvent& d) {
   Wallet& wallet = *run.wallet;
-  auto operation_id = ledger.InsertOperation(e.operation, d.result);
+  const bool standalone =
+      ledger.FitsOneEntry(e.operation, d.result, wallet, d.drafts);
+  auto operation_id = StoreEvent(ledger, wallet, e, d, now, standalone);
   if (!operation_id) {
     // Not written: another transaction stored the key first. Its answer,
     // or LG002 for a different request, is this event's outcome.
@@ -280,7 +298,8 @@ void WriteEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now,
     run.last_available = d.available;
   }
   Record(ledger, wallet, MakeContext(*operation_id, now, e.request.labels),
-         d.drafts, d.available, std::move(pending));
+         standalone ? std::vector<EntryDraft>{} : d.drafts, d.available,
+         std::move(pending));
   e.status = "applied";
   e.operation_id = *operation_id;
   e.amount = FormatAmount(d.units, wallet.scale);
