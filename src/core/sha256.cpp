@@ -91,15 +91,18 @@ void Sha256::Update(const void* data, std::size_t size) {
 
 Digest Sha256::Finish() {
   const std::uint64_t bit_length = total_bytes_ * 8;
-  const std::uint8_t pad = 0x80;
-  Update(&pad, 1);
-  const std::uint8_t zero = 0;
-  while (buffered_ != 56) Update(&zero, 1);
-  std::uint8_t length[8];
-  for (std::size_t i = 0; i < 8; ++i) {
-    length[i] = static_cast<std::uint8_t>(bit_length >> (56 - 8 * i));
+  // The padding: 0x80, zeros up to 56 bytes into a block, the bit length.
+  buffer_[buffered_++] = 0x80;
+  if (buffered_ > 56) {
+    std::fill(buffer_.begin() + buffered_, buffer_.end(), 0);
+    Compress(buffer_.data());
+    buffered_ = 0;
   }
-  Update(length, 8);
+  std::fill(buffer_.begin() + buffered_, buffer_.begin() + 56, 0);
+  for (std::size_t i = 0; i < 8; ++i) {
+    buffer_[56 + i] = static_cast<std::uint8_t>(bit_length >> (56 - 8 * i));
+  }
+  Compress(buffer_.data());
   Digest out;
   for (std::size_t i = 0; i < 8; ++i) {
     out[4 * i] = static_cast<std::uint8_t>(state_[i] >> 24);

@@ -112,6 +112,7 @@ struct BatchEvent {
   std::optional<std::string> sqlstate;
   std::optional<std::string> message;
   bool done = false;
+  bool repeats_key = false;  // an earlier event carries its key (the core's)
 
   void Fail(const LedgerError& e) {
     BatchRejection r = RejectBatchEvent(e);
@@ -208,16 +209,38 @@ struct DecidedEvent {
   OperationResult result;
 };
 
+// A rejected event's outcome: the key's stored operation if one holds it
+// now (a replay, or LG002), as a lookup before deciding would have found;
+// else the rejection.
+void Reject(Ledger& ledger, BatchEvent& e, const LedgerError& rejection) {
+  try {
+    if (e.request.idempotency_key && !e.repeats_key) {
+      if (auto op = ledger.FindReplay(e.operation)) {
+        e.Replay(*op);
+        return;
+      }
+    }
+  } catch (const LedgerError& err) {
+    e.Fail(err);
+    return;
+  }
+  e.Fail(rejection);
+}
+
 // Decides one event against its locked wallet, exactly as credit_consume
 // would, and writes nothing: a rejection (LG001, a bad amount, no wallet, a
-// replay) is the event's outcome and the batch carries on.
+// replay) is the event's outcome and the batch carries on. Only an event
+// whose key an earlier event of the batch carries looks it up first; any
+// other key stored since the batch looked (PrepareEvents) is met when the
+// event is written, or, for a rejected event, looked up then (Reject).
 std::optional<DecidedEvent> DecideEvent(Ledger& ledger, WalletRun& run,
                                         BatchEvent& e, Micros now) {
   try {
-    // An earlier event of this batch may have used the same key.
-    if (auto op = ledger.FindReplay(e.operation)) {
-      e.Replay(*op);
-      return std::nullopt;
+    if (e.repeats_key) {
+      if (auto op = ledger.FindReplay(e.operation)) {
+        e.Replay(*op);
+        return std::nullopt;
+      }
     }
     if (!run.wallet) {
       RefuseWithoutWallet(e.request.customer_id, e.request.credit_type,
@@ -245,7 +268,7 @@ std::optional<DecidedEvent> DecideEvent(Ledger& ledger, WalletRun& run,
     d.result.balance = d.available;
     return d;
   } catch (const LedgerError& err) {
-    e.Fail(err);
+    Reject(ledger, e, err);
     return std::nullopt;
   }
 }
@@ -403,6 +426,9 @@ std::vector<BatchEvent> ConsumeBatch(Ledger& ledger, Jsonb* events_json,
                      e.request.idempotency_key});
   }
   const BatchSchedule schedule = ScheduleBatch(items);
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    pending[i]->repeats_key = schedule.repeats_key[i];
+  }
   std::vector<WalletRun> runs(schedule.wallets.size());
   for (std::size_t w = 0; w < runs.size(); ++w) {
     CheckForInterrupts();

@@ -83,7 +83,16 @@ struct OperationRequest {
   std::string customer_id;
   std::optional<std::string> idempotency_key;
   Digest request_hash{};
+  // The key's digest (KeyHash) when the request was made with it
+  // (WithKeyDigest), so that a request's lookups and writes hash it once.
+  std::optional<Digest> key_hash = std::nullopt;
 };
+
+// The request with its key's digest computed (a request without a key is
+// returned as it is).
+OperationRequest WithKeyDigest(OperationRequest request);
+// The digest of the request's idempotency key (which it must have).
+Digest KeyDigest(const OperationRequest& request);
 
 // An operation as stored; its result is what a replay returns.
 struct StoredOperation {

@@ -192,7 +192,7 @@ bool Ledger::AppendStandalone(Wallet& wallet, const EntryContext& ctx,
                               const OperationRequest& request,
                               bool rows_first) {
   std::optional<Digest> key;
-  if (request.idempotency_key) key = KeyHash(*request.idempotency_key);
+  if (request.idempotency_key) key = KeyDigest(request);
   if (key && rows_first &&
       KeyTaken(TableId::kOperations, kOperationKeyIndex, request.customer_id,
                *key)) {
