@@ -13,7 +13,7 @@
 #      (cold), BENCH_REPORT_RUNS times with it (warm, the median), and again
 #      after BENCH_REVENUE_NEW (10,000) keyed consumes written now (the open
 #      tail read from the entries).
-#   2. The cost of entries_usage_idx and entries_usage_time_idx on the hot path: pgbench of a keyed
+#   2. The cost of entries_usage_idx and entries_time_idx on the hot path: pgbench of a keyed
 #      credit_consume (bench/pgbench/ledger_consume.sql, 8 clients, 1,000
 #      wallets), BENCH_AB_ROUNDS rounds of BENCH_AB_SECONDS each with and
 #      without the two indexes, alternating, on one database; then the
@@ -46,7 +46,7 @@ if [ "$part" = all ] || [ "$part" = reports ]; then
   psql -X -d bench_reports -c "SELECT pg_size_pretty(pg_relation_size('credit_ledger.entries')) AS entries,
       pg_size_pretty(pg_relation_size('credit_ledger.entries_pkey')) AS pkey,
       pg_size_pretty(pg_relation_size('credit_ledger.entries_usage_idx')) AS usage_idx,
-      pg_size_pretty(pg_relation_size('credit_ledger.entries_usage_time_idx')) AS usage_time_idx"
+      pg_size_pretty(pg_relation_size('credit_ledger.entries_time_idx')) AS usage_time_idx"
   # The month before last, in full.
   month="date_trunc('month', now()) - interval '2 months'"
   one="SELECT count(*) FROM credit_usage_report(($month), ($month) + interval '1 month', customer_id => 'r-7')"
@@ -81,7 +81,7 @@ if [ "$part" = all ] || [ "$part" = ab ]; then
     -c 'ALTER DATABASE bench_reports_ab SET synchronous_commit = off'
   psql -X -q -d bench_reports_ab -c 'CREATE EXTENSION credit_ledger' -c "SELECT credit_type_create('usd', 2)" \
     -c "SELECT count(credit_grant('c' || i, 'usd', 1000000000, cost_basis => 0.01, expires_at => now() + interval '10 years')) FROM generate_series(1, 1000) i" >/dev/null
-  idx_defs="$(psql -X -At -d bench_reports_ab -c "SELECT string_agg(pg_get_indexdef(i::regclass), '; ') FROM unnest(ARRAY['credit_ledger.entries_usage_idx', 'credit_ledger.entries_usage_time_idx']) i")"
+  idx_defs="$(psql -X -At -d bench_reports_ab -c "SELECT string_agg(pg_get_indexdef(i::regclass), '; ') FROM unnest(ARRAY['credit_ledger.entries_usage_idx', 'credit_ledger.entries_time_idx']) i")"
   pgb() {
     psql -X -q -d bench_reports_ab -c CHECKPOINT
     "$pgbench_bin" -n -M prepared -c 8 -j 2 -T "$seconds" -D wallets=1000 \
@@ -91,7 +91,7 @@ if [ "$part" = all ] || [ "$part" = ab ]; then
   with_and_without() {
     local with without
     with=$("$@")
-    psql -X -q -d bench_reports_ab -c 'DROP INDEX credit_ledger.entries_usage_idx, credit_ledger.entries_usage_time_idx'
+    psql -X -q -d bench_reports_ab -c 'DROP INDEX credit_ledger.entries_usage_idx, credit_ledger.entries_time_idx'
     without=$("$@")
     psql -X -q -d bench_reports_ab -c "$idx_defs"
     echo "$with|$without"

@@ -6,9 +6,12 @@
 # that the baseline draws down exactly as credit_ledger does
 # (bench/baseline_test.sql), runs every workload on that one server and
 # prints one report: a throughput table (workload, clients, tps, events/s,
-# relative to the floor and to the baseline), the issue's targets, bytes per
+# relative to the floor and to the baseline), each row measured with every
+# synchronous_commit setting of BENCH_SYNC_COMMIT (off, and on: what users
+# run), what group commit (commit_delay, commit_siblings) buys a keyed
+# consume with synchronous_commit on, the issue's targets, bytes per
 # usage event, consume cost with 1 vs N depleted (and lapsed) grants in a
-# wallet, with 0 vs BENCH_LEDGER_ROWS ledger entries, the expiration
+# wallet, with 0 and each of BENCH_LEDGER_ROWS ledger entries, the expiration
 # sweep over BENCH_EXPIRE_GRANTS lapsed grants with its plan, and event-heavy
 # writes (grants, each writing an event) with credit_ledger.notify on and off
 # and synchronous_commit on and off.
@@ -25,17 +28,31 @@
 #   BENCH_BATCH_SIZE [1000] events per batch call; BENCH_BATCH_CLIENTS [2]
 #   BENCH_BYTES_EVENTS [20000]  consumes measured for bytes per event
 #   BENCH_DEPLETED_GRANTS [10000]  BENCH_OPEN_GRANTS [1000]
-#   BENCH_LEDGER_ROWS [10000000]  ledger entries of the "large ledger"
+#   BENCH_LEDGER_ROWS ["10000000 50000000"]  sizes of the filled ledger (filler
+#                           entries), measured in ascending order after the empty
+#                           ledger, each filled from the one before; needs about
+#                           700 bytes of disk per entry (entries + operations with
+#                           their indexes: ~35 GB at 50M) plus up to 2 x 8 GB of WAL
+#                           (checked before the run starts)
 #   BENCH_EXPIRE_GRANTS [100000]  BENCH_EXPIRE_WALLETS [10000]
-#   BENCH_SHARED_BUFFERS [1GB]    BENCH_SYNC_COMMIT [off]
+#   BENCH_SHARED_BUFFERS [1GB]
+#   BENCH_SYNC_COMMIT ["off on"]  synchronous_commit settings every throughput row
+#                           is measured with, one after the other in each round;
+#                           the first is also the server's default (every other
+#                           section, and the targets, use it). The server runs
+#                           with fsync=on, full_page_writes=on, wal_level=replica
+#                           and wal_sync_method's default (fdatasync on Linux).
+#   BENCH_GROUP_COMMIT ["0:5 1000:5"]  commit_delay:commit_siblings pairs for the
+#                           group-commit rows (keyed credit_consume, synchronous_commit
+#                           on); 0:5 is PostgreSQL's default; "" = no such rows
+#   BENCH_GROUP_CLIENTS ["8 32"]  clients of the group-commit rows
 #   BENCH_PORT [5488]  BENCH_DIR [a new /tmp/credit_ledger_bench.XXXXXX]
 #   BENCH_EVENTS_SECONDS [BENCH_SECONDS/2]  duration of each events run
 #   BENCH_SECTIONS [throughput,bytes,depth,ledger,expire,events]
 #   BENCH_KEEP [0]          1 = leave the server running and its data
 #   BENCH_BASELINE_CHECK [1] 0 = go on when bench/baseline_test.sql fails
-#                           (smoke runs only: the report then says so; the
-#                           baseline still writes a scheduled grant's entry
-#                           at creation, as 1.1 did, so it fails on 1.2)
+#                           (smoke runs of a work in progress only: the
+#                           report then says so)
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -58,11 +75,13 @@ BENCH_BATCH_CLIENTS="${BENCH_BATCH_CLIENTS:-2}"
 BENCH_BYTES_EVENTS="${BENCH_BYTES_EVENTS:-20000}"
 BENCH_DEPLETED_GRANTS="${BENCH_DEPLETED_GRANTS:-10000}"
 BENCH_OPEN_GRANTS="${BENCH_OPEN_GRANTS:-1000}"
-BENCH_LEDGER_ROWS="${BENCH_LEDGER_ROWS:-10000000}"
+BENCH_LEDGER_ROWS="${BENCH_LEDGER_ROWS:-10000000 50000000}"
 BENCH_EXPIRE_GRANTS="${BENCH_EXPIRE_GRANTS:-100000}"
 BENCH_EXPIRE_WALLETS="${BENCH_EXPIRE_WALLETS:-10000}"
 BENCH_SHARED_BUFFERS="${BENCH_SHARED_BUFFERS:-1GB}"
-BENCH_SYNC_COMMIT="${BENCH_SYNC_COMMIT:-off}"
+BENCH_SYNC_COMMIT="${BENCH_SYNC_COMMIT:-off on}"
+BENCH_GROUP_COMMIT="${BENCH_GROUP_COMMIT-0:5 1000:5}"
+BENCH_GROUP_CLIENTS="${BENCH_GROUP_CLIENTS-8 32}"
 BENCH_PORT="${BENCH_PORT:-5488}"
 BENCH_SECTIONS="${BENCH_SECTIONS:-throughput,bytes,depth,ledger,expire,events}"
 BENCH_EVENTS_SECONDS="${BENCH_EVENTS_SECONDS:-$(( BENCH_SECONDS / 2 > 5 ? BENCH_SECONDS / 2 : 5 ))}"
@@ -83,8 +102,39 @@ server_log="$logs/server.log"
 ncpu="$(nproc)"
 
 say() { echo "bench: $*" >&2; }
-die() { echo "bench: error: $*" >&2; exit 1; }
+# (A settings error found before anything ran leaves no empty BENCH_DIR.)
+die() { echo "bench: error: $*" >&2; rmdir "$BENCH_DIR" 2>/dev/null || true; exit 1; }
 section_on() { [[ ",$BENCH_SECTIONS," == *",$1,"* ]]; }
+
+# The synchronous_commit settings of the throughput rows (the first is the
+# server's), the group-commit pairs and clients, the ledger sizes (ascending).
+read -r -a sync_modes <<<"$BENCH_SYNC_COMMIT"
+[ "${#sync_modes[@]}" -gt 0 ] || die "BENCH_SYNC_COMMIT is empty"
+for sc in "${sync_modes[@]}"; do
+  case "$sc" in on|off|local|remote_write|remote_apply) ;;
+    *) die "BENCH_SYNC_COMMIT: '$sc' is not a synchronous_commit setting" ;; esac
+done
+read -r -a group_commits <<<"$BENCH_GROUP_COMMIT"
+read -r -a group_clients <<<"$BENCH_GROUP_CLIENTS"
+for gc in "${group_commits[@]}"; do
+  [[ "$gc" =~ ^[0-9]+:[0-9]+$ ]] || die "BENCH_GROUP_COMMIT: '$gc' is not commit_delay:commit_siblings"
+done
+for c in "${group_clients[@]}"; do [[ "$c" =~ ^[1-9][0-9]*$ ]] || die "BENCH_GROUP_CLIENTS: '$c' is not a number"; done
+read -r -a ledger_sizes <<<"$(tr -s ' ' '\n' <<<"$BENCH_LEDGER_ROWS" | awk 'NF' | sort -n -u | tr '\n' ' ')"
+for n in "${ledger_sizes[@]}"; do [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "BENCH_LEDGER_ROWS: '$n' is not a number of rows"; done
+if section_on ledger; then
+  [ "${#ledger_sizes[@]}" -gt 0 ] || die "BENCH_LEDGER_ROWS is empty"
+  # The filled ledger's tables and indexes (~700 bytes per filler entry with
+  # its operation on 1.2), the WAL the fill leaves behind (at most about
+  # twice max_wal_size) and 2 GB for everything else: checked now rather
+  # than discovered at the end of a long run.
+  ledger_max="${ledger_sizes[-1]}"
+  ledger_need=$(( ledger_max * 700 + (ledger_max * 750 < 16 * 1024**3 ? ledger_max * 750 : 16 * 1024**3) + 2 * 1024**3 ))
+  ledger_free="$(df -B1 --output=avail "$BENCH_DIR" | tail -1)"
+  [ "$ledger_free" -ge "$ledger_need" ] ||
+    die "a ledger of $ledger_max filler entries needs about $(( ledger_need / 1024**3 )) GB free in $BENCH_DIR," \
+        "$(( ledger_free / 1024**3 )) GB are (lower BENCH_LEDGER_ROWS)"
+fi
 
 # initdb refuses to run as root: the cluster belongs to postgres then.
 if [ "$(id -u)" -eq 0 ]; then
@@ -140,7 +190,7 @@ port = $BENCH_PORT
 unix_socket_directories = '$sock'
 max_connections = 50
 shared_buffers = $BENCH_SHARED_BUFFERS
-synchronous_commit = $BENCH_SYNC_COMMIT
+synchronous_commit = ${sync_modes[0]}
 fsync = on
 full_page_writes = on
 wal_level = replica
@@ -155,6 +205,13 @@ as_owner "$PGBIN/pg_ctl" -D "$data" -l "$server_log" -w start >/dev/null ||
   { tail -20 "$server_log" >&2; die "the server did not start"; }
 
 pg_version="$(qv -d postgres -c 'SHOW server_version')"
+# What a commit with synchronous_commit on waits for: with fsync off it would
+# wait for nothing, and the durable rows would mean nothing.
+[ "$(qv -d postgres -c 'SHOW fsync')" = on ] || die "fsync is off on the benchmark server"
+server_wal="$(qv -d postgres -c "SELECT string_agg(s || '=' || current_setting(s), ' ' ORDER BY o)
+                                   FROM unnest(ARRAY['fsync', 'wal_sync_method', 'full_page_writes', 'wal_level',
+                                                     'wal_buffers', 'wal_writer_delay', 'commit_delay',
+                                                     'commit_siblings']) WITH ORDINALITY AS t(s, o)")"
 
 # ---------------------------------------------------------------- helpers
 # CPU time (clock ticks) used by the whole machine, and by this cluster (the
@@ -257,9 +314,12 @@ workloads=(
   "base_batch|batch: baseline.consume_batch($BENCH_BATCH_SIZE)|baseline_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
   "ledger_batch|batch: credit_consume_batch($BENCH_BATCH_SIZE)|ledger_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
   "usage|credit_report_usage, with key|ledger_usage|$BENCH_CLIENTS|$BENCH_WALLETS|1"
+  "base_usage|baseline.report_usage, with key|baseline_usage|$BENCH_CLIENTS|$BENCH_WALLETS|1"
   "usage_batch|batch: credit_report_usage_batch($BENCH_BATCH_SIZE)|ledger_usage_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
+  "base_usage_batch|batch: baseline.report_usage_batch($BENCH_BATCH_SIZE)|baseline_usage_batch|$BENCH_BATCH_CLIENTS|$BENCH_WALLETS|$BENCH_BATCH_SIZE"
   "ledger_two|two consumes (2 transactions, with keys)|ledger_two_consumes|$BENCH_CLIENTS|$BENCH_WALLETS|2"
   "ledger_hold|hold+capture pairs (2 transactions, with keys)|ledger_hold_capture|$BENCH_CLIENTS|$BENCH_WALLETS|2"
+  "base_hold|baseline.hold + baseline.capture pairs (keys)|baseline_hold_capture|$BENCH_CLIENTS|$BENCH_WALLETS|2"
   "ledger_held|consume on a wallet with 1,000 active holds|ledger_consume_held|$BENCH_CLIENTS|1|1"
 )
 declare -A tps lat failed other label clients_of wallets_of events_of
@@ -284,23 +344,71 @@ fi
 
 # ---------------------------------------------------------------- throughput
 if section_on throughput; then
+  # Every row once per synchronous_commit setting (key id@setting), the
+  # settings of a row one after the other within each round; then the
+  # group-commit rows (key gc@clients@delay:siblings), synchronous_commit on.
   for w in "${workloads[@]}"; do
     IFS='|' read -r id lbl _ c wl ev <<<"$w"
     label[$id]="$lbl"; clients_of[$id]="$c"; wallets_of[$id]="$wl"; events_of[$id]="$ev"
-    tps[$id]=""; lat[$id]=""; failed[$id]=0; other[$id]=0
+    for sc in "${sync_modes[@]}"; do
+      tps[$id@$sc]=""; lat[$id@$sc]=""; failed[$id@$sc]=0; other[$id@$sc]=0
+    done
   done
+  for c in "${group_clients[@]}"; do
+    for gc in "${group_commits[@]}"; do
+      tps[gc@$c@$gc]=""; lat[gc@$c@$gc]=""; failed[gc@$c@$gc]=0; other[gc@$c@$gc]=0
+    done
+  done
+  # One timed run into the arrays under key $1: log name $2, settings $3
+  # (PGOPTIONS), then pgb's arguments from the script on.
+  measure() {
+    local key="$1" log="$2" opts="$3" t l f o
+    shift 3
+    read -r t l f o < <(PGOPTIONS="${PGOPTIONS:-} $opts" pgb "$log" bench "$@")
+    tps[$key]+=" $t"; lat[$key]+=" $l"; failed[$key]=$(( failed[$key] + ${f/-/0} ))
+    if [ "${o/-/0}" -gt "${other[$key]}" ]; then other[$key]="$o"; fi
+  }
   for round in $(seq 1 "$BENCH_ROUNDS"); do
     for w in "${workloads[@]}"; do
       IFS='|' read -r id lbl script c wl ev <<<"$w"
       if ! available "$id"; then continue; fi
-      say "round $round/$BENCH_ROUNDS: $lbl ($c clients, $wl wallets, ${BENCH_SECONDS}s)"
-      read -r t l f o < <(pgb "$logs/$id.r$round.log" bench "$script" "$c" -T "$BENCH_SECONDS" \
-        -D wallets="$wl" -D batch="$BENCH_BATCH_SIZE" -D batch_clients="$BENCH_BATCH_CLIENTS")
-      tps[$id]+=" $t"; lat[$id]+=" $l"; failed[$id]=$(( failed[$id] + ${f/-/0} ))
-      if [ "${o/-/0}" -gt "${other[$id]}" ]; then other[$id]="$o"; fi
+      for sc in "${sync_modes[@]}"; do
+        say "round $round/$BENCH_ROUNDS: $lbl ($c clients, $wl wallets, synchronous_commit=$sc, ${BENCH_SECONDS}s)"
+        measure "$id@$sc" "$logs/$id.$sc.r$round.log" "-c synchronous_commit=$sc" "$script" "$c" -T "$BENCH_SECONDS" \
+          -D wallets="$wl" -D batch="$BENCH_BATCH_SIZE" -D batch_clients="$BENCH_BATCH_CLIENTS"
+      done
+    done
+    for c in "${group_clients[@]}"; do
+      for gc in "${group_commits[@]}"; do
+        say "round $round/$BENCH_ROUNDS: group commit, credit_consume with key ($c clients, synchronous_commit=on," \
+            "commit_delay=${gc%:*}, commit_siblings=${gc#*:}, ${BENCH_SECONDS}s)"
+        measure "gc@$c@$gc" "$logs/group-$c-${gc/:/-}.r$round.log" \
+          "-c synchronous_commit=on -c commit_delay=${gc%:*} -c commit_siblings=${gc#*:}" \
+          ledger_consume "$c" -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS"
+      done
     done
   done
   take_medians tps lat
+  # The rows of the first setting under their plain ids (the targets).
+  for w in "${workloads[@]}"; do
+    IFS='|' read -r id _ <<<"$w"
+    k="$id@${sync_modes[0]}"
+    tps[$id]="${tps[$k]}"; lat[$id]="${lat[$k]}"; failed[$id]="${failed[$k]}"; other[$id]="${other[$k]}"
+  done
+  # What a WAL flush costs on this disk (pg_test_fsync, the server's
+  # wal_sync_method, one 8 kB write), when a durable row was measured.
+  durable=0
+  for sc in "${sync_modes[@]}"; do [ "$sc" = off ] || durable=1; done
+  if [ "${#group_clients[@]}" -gt 0 ] && [ "${#group_commits[@]}" -gt 0 ]; then durable=1; fi
+  fsync_test=""
+  if [ "$durable" = 1 ] && [ -x "$PGBIN/pg_test_fsync" ]; then
+    say "pg_test_fsync in $BENCH_DIR (1s per test)"
+    sync_method="$(qv -d postgres -c 'SHOW wal_sync_method')"
+    as_owner "$PGBIN/pg_test_fsync" -s 1 -f "$BENCH_DIR/fsync.test" >"$logs/pg_test_fsync.log" 2>&1 || true
+    rm -f "$BENCH_DIR/fsync.test"
+    fsync_test="$(awk -v m="$sync_method" '/using one 8kB write/ { f = 1; next }
+      f && $1 == m { printf "%s of one 8 kB write: %.0f ops/s, %s us/op", m, $2, $4; exit }' "$logs/pg_test_fsync.log")"
+  fi
   q -d bench -c "VACUUM ANALYZE"
   verify_main="$(qv -d bench -c "SELECT count(*) FROM credit_verify()")"
 fi
@@ -370,6 +478,7 @@ if section_on depth; then
 fi
 
 # ---------------------------------------------------------------- ledger size
+declare -A ledger_tps ledger_lat ledger_other ledger_entries ledger_size ledger_db ledger_wal ledger_fill_s
 if section_on ledger; then
   say "ledger size: a fresh database with $BENCH_WALLETS wallets"
   q -d postgres -c "CREATE DATABASE bench_ledger"
@@ -378,26 +487,55 @@ if section_on ledger; then
     -c "SELECT count(credit_grant('c' || i, 'usd', 1000000000, cost_basis => 0.01,
                                   expires_at => now() + interval '10 years'))
           FROM generate_series(1, $BENCH_WALLETS) i" -c "VACUUM ANALYZE" >/dev/null
-  checkpoint
-  small_entries="$(qv -d bench_ledger -c "SELECT count(*) FROM credit_ledger.entries")"
-  say "ledger size: credit_consume on a $small_entries-entry ledger (${BENCH_SECONDS}s)"
-  read -r small_tps small_lat _ small_other < <(pgb "$logs/ledger-small.log" bench_ledger ledger_consume "$BENCH_CLIENTS" \
-    -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")
-  say "ledger size: filling $BENCH_LEDGER_ROWS entries of other customers"
-  fill_start=$(date +%s)
-  (cd "$here" && q -d bench_ledger -v rows="$BENCH_LEDGER_ROWS" -v part=setup -f ledger_fill.sql)
-  (cd "$here" && q -d bench_ledger -v rows="$BENCH_LEDGER_ROWS" -v part=entries -f ledger_fill.sql) &
-  fill_pid=$!
-  (cd "$here" && q -d bench_ledger -v rows="$BENCH_LEDGER_ROWS" -v part=operations -f ledger_fill.sql)
-  wait "$fill_pid"
-  (cd "$here" && q -d bench_ledger -v rows="$BENCH_LEDGER_ROWS" -v part=finish -f ledger_fill.sql)
-  fill_seconds=$(( $(date +%s) - fill_start ))
-  checkpoint
-  large_entries="$(qv -d bench_ledger -c "SELECT count(*) FROM credit_ledger.entries")"
-  large_size="$(qv -d bench_ledger -c "SELECT pg_size_pretty(pg_total_relation_size('credit_ledger.entries') + pg_total_relation_size('credit_ledger.operation_rows'))")"
-  say "ledger size: credit_consume on a $large_entries-entry ledger (${BENCH_SECONDS}s)"
-  read -r large_tps large_lat _ large_other < <(pgb "$logs/ledger-large.log" bench_ledger ledger_consume "$BENCH_CLIENTS" \
-    -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")
+  # The empty ledger (0 filler entries), then each size of BENCH_LEDGER_ROWS,
+  # filled from the one before; at each, BENCH_ROUNDS timed runs (median).
+  ledger_points=(0 "${ledger_sizes[@]}")
+  prev=0; filler_hash=0; filler_other=0
+  fill() { (cd "$here" && q -d bench_ledger -v from="$prev" -v rows="$n" -v part="$1" -f ledger_fill.sql); }
+  for n in "${ledger_points[@]}"; do
+    if [ "$n" != 0 ]; then
+      say "ledger size: filling filler entries $(( prev + 1 ))..$n"
+      fill_start=$(date +%s)
+      fill setup
+      fill entries &
+      fill_pid=$!
+      fill operations
+      wait "$fill_pid"
+      fill finish
+      ledger_fill_s[$n]=$(( $(date +%s) - fill_start ))
+      # The chunk's first and last filler wallets: the hash chain is a
+      # placeholder (hash_mismatch on every entry); anything else is a filler
+      # the schema's invariants reject.
+      read -r h o < <(qv -d bench_ledger -F ' ' -c "
+        SELECT count(*) FILTER (WHERE v.problem = 'hash_mismatch'), count(*) FILTER (WHERE v.problem <> 'hash_mismatch')
+          FROM bench_fill f, LATERAL (VALUES (f.wallet_off + 1), (f.wallet_off + f.wallets)) w(i),
+               LATERAL credit_verify('filler-' || w.i) v
+         WHERE f.to_rows = $n")
+      filler_hash=$(( filler_hash + h )); filler_other=$(( filler_other + o ))
+      prev=$n
+    fi
+    checkpoint
+    # Entries: the measured wallets' (below the filler's ids) and the filler.
+    read -r e sz db wal < <(qv -d bench_ledger -F ' ' -c "
+      SELECT (SELECT count(*) FROM credit_ledger.entries WHERE wallet_id < 1000000000) + $n,
+             replace(pg_size_pretty(pg_total_relation_size('credit_ledger.entries')
+                                    + pg_total_relation_size('credit_ledger.operation_rows')), ' ', ''),
+             replace(pg_size_pretty(pg_database_size(current_database())), ' ', ''),
+             replace(pg_size_pretty((SELECT sum(size) FROM pg_ls_waldir())), ' ', '')")
+    ledger_entries[$n]="$e"; ledger_size[$n]="$sz"; ledger_db[$n]="$db"; ledger_wal[$n]="$wal"
+    ledger_tps[$n]=""; ledger_lat[$n]=""; ledger_other[$n]=0
+    for round in $(seq 1 "$BENCH_ROUNDS"); do
+      say "ledger size: credit_consume on a $e-entry ledger, round $round/$BENCH_ROUNDS (${BENCH_SECONDS}s)"
+      read -r t l _ o < <(pgb "$logs/ledger-$n.r$round.log" bench_ledger ledger_consume "$BENCH_CLIENTS" \
+        -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")
+      ledger_tps[$n]+=" $t"; ledger_lat[$n]+=" $l"
+      if [ "${o/-/0}" -gt "${ledger_other[$n]}" ]; then ledger_other[$n]="$o"; fi
+    done
+  done
+  take_medians ledger_tps ledger_lat
+  # The targets' comparison: the empty ledger against the largest.
+  small_entries="${ledger_entries[0]}"; small_tps="${ledger_tps[0]}"
+  large_entries="${ledger_entries[$n]}"; large_tps="${ledger_tps[$n]}"
   verify_ledger="$(qv -d bench_ledger -c "SELECT count(*) FROM credit_verify('c1')")+$(qv -d bench_ledger -c "SELECT count(*) FROM credit_verify('c$BENCH_WALLETS')")"
   if [ "$BENCH_KEEP" != 1 ]; then q -d postgres -c "DROP DATABASE bench_ledger"; fi
 fi
@@ -499,41 +637,57 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 {
   echo "credit_ledger benchmark — started $started, took $(( ($(date +%s) - started_s + 30) / 60 )) min, commit $commit"
   echo "PostgreSQL $pg_version ($PGBIN), $ncpu CPUs ($cpu), $mem RAM"
-  echo "shared_buffers=$BENCH_SHARED_BUFFERS synchronous_commit=$BENCH_SYNC_COMMIT fsync=on jit=off" \
-       "locale=C, pgbench -M prepared, ${BENCH_SECONDS}s per workload, rounds=$BENCH_ROUNDS (median)"
+  echo "shared_buffers=$BENCH_SHARED_BUFFERS jit=off locale=C, pgbench -M prepared, ${BENCH_SECONDS}s per workload," \
+       "rounds=$BENCH_ROUNDS (median)"
+  echo "WAL: $server_wal; synchronous_commit=${sync_modes[0]}" \
+       "(throughput rows: each with synchronous_commit=$(IFS=,; echo "${sync_modes[*]}"))"
   echo "baseline check: $baseline_check"
 
   if section_on throughput; then
     echo
-    printf '%-48s %7s %7s %9s %9s %8s %8s %8s %6s\n' workload clients wallets tps events/s "vs floor" "vs base" "lat ms" other%
-    printf '%-48s %7s %7s %9s %9s %8s %8s %8s %6s\n' "$(printf '%.0s-' {1..48})" ------- ------- --------- --------- -------- -------- -------- ------
+    s0="${sync_modes[0]}"
+    row='%-48s %7s %7s %-4s %9s %9s %8s %8s %8s %8s %6s'
+    # shellcheck disable=SC2059
+    printf "$row\n" workload clients wallets sync tps events/s "vs floor" "vs base" "vs $s0" "lat ms" other%
+    # shellcheck disable=SC2059
+    printf "$row\n" "$(printf '%.0s-' {1..48})" ------- ------- ---- --------- --------- -------- -------- -------- -------- ------
     for w in "${workloads[@]}"; do
       IFS='|' read -r id _ <<<"$w"
       ev="${events_of[$id]}"
       if ! available "$id"; then
-        printf '%-48s %7s %7s %9s %9s %8s %8s %8s %6s\n' "${label[$id]}" "${clients_of[$id]}" "${wallets_of[$id]}" \
-          "n/a" "n/a" "-" "-" "-" "-"
+        # shellcheck disable=SC2059
+        printf "$row\n" "${label[$id]}" "${clients_of[$id]}" "${wallets_of[$id]}" \
+          "-" "n/a" "n/a" "-" "-" "-" "-" "-"
         continue
       fi
-      t="${tps[$id]}"
-      evs="$(awk -v t="$t" -v e="$ev" 'BEGIN{ if (t ~ /^[0-9.]+$/) printf "%.0f", t*e; else print "error" }')"
       ref_floor=floor; ref_base=""
       case "$id" in
         ledger) ref_base=base ;; ledger_nk) ref_base=base_nk ;; ledger_hot) ref_base=base_hot ;;
         ledger_batch) ref_base=base_batch ;; base|base_nk|base_hot|base_batch) ref_base="$id" ;;
-        usage) ref_base=base ;; usage_batch) ref_base=base_batch ;;
+        usage|base_usage) ref_base=base_usage ;; usage_batch|base_usage_batch) ref_base=base_usage_batch ;;
+        ledger_hold|base_hold) ref_base=base_hold ;;
       esac
       case "$id" in *_hot|ledger_held) ref_floor=floor_hot ;; esac
-      floor_evs="$(awk -v t="${tps[$ref_floor]}" 'BEGIN{printf "%.3f", t}')"
-      vf="$(ratio "$evs" "$floor_evs")"
-      vb="-"
-      if [ -n "$ref_base" ]; then
-        vb="$(ratio "$evs" "$(awk -v t="${tps[$ref_base]}" -v e="${events_of[$ref_base]}" 'BEGIN{printf "%.3f", t*e}')")"
-      fi
-      fl=""
-      if [ "${failed[$id]}" != 0 ]; then fl=" (${failed[$id]} failed)"; fi
-      printf '%-48s %7s %7s %9s %9s %8s %8s %8s %6s%s\n' "${label[$id]}" "${clients_of[$id]}" "${wallets_of[$id]}" \
-        "$(fmt0 "$t")" "$evs" "$vf" "$vb" "${lat[$id]}" "${other[$id]}" "$fl"
+      # One row per synchronous_commit setting, each against the floor and the
+      # baseline of the same setting; vs $s0: events/s over the same row's.
+      for sc in "${sync_modes[@]}"; do
+        k="$id@$sc"
+        t="${tps[$k]}"
+        evs="$(awk -v t="$t" -v e="$ev" 'BEGIN{ if (t ~ /^[0-9.]+$/) printf "%.0f", t*e; else print "error" }')"
+        floor_evs="$(awk -v t="${tps[$ref_floor@$sc]}" 'BEGIN{printf "%.3f", t}')"
+        vf="$(ratio "$evs" "$floor_evs")"
+        vb="-"
+        if [ -n "$ref_base" ]; then
+          vb="$(ratio "$evs" "$(awk -v t="${tps[$ref_base@$sc]}" -v e="${events_of[$ref_base]}" 'BEGIN{printf "%.3f", t*e}')")"
+        fi
+        vs="-"
+        if [ "$sc" != "$s0" ]; then vs="$(ratio "$t" "${tps[$id@$s0]}")"; fi
+        fl=""
+        if [ "${failed[$k]}" != 0 ]; then fl=" (${failed[$k]} failed)"; fi
+        # shellcheck disable=SC2059
+        printf "$row%s\n" "${label[$id]}" "${clients_of[$id]}" "${wallets_of[$id]}" "$sc" \
+          "$(fmt0 "$t")" "$evs" "$vf" "$vb" "$vs" "${lat[$k]}" "${other[$k]}" "$fl"
+      done
     done
     echo "(vs floor: events/s over the floor's — the hot-wallet floor for hot rows; vs base: over the"
     echo " baseline's same workload. Batch tps counts calls of $BENCH_BATCH_SIZE events; latency is per call."
@@ -541,7 +695,27 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
     echo " against two consumes; the wallet with 1,000 active holds is measured like the hot wallet."
     echo " other%: CPU taken by other processes of the machine during the run, in % of all CPUs"
     echo " (the highest of the rounds) — on a shared machine, a row with a high value is disturbed."
+    echo " sync: the synchronous_commit of the row's sessions (WAL settings above); vs $s0: the row's tps"
+    echo " over the same workload's with synchronous_commit=$s0, measured right before it in each round."
+    if [ -n "$fsync_test" ]; then echo " pg_test_fsync on the data directory's disk: $fsync_test."; fi
     echo " credit_verify() after the runs: ${verify_main} problems.)"
+    if [ "${#group_clients[@]}" -gt 0 ] && [ "${#group_commits[@]}" -gt 0 ]; then
+      g0="${group_commits[0]}"
+      echo
+      echo "group commit: credit_consume with key, synchronous_commit=on, $BENCH_WALLETS wallets, ${BENCH_SECONDS}s each"
+      printf '  %7s %12s %15s %9s %9s %10s %6s\n' clients commit_delay commit_siblings tps "lat ms" "vs ${g0/:/\/}" other%
+      for c in "${group_clients[@]}"; do
+        for gc in "${group_commits[@]}"; do
+          k="gc@$c@$gc"; fl=""
+          if [ "${failed[$k]}" != 0 ]; then fl=" (${failed[$k]} failed)"; fi
+          printf '  %7s %12s %15s %9s %9s %10s %6s%s\n' "$c" "${gc%:*}" "${gc#*:}" "$(fmt0 "${tps[$k]}")" "${lat[$k]}" \
+            "$(ratio "${tps[$k]}" "${tps[gc@$c@$g0]}")" "${other[$k]}" "$fl"
+        done
+      done
+      echo "  (commit_delay: microseconds a committing backend waits for others to share its WAL flush, when at"
+      echo "   least commit_siblings other transactions are active; vs ${g0/:/\/}: tps over the same clients' with"
+      echo "   commit_delay=${g0%:*} and commit_siblings=${g0#*:}$([ "$g0" = 0:5 ] && echo ", PostgreSQL's defaults"))"
+    fi
   fi
 
   echo
@@ -612,12 +786,22 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 
   if section_on ledger; then
     echo
-    echo "consume cost by ledger size (credit_consume with key, $BENCH_CLIENTS clients, $BENCH_WALLETS wallets, ${BENCH_SECONDS}s)"
-    printf '  %-58s %9s %9s %6s\n' ledger tps "lat ms" other%
-    printf '  %-58s %9s %9s %6s\n' "$small_entries entries" "$(fmt0 "$small_tps")" "$small_lat" "$small_other"
-    printf '  %-58s %9s %9s %6s\n' "$large_entries entries ($large_size entries+operations)" "$(fmt0 "$large_tps")" "$large_lat" "$large_other"
-    echo "  (filler of $BENCH_LEDGER_ROWS entries + as many operations written in ${fill_seconds}s by bench/ledger_fill.sql;"
-    echo "   credit_verify of c1 and c$BENCH_WALLETS: $verify_ledger problems)"
+    echo "consume cost by ledger size (credit_consume with key, $BENCH_CLIENTS clients, $BENCH_WALLETS wallets, ${BENCH_SECONDS}s," \
+         "median of $BENCH_ROUNDS at each size)"
+    printf '  %-12s %13s %10s %8s %9s %9s %7s %6s\n' entries "entries+ops" database WAL tps "lat ms" "vs 0" other%
+    fills=""
+    for n in "${ledger_points[@]}"; do
+      printf '  %-12s %13s %10s %8s %9s %9s %7s %6s\n' "${ledger_entries[$n]}" "${ledger_size[$n]}" "${ledger_db[$n]}" \
+        "${ledger_wal[$n]}" "$(fmt0 "${ledger_tps[$n]}")" "${ledger_lat[$n]}" "$(ratio "${ledger_lat[$n]}" "${ledger_lat[0]}")" \
+        "${ledger_other[$n]}"
+      if [ "$n" != 0 ]; then fills+="${fills:+, }to $n in ${ledger_fill_s[$n]}s"; fi
+    done
+    echo "  (entries: the measured wallets' own plus 0, then ${ledger_sizes[*]} filler entries of other customers,"
+    echo "   each with its operation, written in bulk by bench/ledger_fill.sql, each size from the one before:"
+    echo "   $fills; entries+ops: their tables and indexes; database, WAL: on disk at that"
+    echo "   size; vs 0: latency over the empty ledger's;"
+    echo "   credit_verify of c1 and c$BENCH_WALLETS: $verify_ledger problems; of the first and last filler wallet of"
+    echo "   each fill: $filler_hash hash_mismatch (the filler's placeholder chain) and $filler_other other problems)"
   fi
 
   if section_on expire; then

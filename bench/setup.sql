@@ -23,12 +23,13 @@ SELECT count(baseline.grant('c' || i, 'usd', 1000000000, cost_basis => 0.01,
 SELECT floor.load(:wallets);
 
 -- 1.2: the price of the priced-usage workloads (feature 'api', 1 usd per
--- unit), where credit_price_set exists.
+-- unit), where credit_price_set exists, and the baseline's.
 DO $$
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'credit_price_set') THEN
     EXECUTE $q$SELECT credit_price_set('api', 'usd', 1, effective_at => now() - interval '1 day')$q$;
   END IF;
 END $$;
+SELECT baseline.price_set('api', 'usd', 1, effective_at => now() - interval '1 day');
 
 VACUUM ANALYZE;

@@ -10,12 +10,17 @@
 // they hold, in the contract's total order, only the last draw partial, the
 // overdraft policy respected, remaining_after consistent, and the same plan
 // whatever order the grants are read in; ConsumePlanner (the batch's
-// planner) plans exactly what PlanConsume plans.
+// planner) plans exactly what PlanConsume plans; and a draw-down planned
+// from the first blocks in the index order (PrefixDrawDown, under either
+// drawdown policy) plans exactly what PlanWalletDrawDown plans from all.
 #include "amount.hpp"
+#include "drafts.hpp"
 #include "drawdown.hpp"
 #include "error.hpp"
 #include "fuzz_check.hpp"
+#include "holds.hpp"
 #include "plan.hpp"
+#include "prefix.hpp"
 
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -346,6 +351,100 @@ void CheckPlannerAgrees(const WalletState& w, Micros now, std::int64_t amount) {
   }
 }
 
+// Draws by grant id, for plans over different inputs.
+std::vector<std::pair<std::int64_t, std::int64_t>>
+DrawsById(const std::vector<Draw>& draws, const std::vector<OpenGrant>& from) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> out;
+  for (const Draw& d : draws) {
+    CL_FUZZ_CHECK(d.index < from.size());
+    out.emplace_back(from[d.index].state.grant_id, d.amount);
+  }
+  return out;
+}
+
+// The plan from the blocks PrefixDrawDown read is the plan from all of them.
+void CheckSamePlan(const DrawDownPlan& p, const std::vector<OpenGrant>& read,
+                   const DrawDownPlan& a, const std::vector<OpenGrant>& all) {
+  CL_FUZZ_CHECK(DrawsById(p.plan.repayments, read) ==
+                DrawsById(a.plan.repayments, all));
+  CL_FUZZ_CHECK(DrawsById(p.plan.draws, read) == DrawsById(a.plan.draws, all));
+  CL_FUZZ_CHECK(p.plan.uncovered == a.plan.uncovered &&
+                p.plan.debt_after == a.plan.debt_after &&
+                p.plan.spendable_before == a.plan.spendable_before &&
+                p.plan.spendable_after == a.plan.spendable_after &&
+                p.amount == a.amount);
+  CL_FUZZ_CHECK(p.plan.emptied.size() == a.plan.emptied.size());
+  for (std::size_t i = 0; i < p.plan.emptied.size(); ++i) {
+    CL_FUZZ_CHECK(read[p.plan.emptied[i]].state.grant_id ==
+                  all[a.plan.emptied[i]].state.grant_id);
+  }
+  CL_FUZZ_CHECK(p.drafts.size() == a.drafts.size());
+  for (std::size_t i = 0; i < p.drafts.size(); ++i) {
+    CL_FUZZ_CHECK(p.drafts[i].type == a.drafts[i].type &&
+                  p.drafts[i].amount == a.drafts[i].amount &&
+                  p.drafts[i].grant_id == a.drafts[i].grant_id);
+  }
+  // Every block the full plan changed was read, and changed the same way.
+  std::map<std::int64_t, std::int64_t> after;
+  for (std::size_t i = 0; i < read.size(); ++i)
+    after[read[i].state.grant_id] = p.plan.remaining_after[i];
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto it = after.find(all[i].state.grant_id);
+    if (it != after.end()) {
+      CL_FUZZ_CHECK(it->second == a.plan.remaining_after[i]);
+    } else {
+      CL_FUZZ_CHECK(a.plan.remaining_after[i] == all[i].state.remaining);
+    }
+  }
+}
+
+// A draw-down read from the blocks in grants_drawdown_idx's order, stopped
+// where PrefixDrawDown says, plans what PlanWalletDrawDown plans on every
+// block, or refuses the same: under either policy, with debt, allow_partial
+// and credits holds reserve against the overdraft allowance. The ledger's
+// available balance is what the blocks say (a wallet past the bound has
+// none to read).
+void CheckPrefixAgrees(const WalletState& base, Micros now, std::int64_t units,
+                       FuzzedDataProvider& in) {
+  if (units <= 0 || units > kMaxUnits) return;  // the glue never asks
+  WalletState w = base;
+  w.order = in.ConsumeBool() ? DrawdownPolicy::kPromotionalFirst
+                             : DrawdownPolicy::kExpiryFirst;
+  const bool partial = in.ConsumeBool();
+  const std::int64_t reserved = in.ConsumeIntegralInRange<std::int64_t>(0, 9);
+  std::vector<OpenGrant> all;
+  for (const GrantState& g : w.grants) all.push_back(OpenGrant{g, "1", {}});
+  std::sort(all.begin(), all.end(), [](const OpenGrant& a, const OpenGrant& b) {
+    return DrawsBefore(a.state, b.state);
+  });
+  const Wide spendable = RefSpendableTotal(w.grants, now);
+  const Wide available = spendable - w.debt - reserved;
+  if (spendable > kMaxUnits || available < -kMaxUnits) return;
+
+  std::optional<DrawDownPlan> full;
+  std::optional<ErrorCode> full_error;
+  try {
+    full = PlanWalletDrawDown(
+        all, PlannerState(all, w.debt, w.policy, w.scale, w.order), now, units,
+        EntryType::kUsage, partial, reserved);
+  } catch (const LedgerError& e) {
+    full_error = e.code();
+  }
+  WalletState bare = w;
+  bare.grants.clear();
+  PrefixDrawDown read(bare, now, units, EntryType::kUsage, partial, reserved,
+                      static_cast<std::int64_t>(available));
+  std::size_t taken = 0;
+  while (taken < all.size() && !read.Decided()) read.Take(all[taken++]);
+  try {
+    const DrawDownPlan p = read.Plan();
+    CL_FUZZ_CHECK(full.has_value());
+    CheckSamePlan(p, read.grants(), *full, all);
+  } catch (const LedgerError& e) {
+    CL_FUZZ_CHECK(full_error.has_value() && e.code() == *full_error);
+  }
+}
+
 }  // namespace
 }  // namespace credit_ledger::fuzz
 
@@ -389,5 +488,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   CL_FUZZ_CHECK(CheckPlanConsume(shuffled, now, amount) == by_id);
 
   CheckPlannerAgrees(w, now, amount);
+  CheckPrefixAgrees(w, now, amount, in);
   return 0;
 }

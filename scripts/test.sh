@@ -3,10 +3,11 @@
 # it needs (scripts/deps.sh), builds, then runs the core's unit tests
 # (GoogleTest, plain and under ASan+UBSan), a short run of each fuzz target,
 # the regression topics (pg_regress, pgTAP among them) and the isolation specs
-# against a throwaway cluster, the examples' tests, the portal's browser
-# test (headless Chromium), the TAP tests and the README's doc test, each
-# with its own cluster, and the Citus tests when Citus is installed (a
-# coordinator and two workers; skipped, and said so, otherwise).
+# against a throwaway cluster, the benchmark's baseline check, the examples'
+# tests, the portal's browser test (headless Chromium), the TAP tests and the
+# README's doc test, each with its own cluster, and the Citus tests when
+# Citus is installed (a coordinator and two workers; skipped, and said so,
+# otherwise).
 # Each section is counted from its runner's exit code and its own summary
 # (scripts/tally.sh): ctest's "N tests failed out of M", pg_regress's "All N
 # tests passed." or "M of N tests failed.", prove's "Files=, Tests=" and
@@ -86,6 +87,15 @@ for part in regress isolation; do
   fi
   tally "$part" "$rc" "$(regress_counts "$log/$part.log")"
 done
+
+# 3b. The benchmark's PL/pgSQL baseline (bench/baseline.sql) still writes
+# exactly what the extension writes (bench/baseline_test.sql, which
+# bench/run.sh also runs before it measures anything), in a throwaway
+# cluster of its own: a few seconds. One test: its "baseline_test: ok" line.
+one_test "bench baseline check" "$log/baseline.log" \
+  pg_virtualenv -t -v 15 -o 'jit=off' bash -c 'cd bench &&
+    psql -X -At -v ON_ERROR_STOP=1 -c "CREATE EXTENSION credit_ledger" -f baseline.sql \
+      -f baseline_test.sql | grep -x "baseline_test: ok ([0-9]* checks)"'
 
 # 4. The event relay and the client examples (Python, Node.js) against a
 # throwaway cluster of their own.

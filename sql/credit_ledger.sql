@@ -165,6 +165,12 @@ CREATE TABLE credit_ledger.grants (
 -- expire (never-expiring ones sort as infinity), skipping lapsed ones.
 CREATE INDEX grants_open_idx ON credit_ledger.grants
     (wallet_id, (coalesce(expires_at, 'infinity'::timestamptz))) WHERE open;
+-- A draw-down reads the wallet's open grants in drawdown order (priority;
+-- soonest expiry, never-expiring last; promotional first; effective_at;
+-- grant id) and stops once it has read what it draws.
+CREATE INDEX grants_drawdown_idx ON credit_ledger.grants
+    (wallet_id, priority, (coalesce(expires_at, 'infinity'::timestamptz)),
+     promotional DESC, effective_at, grant_id) WHERE open;
 CREATE INDEX grants_expiry_idx ON credit_ledger.grants (expires_at, grant_id)
     WHERE open AND expires_at IS NOT NULL;
 COMMENT ON TABLE credit_ledger.grants IS
@@ -266,7 +272,7 @@ CREATE TABLE credit_ledger.prices (
 CREATE INDEX prices_lookup_idx ON credit_ledger.prices
     (feature, customer_id, effective_at DESC, price_id DESC);
 COMMENT ON TABLE credit_ledger.prices IS
-    'prices of features in credits, effective-dated, per customer or general (customer_id NULL); never updated';
+    'prices of features in credits, effective-dated, per customer or general (customer_id NULL); append-only';
 
 -- Recurring grants (1.2): a schedule that issues a block of `amount` at
 -- starts_at + k * every (k = 0, 1, ...), computed in time_zone, until ends_at
@@ -359,16 +365,19 @@ CREATE TABLE credit_ledger.entries (
 );
 COMMENT ON TABLE credit_ledger.entries IS
     'append-only ledger: amount is signed, value = amount x the grant''s cost basis';
--- Usage over a time range, for credit_usage_report. One customer's: a
--- btree on (customer_id, occurred_at). Every customer's: a BRIN on
--- occurred_at (entries are appended in about the order they occur, so a
--- month is a few block ranges), a few kilobytes that an insert into a block
--- range not yet summarized does not touch (autosummarize summarizes it once
--- full). Both partial: only usage and reversal rows pay for them.
+-- Usage over a time range, for credit_usage_report: one customer's through
+-- a btree on (customer_id, occurred_at), only usage and reversal rows.
+-- Every customer's usage (by occurred_at) and the revenue summary's entries
+-- with a value (by created_at) through one BRIN over both times: entries are
+-- appended in about the order they occur and are created, so a month is a
+-- few block ranges. One BRIN, not one per time: each BRIN an entry enters
+-- costs its insert a range-map lookup (~11,000 instructions, 2% of a keyed
+-- consume; BENCHMARKS.md). Its predicate is implied by both readers' WHERE.
 CREATE INDEX entries_usage_idx ON credit_ledger.entries (customer_id, occurred_at)
     WHERE entry_type IN ('usage', 'reversal');
-CREATE INDEX entries_usage_time_idx ON credit_ledger.entries USING brin (occurred_at)
-    WITH (autosummarize = on) WHERE entry_type IN ('usage', 'reversal');
+CREATE INDEX entries_time_idx ON credit_ledger.entries USING brin (occurred_at, created_at)
+    WITH (autosummarize = on)
+    WHERE entry_type IN ('usage', 'reversal') OR value IS NOT NULL;
 -- Standalone entries are their operations: their keys are unique per
 -- customer beside operations_key_idx (a key is in one of the two, never
 -- both: the writer of either checks the other), and credit_reverse finds
@@ -438,6 +447,13 @@ CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON credit_ledger.entries
 CREATE TRIGGER operations_append_only BEFORE UPDATE OR DELETE ON credit_ledger.operation_rows
     FOR EACH ROW EXECUTE FUNCTION credit_ledger.append_only();
 CREATE TRIGGER operations_no_truncate BEFORE TRUNCATE ON credit_ledger.operation_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION credit_ledger.append_only();
+
+-- Prices too (1.2): a usage entry names the price it was charged at, and a
+-- new price is a new row (credit_price_set), so none is changed or removed.
+CREATE TRIGGER prices_append_only BEFORE UPDATE OR DELETE ON credit_ledger.prices
+    FOR EACH ROW EXECUTE FUNCTION credit_ledger.append_only();
+CREATE TRIGGER prices_no_truncate BEFORE TRUNCATE ON credit_ledger.prices
     FOR EACH STATEMENT EXECUTE FUNCTION credit_ledger.append_only();
 
 -- What consume, adjust and reverse return; what credit_verify returns. (An OUT
@@ -1063,7 +1079,7 @@ $$;
 -- none). period_start is the start of the period containing the usage, so
 -- the first and last periods may be partial. Only periods and groups with
 -- entries have rows. Served by entries_usage_idx (one customer) and
--- entries_usage_time_idx (all of them).
+-- entries_time_idx (all of them).
 CREATE FUNCTION @extschema@.credit_usage_report(
     start_at timestamptz,
     end_at timestamptz,
@@ -1194,12 +1210,6 @@ CREATE TABLE credit_ledger.revenue_closed (
 CREATE UNIQUE INDEX revenue_closed_one_idx ON credit_ledger.revenue_closed ((true));
 COMMENT ON TABLE credit_ledger.revenue_closed IS
     'how far revenue_buckets is complete';
--- The entries with a value by created_at: what the summary and the open
--- part of a report read. A BRIN (entries are appended in about the order of
--- created_at), which an insert into a block range not yet summarized does
--- not touch.
-CREATE INDEX entries_created_idx ON credit_ledger.entries USING brin (created_at)
-    WITH (autosummarize = on) WHERE value IS NOT NULL;
 -- pg_dump keeps the summary with the ledger it summarizes (one snapshot).
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.revenue_buckets', '');
 SELECT pg_catalog.pg_extension_config_dump('credit_ledger.revenue_closed', '');
@@ -1348,7 +1358,7 @@ $$;
 --
 -- The sums come from the summary (revenue_buckets, brought up to date by
 -- revenue_close first) for the closed quarter-hours that lie inside one
--- period, and from the entries (entries_created_idx) for the rest: what is
+-- period, and from the entries (entries_time_idx) for the rest: what is
 -- not closed yet, the quarter-hours a bound or a period's start falls
 -- inside, and what was created before 2000. Volatile: it may write the
 -- summary (as the extension's owner, through revenue_close).
@@ -2020,7 +2030,9 @@ RETURNS void
 -- does for bigserial), so ids stay unique across the cluster. A function
 -- whose customer argument is missing or defaults to NULL (credit_void,
 -- credit_reverse, credit_expire, credit_consume_batch, credit_verify) is not
--- delegated. Returns what it did, one row per object. Runs with its caller's
+-- delegated. After the update from 1.1 of a distributed ledger it also
+-- moves the 1.1 operations into operation_rows and drops the 1.1 table
+-- (below). Returns what it did, one row per object. Runs with its caller's
 -- rights: the extension's owner or a superuser (nobody else can execute it).
 -- Citus 13.2 crashes the coordinator when a delegated function is called
 -- with a NULL constant customer (README, "Scale-out on Citus").
@@ -2045,6 +2057,7 @@ DECLARE
     routine_colocation integer;
     routine_force boolean;
     failure text;
+    moved bigint;
     -- Run on every node: narrows each of the extension's sequences to the
     -- node's range, keeping its position when that is already inside it.
     id_ranges constant text := $do$
@@ -2138,6 +2151,10 @@ BEGIN
       JOIN pg_class c ON c.oid = m.oid;
     failure := NULL;
 
+    -- The append-only triggers (of prices, a reference table, and of the
+    -- customer tables) must keep firing on the shards.
+    unsafe_triggers := current_setting('citus.enable_unsafe_triggers');
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
     FOREACH t IN ARRAY reference_tables LOOP
         rel := to_regclass('credit_ledger.' || t);
         CONTINUE WHEN rel IS NULL;
@@ -2172,9 +2189,6 @@ BEGIN
         RETURN NEXT;
     END IF;
 
-    -- The append-only triggers must keep firing on the shards.
-    unsafe_triggers := current_setting('citus.enable_unsafe_triggers');
-    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
     FOREACH t IN ARRAY customer_tables LOOP
         rel := to_regclass('credit_ledger.' || t);
         object := rel::text;
@@ -2208,6 +2222,33 @@ BEGIN
         RAISE EXCEPTION 'the customer tables are not colocated with credit_ledger.wallets'
             USING ERRCODE = '55000',
                   HINT = 'Undo the others with undistribute_table() and run citus_distribute() again.';
+    END IF;
+
+    -- The update from 1.1 on a distributed ledger leaves the 1.1 operations
+    -- table (credit_ledger.operations_1_1, no longer the extension's) beside
+    -- operation_rows, which it could not fill: the rows are on the workers'
+    -- shards, and operation_rows was not distributed yet. Now it is,
+    -- colocated, so the rows move shard by shard on the workers (their
+    -- digests cut to what 1.2 keeps, as the update does on one server), and
+    -- the 1.1 table goes.
+    rel := to_regclass('credit_ledger.operations_1_1');
+    IF rel IS NOT NULL THEN
+        object := rel::text;
+        IF (SELECT p.colocationid FROM pg_dist_partition p WHERE p.logicalrelid = rel)
+           IS DISTINCT FROM colocation THEN
+            RAISE EXCEPTION '% is left from the update to 1.2 but not colocated with credit_ledger.wallets', rel
+                USING ERRCODE = '55000',
+                      HINT = 'Its rows belong in credit_ledger.operation_rows (README, "Upgrades").';
+        END IF;
+        INSERT INTO credit_ledger.operation_rows
+        SELECT o.operation_id, o.customer_id, o.wallet_id, o.credit_type, o.operation_type,
+               substr(o.key_hash, 1, 16), substr(o.request_hash, 1, 8), o.amount, o.balance,
+               o.grant_id, o.reverses_operation_id, o.first_seq, o.last_seq, o.created_at
+          FROM credit_ledger.operations_1_1 o;
+        GET DIAGNOSTICS moved = ROW_COUNT;
+        DROP TABLE credit_ledger.operations_1_1;
+        action := format('%s rows moved to credit_ledger.operation_rows, dropped', moved);
+        RETURN NEXT;
     END IF;
 
     -- Customer-scoped functions run where the customer's shard is.
@@ -2293,21 +2334,35 @@ BEGIN
 END
 $$;
 
+-- The reader set: the names of the functions grant_access(role, writer =>
+-- false) lets a role call, this one included. Every list of the reader set
+-- (grant_access's, the portal's) reads it here.
+CREATE FUNCTION credit_ledger.reader_functions()
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT ARRAY['credit_balance', 'credit_entries', 'credit_usage',
+             'credit_verify', 'ledger_now', 'caught_up_block',
+             'caught_up_wallet', 'credit_statement',
+             'credit_usage_report', 'credit_revenue', 'report_check',
+             'revenue_close', 'revenue_sums', 'reader_functions']::pg_catalog.text[]
+$$;
+COMMENT ON FUNCTION credit_ledger.reader_functions() IS
+    'the names of the functions grant_access(role, writer => false) lets a role call';
+
 -- Gives `role` the reader set (USAGE on the schema, SELECT on its tables and
--- views, the read functions) or, with writer, also the functions that
--- write. Nobody gets INSERT, UPDATE, DELETE or TRUNCATE on the tables: writes
--- go through the functions. Run it as the extension's owner or a superuser.
+-- views, the functions reader_functions() names) or, with writer, also the
+-- functions that write. Nobody gets INSERT, UPDATE, DELETE or TRUNCATE on
+-- the tables: writes go through the functions. Run it as the extension's
+-- owner or a superuser.
 CREATE FUNCTION credit_ledger.grant_access(role regrole, writer boolean DEFAULT true)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    readers text[] := ARRAY['credit_balance', 'credit_entries', 'credit_usage',
-                            'credit_verify', 'ledger_now', 'caught_up_block',
-                            'caught_up_wallet', 'credit_statement',
-                            'credit_usage_report', 'credit_revenue', 'report_check',
-                            'revenue_close', 'revenue_sums'];
+    readers text[] := credit_ledger.reader_functions();
     writers text[] := ARRAY['credit_type_create', 'credit_type_update',
                             'credit_wallet_configure', 'credit_auto_topup_configure',
                             'credit_grant', 'credit_grant_confirm', 'credit_grant_cancel',
@@ -2372,3 +2427,4 @@ END
 $$;
 REVOKE ALL ON FUNCTION credit_ledger.grant_access(regrole, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION credit_ledger.revoke_access(regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION credit_ledger.reader_functions() FROM PUBLIC;

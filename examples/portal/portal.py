@@ -49,12 +49,12 @@ PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
 
 
 
-# The reader set of credit_ledger.grant_access (its `readers` array): what a
-# role given grant_access(role, writer => false) may call.
-READER_FUNCTIONS = ("credit_balance", "credit_entries", "credit_usage", "credit_verify",
-                    "ledger_now", "caught_up_block", "caught_up_wallet", "credit_statement",
-                    "credit_usage_report", "credit_revenue", "report_check",
-                    "revenue_close", "revenue_sums")
+# The reader set (what a role given credit_ledger.grant_access(role, writer
+# => false) may call) is the extension's own list, credit_ledger.
+# reader_functions() (1.2). Releases 1.0 and 1.1 have no such function;
+# their reader set, frozen with them, was this.
+READER_FUNCTIONS_1_1 = ("credit_balance", "credit_entries", "credit_usage", "credit_verify",
+                        "ledger_now")
 
 class PageError(Exception):
     """Bad input from the browser: shown as a 400 page."""
@@ -155,6 +155,14 @@ class Ledger:
         return functions, columns
 
     @staticmethod
+    def reader_functions(conn):
+        """The reader set of the installed release: credit_ledger.
+        reader_functions() where it exists (1.2 on), else 1.1's."""
+        if conn.execute("SELECT to_regprocedure('credit_ledger.reader_functions()') IS NULL").fetchone()[0]:
+            return list(READER_FUNCTIONS_1_1)
+        return conn.execute("SELECT credit_ledger.reader_functions()").fetchone()[0]
+
+    @staticmethod
     def may_write(conn):
         """True when the role is a superuser or may call any of the ledger's
         functions that write: every VOLATILE one but those of the reader set
@@ -162,6 +170,7 @@ class Ledger:
         only read the ledger: credit_verify, credit_revenue and the revenue
         summary's revenue_close, which keeps a cache and does nothing in the
         portal's read-only sessions)."""
+        readers = Ledger.reader_functions(conn)
         return conn.execute(
             "SELECT r.rolsuper OR EXISTS ("
             "  SELECT FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass"
@@ -171,7 +180,7 @@ class Ledger:
             "    AND p.proname <> ALL (%s)"
             "    AND has_function_privilege(p.oid, 'EXECUTE'))"
             "  FROM pg_roles r WHERE r.rolname = current_user",
-            (list(READER_FUNCTIONS),)).fetchone()[0]
+            (readers,)).fetchone()[0]
 
 
 # --- pages ---------------------------------------------------------------

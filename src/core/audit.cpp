@@ -286,6 +286,7 @@ std::vector<Problem> WalletAuditor::Finish(const AuditWallet& w) {
   CheckTotals(w);
   if (w.tracks_latest_effective) CheckLatestEffective(w);
   if (w.tracks_holds) CheckHeld(w);
+  if (w.tracks_topup) CheckTopup(w);
   for (const auto& [grant_id, tally] : grants_) {
     CheckGrant(grant_id, tally);
     CheckGrantRow(tally);
@@ -325,6 +326,39 @@ void WalletAuditor::CheckHeld(const AuditWallet& w) {
                " against the overdraft allowance) but its active holds "
                "reserve " +
                Units(w.holds_held) + " (" + Units(w.holds_overdraft) + ").");
+  }
+}
+
+// The automatic top-up asks only while no top-up waits (DecideTopup), and
+// confirming or canceling the one it names settles it: the wallet's
+// topup_pending_grant_id names a pending top-up block of the wallet, and
+// no other pending top-up block exists.
+void WalletAuditor::CheckTopup(const AuditWallet& w) {
+  const auto waits = [](const AuditGrant& g) {
+    return g.kind == "topup" && g.pending && !g.canceled;
+  };
+  if (w.topup_pending) {
+    const std::string named = "grant " + std::to_string(*w.topup_pending);
+    const auto it = grants_.find(*w.topup_pending);
+    if (it == grants_.end()) {
+      Report("topup_pending_mismatch", "The wallet's pending top-up is " +
+                                           named +
+                                           ", which is not one of its blocks.");
+    } else if (!waits(it->second.grant)) {
+      Report("topup_pending_mismatch",
+             "The wallet's pending top-up is " + named +
+                 ", which is not a top-up block waiting for payment.");
+    }
+  }
+  for (const auto& [grant_id, tally] : grants_) {
+    if (!waits(tally.grant) || w.topup_pending == grant_id) continue;
+    Report("topup_pending_mismatch",
+           "Grant " + std::to_string(grant_id) +
+               " is a top-up block waiting for payment, but the wallet's "
+               "pending top-up is " +
+               (w.topup_pending ? "grant " + std::to_string(*w.topup_pending)
+                                : std::string("none")) +
+               ".");
   }
 }
 

@@ -38,6 +38,7 @@ struct AuditGrant {
   bool entered = true;
   std::int64_t held = 0;
   bool canceled = false;
+  bool pending = false;  // waits for credit_grant_confirm
 };
 
 // A wallet's cached totals as stored in credit_ledger.wallets.
@@ -59,6 +60,10 @@ struct AuditWallet {
   std::int64_t held_overdraft = 0;
   std::int64_t holds_held = 0;
   std::int64_t holds_overdraft = 0;
+  // 1.2, automatic top-up: the block topup_pending_grant_id names (nullopt:
+  // none); not tracked before 1.2.
+  bool tracks_topup = false;
+  std::optional<std::int64_t> topup_pending;
 };
 
 struct Problem {
@@ -112,10 +117,12 @@ class WalletAuditor {
   std::set<std::int64_t> returning_;          // ReturnsHeldCredit
   std::set<std::int64_t> returning_entries_;  // ReturnsHeldCreditEntry
   // Finish's checks: the wallet's cached totals, its latest_effective_at,
-  // and each grant against its entries.
+  // its holds' sums, its pending top-up, and each grant against its
+  // entries.
   void CheckTotals(const AuditWallet& wallet);
   void CheckLatestEffective(const AuditWallet& wallet);
   void CheckHeld(const AuditWallet& wallet);
+  void CheckTopup(const AuditWallet& wallet);
   void CheckGrant(std::int64_t grant_id, const Tally& tally);
   std::string Units(std::int64_t units) const;
 

@@ -27,7 +27,10 @@ const Hold* FindHold(const TimedWallet& w, std::int64_t hold_id) {
   return nullptr;
 }
 
-const char* ReasonOf(HappeningKind kind, EntryType type) {
+// The reason of a draft written by a happening of `kind`; `block`: the
+// labels of the block taking effect (kTakeEffect).
+std::string ReasonOf(HappeningKind kind, EntryType type,
+                     const BlockLabels& block) {
   switch (kind) {
   case HappeningKind::kHoldTimeout:
     return "hold expired";
@@ -36,7 +39,9 @@ const char* ReasonOf(HappeningKind kind, EntryType type) {
   case HappeningKind::kPeriodStart:
     return "recurring period started";
   case HappeningKind::kTakeEffect:
-    return "scheduled grant took effect";
+    if (block.reason) return *block.reason;
+    return block.kind == "recurring" ? "recurring period started"
+                                     : "scheduled grant took effect";
   }
   return "expired";
 }
@@ -87,12 +92,18 @@ void LapseEvents(const EventSubject& s, const CatchUpPlan& plan,
 
 }  // namespace
 
-std::vector<std::string> CatchUpReasons(const CatchUpPlan& plan) {
+std::vector<std::string>
+CatchUpReasons(const CatchUpPlan& plan,
+               const std::map<std::int64_t, BlockLabels>& labels) {
   std::vector<std::string> reasons;
   reasons.reserve(plan.change.drafts.size());
   for (const Happening& h : plan.happenings) {
+    BlockLabels block;
+    if (h.kind == HappeningKind::kTakeEffect && !h.drafts.empty()) {
+      block = LabelsOf(plan, labels, h.id);
+    }
     for (const EntryDraft& d : h.drafts) {
-      reasons.emplace_back(ReasonOf(h.kind, d.type));
+      reasons.push_back(ReasonOf(h.kind, d.type, block));
     }
   }
   if (reasons.size() != plan.change.drafts.size()) {

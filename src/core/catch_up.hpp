@@ -36,28 +36,36 @@ CatchUpPlan PlanSweepCatchUp(const TimedWallet& wallet, Micros as_of,
                              std::optional<Micros> since,
                              std::int64_t max_lapses);
 
-// The reason each entry of a catch-up carries (entries.reason), one per
-// draft of plan.change.drafts, in order, by the happening that wrote it:
-// "hold expired" (a timed-out hold's credit leaving the lapsed or voided
-// block it went back to, or repaying debt), "expired" (a lapse, as the 1.1
-// sweep writes it), "rolled over" (a lapse's rollover pair), "recurring
-// period started", "scheduled grant took effect" (a block's grant entry and
-// the debt it repays). Throws kInternal if the happenings do not account
-// for every draft.
-std::vector<std::string> CatchUpReasons(const CatchUpPlan& plan);
-
-// The events of a catch-up, in the order its happenings applied:
-// credits.hold.expired (hold_id, amount, expires_at), credits.expired for
-// a lapse (as the 1.1 sweep sends it; `value_of(units, cost_basis)` prices
-// the credits), credits.granted for a block that entered (`labels`: the
-// row's kind, reason and source_id, which Block does not carry). Each
-// carries the available balance right after its happening. `before` is the
-// wallet the catch-up planned from.
+// What a block's row says that Block does not carry: its kind, reason and
+// source_id (the glue reads them with the wallet; a block the catch-up
+// created has them in plan.created_blocks).
 struct BlockLabels {
   std::string kind = "grant";
   std::optional<std::string> reason;
   std::optional<std::string> source_id;
 };
+
+// The reason each entry of a catch-up carries (entries.reason), one per
+// draft of plan.change.drafts, in order, by the happening that wrote it:
+// "hold expired" (a timed-out hold's credit leaving the lapsed or voided
+// block it went back to, or repaying debt), "expired" (a lapse, as the 1.1
+// sweep writes it), "rolled over" (a lapse's rollover pair); a block taking
+// effect (its grant entry and the debt it repays) carries the block's own
+// reason (`labels`, or a created block's), as the grant's entries did when
+// 1.1 wrote them at its creation, and only a block without one "scheduled
+// grant took effect" ("recurring period started" for a recurring period's).
+// Throws kInternal if the happenings do not account for every draft.
+std::vector<std::string>
+CatchUpReasons(const CatchUpPlan& plan,
+               const std::map<std::int64_t, BlockLabels>& labels);
+
+// The events of a catch-up, in the order its happenings applied:
+// credits.hold.expired (hold_id, amount, expires_at), credits.expired for
+// a lapse (as the 1.1 sweep sends it; `value_of(units, cost_basis)` prices
+// the credits), credits.granted for a block that entered (`labels`: the
+// row's kind, reason and source_id). Each carries the available balance
+// right after its happening. `before` is the wallet the catch-up planned
+// from.
 using ValueOf = std::function<std::optional<std::string>(
     std::int64_t units, const std::optional<std::string>& cost_basis)>;
 std::vector<PendingEvent>

@@ -239,9 +239,15 @@ CatchUpPlan PlanCatchUp(const TimedWallet& wallet, Micros now,
   WalletWork work(wallet);
   NewIds ids(wallet);
   std::set<std::int64_t> early_done;
+  std::int64_t periods = 0;
+  std::optional<Micros> capped;  // the instant the period budget ran out
   for (;;) {
     const Due due = NextDue(work.wallet(), now, since, early_done);
-    if (!due.found) break;
+    if (!due.found || (capped && due.at > *capped)) break;
+    if (due.kind == HappeningKind::kPeriodStart &&
+        ++periods == kMaxPeriodsPerCatchUp) {
+      capped = due.at;
+    }
     Happening h;
     h.kind = due.kind;
     h.at = due.at;
@@ -253,7 +259,7 @@ CatchUpPlan PlanCatchUp(const TimedWallet& wallet, Micros now,
     plan.happenings.push_back(std::move(h));
   }
   plan.change = std::move(work).Finish();
-  plan.next_due_at = NextDueAt(plan.change.wallet, now);
+  plan.next_due_at = NextDueAt(plan.change.wallet, capped.value_or(now));
   return plan;
 }
 

@@ -203,8 +203,14 @@ struct CatchUpPlan {
 // already, so its taking effect writes no entry, only repays debt - and only
 // if effective_at >= since (earlier ones were handled by an earlier
 // catch-up).
+// One catch-up issues at most kMaxPeriodsPerCatchUp recurring periods (a
+// '1 second' schedule that started long ago would otherwise issue millions
+// in one write): at the instant of the last one it applies the rest of that
+// instant and stops. next_due_at is then the next instant due, in the past,
+// so the next write or sweep goes on from there.
 CatchUpPlan PlanCatchUp(const TimedWallet& wallet, Micros now,
                         std::optional<Micros> since = std::nullopt);
+constexpr std::int64_t kMaxPeriodsPerCatchUp = 1000;
 
 // The earliest instant after `now` at which anything is due: a block that
 // has not entered takes effect (effective_at), a block holding credit, free

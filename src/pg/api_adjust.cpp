@@ -14,15 +14,13 @@ CL_FUNCTION(credit_adjust) {
   using namespace credit_ledger;
   using namespace credit_ledger::pg;
   Args args(fcinfo);
-  const std::string customer_id = args.Text(0, "customer_id");
-  const std::string credit_type = args.Text(1, "credit_type");
+  const auto [customer_id, credit_type] = args.Wallet();
   const std::string amount = args.Decimal(2, "amount");
   EntryLabels labels;
   labels.reason = args.Text(3, "reason");
   const auto key = args.OptText(4);
-  CheckText("customer_id", customer_id, kMaxCustomerIdChars);
+  CheckCustomerAndKey(customer_id, key);
   CheckText("reason", *labels.reason, kMaxReasonChars);
-  CheckOptionalText("idempotency_key", key, kMaxIdempotencyKeyChars);
   const Adjustment adjustment = ReadAdjustment(amount);
   const OperationRequest request{
       "adjust", customer_id, key,

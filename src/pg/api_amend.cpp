@@ -34,10 +34,8 @@ AmendArgs ReadAmendArgs(FunctionCallInfo fcinfo) {
   if (!args.IsNull(3)) a.update.priority = args.Int32(3, "priority");
   a.reason = args.OptText(4);
   a.idempotency_key = args.OptText(5);
-  CheckText("customer_id", a.customer_id, kMaxCustomerIdChars);
+  CheckCustomerAndKey(a.customer_id, a.idempotency_key);
   CheckOptionalText("reason", a.reason, kMaxReasonChars);
-  CheckOptionalText("idempotency_key", a.idempotency_key,
-                    kMaxIdempotencyKeyChars);
   if (a.update.priority) CheckPriority(*a.update.priority);
   if (!a.update.expires_at && !a.update.priority) {
     throw LedgerError(ErrorCode::kInvalidParameter, "nothing to change",

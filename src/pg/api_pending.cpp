@@ -138,8 +138,7 @@ CL_FUNCTION(credit_grant_confirm) {
   const std::string customer_id = args.Text(0, "customer_id");
   const std::int64_t grant_id = args.Int64(1, "grant_id");
   const auto key = args.OptText(2);
-  CheckText("customer_id", customer_id, kMaxCustomerIdChars);
-  CheckOptionalText("idempotency_key", key, kMaxIdempotencyKeyChars);
+  CheckCustomerAndKey(customer_id, key);
   Ledger ledger;
   const OperationOutcome outcome = Confirm(ledger, customer_id, grant_id, key);
   ledger.Finish();

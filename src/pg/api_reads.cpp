@@ -129,13 +129,13 @@ CL_FUNCTION(credit_caught_up_block) {
   using namespace credit_ledger;
   using namespace credit_ledger::pg;
   Args args(fcinfo);
-  const std::string customer_id = args.Text(0, "customer_id");
-  const std::string credit_type = args.Text(1, "credit_type");
+  const Args::WalletName w = args.Wallet();
   const std::int64_t grant_id = args.Int64(2, "grant_id");
   ReadMemo& memo = MemoOf(fcinfo);
   const Micros now = LedgerNow();
   Ledger ledger(ReadMode::kReadOnly);
-  const WalletRead& r = MemoWallet(memo, ledger, customer_id, credit_type, now);
+  const WalletRead& r =
+      MemoWallet(memo, ledger, w.customer_id, w.credit_type, now);
   // A block the catch-up read is as it left it; any other (closed, not
   // reserved by an active hold) is as stored: time no longer changes it.
   std::optional<Block> block = FindBlock(r.read.wallet, grant_id);
@@ -150,12 +150,10 @@ CL_FUNCTION(credit_caught_up_block) {
 // caught up to now (credit_ledger.wallet_state).
 CL_FUNCTION(credit_caught_up_wallet) {
   using namespace credit_ledger::pg;
-  Args args(fcinfo);
-  const std::string customer_id = args.Text(0, "customer_id");
-  const std::string credit_type = args.Text(1, "credit_type");
+  const Args::WalletName w = Args(fcinfo).Wallet();
   Ledger ledger(ReadMode::kReadOnly);
   const WalletRead r =
-      ReadWalletCaughtUp(ledger, customer_id, credit_type, LedgerNow());
+      ReadWalletCaughtUp(ledger, w.customer_id, w.credit_type, LedgerNow());
   ledger.Finish();
   return WalletStateDatum(fcinfo, r);
 }

@@ -50,10 +50,8 @@ CreateArgs ReadCreateArgs(FunctionCallInfo fcinfo) {
   a.core.reason = args.OptText(12);
   a.source_id = args.OptText(13);
   a.idempotency_key = args.OptText(14);
-  CheckText("customer_id", a.customer_id, kMaxCustomerIdChars);
+  CheckCustomerAndKey(a.customer_id, a.idempotency_key);
   CheckOptionalText("source_id", a.source_id, kMaxLabelChars);
-  CheckOptionalText("idempotency_key", a.idempotency_key,
-                    kMaxIdempotencyKeyChars);
   return a;
 }
 

@@ -85,13 +85,19 @@ CL_FUNCTION(credit_report_usage) {
   ConsumeRequest r = ReadUsageArgs(fcinfo);
   const OperationRequest request = UsageOperation(r);
   Ledger ledger;
+  // A replay answers first, as in the batch: what was stored, whatever the
+  // prices say today (a price since removed or changed is no LG007 or 22003).
+  if (auto op = ledger.FindReplay(request)) {
+    ledger.Finish();
+    return OperationResultDatum(fcinfo, ReplayOutcome(*op));
+  }
   PriceBook book(ledger, false);
   const PriceRow price =
       book.Choose(r.customer_id, *r.labels.feature, PricedAt(r, LedgerNow()));
   PriceRequest(r, price, ledger.RequireCreditType(price.credit_type));
   const OperationOutcome outcome =
-      DrawDown(ledger, request, r.credit_type, r.amount, EntryType::kUsage,
-               r.labels, r.allow_partial);
+      DrawDownNew(ledger, request, r.credit_type, r.amount, EntryType::kUsage,
+                  r.labels, r.allow_partial);
   ledger.Finish();
   return OperationResultDatum(fcinfo, outcome);
 }

@@ -24,7 +24,10 @@ Statement wallets_to_check(
     // 1.2's sums over the active holds (absent before).
     "       to_jsonb(w) ? 'held',"
     "       coalesce((to_jsonb(w) ->> 'held')::numeric, 0),"
-    "       coalesce((to_jsonb(w) ->> 'held_overdraft')::numeric, 0)"
+    "       coalesce((to_jsonb(w) ->> 'held_overdraft')::numeric, 0),"
+    // 1.2's pending automatic top-up (absent before).
+    "       to_jsonb(w) ? 'topup_pending_grant_id',"
+    "       (to_jsonb(w) ->> 'topup_pending_grant_id')::bigint"
     "  FROM credit_ledger.wallets w"
     "  LEFT JOIN credit_ledger.credit_types t ON t.credit_type = w.credit_type"
     " WHERE $1::text IS NULL OR w.customer_id = $1"
@@ -38,7 +41,8 @@ Statement wallet_grants(
     // 1.2's columns, read through to_jsonb (absent before: a 1.1 row).
     "       coalesce((to_jsonb(g) ->> 'entered')::boolean, true),"
     "       coalesce((to_jsonb(g) ->> 'held')::numeric, 0),"
-    "       (to_jsonb(g) ->> 'canceled_at') IS NOT NULL"
+    "       (to_jsonb(g) ->> 'canceled_at') IS NOT NULL,"
+    "       coalesce((to_jsonb(g) ->> 'pending')::boolean, false)"
     "  FROM credit_ledger.grants g"
     " WHERE wallet_id = $1 AND customer_id = $2",
     {INT8OID, TEXTOID});
@@ -59,19 +63,34 @@ Statement wallet_entries(
     "       operation_id, promotional, customer_id, credit_type, feature,"
     "       source_id, reason, actor, metadata, occurred_at, created_at, hash,"
     // 1.2: whether a lapse entry was written by a capture or release giving
-    // held credit back (looked up for those entries only).
+    // held credit back (looked up for those entries only). Operations of
+    // those types are rows of operation_rows (only consumes are standalone
+    // entries), which is read directly: Citus cannot plan the correlated
+    // subquery over the view credit_ledger.operations (a UNION ALL).
     "       e.entry_type IN ('expiration', 'void') AND EXISTS ("
-    "         SELECT 1 FROM credit_ledger.operations o"
+    "         SELECT 1 FROM credit_ledger.operation_rows o"
     "          WHERE o.operation_id = e.operation_id"
     "            AND o.customer_id = e.customer_id"
     "            AND o.operation_type IN ('capture', 'release')),"
     // ... or by a catch-up timing a hold out (its reason says so).
     "       e.entry_type IN ('expiration', 'void')"
     "         AND e.reason = 'hold expired' AND EXISTS ("
-    "         SELECT 1 FROM credit_ledger.operations o"
+    "         SELECT 1 FROM credit_ledger.operation_rows o"
     "          WHERE o.operation_id = e.operation_id"
     "            AND o.customer_id = e.customer_id"
     "            AND o.operation_type = 'catch_up')"
+    "  FROM credit_ledger.entries e"
+    " WHERE wallet_id = $1 AND customer_id = $2"
+    " ORDER BY seq",
+    {INT8OID, TEXTOID});
+
+// The same on a 1.1 schema (the library runs on it until ALTER EXTENSION
+// UPDATE), which has neither operation_rows nor holds.
+Statement wallet_entries_1_1(
+    "SELECT seq, entry_type, amount, value, balance_after, grant_id,"
+    "       operation_id, promotional, customer_id, credit_type, feature,"
+    "       source_id, reason, actor, metadata, occurred_at, created_at, hash,"
+    "       false, false"
     "  FROM credit_ledger.entries e"
     " WHERE wallet_id = $1 AND customer_id = $2"
     " ORDER BY seq",
@@ -137,6 +156,7 @@ std::vector<AuditGrant> ReadGrants(Params& key, int s) {
     grant.entered = g.Bool(14);
     grant.held = g.Units(15, s);
     grant.canceled = g.Bool(16);
+    grant.pending = g.Bool(17);
     grants.push_back(std::move(grant));
   }
   FreeRows(rows);
@@ -192,6 +212,8 @@ AuditWallet ReadCachedWallet(const Row& w, int s) {
   cached.tracks_holds = w.Bool(12);
   cached.held = w.Units(13, s);
   cached.held_overdraft = w.Units(14, s);
+  cached.tracks_topup = w.Bool(15);
+  cached.topup_pending = w.OptInt64(16);
   return cached;
 }
 
@@ -211,9 +233,10 @@ std::vector<Problem> AuditWalletRow(const Row& w) {
     FreeRows(held);
   }
   WalletAuditor auditor(s, ReadGrants(key, s));
-  WithCursor(wallet_entries, key, [&](Cursor& cursor) {
-    FeedEntries(cursor, auditor, wallet_id, s);
-  });
+  // The holds' columns came with 1.2, and so did operation_rows.
+  WithCursor(
+      cached.tracks_holds ? wallet_entries : wallet_entries_1_1, key,
+      [&](Cursor& cursor) { FeedEntries(cursor, auditor, wallet_id, s); });
   return auditor.Finish(cached);
 }
 

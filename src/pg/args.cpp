@@ -41,6 +41,17 @@ std::string Args::Text(int n, const char* name) const {
   return TextDatumString(PG_GETARG_DATUM(n));
 }
 
+Args::WalletName Args::Wallet() const {
+  return WalletName{Text(0, "customer_id"), Text(1, "credit_type")};
+}
+
+void CheckCustomerAndKey(const std::string& customer_id,
+                         const std::optional<std::string>& idempotency_key) {
+  CheckText("customer_id", customer_id, kMaxCustomerIdChars);
+  CheckOptionalText("idempotency_key", idempotency_key,
+                    kMaxIdempotencyKeyChars);
+}
+
 std::optional<std::string> Args::OptText(int n) const {
   if (IsNull(n)) return std::nullopt;
   return TextDatumString(PG_GETARG_DATUM(n));

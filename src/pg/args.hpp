@@ -24,6 +24,13 @@ class Args {
 
   bool IsNull(int n) const;
   std::string Text(int n, const char* name) const;
+  // The wallet a call names by its first two arguments, customer_id and
+  // credit_type (22004 when NULL).
+  struct WalletName {
+    std::string customer_id;
+    std::string credit_type;
+  };
+  WalletName Wallet() const;
   std::optional<std::string> OptText(int n) const;
   bool Bool(int n, const char* name) const;
   std::int32_t Int32(int n, const char* name) const;
@@ -50,6 +57,12 @@ class Args {
  private:
   FunctionCallInfo fcinfo;
 };
+
+// The checks a write makes on the customer and the idempotency key it was
+// given, once all its arguments are read (a NULL one is 22004 first): their
+// lengths (22023), by the core's rules (validate.hpp).
+void CheckCustomerAndKey(const std::string& customer_id,
+                         const std::optional<std::string>& idempotency_key);
 
 // A metadata value: a jsonb object (22023 naming it otherwise) of at most
 // kMaxMetadataBytes as text (CheckMetadata), detoasted, with its text. Every

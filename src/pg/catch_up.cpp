@@ -110,7 +110,7 @@ bool StoreCatchUp(Ledger& ledger, Wallet& wallet, const TimedWallet& before,
   const EntryLabels entry_labels;
   AppendWithReasons(ledger, wallet,
                     MakeContext(operation_id, now, entry_labels), change.drafts,
-                    CatchUpReasons(plan));
+                    CatchUpReasons(plan, labels));
   Record(ledger, wallet, MakeContext(operation_id, now, entry_labels), {},
          available, std::move(events));
   return true;
@@ -160,17 +160,21 @@ std::optional<Wallet> LockForWrite(Ledger& ledger,
   return wallet;
 }
 
-std::int64_t AvailableNow(Ledger& ledger, const Wallet& wallet, Micros now) {
-  if (!wallet.timed) return ledger.Spendable(wallet, now);
+std::optional<std::int64_t> LedgerAvailable(const Wallet& wallet, Micros now) {
+  if (!wallet.timed || IsDue(wallet, now)) return std::nullopt;
   // The ledger balance holds only what is spendable unless a block in it is
   // not effective yet: one 1.1 entered early (legacy_until), or one a
   // catch-up entered at a later clock than now (the clock moved back).
   const bool ahead =
       (wallet.legacy_until && now < *wallet.legacy_until) ||
       (wallet.latest_effective_at && now < *wallet.latest_effective_at);
-  if (!IsDue(wallet, now) && !ahead) {
-    return SubUnits(wallet.balance, wallet.held);
-  }
+  if (ahead) return std::nullopt;
+  return SubUnits(wallet.balance, wallet.held);
+}
+
+std::int64_t AvailableNow(Ledger& ledger, const Wallet& wallet, Micros now) {
+  if (!wallet.timed) return ledger.Spendable(wallet, now);
+  if (auto available = LedgerAvailable(wallet, now)) return *available;
   const TimedWallet w = ledger.ReadTimedWallet(wallet, nullptr);
   if (!IsDue(wallet, now)) return AvailableBalance(w, now);
   return AvailableBalance(PlanCatchUp(w, now, wallet.next_due_at).change.wallet,

@@ -27,6 +27,7 @@
 #include "topup.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -219,6 +220,14 @@ class Ledger {
   // ones the sweep has not reached yet are never read: an index range skips
   // them, so a stopped sweep cannot slow consumes down.
   std::vector<OpenGrant> ReadOpenGrants(const Wallet& wallet, Micros now);
+  // A draw-down's read (PrefixDrawDown): hands the wallet's open blocks in
+  // the ledger to `take` one at a time until it returns false. On a 1.2
+  // wallet (timed) in drawdown order - grants_drawdown_idx, DrawsBefore's
+  // order, lapsed blocks included (a write caught up first: there are
+  // none) - so a draw-down reads only as far as it draws; on an older
+  // schema, which lacks that index, ReadOpenGrants' blocks in no order.
+  void ReadDrawdownBlocks(const Wallet& wallet, Micros now,
+                          const std::function<bool(OpenGrant)>& take);
 
   // Writes the remaining credits a plan left in each grant that changed
   // (closing a grant at zero).

@@ -50,23 +50,46 @@ Statement save_terms("UPDATE credit_ledger.grants"
                      {INT8OID, TEXTOID, TIMESTAMPTZOID, INT4OID});
 
 // Calls visit(row, id) with each of the wallet's open blocks in the ledger
-// in one range of grants_open_idx (wallet_id, coalesce(expires_at,
+// that `index` finds by `keys`, in the index's order, until visit returns
+// false. A 1.2 block that has not entered (scheduled or pending) is open but
+// skipped: it is nobody's to spend, and its credit is not in the ledger
+// balance. The row is valid during the call only.
+template <typename Visit>
+void OpenBlocks(Table& t, const Wallet& wallet, const char* index,
+                const IndexKey* keys, int nkeys, Visit&& visit) {
+  const AttrNumber entered = t.OptAt(grants::entered);
+  t.Scan(index, keys, nkeys, [&](const Row& r, RowId id) {
+    if (entered != InvalidAttrNumber && !r.Bool(entered)) return true;
+    if (r.Text(t.At(grants::customer_id)) != wallet.customer_id) return true;
+    return visit(r, id);
+  });
+}
+
+// OpenBlocks in one range of grants_open_idx (wallet_id, coalesce(expires_at,
 // infinity)): those still to expire after `now`, never-expiring ones
-// included, or (`lapsed`) those that lapsed by `now`. A 1.2 block that has
-// not entered (scheduled or pending) is open but skipped: it is nobody's to
-// spend, and its credit is not in the ledger balance. The row is valid
-// during the call only.
+// included, or (`lapsed`) those that lapsed by `now`.
 template <typename Visit>
 void OpenBlocks(Table& t, const Wallet& wallet, Micros now, bool lapsed,
                 Visit&& visit) {
   const IndexKey keys[2] = {IndexKey::Int64(1, wallet.wallet_id),
                             lapsed ? IndexKey::TimestampAtOrBefore(2, now)
                                    : IndexKey::TimestampAfter(2, now)};
-  const AttrNumber entered = t.OptAt(grants::entered);
-  t.Scan("grants_open_idx", keys, 2, [&](const Row& r, RowId id) {
-    if (entered != InvalidAttrNumber && !r.Bool(entered)) return;
-    if (r.Text(t.At(grants::customer_id)) == wallet.customer_id) visit(r, id);
-  });
+  OpenBlocks(t, wallet, "grants_open_idx", keys, 2, visit);
+}
+
+// A block as the planners see it.
+OpenGrant ReadOpen(Table& t, const Row& r, RowId id, int scale) {
+  OpenGrant g;
+  g.row = id;
+  g.state.grant_id = r.Int64(t.At(grants::grant_id));
+  g.state.priority = r.Int32(t.At(grants::priority));
+  g.state.effective_at = r.Timestamp(t.At(grants::effective_at));
+  g.state.expires_at =
+      r.OptTimestamp(t.At(grants::expires_at)).value_or(kNever);
+  g.state.promotional = r.Bool(t.At(grants::promotional));
+  g.state.remaining = r.Units(t.At(grants::remaining), scale);
+  g.cost_basis = r.NumericText(t.At(grants::cost_basis));
+  return g;
 }
 
 }  // namespace
@@ -76,19 +99,24 @@ std::vector<OpenGrant> Ledger::ReadOpenGrants(const Wallet& wallet,
   Table t = tables_.Open(TableId::kGrants);
   std::vector<OpenGrant> out;
   OpenBlocks(t, wallet, now, false, [&](const Row& r, RowId id) {
-    OpenGrant g;
-    g.row = id;
-    g.state.grant_id = r.Int64(t.At(grants::grant_id));
-    g.state.priority = r.Int32(t.At(grants::priority));
-    g.state.effective_at = r.Timestamp(t.At(grants::effective_at));
-    g.state.expires_at =
-        r.OptTimestamp(t.At(grants::expires_at)).value_or(kNever);
-    g.state.promotional = r.Bool(t.At(grants::promotional));
-    g.state.remaining = r.Units(t.At(grants::remaining), wallet.scale);
-    g.cost_basis = r.NumericText(t.At(grants::cost_basis));
-    out.push_back(std::move(g));
+    out.push_back(ReadOpen(t, r, id, wallet.scale));
+    return true;
   });
   return out;
+}
+
+void Ledger::ReadDrawdownBlocks(const Wallet& wallet, Micros now,
+                                const std::function<bool(OpenGrant)>& take) {
+  Table t = tables_.Open(TableId::kGrants);
+  auto visit = [&](const Row& r, RowId id) {
+    return take(ReadOpen(t, r, id, wallet.scale));
+  };
+  if (!wallet.timed) {
+    OpenBlocks(t, wallet, now, false, visit);
+    return;
+  }
+  const IndexKey key = IndexKey::Int64(1, wallet.wallet_id);
+  OpenBlocks(t, wallet, "grants_drawdown_idx", &key, 1, visit);
 }
 
 void Ledger::SaveRemaining(const Wallet& wallet,
@@ -134,6 +162,7 @@ std::int64_t Ledger::Spendable(const Wallet& wallet, Micros now) {
   std::int64_t lapsed = 0;
   OpenBlocks(t, wallet, now, true, [&](const Row& r, RowId) {
     lapsed = AddUnits(lapsed, r.Units(t.At(grants::remaining), wallet.scale));
+    return true;
   });
   return SpendableFromLedger(wallet.balance, lapsed);
 }

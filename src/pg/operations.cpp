@@ -9,6 +9,7 @@
 #include "drawdown.hpp"
 #include "holds.hpp"
 #include "plan.hpp"
+#include "prefix.hpp"
 #include "validate.hpp"
 #include "settings.hpp"
 
@@ -122,7 +123,15 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
                           const std::string& amount_text, EntryType entry_type,
                           const EntryLabels& labels, bool allow_partial) {
   if (auto op = ledger.FindReplay(request)) return ReplayOutcome(*op);
+  return DrawDownNew(ledger, request, credit_type, amount_text, entry_type,
+                     labels, allow_partial);
+}
 
+OperationOutcome DrawDownNew(Ledger& ledger, const OperationRequest& request,
+                             const std::string& credit_type,
+                             const std::string& amount_text,
+                             EntryType entry_type, const EntryLabels& labels,
+                             bool allow_partial) {
   const Micros now = LedgerNow();
   std::optional<StoredOperation> replay;
   std::optional<Wallet> found = LockForWrite(
@@ -135,12 +144,18 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
   Wallet& wallet = *found;
   const std::int64_t units = ParseAmount(amount_text, wallet.scale);
 
-  const std::vector<OpenGrant> grants = ledger.ReadOpenGrants(wallet, now);
   // Blocks' remaining excludes what holds reserve from them; what holds
   // reserve against the overdraft allowance is the one part left to count.
-  const DrawDownPlan p =
-      PlanWalletDrawDown(grants, PlannerState(wallet, grants), now, units,
-                         entry_type, allow_partial, wallet.held_overdraft);
+  // The blocks are read in drawdown order only as far as the core needs.
+  PrefixDrawDown read(PlannerState(wallet, {}), now, units, entry_type,
+                      allow_partial, wallet.held_overdraft,
+                      LedgerAvailable(wallet, now));
+  if (!read.Decided()) {  // a draw-down of 0 credits reads nothing
+    ledger.ReadDrawdownBlocks(
+        wallet, now, [&read](OpenGrant g) { return read.Take(std::move(g)); });
+  }
+  const std::vector<OpenGrant>& grants = read.grants();
+  const DrawDownPlan p = read.Plan();
   const std::int64_t available =
       SubUnits(p.plan.spendable_after, wallet.held_overdraft);
 
@@ -255,10 +270,15 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   const BlockInput in = ReadForBlock(ledger, wallet, now);
   BlockPlan plan =
       PlanBlock(in, spec, units, grant_id, labels.reason, labels.source_id);
+  // As in DrawDown: blocks' remaining already excludes what holds reserve
+  // from them; what holds reserve against the overdraft allowance is the
+  // one part left to count.
+  const std::int64_t available =
+      SubUnits(plan.spendable_after, wallet.held_overdraft);
 
   OperationResult result = MakeResult(wallet, now, plan.drafts.size());
   result.amount = units;
-  result.balance = plan.spendable_after;
+  result.balance = available;
   result.grant_id = grant_id;
   auto operation_id = ledger.InsertOperation(request, result);
   if (!operation_id) return BlockReplay(ledger.ReplayAfterConflict(request));
@@ -269,21 +289,21 @@ BlockOutcome AddBlock(Ledger& ledger, const OperationRequest& request,
   ledger.LoadCurrency(wallet);  // credits.granted carries cost_basis
   const EventSubject subject = SubjectOf(wallet, *operation_id);
   std::vector<PendingEvent> events{
-      GrantedEvent(subject, plan.grant, plan.spendable_after)};
+      GrantedEvent(subject, plan.grant, available)};
   AddDepletedGrants(events, subject, plan.planned.grants, plan.settle.emptied,
-                    plan.spendable_after);
+                    available);
   ledger.SaveRemaining(wallet, in.open, plan.OpenRemainingAfter());
   if (wallet.timed && plan.grant.expires_at) {
     wallet.next_due_at = LowerDueAt(wallet.next_due_at, *plan.grant.expires_at);
   }
   Conclude(ledger, wallet, MakeContext(*operation_id, now, labels), plan.drafts,
-           plan.spendable_after, std::move(events));
+           available, std::move(events));
 
   BlockOutcome out;
   out.grant_id = grant_id;
   out.operation.operation_id = *operation_id;
   out.operation.amount = FormatAmount(units, wallet.scale);
-  out.operation.balance = FormatAmount(plan.spendable_after, wallet.scale);
+  out.operation.balance = FormatAmount(available, wallet.scale);
   return out;
 }
 

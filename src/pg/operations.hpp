@@ -37,6 +37,15 @@ OperationOutcome DrawDown(Ledger& ledger, const OperationRequest& request,
                           const std::string& amount_text, EntryType entry_type,
                           const EntryLabels& labels, bool allow_partial);
 
+// DrawDown for a request whose key the caller has just looked up
+// (FindReplay found nothing): a priced usage answers a replay before it reads
+// any price, and its draw-down looks the key up no second time.
+OperationOutcome DrawDownNew(Ledger& ledger, const OperationRequest& request,
+                             const std::string& credit_type,
+                             const std::string& amount_text,
+                             EntryType entry_type, const EntryLabels& labels,
+                             bool allow_partial);
+
 struct BlockOutcome {
   std::int64_t grant_id = 0;
   OperationOutcome operation;
@@ -86,6 +95,12 @@ LockForWrite(Ledger& ledger, const std::string& customer_id,
              const std::string& credit_type, Micros now,
              const OperationRequest* request = nullptr,
              std::optional<StoredOperation>* replay = nullptr);
+
+// The available balance at `now` as the wallet row tells it - the ledger
+// balance less what active holds reserve - when the ledger balance holds
+// only credit spendable now: a 1.2 wallet with nothing due, and no block in
+// it that is not effective yet. nullopt otherwise.
+std::optional<std::int64_t> LedgerAvailable(const Wallet& wallet, Micros now);
 
 // The available balance a read sees at `now` without writing: the wallet
 // caught up in memory when something is due (or, after an upgrade, while a

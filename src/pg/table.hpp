@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 extern "C" {
@@ -130,8 +131,9 @@ class Table {
   Row Read(StoredRow row) const;
 
   // Calls visit(const Row&, RowId) with each visible row matching `keys`
-  // in `index`, one at a time in the operation's row memory (valid during
-  // the call only: copy out what is kept).
+  // in `index`, in the index's order, one at a time in the operation's row
+  // memory (valid during the call only: copy out what is kept). A visit
+  // that returns bool ends the scan by returning false.
   template <typename Visit>
   void Scan(const char* index, const IndexKey* keys, int nkeys, Visit&& visit);
 
@@ -312,7 +314,12 @@ void Table::Scan(const char* index, const IndexKey* keys, int nkeys,
   // memory, emptied before each.
   while (HeapTuple tuple = ScanNext(&scan)) {
     RowScope row_scope(*tables_);
-    visit(Read(tuple), IdOf(tuple));
+    if constexpr (std::is_same_v<std::invoke_result_t<Visit, const Row&, RowId>,
+                                 bool>) {
+      if (!visit(Read(tuple), IdOf(tuple))) break;
+    } else {
+      visit(Read(tuple), IdOf(tuple));
+    }
   }
   ScanEnd(&scan);
 }

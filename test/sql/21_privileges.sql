@@ -3,7 +3,7 @@
 -- directly (42501), whatever default privileges were set beforehand; the
 -- extension is not trusted.
 \i test/sql/include/pgtap_setup.sql
-SELECT plan(51);
+SELECT plan(53);
 
 -- Default privileges an administrator set before CREATE EXTENSION must not
 -- open the new tables and functions.
@@ -42,6 +42,14 @@ CREATE ROLE cl_reader;
 CREATE ROLE cl_writer;
 SELECT lives_ok($$SELECT credit_ledger.grant_access('cl_reader', writer => false)$$, 'grant the reader set');
 SELECT lives_ok($$SELECT credit_ledger.grant_access('cl_writer')$$, 'grant the writer set');
+-- The reader set is one list, credit_ledger.reader_functions() (the portal
+-- reads it too): a reader may call exactly the functions it names.
+SELECT is((SELECT array_agg(DISTINCT p.proname::text ORDER BY p.proname::text)
+             FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+             JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'credit_ledger'
+            WHERE has_function_privilege('cl_reader', p.oid, 'EXECUTE')),
+          (SELECT array_agg(n ORDER BY n) FROM unnest(credit_ledger.reader_functions()) n),
+          'a reader may call exactly the functions reader_functions() names');
 
 -- A role nobody granted anything.
 SET ROLE cl_nobody;
@@ -62,6 +70,7 @@ SELECT is_empty($$SELECT * FROM credit_verify()$$, 'reader: verify');
 SELECT is((SELECT closing_balance FROM credit_statement('c', 'usd', '2026-01-01', '2027-01-01')), 100.00, 'reader: statement');
 SELECT is((SELECT count(*) FROM credit_usage_report('2026-01-01', '2027-01-01')), 0::bigint, 'reader: usage report');
 SELECT is((SELECT count(*) FROM credit_revenue('2026-01-01', '2027-01-01')), 0::bigint, 'reader: revenue');
+SELECT ok('credit_verify' = ANY (credit_ledger.reader_functions()), 'reader: the reader set');
 SELECT throws_ok($$SELECT credit_consume('c', 'usd', 1)$$, '42501', NULL, 'reader: no consume');
 SELECT throws_ok($$SELECT credit_hold('c', 'usd', 1)$$, '42501', NULL, 'reader: no hold');
 SELECT is((SELECT count(*) FROM credit_ledger.holds), 0::bigint, 'reader: holds table');

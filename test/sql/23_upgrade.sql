@@ -70,6 +70,9 @@ SELECT seq, entry_type, amount, balance_after, occurred_at FROM credit_ledger.en
 -- A role given the writer set under 1.1, which could run the sweep.
 CREATE ROLE cl_sweeper;
 SELECT credit_ledger.grant_access('cl_sweeper');
+-- And one given the reader set.
+CREATE ROLE cl_reader;
+SELECT credit_ledger.grant_access('cl_reader', false);
 -- 1.1 -> 1.2 keeps every row as it was (the 1.1 columns of wallets,
 -- grants and entries: 1.2 adds columns to them).
 CREATE FUNCTION pg_temp.row_digests() RETURNS TABLE (t text, digest text)
@@ -119,8 +122,34 @@ CALL credit_ledger.expire_due(10);
 RESET ROLE;
 -- topup: it may configure automatic top-up, as it could configure wallets.
 SELECT has_function_privilege('cl_sweeper', 'credit_auto_topup_configure(text, text, numeric, numeric, numeric, integer, boolean)', 'EXECUTE') AS may_configure_topup;
+-- polish: it may read the reader set, as grant_access gives it now.
+SELECT has_function_privilege('cl_sweeper', 'credit_ledger.reader_functions()', 'EXECUTE') AS may_read_reader_set;
+-- What each role may do on the extension's objects after the upgrade
+-- (compared below with a fresh install's grant_access).
+CREATE FUNCTION pg_temp.role_privileges() RETURNS TABLE (role text, object text, privilege text)
+LANGUAGE sql AS $$
+  SELECT r.rolname::text, pg_describe_object(d.classid, d.objid, 0), v.privilege
+    FROM pg_depend d
+    JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'credit_ledger'
+    CROSS JOIN pg_roles r
+    CROSS JOIN LATERAL (VALUES ('EXECUTE'), ('SELECT'), ('INSERT'), ('UPDATE'), ('DELETE'), ('USAGE')) v(privilege)
+   WHERE d.deptype = 'e' AND r.rolname IN ('cl_sweeper', 'cl_reader')
+     AND CASE WHEN d.classid = 'pg_proc'::regclass AND v.privilege = 'EXECUTE'
+              THEN has_function_privilege(r.oid, d.objid, 'EXECUTE')
+              WHEN d.classid = 'pg_class'::regclass
+                   AND (SELECT relkind FROM pg_class WHERE oid = d.objid) = 'S'
+                   AND v.privilege IN ('SELECT', 'UPDATE', 'USAGE')
+              THEN has_sequence_privilege(r.oid, d.objid, v.privilege)
+              WHEN d.classid = 'pg_class'::regclass
+                   AND (SELECT relkind FROM pg_class WHERE oid = d.objid) <> 'S'
+                   AND v.privilege IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+              THEN has_table_privilege(r.oid, d.objid, v.privilege)
+              ELSE false END
+$$;
+CREATE TEMP TABLE privileges_upgraded AS SELECT * FROM pg_temp.role_privileges();
+SELECT role, count(*) AS privileges FROM privileges_upgraded GROUP BY role ORDER BY role;
 SELECT credit_ledger.revoke_access('cl_sweeper');
-DROP ROLE cl_sweeper;
+SELECT credit_ledger.revoke_access('cl_reader');
 
 -- lean (issue 17): the 1.1 operations are rows of operation_rows, 16 bytes
 -- shorter per digest and without the key's text; their keys still replay
@@ -197,4 +226,18 @@ SELECT count(*) > 100 AS many_objects_compared FROM fresh;
 UNION ALL
 (SELECT 'only fresh', * FROM fresh EXCEPT SELECT 'only fresh', * FROM upgraded)
 ORDER BY 2, 1;
+-- The roles given the writer and the reader set under 1.1 may do after the
+-- upgrade exactly what grant_access gives them on a fresh install: the
+-- upgrade copied every grant it had to (its pair list) and no other.
+SELECT credit_ledger.grant_access('cl_sweeper');
+SELECT credit_ledger.grant_access('cl_reader', false);
+CREATE TEMP TABLE privileges_fresh AS SELECT * FROM pg_temp.role_privileges();
+(SELECT 'only upgraded' AS side, * FROM privileges_upgraded EXCEPT SELECT 'only upgraded', * FROM privileges_fresh)
+UNION ALL
+(SELECT 'only fresh', * FROM privileges_fresh EXCEPT SELECT 'only fresh', * FROM privileges_upgraded)
+ORDER BY 2, 3, 4, 1;
+SELECT credit_ledger.revoke_access('cl_sweeper');
+SELECT credit_ledger.revoke_access('cl_reader');
 DROP EXTENSION credit_ledger;
+DROP ROLE cl_sweeper;
+DROP ROLE cl_reader;

@@ -181,5 +181,21 @@ SELECT pg_temp.sqlstate_of(format('SELECT credit_capture(%L, %s)', 'bad', :hb)) 
 SELECT pg_temp.written_now() = :before AS nothing_written;
 SELECT credit_release('c', :hother) AS released;
 
+-- A grant during debt on a wallet whose hold reserves part against the
+-- overdraft allowance: the grant's result, its operation row and its
+-- credits.granted event all give the available balance credit_balance gives
+-- (they once left out the hold's overdraft part: -15.00 for -45.00).
+SELECT credit_wallet_configure('od', 'usd', 50);
+SELECT credit_grant('od', 'usd', 10) > 0 AS granted;
+SELECT amount FROM credit_hold('od', 'usd', 40);
+SELECT amount, balance FROM credit_consume('od', 'usd', 20);
+SELECT credit_grant('od', 'usd', 5) AS od_grant \gset
+SELECT credit_balance('od', 'usd') AS credit_balance,
+       (SELECT balance FROM credit_ledger.operations
+         WHERE customer_id = 'od' AND grant_id = :od_grant AND operation_type = 'grant') AS operation_balance,
+       (SELECT payload->>'balance' FROM credit_ledger.events
+         WHERE customer_id = 'od' AND event_type = 'credits.granted'
+         ORDER BY event_id DESC LIMIT 1) AS event_balance;
+
 SELECT * FROM credit_verify();
 DROP EXTENSION credit_ledger;

@@ -86,6 +86,23 @@ SELECT pg_temp.sqlstate_of($$SELECT credit_report_usage('a', 'image', 3, 'k1')$$
 SELECT pg_temp.sqlstate_of($$SELECT credit_report_usage('a', 'image', 2, 'k1', occurred_at => '2026-03-01')$$) AS other_time;
 SELECT pg_temp.sqlstate_of($$SELECT credit_report_usage('a', 'r_up', 2, 'k1')$$) AS other_feature;
 SELECT pg_temp.sqlstate_of($$SELECT credit_consume('a', 'usd', 6, 'k1', 'image')$$) AS as_consume;
+-- A replay answers before any price is read, single or batch: whatever
+-- the prices say today - a price that would now overflow the credits
+-- (22003), none at all (LG007: a superuser's DELETE, rolled back) - the
+-- stored result comes back.
+SELECT credit_price_set('swing', 'usd', 1);
+SELECT amount, replayed FROM credit_report_usage('a', 'swing', 2, 'k-swing');
+SELECT credit_price_set('swing', 'usd', 999999999999999999);
+SELECT pg_temp.sqlstate_of($$SELECT credit_report_usage('a', 'swing', 2)$$) AS unkeyed_overflows;
+SELECT amount, replayed FROM credit_report_usage('a', 'swing', 2, 'k-swing');
+BEGIN;
+SET LOCAL session_replication_role = replica;
+DELETE FROM credit_ledger.prices WHERE feature = 'swing';
+SELECT pg_temp.sqlstate_of($$SELECT credit_report_usage('a', 'swing', 2)$$) AS unkeyed_unpriced;
+SELECT amount, replayed FROM credit_report_usage('a', 'swing', 2, 'k-swing');
+SELECT ordinal, status, amount, sqlstate FROM credit_report_usage_batch(
+  '[{"customer_id": "a", "feature": "swing", "quantity": 2, "idempotency_key": "k-swing"}]');
+ROLLBACK;
 -- The stored fingerprints (1.2 format; the unit test
 -- StoredFormat.UsageFingerprint pins the same bytes).
 SELECT credit_grant('acme', 'usd', 100);
@@ -148,6 +165,13 @@ SELECT credit_price_set('fine', 'usd', 123456789012345678) > 0 AS ok;
 -- Every price set is still there as it was set: a new price is a new row.
 SELECT feature, credit_type, customer_id, credits_per_unit, rounding, effective_at
   FROM credit_ledger.prices WHERE feature IN ('image', 'free') ORDER BY price_id;
+-- ... and stays so: prices are append-only (LG005), for their owner and a
+-- superuser too, as the entries that name them are.
+SELECT pg_temp.sqlstate_of($$UPDATE credit_ledger.prices SET credits_per_unit = 0 WHERE feature = 'image'$$) AS price_update;
+SELECT pg_temp.sqlstate_of($$DELETE FROM credit_ledger.prices WHERE feature = 'image'$$) AS price_delete;
+SELECT pg_temp.sqlstate_of($$TRUNCATE credit_ledger.prices$$) AS price_truncate;
+UPDATE credit_ledger.prices SET rounding = 'down' WHERE feature = 'free';
+SELECT count(*) AS image_prices FROM credit_ledger.prices WHERE feature = 'image' AND credits_per_unit > 0;
 
 -- The batch: credit_consume_batch's rules, per event; mixed features and
 -- customers, errors that stay in their row, replays and LG002.

@@ -224,5 +224,19 @@ SET TimeZone = 'UTC';
 SELECT g.period, g.effective_at, g.expires_at FROM credit_ledger.grants g
  WHERE g.customer_id = 'leap' ORDER BY g.period;
 
+-- One catch-up issues at most 1,000 periods (kMaxPeriodsPerCatchUp): a
+-- '1 minute' schedule that started a day ago issues periods 0..999 at its
+-- creation and leaves the wallet due at period 1,000's start, in the past;
+-- a read shows the rest as the next write stores it; that write (a consume)
+-- issues the other 441, and nothing is left due.
+SET credit_ledger.clock = '2027-01-01 00:00+00';
+SELECT credit_recurring_create('minutely', 'tok', 1, '1 minute', starts_at => '2026-12-31 00:00+00') > 0 AS created;
+SELECT count(*) AS periods, max(period) AS last_period FROM credit_ledger.grants WHERE customer_id = 'minutely';
+SELECT next_due_at, balance FROM credit_ledger.wallets WHERE customer_id = 'minutely';
+SELECT credit_balance('minutely', 'tok') AS read_balance;
+SELECT amount, balance FROM credit_consume('minutely', 'tok', 1);
+SELECT count(*) AS periods, max(period) AS last_period FROM credit_ledger.grants WHERE customer_id = 'minutely';
+SELECT next_due_at, balance FROM credit_ledger.wallets WHERE customer_id = 'minutely';
+
 SELECT * FROM credit_verify();
 DROP EXTENSION credit_ledger;

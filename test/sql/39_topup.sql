@@ -239,5 +239,33 @@ SELECT topup_threshold, topup_amount, topup_cost_basis, topup_max_per_day, topup
 -- A threshold of zero is allowed (ask only once in debt).
 SELECT credit_auto_topup_configure('a', 'usd', 0, 1) IS NOT NULL AS zero_threshold;
 
+-- 13. credit_verify checks the pending top-up: the wallet's
+-- topup_pending_grant_id names a top-up block of the wallet waiting for
+-- payment, and no other one waits. Each corruption is planted as a
+-- superuser would, and rolled back.
+SELECT credit_auto_topup_configure('v', 'usd', threshold => 100, amount => 500) > 0 AS configured;
+SELECT credit_grant('v', 'usd', 50) AS v_grant \gset
+SELECT amount FROM credit_consume('v', 'usd', 1);
+SELECT pending_grant_id AS v_topup FROM pg_temp.topup('v') \gset
+SELECT kind, pending, :v_topup > :v_grant AS after_the_grant FROM credit_ledger.grants WHERE grant_id = :v_topup;
+SELECT * FROM credit_verify('v');
+BEGIN;
+SET LOCAL session_replication_role = replica;
+UPDATE credit_ledger.wallets SET topup_pending_grant_id = NULL WHERE customer_id = 'v';
+SELECT problem, replace(detail, :'v_topup', 'T') AS detail FROM credit_verify('v');
+ROLLBACK;
+BEGIN;
+SET LOCAL session_replication_role = replica;
+UPDATE credit_ledger.wallets SET topup_pending_grant_id = :v_grant WHERE customer_id = 'v';
+SELECT problem, replace(replace(detail, :'v_topup', 'T'), :'v_grant', 'G') AS detail
+  FROM credit_verify('v') ORDER BY detail;
+ROLLBACK;
+BEGIN;
+SET LOCAL session_replication_role = replica;
+UPDATE credit_ledger.grants SET pending = false WHERE grant_id = :v_topup AND customer_id = 'v';
+SELECT problem, replace(detail, :'v_topup', 'T') AS detail FROM credit_verify('v');
+ROLLBACK;
+SELECT * FROM credit_verify('v');
+
 SELECT * FROM credit_verify();
 DROP EXTENSION credit_ledger;

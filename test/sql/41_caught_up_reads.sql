@@ -10,7 +10,7 @@ SELECT credit_type_create('usd', 2);
 -- sched_debt: 20 of debt; a block of 50 takes effect at 13:00 and repays it.
 SELECT credit_wallet_configure('sched_debt', 'usd', overdraft_limit => NULL);
 SELECT amount, balance FROM credit_consume('sched_debt', 'usd', 20);
-SELECT credit_grant('sched_debt', 'usd', 50, effective_at => '2026-03-01 13:00+00') AS g \gset
+SELECT credit_grant('sched_debt', 'usd', 50, effective_at => '2026-03-01 13:00+00', reason => 'welcome bonus') AS g \gset
 -- lapse: a block of 10 (3 used) lapses at 13:00; a block of 5 stays.
 SELECT credit_grant('lapse', 'usd', 10, expires_at => '2026-03-01 13:00+00');
 SELECT credit_grant('lapse', 'usd', 5);
@@ -104,8 +104,10 @@ SELECT count(*) AS entries, count(DISTINCT operation_id) AS operations FROM cred
 
 -- What the sweep's catch-ups wrote, dated when each thing happened, and
 -- why (entries.reason): a scheduled block's grant entry and the debt it
--- repaid, lapses ("expired", as the 1.1 sweep wrote), and a timed-out
--- hold's credit leaving the voided or lapsed block it went back to.
+-- repaid (the block's own reason, as 1.1 wrote it: sched_debt's; without
+-- one, "scheduled grant took effect": lapse_debt's), lapses ("expired", as
+-- the 1.1 sweep wrote), and a timed-out hold's credit leaving the voided or
+-- lapsed block it went back to.
 SELECT e.customer_id, e.grant_id, e.entry_type, e.amount, e.reason, e.occurred_at
   FROM credit_ledger.entries e JOIN credit_ledger.operations o USING (operation_id, customer_id)
  WHERE o.operation_type = 'catch_up' ORDER BY e.customer_id, e.seq;

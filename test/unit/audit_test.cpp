@@ -149,6 +149,43 @@ TEST(WalletAuditor, BlocksNotEnteredAndHeldCredit) {
   EXPECT_EQ(l.Problems(), Codes{"held_mismatch"});
 }
 
+// 1.2, automatic top-up: topup_pending_grant_id names a top-up block of
+// the wallet still waiting for payment, and no other one waits.
+TEST(WalletAuditor, PendingTopupNamesTheWaitingTopupBlock) {
+  Ledger l;
+  AuditGrant topup{3, 40, 40};
+  topup.kind = "topup";
+  topup.entered = false;
+  topup.pending = true;
+  topup.open = true;
+  l.grants.push_back(topup);
+  l.wallet.tracks_topup = true;
+  l.wallet.topup_pending = 3;
+  EXPECT_EQ(l.Problems(), Codes{});
+  l.wallet.tracks_topup = false;  // before 1.2: nothing to check
+  l.wallet.topup_pending = 9;
+  EXPECT_EQ(l.Problems(), Codes{});
+  l.wallet.tracks_topup = true;
+  // A block the wallet does not have, and then grant 3 waits unnamed.
+  EXPECT_EQ(l.Problems(),
+            (Codes{"topup_pending_mismatch", "topup_pending_mismatch"}));
+  l.wallet.topup_pending.reset();  // grant 3 waits, the wallet names none
+  EXPECT_EQ(l.Problems(), Codes{"topup_pending_mismatch"});
+  l.wallet.topup_pending = 1;  // a plain grant, entered
+  EXPECT_EQ(l.Problems(),
+            (Codes{"topup_pending_mismatch", "topup_pending_mismatch"}));
+  l.wallet.topup_pending = 3;
+  l.grants[2].pending = false;  // confirmed: it no longer waits
+  l.grants[2].entered = false;  // (its effective_at still to come)
+  EXPECT_EQ(l.Problems(), Codes{"topup_pending_mismatch"});
+  l.wallet.topup_pending.reset();
+  EXPECT_EQ(l.Problems(), Codes{});
+  l.grants[2].pending = true;  // canceled: closed, settled
+  l.grants[2].canceled = true;
+  l.grants[2].open = false;
+  EXPECT_EQ(l.Problems(), Codes{});
+}
+
 TEST(WalletAuditor, LatestEffectiveAtMustCoverEveryBlock) {
   Ledger l;
   l.grants[0].effective_at = 1000;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -98,7 +99,7 @@ TEST(CatchUpReasons, OnePerEntryByWhatHappened) {
   w.debt = 3;
   w.balance -= 3;
   const CatchUpPlan plan = PlanCatchUp(w, kT + 30);
-  const std::vector<std::string> reasons = CatchUpReasons(plan);
+  const std::vector<std::string> reasons = CatchUpReasons(plan, {});
   ASSERT_EQ(reasons.size(), plan.change.drafts.size());
   std::vector<std::string> expected;
   for (const Happening& x : plan.happenings) {
@@ -113,6 +114,32 @@ TEST(CatchUpReasons, OnePerEntryByWhatHappened) {
   EXPECT_EQ(reasons.back(), "scheduled grant took effect");
   EXPECT_NE(std::find(reasons.begin(), reasons.end(), "expired"),
             reasons.end());
+}
+
+// A block taking effect carries its own reason on its grant entry and on
+// the debt it repays, as 1.1 wrote them when the grant was made; the other
+// happenings keep theirs.
+TEST(CatchUpReasons, TakingEffectCarriesTheBlocksReason) {
+  TimedWallet w =
+      WalletOf({Entered(1, 10, kT - 100, kT + 10), Scheduled(2, 20, kT + 20)});
+  w.debt = 3;
+  w.balance -= 3;
+  const CatchUpPlan plan = PlanCatchUp(w, kT + 30);
+  std::map<std::int64_t, BlockLabels> labels;
+  labels[2].reason = "welcome bonus";
+  const std::vector<std::string> reasons = CatchUpReasons(plan, labels);
+  ASSERT_EQ(plan.happenings.size(), 2U);
+  const std::size_t lapse = plan.happenings[0].drafts.size();
+  ASSERT_EQ(plan.happenings[1].kind, HappeningKind::kTakeEffect);
+  ASSERT_GT(plan.happenings[1].drafts.size(), 1U);  // grant entry, repayment
+  for (std::size_t i = 0; i < reasons.size(); ++i) {
+    EXPECT_EQ(reasons[i], i < lapse ? "expired" : "welcome bonus") << i;
+  }
+  // Without a reason of its own: what happened.
+  labels[2].reason = std::nullopt;
+  EXPECT_EQ(CatchUpReasons(plan, labels).back(), "scheduled grant took effect");
+  labels[2].kind = "recurring";
+  EXPECT_EQ(CatchUpReasons(plan, labels).back(), "recurring period started");
 }
 
 TEST(PlanCatchUp, SinceAtTheEffectiveAtEntersOnce) {

@@ -36,6 +36,61 @@ TimedWallet WithSchedule(TimedSchedule ts) {
   return w;
 }
 
+// A period's block carries the schedule's reason on its grant entry (the
+// block the catch-up created has it); without one, the happening's.
+TEST(RecurringCatchUp, GrantEntriesCarryTheSchedulesReason) {
+  TimedSchedule ts = Every10Days(0);
+  ts.schedule.reason = "pro plan";
+  const CatchUpPlan p = PlanCatchUp(WithSchedule(ts), kT + 5 * kDay);
+  ASSERT_EQ(p.change.drafts.size(), 1U);
+  EXPECT_EQ(CatchUpReasons(p, {}), (std::vector<std::string>{"pro plan"}));
+  const CatchUpPlan plain = PlanCatchUp(WithSchedule(Every10Days(0)), kT);
+  EXPECT_EQ(CatchUpReasons(plain, {}),
+            (std::vector<std::string>{"recurring period started"}));
+}
+
+// A '1 second' schedule (7) and a '2 seconds' one (8), both from kT, never
+// lapsing, caught up 2,000 seconds later: one catch-up issues at most
+// kMaxPeriodsPerCatchUp periods - the 1,000th is 7's at kT + 666 s, and the
+// rest of that instant (8's period and both blocks entering) is applied too
+// - and leaves the next instant due, in the past; catch-ups from there issue
+// every period exactly once.
+TEST(RecurringCatchUp, BoundsThePeriodsOfOneCatchUp) {
+  constexpr Micros kSecond = 1000000;
+  TimedSchedule fast = Every10Days(0);
+  fast.schedule.every = Interval{0, 0, kSecond};
+  fast.schedule.expire_after = std::nullopt;
+  TimedSchedule slow = fast;
+  slow.schedule.recurring_id = 8;
+  slow.schedule.every = Interval{0, 0, 2 * kSecond};
+  TimedWallet w = WithSchedule(fast);
+  w.schedules.push_back(slow);
+  // Ids unique across the catch-ups (the glue's nextval).
+  auto next_id = std::make_shared<std::int64_t>(100);
+  w.new_grant_id = [next_id] { return (*next_id)++; };
+  const Micros now = kT + 2000 * kSecond;
+  CatchUpPlan p = PlanCatchUp(w, now);
+  ASSERT_EQ(p.created_blocks.size(), 1001U);
+  EXPECT_EQ(p.entered_blocks.size(), 1001U);
+  EXPECT_EQ(p.change.wallet.schedules[0].schedule.last_period, 666);
+  EXPECT_EQ(p.change.wallet.schedules[1].schedule.last_period, 333);
+  EXPECT_EQ(p.created_blocks.back().grant.effective_at, kT + 666 * kSecond);
+  EXPECT_EQ(p.next_due_at, kT + 667 * kSecond);
+  std::size_t periods = p.created_blocks.size();
+  int catch_ups = 1;
+  while (p.next_due_at <= now) {
+    p = PlanCatchUp(p.change.wallet, now, p.next_due_at);
+    ASSERT_LE(p.created_blocks.size(), 1001U);
+    ASSERT_FALSE(p.created_blocks.empty());
+    periods += p.created_blocks.size();
+    ++catch_ups;
+  }
+  EXPECT_EQ(periods, 2001U + 1001U);  // 7: periods 0..2000, 8: 0..1000
+  EXPECT_EQ(catch_ups, 3);            // capped at kT + 666 s and kT + 1333 s
+  EXPECT_EQ(p.next_due_at, now + kSecond);
+  EXPECT_EQ(p.change.wallet.balance, 3002 * 100);
+}
+
 TEST(RecurringCatchUp, IssuesEachDuePeriodOnceFromItsStart) {
   TimedWallet w = WithSchedule(Every10Days(0));
   EXPECT_EQ(NextDueAt(w, kT - 1), kT);

@@ -76,8 +76,9 @@ SELECT result AS triggers, count(*) AS shards
  GROUP BY result;
 -- A row Citus routes to a shard: changing it is refused there, by the
 -- shard's trigger (the shell table on the coordinator has no row to fire
--- on). The message names the shard (masked here).
-INSERT INTO credit_ledger.operations
+-- on). The message names the shard (masked here). (credit_ledger.operations
+-- is a view of operation_rows and the standalone entries, not writable.)
+INSERT INTO credit_ledger.operation_rows
        (operation_id, customer_id, wallet_id, credit_type, operation_type,
         first_seq, last_seq, created_at)
 VALUES (1, 'trigger_probe', 1, 'usd', 'grant', 1, 1, now());
@@ -92,9 +93,9 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 RESET citus.enable_ddl_propagation;
-SELECT pg_temp.refused($$UPDATE credit_ledger.operations SET last_seq = 2
+SELECT pg_temp.refused($$UPDATE credit_ledger.operation_rows SET last_seq = 2
                           WHERE customer_id = 'trigger_probe'$$);
-SELECT pg_temp.refused($$DELETE FROM credit_ledger.operations
+SELECT pg_temp.refused($$DELETE FROM credit_ledger.operation_rows
                           WHERE customer_id = 'trigger_probe'$$);
 
 -- Each node draws every id sequence from its own range (group g: from

@@ -84,17 +84,13 @@ SELECT p.groupid, sum(r.result::bigint) AS entries
   FROM run_command_on_shards('credit_ledger.entries', 'SELECT count(*) FROM %s') r
   JOIN pg_dist_placement p USING (shardid)
  GROUP BY p.groupid ORDER BY p.groupid;
-SELECT n.groupid, r.result AS shell_bytes
-  FROM run_command_on_all_nodes(
-         $$SELECT sum(pg_relation_size(c.oid)) FROM pg_class c
-            WHERE c.relnamespace = 'credit_ledger'::regnamespace AND c.relkind = 'r'
-              AND c.relname !~ '_[0-9]+$'$$) r
-  JOIN pg_dist_node n USING (nodeid)
- ORDER BY n.groupid;
+\i test/citus/sql/include/shell_bytes.sql
 -- Ids are unique across the cluster: each comes from its worker's range.
+-- (Read first: Citus joins the view, a UNION ALL, to no other table.)
+WITH o AS MATERIALIZED (SELECT operation_id, customer_id FROM credit_ledger.operations)
 SELECT count(*) AS operations, count(DISTINCT operation_id) AS distinct_ids,
        count(*) FILTER (WHERE operation_id >> 48 = p.groupid) AS from_own_range
-  FROM credit_ledger.operations o
+  FROM o
   JOIN pg_dist_placement p
     ON p.shardid = get_shard_id_for_distribution_column('credit_ledger.wallets', o.customer_id)
  WHERE o.customer_id <> 'trigger_probe';
@@ -146,16 +142,8 @@ SELECT n.groupid, r.success, r.result
 -- transaction open; this one waits until it sleeps, then moves dave's shards
 -- from group 2 to group 1.
 \! "$($PG_CONFIG --bindir)/psql" -h 127.0.0.1 -p "$CITUS_PORT" -U postgres -X -q -c 'BEGIN' -c "SELECT credit_consume('dave', 'usd', 1)" -c 'SELECT pg_sleep(3) AS holding_dave' -c 'COMMIT' >/dev/null 2>&1 &
-DO $$
-BEGIN
-    FOR i IN 1..300 LOOP
-        PERFORM pg_stat_clear_snapshot();
-        EXIT WHEN EXISTS (SELECT 1 FROM pg_stat_activity
-                           WHERE query LIKE '%AS holding_dave' AND state = 'active');
-        PERFORM pg_sleep(0.1);
-    END LOOP;
-END
-$$;
+\set holding holding_dave
+\i test/citus/sql/include/wait_until_holding.sql
 SELECT pg_temp.move_customer('dave', 2, 1) AS dave_group;
 SELECT credit_balance('dave', 'usd');
 SELECT * FROM credit_verify('dave');

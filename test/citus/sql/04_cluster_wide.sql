@@ -28,16 +28,8 @@ SELECT pg_sleep(1.2);
 -- wallet in an open transaction; the sweep skips her wallet (it is due
 -- again next run) and expires the other three on their workers.
 \! "$($PG_CONFIG --bindir)/psql" -h 127.0.0.1 -p "$CITUS_PORT" -U postgres -X -q -c 'BEGIN' -c "SELECT credit_consume('erin', 'usd', 1)" -c 'SELECT pg_sleep(4) AS holding_erin' -c 'COMMIT' >/dev/null 2>&1 &
-DO $$
-BEGIN
-    FOR i IN 1..300 LOOP
-        PERFORM pg_stat_clear_snapshot();
-        EXIT WHEN EXISTS (SELECT 1 FROM pg_stat_activity
-                           WHERE query LIKE '%AS holding_erin' AND state = 'active');
-        PERFORM pg_sleep(0.1);
-    END LOOP;
-END
-$$;
+\set holding holding_erin
+\i test/citus/sql/include/wait_until_holding.sql
 SELECT clock_timestamp() AS before_sweep \gset
 SELECT credit_expire() AS expired;
 SELECT clock_timestamp() - :'before_sweep'::timestamptz < interval '3 seconds' AS did_not_wait;
@@ -159,7 +151,7 @@ SELECT g > 0 AS granted FROM credit_grant('erin', 'usd', 1, idempotency_key => '
 SELECT g > 0 AS granted FROM credit_grant('hank', 'usd', 1, idempotency_key => 'two-node-1') g;
 COMMIT;
 SELECT count(*) AS committed FROM credit_ledger.operations
- WHERE idempotency_key = 'two-node-1';
+ WHERE key_hash = substr(sha256('two-node-1'), 1, 16);
 -- SET LOCAL reaches the workers with citus.propagate_set_commands = local.
 SET citus.propagate_set_commands = 'local';
 BEGIN;
@@ -170,7 +162,7 @@ SET LOCAL client_min_messages = error;  -- Citus's warnings name a worker
 COMMIT;
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS committed FROM credit_ledger.operations
- WHERE idempotency_key = 'two-node-2';
+ WHERE key_hash = substr(sha256('two-node-2'), 1, 16);
 RESET citus.propagate_set_commands;
 
 SELECT * FROM credit_verify();
