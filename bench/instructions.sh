@@ -13,11 +13,16 @@
 # each workload a warm-up session and a measured session of INSTR_OPS operations
 # (round-robin over the wallets); instructions per operation = (measured
 # session − an empty session) / INSTR_OPS. Every build goes through the same
-# history, so index depths and table sizes match. Needs valgrind; runs as root
+# history, so index depths and table sizes match. The cluster's locale is C,
+# as bench/run.sh's (text keys compare bytewise: under another locale every
+# btree comparison of a customer_id calls strcoll). Needs valgrind; runs as root
 # (the server runs as postgres) or as a user who may run initdb.
 # Settings: INSTR_OPS [300]  BENCH_WALLETS [1000]  INSTR_DIR [a new /tmp dir]
 #   INSTR_WORKLOADS [consume consume_nokey usage hold_capture two_consumes batch]
-# (batch: an operation is one credit_consume_batch call of 10 keyed events)
+# (batch: an operation is one credit_consume_batch call of 10 keyed events;
+# batch1000, not in the default set: one call of 1,000 keyed events over half
+# of the wallets, two events a wallet, as one client of the throughput table's
+# batch row sends them; run it with a small INSTR_OPS, e.g. 10)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 OPS="${INSTR_OPS:-300}"
@@ -56,6 +61,13 @@ statements() {
                  $(( (i * 10 + j) % WALLETS + 1 )) "$2" "$i" "$j"
              done
              echo "]'::jsonb);" ;;
+      batch1000) printf "SELECT count(*) FROM credit_consume_batch('["
+             for j in $(seq 1 1000); do
+               [ "$j" = 1 ] || printf ','
+               printf '{"customer_id":"c%d","credit_type":"usd","amount":1,"idempotency_key":"%s-%d-%d","feature":"api"}' \
+                 $(( (i * 1000 + j) % (WALLETS / 2) + 1 )) "$2" "$i" "$j"
+             done
+             echo "]'::jsonb);" ;;
       hold_capture) echo "SELECT 1 FROM credit_hold('$c','usd',2,'10 minutes','$2-h$i','llm');"
                     echo "SELECT 1 FROM credit_capture('$c',$(( $3 + i )),1,'$2-c$i');" ;;
     esac
@@ -75,7 +87,7 @@ for spec in "$@"; do
   label="${spec%%=*}"; bin="$("${spec#*=}" --bindir)"
   data="$DIR/data-$label"; sock="$DIR/sock"
   rm -rf "$data"; mkdir -p "$data" "$sock"; own_pg "$sock" "$data"
-  as_pg "$bin/initdb" -D "$data" -A trust -U postgres --no-sync >/dev/null
+  as_pg "$bin/initdb" -D "$data" -A trust -U postgres -E UTF8 --locale=C --no-sync >/dev/null
   as_pg "$bin/pg_ctl" -D "$data" -l "$DIR/server-$label.log" -w -o "-p 5499 -k $sock -c listen_addresses=''" start >/dev/null
   "$bin/psql" -q -h "$sock" -p 5499 -U postgres -c "CREATE DATABASE bench" postgres
   (cd "$here" && "$bin/psql" -q -h "$sock" -p 5499 -U postgres -v ON_ERROR_STOP=1 -v wallets="$WALLETS" -f setup.sql bench >/dev/null)
@@ -101,5 +113,5 @@ for spec in "$@"; do
   echo
 done
 echo "(per operation: one statement in single-user mode, its parse, plan and commit included; a pair"
-echo " (hold_capture, two_consumes) and a batch call of 10 events count as one operation; $OPS operations over $WALLETS wallets"
+echo " (hold_capture, two_consumes) and a batch call (10 events, batch1000: 1,000) count as one operation; $OPS operations over $WALLETS wallets"
 echo " after a warm-up of as many; synchronous_commit=off)"

@@ -230,17 +230,20 @@ GroupByWallet(const std::vector<BatchItem>& items, BatchSchedule& s) {
 }
 
 // An item waits for the previous item with its customer and key when that
-// one is in another wallet (one in the same wallet precedes it anyway).
+// one is in another wallet (one in the same wallet precedes it anyway);
+// marks each item that repeats an earlier item's key.
 std::vector<std::size_t> KeyWaits(const std::vector<BatchItem>& items,
-                                  const std::vector<std::size_t>& wallet_of) {
+                                  BatchSchedule& s) {
   std::vector<std::size_t> waits_for(items.size(), kNone);
+  s.repeats_key.assign(items.size(), false);
   std::map<std::pair<std::string_view, std::string_view>, std::size_t> last;
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (!items[i].idempotency_key) continue;
     auto [it, fresh] =
         last.try_emplace({items[i].customer_id, *items[i].idempotency_key}, i);
     if (!fresh) {
-      if (wallet_of[it->second] != wallet_of[i]) waits_for[i] = it->second;
+      if (s.wallet_of[it->second] != s.wallet_of[i]) waits_for[i] = it->second;
+      s.repeats_key[i] = true;
       it->second = i;
     }
   }
@@ -287,7 +290,7 @@ void Order(const std::vector<std::vector<std::size_t>>& items_of,
 BatchSchedule ScheduleBatch(const std::vector<BatchItem>& items) {
   BatchSchedule s;
   const auto items_of = GroupByWallet(items, s);
-  Order(items_of, KeyWaits(items, s.wallet_of), s);
+  Order(items_of, KeyWaits(items, s), s);
   return s;
 }
 

@@ -93,6 +93,12 @@ struct BatchSchedule {
   // that item waits for). Each event then finds a key used exactly by the
   // events before it in the array, as single calls in array order would.
   std::vector<std::size_t> order;
+  // For each item, whether an earlier item of the array carries its
+  // customer and idempotency key: only such an item can find its key stored
+  // by this batch, so only it looks the key up again before it is decided
+  // (any other meets a key stored since the batch began when it is
+  // written, as credit_consume does).
+  std::vector<bool> repeats_key;
 };
 
 // Schedules `items` (the events left to apply, in array order). All wallets

@@ -30,6 +30,24 @@ Sha256::Sha256()
     : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
              0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
 
+namespace {
+
+// One round of the compression (FIPS 180-4, 6.2.2 step 3) with the working
+// variables renamed instead of shifted: the caller rotates the arguments, so
+// a round writes only d and h.
+inline void Round(std::uint32_t a, std::uint32_t b, std::uint32_t c,
+                  std::uint32_t& d, std::uint32_t e, std::uint32_t f,
+                  std::uint32_t g, std::uint32_t& h, std::uint32_t k_plus_w) {
+  const std::uint32_t t1 = h + (Rotr(e, 6) ^ Rotr(e, 11) ^ Rotr(e, 25)) +
+                           (g ^ (e & (f ^ g))) + k_plus_w;
+  const std::uint32_t t2 =
+      (Rotr(a, 2) ^ Rotr(a, 13) ^ Rotr(a, 22)) + ((a & b) | (c & (a | b)));
+  d += t1;
+  h = t1 + t2;
+}
+
+}  // namespace
+
 void Sha256::Compress(const std::uint8_t* block) {
   std::uint32_t w[64];
   for (std::size_t i = 0; i < 16; ++i) {
@@ -47,21 +65,15 @@ void Sha256::Compress(const std::uint8_t* block) {
   }
   std::uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
   std::uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
-  for (int i = 0; i < 64; ++i) {
-    const std::uint32_t s1 = Rotr(e, 6) ^ Rotr(e, 11) ^ Rotr(e, 25);
-    const std::uint32_t ch = (e & f) ^ (~e & g);
-    const std::uint32_t t1 = h + s1 + ch + kRound[i] + w[i];
-    const std::uint32_t s0 = Rotr(a, 2) ^ Rotr(a, 13) ^ Rotr(a, 22);
-    const std::uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
-    const std::uint32_t t2 = s0 + maj;
-    h = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
+  for (int i = 0; i < 64; i += 8) {
+    Round(a, b, c, d, e, f, g, h, kRound[i] + w[i]);
+    Round(h, a, b, c, d, e, f, g, kRound[i + 1] + w[i + 1]);
+    Round(g, h, a, b, c, d, e, f, kRound[i + 2] + w[i + 2]);
+    Round(f, g, h, a, b, c, d, e, kRound[i + 3] + w[i + 3]);
+    Round(e, f, g, h, a, b, c, d, kRound[i + 4] + w[i + 4]);
+    Round(d, e, f, g, h, a, b, c, kRound[i + 5] + w[i + 5]);
+    Round(c, d, e, f, g, h, a, b, kRound[i + 6] + w[i + 6]);
+    Round(b, c, d, e, f, g, h, a, kRound[i + 7] + w[i + 7]);
   }
   state_[0] += a;
   state_[1] += b;
@@ -91,15 +103,18 @@ void Sha256::Update(const void* data, std::size_t size) {
 
 Digest Sha256::Finish() {
   const std::uint64_t bit_length = total_bytes_ * 8;
-  const std::uint8_t pad = 0x80;
-  Update(&pad, 1);
-  const std::uint8_t zero = 0;
-  while (buffered_ != 56) Update(&zero, 1);
-  std::uint8_t length[8];
-  for (std::size_t i = 0; i < 8; ++i) {
-    length[i] = static_cast<std::uint8_t>(bit_length >> (56 - 8 * i));
+  // The padding: 0x80, zeros up to 56 bytes into a block, the bit length.
+  buffer_[buffered_++] = 0x80;
+  if (buffered_ > 56) {
+    std::fill(buffer_.begin() + buffered_, buffer_.end(), 0);
+    Compress(buffer_.data());
+    buffered_ = 0;
   }
-  Update(length, 8);
+  std::fill(buffer_.begin() + buffered_, buffer_.begin() + 56, 0);
+  for (std::size_t i = 0; i < 8; ++i) {
+    buffer_[56 + i] = static_cast<std::uint8_t>(bit_length >> (56 - 8 * i));
+  }
+  Compress(buffer_.data());
   Digest out;
   for (std::size_t i = 0; i < 8; ++i) {
     out[4 * i] = static_cast<std::uint8_t>(state_[i] >> 24);

@@ -112,6 +112,7 @@ struct BatchEvent {
   std::optional<std::string> sqlstate;
   std::optional<std::string> message;
   bool done = false;
+  bool repeats_key = false;  // an earlier event carries its key (the core's)
 
   void Fail(const LedgerError& e) {
     BatchRejection r = RejectBatchEvent(e);
@@ -208,16 +209,38 @@ struct DecidedEvent {
   OperationResult result;
 };
 
+// A rejected event's outcome: the key's stored operation if one holds it
+// now (a replay, or LG002), as a lookup before deciding would have found;
+// else the rejection.
+void Reject(Ledger& ledger, BatchEvent& e, const LedgerError& rejection) {
+  try {
+    if (e.request.idempotency_key && !e.repeats_key) {
+      if (auto op = ledger.FindReplay(e.operation)) {
+        e.Replay(*op);
+        return;
+      }
+    }
+  } catch (const LedgerError& err) {
+    e.Fail(err);
+    return;
+  }
+  e.Fail(rejection);
+}
+
 // Decides one event against its locked wallet, exactly as credit_consume
 // would, and writes nothing: a rejection (LG001, a bad amount, no wallet, a
-// replay) is the event's outcome and the batch carries on.
+// replay) is the event's outcome and the batch carries on. Only an event
+// whose key an earlier event of the batch carries looks it up first; any
+// other key stored since the batch looked (PrepareEvents) is met when the
+// event is written, or, for a rejected event, looked up then (Reject).
 std::optional<DecidedEvent> DecideEvent(Ledger& ledger, WalletRun& run,
                                         BatchEvent& e, Micros now) {
   try {
-    // An earlier event of this batch may have used the same key.
-    if (auto op = ledger.FindReplay(e.operation)) {
-      e.Replay(*op);
-      return std::nullopt;
+    if (e.repeats_key) {
+      if (auto op = ledger.FindReplay(e.operation)) {
+        e.Replay(*op);
+        return std::nullopt;
+      }
     }
     if (!run.wallet) {
       RefuseWithoutWallet(e.request.customer_id, e.request.credit_type,
@@ -245,19 +268,37 @@ std::optional<DecidedEvent> DecideEvent(Ledger& ledger, WalletRun& run,
     d.result.balance = d.available;
     return d;
   } catch (const LedgerError& err) {
-    e.Fail(err);
+    Reject(ledger, e, err);
     return std::nullopt;
   }
 }
 
+// Stores a decided event's operation as credit_consume does: a consume of
+// one entry as that entry alone (`standalone`), any other as its operation
+// row. nullopt, with nothing written: the key is taken.
+std::optional<std::int64_t> StoreEvent(Ledger& ledger, Wallet& wallet,
+                                       const BatchEvent& e,
+                                       const DecidedEvent& d, Micros now,
+                                       bool standalone) {
+  if (!standalone) return ledger.InsertOperation(e.operation, d.result);
+  const std::int64_t id = NextVal("operation_id_seq");
+  if (!ledger.AppendStandalone(wallet, MakeContext(id, now, e.request.labels),
+                               d.drafts[0], e.operation, true)) {
+    return std::nullopt;
+  }
+  return id;
+}
+
 // Writes a decided event: its operation, entries and events. Once the
-// operation row is written nothing here catches: any error (a LedgerError
+// operation is stored nothing here catches: any error (a LedgerError
 // included) aborts the whole call, so no operation is left with part of its
 // entries while the batch carries on.
 void WriteEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now,
                 const DecidedEvent& d) {
   Wallet& wallet = *run.wallet;
-  auto operation_id = ledger.InsertOperation(e.operation, d.result);
+  const bool standalone =
+      ledger.FitsOneEntry(e.operation, d.result, wallet, d.drafts);
+  auto operation_id = StoreEvent(ledger, wallet, e, d, now, standalone);
   if (!operation_id) {
     // Not written: another transaction stored the key first. Its answer,
     // or LG002 for a different request, is this event's outcome.
@@ -280,7 +321,8 @@ void WriteEvent(Ledger& ledger, WalletRun& run, BatchEvent& e, Micros now,
     run.last_available = d.available;
   }
   Record(ledger, wallet, MakeContext(*operation_id, now, e.request.labels),
-         d.drafts, d.available, std::move(pending));
+         standalone ? std::vector<EntryDraft>{} : d.drafts, d.available,
+         std::move(pending));
   e.status = "applied";
   e.operation_id = *operation_id;
   e.amount = FormatAmount(d.units, wallet.scale);
@@ -384,6 +426,9 @@ std::vector<BatchEvent> ConsumeBatch(Ledger& ledger, Jsonb* events_json,
                      e.request.idempotency_key});
   }
   const BatchSchedule schedule = ScheduleBatch(items);
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    pending[i]->repeats_key = schedule.repeats_key[i];
+  }
   std::vector<WalletRun> runs(schedule.wallets.size());
   for (std::size_t w = 0; w < runs.size(); ++w) {
     CheckForInterrupts();

@@ -84,7 +84,16 @@ struct OperationRequest {
   std::string customer_id;
   std::optional<std::string> idempotency_key;
   Digest request_hash{};
+  // The key's digest (KeyHash) when the request was made with it
+  // (WithKeyDigest), so that a request's lookups and writes hash it once.
+  std::optional<Digest> key_hash = std::nullopt;
 };
+
+// The request with its key's digest computed (a request without a key is
+// returned as it is).
+OperationRequest WithKeyDigest(OperationRequest request);
+// The digest of the request's idempotency key (which it must have).
+Digest KeyDigest(const OperationRequest& request);
 
 // An operation as stored; its result is what a replay returns.
 struct StoredOperation {
@@ -280,9 +289,14 @@ class Ledger {
   // Stores such an operation: appends its entry (as AppendEntries) with the
   // request's key. False, with nothing written, when a concurrent call with
   // the same key committed first (replay it with ReplayAfterConflict).
+  // `rows_first`: first waits for a concurrent operation_rows writer of the
+  // key and, if it holds the key, writes nothing and returns false too (a
+  // batch event replays it then, rather than failing its whole batch with
+  // 40001 after its entry is written).
   bool AppendStandalone(Wallet& wallet, const EntryContext& context,
                         const EntryDraft& draft,
-                        const OperationRequest& request);
+                        const OperationRequest& request,
+                        bool rows_first = false);
   void SaveWallet(Wallet& wallet, Micros now);
 
   // Writes events (the outbox rows) and, when credit_ledger.notify is on,

@@ -189,13 +189,19 @@ bool Ledger::FitsOneEntry(const OperationRequest& request,
 
 bool Ledger::AppendStandalone(Wallet& wallet, const EntryContext& ctx,
                               const EntryDraft& draft,
-                              const OperationRequest& request) {
+                              const OperationRequest& request,
+                              bool rows_first) {
+  std::optional<Digest> key;
+  if (request.idempotency_key) key = KeyDigest(request);
+  if (key && rows_first &&
+      KeyTaken(TableId::kOperations, kOperationKeyIndex, request.customer_id,
+               *key)) {
+    return false;
+  }
   const std::int64_t first_seq = wallet.last_seq + 1;
   const NumberedEntries numbered = Number(tables_, wallet, ctx, {draft});
   Table t = tables_.Open(TableId::kEntries);
   t.PrepareWrite();
-  std::optional<Digest> key;
-  if (request.idempotency_key) key = KeyHash(*request.idempotency_key);
   {
     RowScope row(tables_);
     RowWriter w = EntryRow(t, numbered.entries[0], ctx, wallet.scale);

@@ -69,13 +69,25 @@ StoredBytes StoredDigestBytes(Table& t) {
 
 }  // namespace
 
+OperationRequest WithKeyDigest(OperationRequest request) {
+  if (request.idempotency_key) {
+    request.key_hash = KeyHash(*request.idempotency_key);
+  }
+  return request;
+}
+
+Digest KeyDigest(const OperationRequest& request) {
+  return request.key_hash ? *request.key_hash
+                          : KeyHash(*request.idempotency_key);
+}
+
 std::optional<StoredOperation>
 Ledger::FindReplay(const OperationRequest& request) {
   if (!request.idempotency_key) return std::nullopt;
   tables_.ForCustomer(request.customer_id);
   Table t = tables_.Open(TableId::kOperations);
   const StoredBytes stored = StoredDigestBytes(t);
-  const Digest key_hash = KeyHash(*request.idempotency_key);
+  const Digest key_hash = KeyDigest(request);
   const IndexKey keys[2] = {IndexKey::Text(1, request.customer_id),
                             IndexKey::Bytes(2, key_hash, stored.key)};
   std::optional<StoredOperation> op;
@@ -96,7 +108,7 @@ std::optional<std::int64_t>
 Ledger::InsertOperation(const OperationRequest& request,
                         const OperationResult& result) {
   std::optional<Digest> key_hash;
-  if (request.idempotency_key) key_hash = KeyHash(*request.idempotency_key);
+  if (request.idempotency_key) key_hash = KeyDigest(request);
   tables_.ForCustomer(request.customer_id);
   Table t = tables_.Open(TableId::kOperations);
   const StoredBytes stored = StoredDigestBytes(t);

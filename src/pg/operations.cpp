@@ -88,11 +88,11 @@ void ValidateConsume(const ConsumeRequest& r, Micros now) {
 }
 
 OperationRequest ConsumeOperation(const ConsumeRequest& r) {
-  return OperationRequest{
+  return WithKeyDigest(OperationRequest{
       "consume", r.customer_id, r.idempotency_key,
       ConsumeFingerprint({r.credit_type, r.amount, ViewOf(r.labels.feature),
                           ViewOf(r.labels.source_id), r.labels.occurred_at,
-                          ViewOf(r.labels.metadata.text), r.allow_partial})};
+                          ViewOf(r.labels.metadata.text), r.allow_partial})});
 }
 
 namespace {

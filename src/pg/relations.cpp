@@ -285,6 +285,28 @@ namespace {
 void BuildScanKeys(Relation index, const IndexKey* keys, int nkeys,
                    ScanKeyData* scankeys);
 
+// The index `index_oid` of `t`, opened on its first scan in the operation
+// and kept open until RawClose (past kScanIndexes, opened for this scan
+// only: CloseIndex closes it).
+Relation OpenIndex(OpenTable* t, Oid index_oid) {
+  for (int i = 0; i < t->scan_index_count; ++i) {
+    if (t->scan_index_oids[i] == index_oid) return t->scan_indexes[i];
+  }
+  Relation index = index_open(index_oid, AccessShareLock);
+  if (t->scan_index_count < OpenTable::kScanIndexes) {
+    t->scan_index_oids[t->scan_index_count] = index_oid;
+    t->scan_indexes[t->scan_index_count++] = index;
+  }
+  return index;
+}
+
+void CloseIndex(OpenTable* t, Relation index) {
+  for (int i = 0; i < t->scan_index_count; ++i) {
+    if (t->scan_indexes[i] == index) return;
+  }
+  index_close(index, NoLock);
+}
+
 // Opens the index, builds its scan keys and starts a scan with the snapshot
 // the mode calls for (registered; the caller ends the scan with EndScan).
 IndexScanDesc BeginScan(OpenTable* t, Oid index_oid, const IndexKey* keys,
@@ -297,7 +319,7 @@ IndexScanDesc BeginScan(OpenTable* t, Oid index_oid, const IndexKey* keys,
   } else {
     *snapshot = RegisterSnapshot(GetActiveSnapshot());
   }
-  Relation index = index_open(index_oid, AccessShareLock);
+  Relation index = OpenIndex(t, index_oid);
   ScanKeyData scankeys[INDEX_MAX_KEYS];
   BuildScanKeys(index, keys, nkeys, scankeys);
   IndexScanDesc scan = index_beginscan(t->rel, index, *snapshot, nkeys, 0);
@@ -323,10 +345,10 @@ void BuildScanKeys(Relation index, const IndexKey* keys, int nkeys,
   }
 }
 
-void EndScan(IndexScanDesc scan, Snapshot snapshot) {
+void EndScan(OpenTable* t, IndexScanDesc scan, Snapshot snapshot) {
   Relation index = scan->indexRelation;
   index_endscan(scan);
-  index_close(index, NoLock);
+  CloseIndex(t, index);
   UnregisterSnapshot(snapshot);
 }
 
@@ -337,7 +359,7 @@ bool RawFetch(OpenTable* t, Oid index_oid, const IndexKey* keys, int nkeys,
   Snapshot snapshot;
   IndexScanDesc scan = BeginScan(t, index_oid, keys, nkeys, mode, &snapshot);
   bool found = index_getnext_slot(scan, ForwardScanDirection, t->slot);
-  EndScan(scan, snapshot);
+  EndScan(t, scan, snapshot);
   return found;
 }
 
@@ -352,7 +374,7 @@ bool RawScanNext(OpenTable* t, RawScan* scan) {
 }
 
 void RawScanEnd(OpenTable* t, RawScan* scan) {
-  EndScan(scan->scan, scan->snapshot);
+  EndScan(t, scan->scan, scan->snapshot);
   ExecClearTuple(t->slot);
   *scan = RawScan{};
 }
@@ -451,6 +473,9 @@ void RawClose(OpenTables* open) {
   for (OpenTable& t : open->tables) {
     if (t.rel == nullptr) continue;
     if (t.indexes_open) ExecCloseIndices(t.rri);
+    for (int i = 0; i < t.scan_index_count; ++i) {
+      index_close(t.scan_indexes[i], NoLock);
+    }
     if (t.wslot != nullptr) ExecDropSingleTupleTableSlot(t.wslot);
     ExecDropSingleTupleTableSlot(t.slot);
     table_close(t.rel, NoLock);
@@ -512,7 +537,7 @@ bool RawKeyTaken(OpenTable* t, Oid index_oid, const IndexKey* keys, int nkeys) {
   for (;;) {
     SnapshotData dirty;
     InitDirtySnapshot(dirty);
-    Relation index = index_open(index_oid, AccessShareLock);
+    Relation index = OpenIndex(t, index_oid);
     ScanKeyData scankeys[INDEX_MAX_KEYS];
     BuildScanKeys(index, keys, nkeys, scankeys);
     IndexScanDesc scan = index_beginscan(t->rel, index, &dirty, nkeys, 0);
@@ -520,7 +545,7 @@ bool RawKeyTaken(OpenTable* t, Oid index_oid, const IndexKey* keys, int nkeys) {
     const bool found = index_getnext_slot(scan, ForwardScanDirection, t->slot);
     ItemPointerData tid = t->slot->tts_tid;
     index_endscan(scan);
-    index_close(index, NoLock);
+    CloseIndex(t, index);
     ExecClearTuple(t->slot);
     if (!found) return false;
     const TransactionId xwait =

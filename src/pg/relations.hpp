@@ -38,6 +38,12 @@ struct OpenTable {
   TupleTableSlot* wslot = nullptr;  // for tuples being written
   bool indexes_open = false;        // rri's indexes, opened on first need
   int64 shardid = 0;  // the Citus shard rel is (citus.hpp), or 0: the table
+  // Indexes this operation scanned, opened once each (RawClose closes them):
+  // a batch looks keys up thousands of times.
+  static constexpr int kScanIndexes = 8;
+  Oid scan_index_oids[kScanIndexes] = {};
+  Relation scan_indexes[kScanIndexes] = {};
+  int scan_index_count = 0;
 };
 
 // The tables one operation has opened, and the executor state index

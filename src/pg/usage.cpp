@@ -11,11 +11,11 @@ void ValidateUsage(const ConsumeRequest& r, Micros now) {
 }
 
 OperationRequest UsageOperation(const ConsumeRequest& r) {
-  return OperationRequest{
+  return WithKeyDigest(OperationRequest{
       "consume", r.customer_id, r.idempotency_key,
       UsageFingerprint({*r.labels.feature, *r.quantity,
                         ViewOf(r.labels.source_id), r.labels.occurred_at,
-                        ViewOf(r.labels.metadata.text), r.allow_partial})};
+                        ViewOf(r.labels.metadata.text), r.allow_partial})});
 }
 
 void PriceRequest(ConsumeRequest& r, const PriceRow& price, int scale) {

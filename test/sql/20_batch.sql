@@ -263,5 +263,27 @@ SELECT * FROM credit_consume_batch('[
 SELECT count(*) AS operations_after FROM credit_ledger.operations WHERE customer_id IN ('w_ok', 'w_broken');
 UPDATE credit_ledger.wallets SET balance = 10 WHERE customer_id = 'w_broken';
 
+-- A batch event that writes one entry is stored as that entry alone (with
+-- its key's digests, no operation row), as credit_consume stores it; one
+-- that draws from two blocks keeps its operation row. Both replay by key,
+-- alone and in a later batch, and a key reused with other parameters is
+-- LG002 whichever way it was stored.
+SELECT credit_grant('st', 'usd', 5) > 0 AS granted, credit_grant('st', 'usd', 5) > 0 AS granted;
+SELECT ordinal, status, amount, balance FROM credit_consume_batch('[
+  {"customer_id": "st", "credit_type": "usd", "amount": 1, "idempotency_key": "st-one"},
+  {"customer_id": "st", "credit_type": "usd", "amount": 6, "idempotency_key": "st-two"}
+]');
+SELECT count(*) FILTER (WHERE standalone) AS standalone_entries, count(*) AS usage_entries
+  FROM credit_ledger.entries WHERE customer_id = 'st' AND entry_type = 'usage';
+SELECT count(*) AS consume_rows FROM credit_ledger.operation_rows
+ WHERE customer_id = 'st' AND operation_type = 'consume';
+SELECT amount, balance, replayed FROM credit_consume('st', 'usd', 1, 'st-one');
+SELECT ordinal, status, amount, balance, sqlstate FROM credit_consume_batch('[
+  {"customer_id": "st", "credit_type": "usd", "amount": 6, "idempotency_key": "st-two"},
+  {"customer_id": "st", "credit_type": "usd", "amount": 1, "idempotency_key": "st-one"},
+  {"customer_id": "st", "credit_type": "usd", "amount": 2, "idempotency_key": "st-one"},
+  {"customer_id": "st", "credit_type": "usd", "amount": 2, "idempotency_key": "st-two"}
+]');
+
 SELECT * FROM credit_verify();
 DROP EXTENSION credit_ledger;

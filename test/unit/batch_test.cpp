@@ -457,6 +457,16 @@ TEST(ScheduleBatch, PseudoRandomBatchesAreSound) {
   }
 }
 
+TEST(ScheduleBatch, MarksTheItemsThatRepeatAnEarlierKey) {
+  // Per customer, whatever the wallet; the first use of a key and items
+  // without one are not repeats.
+  const std::vector<BatchItem> items = {
+      Item("a", "usd", "k"), Item("a", "tok", "k"), Item("b", "usd", "k"),
+      Item("a", "usd"),      Item("a", "usd", "k"), Item("b", "usd", "j")};
+  EXPECT_EQ(ScheduleBatch(items).repeats_key,
+            (std::vector<bool>{false, true, false, false, true, false}));
+}
+
 TEST(ScheduleBatch, Empty) {
   const BatchSchedule s = ScheduleBatch({});
   EXPECT_TRUE(s.order.empty() && s.wallets.empty());
