@@ -279,7 +279,9 @@ class Ledger {
                     const std::vector<EntryDraft>& drafts);
   // Stores such an operation: appends its entry (as AppendEntries) with the
   // request's key. False, with nothing written, when a concurrent call with
-  // the same key committed first (replay it with ReplayAfterConflict).
+  // the same key committed first, in either key index (replay it with
+  // ReplayAfterConflict); 40001 when an operation_rows writer of the key
+  // commits while this entry is being written.
   bool AppendStandalone(Wallet& wallet, const EntryContext& context,
                         const EntryDraft& draft,
                         const OperationRequest& request);
