@@ -283,7 +283,7 @@ std::optional<std::int64_t> StoreEvent(Ledger& ledger, Wallet& wallet,
   if (!standalone) return ledger.InsertOperation(e.operation, d.result);
   const std::int64_t id = NextVal("operation_id_seq");
   if (!ledger.AppendStandalone(wallet, MakeContext(id, now, e.request.labels),
-                               d.drafts[0], e.operation, true)) {
+                               d.drafts[0], e.operation)) {
     return std::nullopt;
   }
   return id;

@@ -288,15 +288,12 @@ class Ledger {
                     const std::vector<EntryDraft>& drafts);
   // Stores such an operation: appends its entry (as AppendEntries) with the
   // request's key. False, with nothing written, when a concurrent call with
-  // the same key committed first (replay it with ReplayAfterConflict).
-  // `rows_first`: first waits for a concurrent operation_rows writer of the
-  // key and, if it holds the key, writes nothing and returns false too (a
-  // batch event replays it then, rather than failing its whole batch with
-  // 40001 after its entry is written).
+  // the same key committed first, in either key index (replay it with
+  // ReplayAfterConflict); 40001 when an operation_rows writer of the key
+  // commits while this entry is being written.
   bool AppendStandalone(Wallet& wallet, const EntryContext& context,
                         const EntryDraft& draft,
-                        const OperationRequest& request,
-                        bool rows_first = false);
+                        const OperationRequest& request);
   void SaveWallet(Wallet& wallet, Micros now);
 
   // Writes events (the outbox rows) and, when credit_ledger.notify is on,

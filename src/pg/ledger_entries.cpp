@@ -189,13 +189,16 @@ bool Ledger::FitsOneEntry(const OperationRequest& request,
 
 bool Ledger::AppendStandalone(Wallet& wallet, const EntryContext& ctx,
                               const EntryDraft& draft,
-                              const OperationRequest& request,
-                              bool rows_first) {
+                              const OperationRequest& request) {
   std::optional<Digest> key;
   if (request.idempotency_key) key = KeyDigest(request);
-  if (key && rows_first &&
-      KeyTaken(TableId::kOperations, kOperationKeyIndex, request.customer_id,
-               *key)) {
+  // First the key in operation_rows, waiting for a concurrent writer of it:
+  // a call with the same request stored there (two entries then, or a batch
+  // event) commits while this one waits for the wallet, which the hot path
+  // does not look the key up again under (LockForWrite), and must be
+  // replayed, not met after this entry is written (40001).
+  if (key && KeyTaken(TableId::kOperations, kOperationKeyIndex,
+                      request.customer_id, *key)) {
     return false;
   }
   const std::int64_t first_seq = wallet.last_seq + 1;
@@ -217,6 +220,8 @@ bool Ledger::AppendStandalone(Wallet& wallet, const EntryContext& ctx,
       if (!w.InsertUnlessConflict(kEntryKeyIndex)) return false;
     }
   }
+  // ...and again after the entry is written, for a writer that passed its
+  // own look into entries_key_idx before this entry was there.
   if (key) {
     RequireKeyFree(TableId::kOperations, kOperationKeyIndex,
                    request.customer_id, *key);
