@@ -105,7 +105,8 @@ REVOKE ALL ON FUNCTION credit_ledger.citus_distribute() FROM PUBLIC;
 
 -- Reports (issue 15): a customer's statement, usage across customers grouped
 -- by feature, customer, actor, source or a metadata key, and the revenue of
--- paid credits, with the index that serves the usage report.
+-- paid credits, with the indexes that serve them (entries_time_idx also
+-- finds lean's standalone entries by operation_id, below).
 SELECT credit_ledger.upgrade_table('credit_ledger.entries', $ddl$
 #current entries_usage_idx
 $ddl$);
@@ -418,7 +419,7 @@ REVOKE ALL ON FUNCTION credit_ledger.revenue_entered(bigint, text, bigint, bigin
 -- lean (issue 17): a leaner write set per usage event. A consume of one
 -- entry whose amount and balance_after are its result is stored as that
 -- entry alone (entries.standalone, with its key's digests under
--- entries_key_idx, found by operation_id through entries_operation_idx); the
+-- entries_key_idx, found by operation_id through entries_time_idx); the
 -- other operations move to operation_rows, which keeps the first 128 bits
 -- of the key's SHA-256, the first 64 of the request's, and no longer the
 -- key's text; credit_ledger.operations becomes a view of both.
@@ -468,9 +469,6 @@ SELECT credit_ledger.upgrade_table('credit_ledger.entries',
     $ddl$ALTER TABLE credit_ledger.entries ADD COLUMN standalone boolean$ddl$);
 SELECT credit_ledger.upgrade_table('credit_ledger.entries', $ddl$
 #current entries_key_idx
-$ddl$);
-SELECT credit_ledger.upgrade_table('credit_ledger.entries', $ddl$
-#current entries_operation_idx
 $ddl$);
 #current credit_ledger.operations
 REVOKE ALL ON TABLE credit_ledger.operations FROM PUBLIC;

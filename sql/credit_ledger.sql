@@ -367,30 +367,31 @@ COMMENT ON TABLE credit_ledger.entries IS
     'append-only ledger: amount is signed, value = amount x the grant''s cost basis';
 -- Usage over a time range, for credit_usage_report: one customer's through
 -- a btree on (customer_id, occurred_at), only usage and reversal rows.
--- Every customer's usage (by occurred_at) and the revenue summary's entries
--- with a value (by created_at) through one BRIN over both times: entries are
--- appended in about the order they occur and are created, so a month is a
--- few block ranges. One BRIN, not one per time: each BRIN an entry enters
--- costs its insert a range-map lookup (~11,000 instructions, 2% of a keyed
--- consume; BENCHMARKS.md). Its predicate is implied by both readers' WHERE.
+-- Every customer's usage (by occurred_at), the revenue summary's entries
+-- with a value (by created_at) and the standalone entries by operation_id
+-- (credit_reverse and the view operations below) through one BRIN over the
+-- three: entries are appended in about the order they occur, are created
+-- and get their operation ids, so a month is a few block ranges and an id
+-- one or two (a btree on operation_id would cost every usage event 23 bytes
+-- for a lookup only a reversal makes). One BRIN, not one per column: each
+-- BRIN an entry enters costs its insert a range-map lookup (the time BRINs
+-- merged saved a keyed consume ~10,000 instructions, operation_id's ~4,700;
+-- BENCHMARKS.md). Its predicate is implied by every reader's WHERE (a
+-- standalone entry is a usage entry).
 CREATE INDEX entries_usage_idx ON credit_ledger.entries (customer_id, occurred_at)
     WHERE entry_type IN ('usage', 'reversal');
-CREATE INDEX entries_time_idx ON credit_ledger.entries USING brin (occurred_at, created_at)
+CREATE INDEX entries_time_idx ON credit_ledger.entries USING brin (occurred_at, created_at, operation_id)
     WITH (autosummarize = on)
     WHERE entry_type IN ('usage', 'reversal') OR value IS NOT NULL;
 -- Standalone entries are their operations: their keys are unique per
 -- customer beside operations_key_idx (a key is in one of the two, never
--- both: the writer of either checks the other), and credit_reverse finds
--- them by operation_id through a BRIN (operation ids grow as entries are
--- appended, so an id is in one or two ranges of 8 pages; a btree would
--- cost every usage event 23 bytes for a lookup only a reversal makes).
+-- both: the writer of either checks the other).
 CREATE UNIQUE INDEX entries_key_idx ON credit_ledger.entries (customer_id, key_hash)
     WHERE key_hash IS NOT NULL;
-CREATE INDEX entries_operation_idx ON credit_ledger.entries USING brin (operation_id)
-    WITH (pages_per_range = 8, autosummarize = on) WHERE standalone;
 
 -- Every operation: the rows of operation_rows and the standalone entries
--- (one-entry consumes), in one shape.
+-- (one-entry consumes), in one shape. A standalone entry is a usage entry:
+-- saying so lets a lookup by operation_id use entries_time_idx.
 CREATE VIEW credit_ledger.operations AS
 SELECT o.operation_id, o.customer_id, o.wallet_id, o.credit_type, o.operation_type,
        o.key_hash, o.request_hash, o.amount, o.balance, o.grant_id,
@@ -401,7 +402,7 @@ SELECT e.operation_id, e.customer_id, e.wallet_id, e.credit_type, 'consume'::tex
        e.key_hash, e.request_hash, -e.amount, e.balance_after, NULL::bigint,
        NULL::bigint, e.seq, e.seq, e.created_at
   FROM credit_ledger.entries e
- WHERE e.standalone;
+ WHERE e.standalone AND e.entry_type = 'usage';
 COMMENT ON VIEW credit_ledger.operations IS
     'every operation: operation_rows and the one-entry consumes stored as their entry alone';
 

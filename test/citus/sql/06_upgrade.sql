@@ -235,7 +235,7 @@ SELECT amount, balance, replayed FROM credit_consume('alice', 'usd', 7, 'k-alice
 SELECT amount, balance, replayed FROM credit_consume('alice', 'usd', 7, 'k-alice-2', 'api');
 -- A new one-entry consume is stored as its entry alone, its key's digests
 -- on the entry (on the worker's shard of entries), no operation row; it is
--- reversed by its id (through entries_operation_idx on that shard).
+-- reversed by its id (through entries_time_idx on that shard).
 SELECT e.operation_id AS standalone_op, e.standalone, octet_length(e.key_hash) AS key_hash_bytes,
        octet_length(e.request_hash) AS request_hash_bytes,
        NOT EXISTS (SELECT 1 FROM credit_ledger.operation_rows o
