@@ -231,12 +231,15 @@ BEGIN
                h.reserved_amounts::text
           FROM baseline.holds h WHERE h.customer_id = $1 $b$);
 
+    -- Since 1.2 (issue 17) credit_ledger keeps a key as the first 16 bytes of
+    -- its SHA-256, not its text: the baseline's key text is compared that way.
     PERFORM bench_test.same_rows('operations', c, $a$
-        SELECT credit_type, operation_type, idempotency_key, amount::text AS amount,
+        SELECT credit_type, operation_type, key_hash, amount::text AS amount,
                balance::text AS balance, first_seq, last_seq, created_at
           FROM credit_ledger.operations WHERE customer_id = $1 $a$, $b$
-        SELECT credit_type, operation_type, idempotency_key, amount::text, balance::text,
-               first_seq, last_seq, created_at
+        SELECT credit_type, operation_type,
+               pg_catalog.substr(pg_catalog.sha256(pg_catalog.convert_to(idempotency_key, 'UTF8')), 1, 16),
+               amount::text, balance::text, first_seq, last_seq, created_at
           FROM baseline.operations WHERE customer_id = $1 $b$);
 
     PERFORM bench_test.baseline_invariants(c);
