@@ -36,6 +36,12 @@
 
 namespace credit_ledger::pg {
 
+// The two unique indexes (customer_id, key_hash) that make a key idempotent
+// (1.2): operation_rows' and the standalone entries'. A key is unique per
+// customer across both (ledger_operations.cpp, ledger_entries.cpp).
+inline constexpr const char* kOperationKeyIndex = "operations_key_idx";
+inline constexpr const char* kEntryKeyIndex = "entries_key_idx";
+
 struct Wallet {
   std::int64_t wallet_id = 0;
   std::string customer_id;

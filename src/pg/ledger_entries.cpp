@@ -22,11 +22,6 @@ ColumnRef entry_id{"entry_id"}, wallet_id{"wallet_id"},
     request_hash{"request_hash"}, standalone{"standalone"};
 }  // namespace entries
 
-// The unique index (customer_id, key_hash) of the standalone entries' keys.
-constexpr const char* kEntryKeyIndex = "entries_key_idx";
-// The index operations_key_idx of operation_rows.
-constexpr const char* kOperationKeyIndex = "operations_key_idx";
-
 namespace events {
 ColumnRef event_id{"event_id"}, event_type{"event_type"},
     customer_id{"customer_id"}, credit_type{"credit_type"},

@@ -17,11 +17,6 @@ ColumnRef operation_id{"operation_id"}, customer_id{"customer_id"},
     last_seq{"last_seq"}, created_at{"created_at"};
 }  // namespace operations
 
-// The unique index (customer_id, key_hash) that makes a key idempotent, and
-// its counterpart over the standalone entries (1.2).
-constexpr const char* kKeyIndex = "operations_key_idx";
-constexpr const char* kEntryKeyIndex = "entries_key_idx";
-
 // Statements of the paths that stay on SPI: rare operations, where a plan's
 // flexibility is worth more than its cost.
 Statement find_operation_by_id(
@@ -91,7 +86,7 @@ Ledger::FindReplay(const OperationRequest& request) {
   const IndexKey keys[2] = {IndexKey::Text(1, request.customer_id),
                             IndexKey::Bytes(2, key_hash, stored.key)};
   std::optional<StoredOperation> op;
-  if (t.Fetch(kKeyIndex, keys, 2)) {
+  if (t.Fetch(kOperationKeyIndex, keys, 2)) {
     op = ReadStored(t, t.CopyCurrent());
   } else if (!stored.Legacy()) {
     op = FindStandalone(request.customer_id, key_hash);
@@ -145,7 +140,7 @@ Ledger::InsertOperation(const OperationRequest& request,
                                    request.customer_id, *key_hash)) {
     return std::nullopt;
   }
-  if (!row.InsertUnlessConflict(kKeyIndex)) return std::nullopt;
+  if (!row.InsertUnlessConflict(kOperationKeyIndex)) return std::nullopt;
   if (!stored.Legacy()) {
     RequireKeyFree(TableId::kEntries, kEntryKeyIndex, request.customer_id,
                    *key_hash);
