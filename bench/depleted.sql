@@ -3,9 +3,13 @@
 --   shallow-<impl>: one active grant;
 --   deep-<impl>:    :grants depleted grants (granted, then drawn to zero by
 --                   one consume), then one active grant;
---   lapsed-<impl>:  :grants grants that lapsed unspent and were never swept
---                   (granted with the clock two days back, expiring a day
---                   ago), then one active grant;
+--   lapsed-<impl>:  :grants grants that lapsed unspent before the sweep
+--                   reached them (granted with the clock two days back,
+--                   expiring a day ago), then one active grant: since 1.2
+--                   that grant's own write catches the wallet up first,
+--                   expiring all of them (one expiration entry each), so
+--                   the consumes measured meet them closed, as the sweep
+--                   would have left them;
 --   open-<impl>:    the active grant and :open_grants open grants of 1
 --                   credit at priority 90, drawn only after it: every
 --                   consume reads them all, none is ever depleted.

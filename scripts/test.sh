@@ -3,7 +3,8 @@
 # it needs (scripts/deps.sh), builds, then runs the core's unit tests
 # (GoogleTest, plain and under ASan+UBSan), a short run of each fuzz target,
 # the regression topics (pg_regress, pgTAP among them) and the isolation specs
-# against a throwaway cluster, the benchmark's baseline check, the examples'
+# against a throwaway cluster, the benchmark's baseline check and a smoke pass
+# of the benchmark command (bench/run.sh), the examples'
 # tests, the portal's browser test (headless Chromium), the TAP tests and the
 # README's doc test, each with its own cluster, and the Citus tests when
 # Citus is installed (a coordinator and two workers; skipped, and said so,
@@ -96,6 +97,20 @@ one_test "bench baseline check" "$log/baseline.log" \
   pg_virtualenv -t -v 15 -o 'jit=off' bash -c 'cd bench &&
     psql -X -At -v ON_ERROR_STOP=1 -c "CREATE EXTENSION credit_ledger" -f baseline.sql \
       -f baseline_test.sql | grep -x "baseline_test: ok ([0-9]* checks)"'
+
+# 3c. The benchmark command itself (bench/run.sh with every section, every
+# workload, both synchronous_commit settings and a group-commit row) as a
+# smoke pass: 1-second runs on small data, so every pgbench script, fill and
+# report line keeps running as BENCHMARKS.md shows it. Its numbers mean
+# nothing. One test: the command succeeds, and no row of its report says
+# error, n/a or failed transactions.
+one_test "bench smoke run" "$log/bench-smoke.log" bash -c '
+  BENCH_INSTALL=0 BENCH_PORT=5489 BENCH_SECONDS=1 BENCH_COST_SECONDS=1 BENCH_WARMUP=0 \
+  BENCH_EVENTS_SECONDS=1 BENCH_GROUP_COMMIT=0:5 BENCH_GROUP_CLIENTS=2 BENCH_WALLETS=100 \
+  BENCH_BYTES_EVENTS=200 BENCH_DEPLETED_GRANTS=100 BENCH_OPEN_GRANTS=20 BENCH_LEDGER_ROWS=20000 \
+  BENCH_EXPIRE_GRANTS=1000 BENCH_EXPIRE_WALLETS=100 bash bench/run.sh >build/bench-smoke.txt &&
+  cat build/bench-smoke.txt &&
+  ! grep -nE "\<error\>|\<n/a\>|failed\)" build/bench-smoke.txt'
 
 # 4. The event relay and the client examples (Python, Node.js) against a
 # throwaway cluster of their own.
