@@ -502,6 +502,25 @@ if section_on ledger; then
   # filled from the one before; at each, BENCH_ROUNDS timed runs (median).
   ledger_points=(0 "${ledger_sizes[@]}")
   prev=0; filler_hash=0; filler_other=0
+  declare -A ledger_nk_tps ledger_nk_lat ledger_reads ledger_key_reads ledger_wal_op
+  # What a consume costs besides its latency, to say why a large ledger is
+  # slower: blocks it read into shared buffers (from the OS cache or the
+  # disk; pg_statio, all of credit_ledger's tables and indexes, and
+  # entries_key_idx alone) and WAL bytes it wrote, per transaction of the
+  # timed and warm-up runs together (each run starts after a CHECKPOINT, so
+  # a page's first change in it writes a full-page image into the WAL).
+  ledger_io() {
+    qv -d bench_ledger -F ' ' -c "
+      SELECT (SELECT coalesce(sum(coalesce(heap_blks_read, 0) + coalesce(idx_blks_read, 0)
+                                  + coalesce(toast_blks_read, 0) + coalesce(tidx_blks_read, 0)), 0)
+                FROM pg_statio_user_tables WHERE schemaname = 'credit_ledger'),
+             (SELECT coalesce(sum(idx_blks_read), 0) FROM pg_statio_user_indexes
+               WHERE schemaname = 'credit_ledger' AND indexrelname = 'entries_key_idx'),
+             pg_current_wal_insert_lsn() - '0/0'::pg_lsn"
+  }
+  processed() { { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$@" 2>/dev/null || true; } |
+                awk '{ s += $1 } END { print s + 0 }'; }
+  per_op() { awk -v a="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f", a / n; else print "-" }'; }
   fill() { (cd "$here" && q -d bench_ledger -v from="$prev" -v rows="$n" -v part="$1" -f ledger_fill.sql); }
   for n in "${ledger_points[@]}"; do
     if [ "$n" != 0 ]; then
@@ -535,15 +554,31 @@ if section_on ledger; then
              replace(pg_size_pretty((SELECT sum(size) FROM pg_ls_waldir())), ' ', '')")
     ledger_entries[$n]="$e"; ledger_size[$n]="$sz"; ledger_db[$n]="$db"; ledger_wal[$n]="$wal"
     ledger_tps[$n]=""; ledger_lat[$n]=""; ledger_other[$n]=0
+    ledger_nk_tps[$n]=""; ledger_nk_lat[$n]=""; ledger_reads[$n]=""; ledger_key_reads[$n]=""; ledger_wal_op[$n]=""
     for round in $(seq 1 "$BENCH_ROUNDS"); do
       say "ledger size: credit_consume on a $e-entry ledger, round $round/$BENCH_ROUNDS (${BENCH_SECONDS}s)"
-      read -r t l _ o < <(pgb "$logs/ledger-$n.r$round.log" bench_ledger ledger_consume "$BENCH_CLIENTS" \
+      read -r r0 k0 w0 < <(ledger_io)
+      log="$logs/ledger-$n.r$round.log"
+      read -r t l _ o < <(pgb "$log" bench_ledger ledger_consume "$BENCH_CLIENTS" \
         -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")
+      read -r r1 k1 w1 < <(ledger_io)
+      ops="$(processed "$log" "$log.warmup")"
       ledger_tps[$n]+=" $t"; ledger_lat[$n]+=" $l"
+      ledger_reads[$n]+=" $(per_op $((r1 - r0)) "$ops")"; ledger_key_reads[$n]+=" $(per_op $((k1 - k0)) "$ops")"
+      ledger_wal_op[$n]+=" $(per_op $((w1 - w0)) "$ops")"
       if [ "${o/-/0}" -gt "${ledger_other[$n]}" ]; then ledger_other[$n]="$o"; fi
+      say "ledger size: credit_consume without a key on a $e-entry ledger, round $round/$BENCH_ROUNDS (${BENCH_SECONDS}s)"
+      read -r t l _ o < <(pgb "$logs/ledger-nokey-$n.r$round.log" bench_ledger ledger_consume_nokey "$BENCH_CLIENTS" \
+        -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")
+      ledger_nk_tps[$n]+=" $t"; ledger_nk_lat[$n]+=" $l"
+      if [ "${o/-/0}" -gt "${ledger_other[$n]}" ]; then ledger_other[$n]="$o"; fi
+    done
+    for a in ledger_reads ledger_key_reads ledger_wal_op; do
+      declare -n of="$a"; of[$n]="$(echo "${of[$n]}" | median)"; unset -n of
     done
   done
   take_medians ledger_tps ledger_lat
+  take_medians ledger_nk_tps ledger_nk_lat
   # The targets' comparison: the empty ledger against the largest.
   small_entries="${ledger_entries[0]}"; small_lat="${ledger_lat[0]}"
   large_entries="${ledger_entries[$n]}"; large_lat="${ledger_lat[$n]}"
@@ -576,12 +611,18 @@ SELECT credit_expire(NULL, $audit_n);
 ROLLBACK;
 EOF
   tail -n +"$log_start" "$server_log" >"$logs/expire-plans.log"
-  plans_total="$(grep -c 'Query Text: SELECT wallet_id, customer_id, credit_type, next_due_at' "$logs/expire-plans.log" || true)"
-  plans_index="$(grep -A3 'Query Text: SELECT wallet_id, customer_id, credit_type, next_due_at' "$logs/expire-plans.log" |
-                 grep -c 'Index Scan using wallets_due_idx' || true)"
-  plan_text="$(grep -A4 'Query Text: SELECT wallet_id, customer_id, credit_type, next_due_at' "$logs/expire-plans.log" |
-               tail -5 | grep $'^\t' | sed 's/^\t/    /' || true)"
-  q -d bench_expire -c "VACUUM ANALYZE credit_ledger.grants"
+  # Each plan auto_explain logged for the due-wallets query: its lines
+  # (tab-indented) after the query's text, one block per execution.
+  due_plans() {
+    awk '/Query Text: SELECT wallet_id, customer_id, credit_type, next_due_at/ { if (b != "") print b; b = "|"; next }
+         b != "" && /^\t/ { b = b $0 "|"; next }
+         b != "" { print b; b = "" }
+         END { if (b != "") print b }' "$logs/expire-plans.log"
+  }
+  plans_total="$(due_plans | wc -l)"
+  plans_index="$(due_plans | grep -c 'Index Scan using wallets_due_idx' || true)"
+  plan_text="$(due_plans | tail -1 | tr '|' '\n' | awk 'NF' | sed 's/^\t/    /')"
+  q -d bench_expire -c "VACUUM ANALYZE credit_ledger.grants, credit_ledger.wallets"
   checkpoint
   say "expire: SELECT credit_expire(NULL, $BENCH_EXPIRE_GRANTS)"
   t0=$(date +%s.%N)
@@ -818,18 +859,23 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
     echo
     echo "consume cost by ledger size (credit_consume with key, $BENCH_CLIENTS clients, $BENCH_WALLETS wallets, ${BENCH_SECONDS}s," \
          "median of $BENCH_ROUNDS at each size)"
-    printf '  %-12s %13s %10s %8s %9s %9s %7s %6s\n' entries "entries+ops" database WAL tps "lat ms" "vs 0" other%
+    printf '  %-12s %13s %10s %8s %9s %9s %7s %8s %8s %8s %12s %7s %6s\n' entries "entries+ops" database WAL tps "lat ms" "vs 0" \
+      reads/op "key idx" WAL/op "no key: lat" "vs 0" other%
     fills=""
     for n in "${ledger_points[@]}"; do
-      printf '  %-12s %13s %10s %8s %9s %9s %7s %6s\n' "${ledger_entries[$n]}" "${ledger_size[$n]}" "${ledger_db[$n]}" \
+      printf '  %-12s %13s %10s %8s %9s %9s %7s %8s %8s %8s %12s %7s %6s\n' "${ledger_entries[$n]}" "${ledger_size[$n]}" "${ledger_db[$n]}" \
         "${ledger_wal[$n]}" "$(fmt0 "${ledger_tps[$n]}")" "${ledger_lat[$n]}" "$(ratio "${ledger_lat[$n]}" "${ledger_lat[0]}")" \
-        "${ledger_other[$n]}"
+        "${ledger_reads[$n]}" "${ledger_key_reads[$n]}" "$(fmt0 "${ledger_wal_op[$n]}")" \
+        "${ledger_nk_lat[$n]}" "$(ratio "${ledger_nk_lat[$n]}" "${ledger_nk_lat[0]}")" "${ledger_other[$n]}"
       if [ "$n" != 0 ]; then fills+="${fills:+, }to $n in ${ledger_fill_s[$n]}s"; fi
     done
     echo "  (entries: the measured wallets' own plus 0, then ${ledger_sizes[*]} filler entries of other customers,"
     echo "   each with its operation, written in bulk by bench/ledger_fill.sql, each size from the one before:"
     echo "   $fills; entries+ops: their tables and indexes; database, WAL: on disk at that"
-    echo "   size; vs 0: latency over the empty ledger's;"
+    echo "   size; vs 0: latency over the empty ledger's; reads/op: blocks a keyed consume read into shared buffers"
+    echo "   (from the OS cache or the disk), all tables and indexes and entries_key_idx alone; WAL/op: bytes of WAL"
+    echo "   per keyed consume, full-page images included (each run starts after a CHECKPOINT); no key: the same"
+    echo "   consume without an idempotency key, right after it in each round;"
     echo "   credit_verify of c1 and c$BENCH_WALLETS: $verify_ledger problems; of the first and last filler wallet of"
     echo "   each fill: $filler_hash hash_mismatch (the filler's placeholder chain) and $filler_other other problems)"
   fi
