@@ -14,6 +14,7 @@
 \set ON_ERROR_STOP 1
 CREATE SCHEMA wall;
 CREATE TABLE wall.entries (
+    entry_id      bigint NOT NULL,
     wallet_id     bigint NOT NULL,
     seq           bigint NOT NULL,
     operation_id  bigint NOT NULL,
@@ -47,7 +48,7 @@ CREATE INDEX entries_time_idx ON wall.entries USING brin (occurred_at, created_a
 CREATE UNIQUE INDEX entries_key_idx ON wall.entries (customer_id, key_hash) WHERE key_hash IS NOT NULL;
 
 INSERT INTO wall.entries
-SELECT wallet_id, seq, operation_id, grant_id, price_id, occurred_at, created_at, 'u', promotional,
+SELECT entry_id, wallet_id, seq, operation_id, grant_id, price_id, occurred_at, created_at, 'u', promotional,
        standalone, customer_id, amount, value, balance_after, hash, feature, source_id, reason, actor,
        metadata, quantity, unit_price, key_hash, request_hash
   FROM credit_ledger.entries

@@ -27,6 +27,8 @@
 #   BENCH_CLIENTS [8]  BENCH_WALLETS [1000]
 #   BENCH_BATCH_SIZE [1000] events per batch call; BENCH_BATCH_CLIENTS [2]
 #   BENCH_BYTES_EVENTS [20000]  consumes measured for bytes per event
+#   BENCH_BYTES_MIXED [5 x BENCH_BYTES_EVENTS]  consumes per step of the
+#                           interleaved bytes rows (over BENCH_WALLETS wallets)
 #   BENCH_DEPLETED_GRANTS [10000]  BENCH_OPEN_GRANTS [1000]
 #   BENCH_LEDGER_ROWS ["10000000 50000000"]  sizes of the filled ledger (filler
 #                           entries), measured in ascending order after the empty
@@ -76,6 +78,7 @@ BENCH_WALLETS="${BENCH_WALLETS:-1000}"
 BENCH_BATCH_SIZE="${BENCH_BATCH_SIZE:-1000}"
 BENCH_BATCH_CLIENTS="${BENCH_BATCH_CLIENTS:-2}"
 BENCH_BYTES_EVENTS="${BENCH_BYTES_EVENTS:-20000}"
+BENCH_BYTES_MIXED="${BENCH_BYTES_MIXED:-$(( BENCH_BYTES_EVENTS * 5 ))}"
 BENCH_DEPLETED_GRANTS="${BENCH_DEPLETED_GRANTS:-10000}"
 BENCH_OPEN_GRANTS="${BENCH_OPEN_GRANTS:-1000}"
 BENCH_LEDGER_ROWS="${BENCH_LEDGER_ROWS:-10000000 50000000}"
@@ -444,7 +447,12 @@ if section_on bytes; then
   for impl in ledger baseline; do
     schema=credit_ledger; fn=credit_grant
     if [ "$impl" = baseline ]; then schema=baseline; fn=baseline.grant; fi
-    for key in 1 0; do
+    # No key first: each run's customer sorts after the one before it, so
+    # both runs append at the right end of every index they enter. The other
+    # order put the no-key run's entries_usage_idx entries (customer_id,
+    # occurred_at) in front of the keyed run's, where each leaf split leaves
+    # a half-full page behind (+32 bytes an event).
+    for key in 0 1; do
       cust="bytes-$impl-$key"
       q -d bench_bytes -c "SELECT $fn('$cust', 'usd', 1000000000, cost_basis => 0.01,
                                       expires_at => now() + interval '10 years')" >/dev/null
@@ -463,6 +471,25 @@ if section_on bytes; then
             ON o.operation_id = e.operation_id AND o.customer_id = e.customer_id
          WHERE e.customer_id = '$cust' AND e.entry_type = 'usage'")"
     done
+  done
+  # The same consumes as a ledger of many customers sees them: over
+  # BENCH_WALLETS wallets at random, each appending in the middle of every
+  # index it enters, where a leaf split leaves two pages partly filled.
+  # BENCH_BYTES_MIXED unmeasured consumes first (the indexes' leaves reach
+  # their steady fill), then as many without a key and as many with one.
+  q -d bench_bytes -c "SELECT count(credit_grant('c' || i, 'usd', 1000000000, cost_basis => 0.01,
+                                     expires_at => now() + interval '10 years'))
+                         FROM generate_series(2, $BENCH_WALLETS) i" >/dev/null
+  say "bytes per event: ledger over $BENCH_WALLETS wallets ($BENCH_BYTES_MIXED unmeasured, then $BENCH_BYTES_MIXED without and with a key)"
+  pgb "$logs/bytes-mixed-warm.log" bench_bytes ledger_consume_nokey 1 -t "$BENCH_BYTES_MIXED" -D wallets="$BENCH_WALLETS" >/dev/null
+  for key in 0 1; do
+    script=ledger_consume; [ "$key" = 0 ] && script=ledger_consume_nokey
+    read -r e1 ei1 _ < <(sizes credit_ledger)
+    pgb "$logs/bytes-mixed-$key.log" bench_bytes "$script" 1 -t "$BENCH_BYTES_MIXED" -D wallets="$BENCH_WALLETS" >/dev/null
+    read -r e2 ei2 _ < <(sizes credit_ledger)
+    bytes_total[mixed$key]="$(awk -v n="$BENCH_BYTES_MIXED" -v d=$(( (e2-e1)+(ei2-ei1) )) 'BEGIN{printf "%.0f", d/n}')"
+    bytes_detail[mixed$key]="$(awk -v n="$BENCH_BYTES_MIXED" -v a=$((e2-e1)) -v b=$((ei2-ei1)) \
+      'BEGIN{printf "entries %.0f + %.0f idx", a/n, b/n}')"
   done
   # The wall without a key: the same entries in the tightest layout of the
   # same columns (bench/bytes_wall.sql).
@@ -834,6 +861,10 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
     printf '  %-20s %5s  (entries %s + %s idx; row %s bytes: the no-key entries above in the tightest layout\n' \
       "wall, no key" "$bytes_wall" "$bytes_wall_table" "$bytes_wall_idx" "$bytes_wall_row"
     echo "                              of the same columns, bench/bytes_wall.sql: no credit_type, a one-byte entry_type)"
+    echo "  the same consumes over $BENCH_WALLETS wallets at random (customers c1..c$BENCH_WALLETS, each appending in the middle of"
+    echo "  the indexes; $BENCH_BYTES_MIXED unmeasured, then $BENCH_BYTES_MIXED each; tables and indexes of entries):"
+    printf '  %-20s %5s  (%s)\n' "ledger, no key" "${bytes_total[mixed0]}" "${bytes_detail[mixed0]}"
+    printf '  %-20s %5s  (%s)\n' "ledger, with key" "${bytes_total[mixed1]}" "${bytes_detail[mixed1]}"
   fi
 
   if section_on depth; then
