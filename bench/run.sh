@@ -11,7 +11,8 @@
 # run), what group commit (commit_delay, commit_siblings) buys a keyed
 # consume with synchronous_commit on, the issue's targets, bytes per
 # usage event, consume cost with 1 vs N depleted (and lapsed) grants in a
-# wallet, with 0 and each of BENCH_LEDGER_ROWS ledger entries, the expiration
+# wallet, with 0 and each of BENCH_LEDGER_ROWS ledger entries (with and without
+# a key, and a keyed consume's write set alone: the wall), the expiration
 # sweep over BENCH_EXPIRE_GRANTS lapsed grants with its plan, and event-heavy
 # writes (grants, each writing an event) with credit_ledger.notify on and off
 # and synchronous_commit on and off.
@@ -524,12 +525,15 @@ if section_on ledger; then
     -c "SELECT credit_type_create('usd', 2)" \
     -c "SELECT count(credit_grant('c' || i, 'usd', 1000000000, cost_basis => 0.01,
                                   expires_at => now() + interval '10 years'))
+          FROM generate_series(1, $BENCH_WALLETS) i" \
+    -c "SELECT count(credit_grant('ws' || i, 'usd', 1000000000, cost_basis => 0.01,
+                                  expires_at => now() + interval '10 years'))
           FROM generate_series(1, $BENCH_WALLETS) i" -c "VACUUM ANALYZE" >/dev/null
   # The empty ledger (0 filler entries), then each size of BENCH_LEDGER_ROWS,
   # filled from the one before; at each, BENCH_ROUNDS timed runs (median).
   ledger_points=(0 "${ledger_sizes[@]}")
   prev=0; filler_hash=0; filler_other=0
-  declare -A ledger_nk_tps ledger_nk_lat ledger_reads ledger_key_reads ledger_wal_op
+  declare -A ledger_nk_tps ledger_nk_lat ledger_ws_tps ledger_ws_lat ledger_reads ledger_key_reads ledger_wal_op
   # What a consume costs besides its latency, to say why a large ledger is
   # slower: blocks it read into shared buffers (from the OS cache or the
   # disk; pg_statio, all of credit_ledger's tables and indexes, and
@@ -581,7 +585,7 @@ if section_on ledger; then
              replace(pg_size_pretty((SELECT sum(size) FROM pg_ls_waldir())), ' ', '')")
     ledger_entries[$n]="$e"; ledger_size[$n]="$sz"; ledger_db[$n]="$db"; ledger_wal[$n]="$wal"
     ledger_tps[$n]=""; ledger_lat[$n]=""; ledger_other[$n]=0
-    ledger_nk_tps[$n]=""; ledger_nk_lat[$n]=""; ledger_reads[$n]=""; ledger_key_reads[$n]=""; ledger_wal_op[$n]=""
+    ledger_nk_tps[$n]=""; ledger_nk_lat[$n]=""; ledger_ws_tps[$n]=""; ledger_ws_lat[$n]=""; ledger_reads[$n]=""; ledger_key_reads[$n]=""; ledger_wal_op[$n]=""
     for round in $(seq 1 "$BENCH_ROUNDS"); do
       say "ledger size: credit_consume on a $e-entry ledger, round $round/$BENCH_ROUNDS (${BENCH_SECONDS}s)"
       read -r r0 k0 w0 < <(ledger_io)
@@ -599,6 +603,12 @@ if section_on ledger; then
         -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")
       ledger_nk_tps[$n]+=" $t"; ledger_nk_lat[$n]+=" $l"
       if [ "${o/-/0}" -gt "${ledger_other[$n]}" ]; then ledger_other[$n]="$o"; fi
+      # The wall: a keyed consume's three writes alone, on the same tables.
+      say "ledger size: a keyed consume's write set alone on a $e-entry ledger, round $round/$BENCH_ROUNDS (${BENCH_SECONDS}s)"
+      read -r t l _ o < <(pgb "$logs/ledger-writeset-$n.r$round.log" bench_ledger ledger_writeset "$BENCH_CLIENTS" \
+        -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")
+      ledger_ws_tps[$n]+=" $t"; ledger_ws_lat[$n]+=" $l"
+      if [ "${o/-/0}" -gt "${ledger_other[$n]}" ]; then ledger_other[$n]="$o"; fi
     done
     for a in ledger_reads ledger_key_reads ledger_wal_op; do
       declare -n of="$a"; of[$n]="$(echo "${of[$n]}" | median)"; unset -n of
@@ -606,9 +616,10 @@ if section_on ledger; then
   done
   take_medians ledger_tps ledger_lat
   take_medians ledger_nk_tps ledger_nk_lat
+  take_medians ledger_ws_tps ledger_ws_lat
   # The targets' comparison: the empty ledger against the largest.
   small_entries="${ledger_entries[0]}"; small_lat="${ledger_lat[0]}"
-  large_entries="${ledger_entries[$n]}"; large_lat="${ledger_lat[$n]}"
+  large_n="$n"; large_entries="${ledger_entries[$n]}"; large_lat="${ledger_lat[$n]}"
   verify_ledger="$(qv -d bench_ledger -c "SELECT count(*) FROM credit_verify('c1')")+$(qv -d bench_ledger -c "SELECT count(*) FROM credit_verify('c$BENCH_WALLETS')")"
   if [ "$BENCH_KEEP" != 1 ]; then q -d postgres -c "DROP DATABASE bench_ledger"; fi
 fi
@@ -841,7 +852,8 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
   fi
   if section_on ledger; then
     check "consume latency, $large_entries vs $small_entries entries (issue 17)" \
-      "$(ratio "$large_lat" "$small_lat")" "<=" 1.20
+      "$(ratio "$large_lat" "$small_lat")" "<=" 1.20 \
+      "(the write set alone: $(ratio "${ledger_ws_lat[$large_n]}" "${ledger_ws_lat[0]}"); no key: $(ratio "${ledger_nk_lat[$large_n]}" "${ledger_nk_lat[0]}"))"
   fi
 
   if section_on bytes; then
@@ -889,14 +901,15 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
     echo
     echo "consume cost by ledger size (credit_consume with key, $BENCH_CLIENTS clients, $BENCH_WALLETS wallets, ${BENCH_SECONDS}s," \
          "median of $BENCH_ROUNDS at each size)"
-    printf '  %-12s %13s %10s %8s %9s %9s %7s %8s %8s %8s %12s %7s %6s\n' entries "entries+ops" database WAL tps "lat ms" "vs 0" \
-      reads/op "key idx" WAL/op "no key: lat" "vs 0" other%
+    printf '  %-12s %13s %10s %8s %9s %9s %7s %8s %8s %8s %12s %7s %15s %7s %6s\n' entries "entries+ops" database WAL tps "lat ms" "vs 0" \
+      reads/op "key idx" WAL/op "no key: lat" "vs 0" "write set: lat" "vs 0" other%
     fills=""
     for n in "${ledger_points[@]}"; do
-      printf '  %-12s %13s %10s %8s %9s %9s %7s %8s %8s %8s %12s %7s %6s\n' "${ledger_entries[$n]}" "${ledger_size[$n]}" "${ledger_db[$n]}" \
+      printf '  %-12s %13s %10s %8s %9s %9s %7s %8s %8s %8s %12s %7s %15s %7s %6s\n' "${ledger_entries[$n]}" "${ledger_size[$n]}" "${ledger_db[$n]}" \
         "${ledger_wal[$n]}" "$(fmt0 "${ledger_tps[$n]}")" "${ledger_lat[$n]}" "$(ratio "${ledger_lat[$n]}" "${ledger_lat[0]}")" \
         "${ledger_reads[$n]}" "${ledger_key_reads[$n]}" "$(fmt0 "${ledger_wal_op[$n]}")" \
-        "${ledger_nk_lat[$n]}" "$(ratio "${ledger_nk_lat[$n]}" "${ledger_nk_lat[0]}")" "${ledger_other[$n]}"
+        "${ledger_nk_lat[$n]}" "$(ratio "${ledger_nk_lat[$n]}" "${ledger_nk_lat[0]}")" \
+        "${ledger_ws_lat[$n]}" "$(ratio "${ledger_ws_lat[$n]}" "${ledger_ws_lat[0]}")" "${ledger_other[$n]}"
       if [ "$n" != 0 ]; then fills+="${fills:+, }to $n in ${ledger_fill_s[$n]}s"; fi
     done
     echo "  (entries: the measured wallets' own plus 0, then ${ledger_sizes[*]} filler entries of other customers,"
@@ -905,7 +918,9 @@ mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
     echo "   size; vs 0: latency over the empty ledger's; reads/op: blocks a keyed consume read into shared buffers"
     echo "   (from the OS cache or the disk), all tables and indexes and entries_key_idx alone; WAL/op: bytes of WAL"
     echo "   per keyed consume, full-page images included (each run starts after a CHECKPOINT); no key: the same"
-    echo "   consume without an idempotency key, right after it in each round;"
+    echo "   consume without an idempotency key, right after it in each round; write set: a keyed consume's three"
+    echo "   writes alone (wallet, grant, the standalone entry with its key digest), on wallets ws1..ws$BENCH_WALLETS"
+    echo "   of the same tables, bench/pgbench/ledger_writeset.sql, right after the no-key run: the wall;"
     echo "   credit_verify of c1 and c$BENCH_WALLETS: $verify_ledger problems; of the first and last filler wallet of"
     echo "   each fill: $filler_hash hash_mismatch (the filler's placeholder chain) and $filler_other other problems)"
   fi
