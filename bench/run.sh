@@ -532,12 +532,10 @@ if section_on ledger; then
   q -d postgres -c "CREATE DATABASE bench_ledger"
   q -d bench_ledger -c "SET client_min_messages = warning" -c "CREATE EXTENSION credit_ledger" \
     -c "SELECT credit_type_create('usd', 2)" \
-    -c "SELECT count(credit_grant('c' || i, 'usd', 1000000000, cost_basis => 0.01,
+    -c "SELECT count(credit_grant(p || i, 'usd', 1000000000, cost_basis => 0.01,
                                   expires_at => now() + interval '10 years'))
-          FROM generate_series(1, $BENCH_WALLETS) i" \
-    -c "SELECT count(credit_grant('ws' || i, 'usd', 1000000000, cost_basis => 0.01,
-                                  expires_at => now() + interval '10 years'))
-          FROM generate_series(1, $BENCH_WALLETS) i" -c "VACUUM ANALYZE" >/dev/null
+          FROM unnest(ARRAY['c', 'ws']) p, generate_series(1, $BENCH_WALLETS) i" \
+    -c "VACUUM ANALYZE" >/dev/null
   # The empty ledger (0 filler entries), then each size of BENCH_LEDGER_ROWS,
   # filled from the one before; at each, BENCH_ROUNDS timed runs (median).
   ledger_points=(0 "${ledger_sizes[@]}")
@@ -560,6 +558,16 @@ if section_on ledger; then
   }
   processed() { { sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$@" 2>/dev/null || true; } |
                 awk '{ s += $1 } END { print s + 0 }'; }
+  # One timed run at size $n of a pgbench script ($3, log $2): appends its
+  # tps and latency to the arrays ${1}_tps and ${1}_lat, and keeps the
+  # highest other% of the size in ledger_other.
+  ledger_run() {
+    local -n run_tps="${1}_tps" run_lat="${1}_lat"
+    local t l o
+    read -r t l _ o < <(pgb "$2" bench_ledger "$3" "$BENCH_CLIENTS" -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")
+    run_tps[$n]+=" $t"; run_lat[$n]+=" $l"
+    if [ "${o/-/0}" -gt "${ledger_other[$n]}" ]; then ledger_other[$n]="$o"; fi
+  }
   per_op() { awk -v a="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f", a / n; else print "-" }'; }
   fill() { (cd "$here" && q -d bench_ledger -v from="$prev" -v rows="$n" -v part="$1" -f ledger_fill.sql); }
   for n in "${ledger_points[@]}"; do
@@ -599,25 +607,16 @@ if section_on ledger; then
       say "ledger size: credit_consume on a $e-entry ledger, round $round/$BENCH_ROUNDS (${BENCH_SECONDS}s)"
       read -r r0 k0 w0 < <(ledger_io)
       log="$logs/ledger-$n.r$round.log"
-      read -r t l _ o < <(pgb "$log" bench_ledger ledger_consume "$BENCH_CLIENTS" \
-        -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")
+      ledger_run ledger "$log" ledger_consume
       read -r r1 k1 w1 < <(ledger_io)
       ops="$(processed "$log" "$log.warmup")"
-      ledger_tps[$n]+=" $t"; ledger_lat[$n]+=" $l"
       ledger_reads[$n]+=" $(per_op $((r1 - r0)) "$ops")"; ledger_key_reads[$n]+=" $(per_op $((k1 - k0)) "$ops")"
       ledger_wal_op[$n]+=" $(per_op $((w1 - w0)) "$ops")"
-      if [ "${o/-/0}" -gt "${ledger_other[$n]}" ]; then ledger_other[$n]="$o"; fi
       say "ledger size: credit_consume without a key on a $e-entry ledger, round $round/$BENCH_ROUNDS (${BENCH_SECONDS}s)"
-      read -r t l _ o < <(pgb "$logs/ledger-nokey-$n.r$round.log" bench_ledger ledger_consume_nokey "$BENCH_CLIENTS" \
-        -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")
-      ledger_nk_tps[$n]+=" $t"; ledger_nk_lat[$n]+=" $l"
-      if [ "${o/-/0}" -gt "${ledger_other[$n]}" ]; then ledger_other[$n]="$o"; fi
+      ledger_run ledger_nk "$logs/ledger-nokey-$n.r$round.log" ledger_consume_nokey
       # The wall: a keyed consume's three writes alone, on the same tables.
       say "ledger size: a keyed consume's write set alone on a $e-entry ledger, round $round/$BENCH_ROUNDS (${BENCH_SECONDS}s)"
-      read -r t l _ o < <(pgb "$logs/ledger-writeset-$n.r$round.log" bench_ledger ledger_writeset "$BENCH_CLIENTS" \
-        -T "$BENCH_SECONDS" -D wallets="$BENCH_WALLETS")
-      ledger_ws_tps[$n]+=" $t"; ledger_ws_lat[$n]+=" $l"
-      if [ "${o/-/0}" -gt "${ledger_other[$n]}" ]; then ledger_other[$n]="$o"; fi
+      ledger_run ledger_ws "$logs/ledger-writeset-$n.r$round.log" ledger_writeset
     done
     for a in ledger_reads ledger_key_reads ledger_wal_op; do
       declare -n of="$a"; of[$n]="$(echo "${of[$n]}" | median)"; unset -n of
